@@ -1,0 +1,22 @@
+/* The physical 16550-compatible UART that carries the console. */
+#pragma once
+
+#include "hv/types.h"
+
+#define UART_COM1 0x3f8
+#define UART_COM2 0x2f8
+#define UART_COM3 0x3e8
+#define UART_COM4 0x2e8
+
+#define UART_CLOCK_HZ 1843200
+#define UART_DEFAULT_BAUD 115200
+
+struct uart {
+	u16 base; /* I/O port base, 0 when the console is off */
+};
+
+/* Programs 8N1 at baud with FIFOs on; returns false when no UART answers. */
+bool uart_init(struct uart *u, u16 base, u32 baud);
+void uart_putc(struct uart *u, char c);
+/* Returns -1 when no byte is waiting. */
+int uart_getc(struct uart *u);

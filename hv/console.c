@@ -1,0 +1,104 @@
+/* Console: the physical UART shared by the hypervisor and (later) partitions. */
+#include "hv/console.h"
+#include "drivers/uart16550.h"
+#include "hv/lib.h"
+#include "hv/spinlock.h"
+
+#include <stdarg.h>
+
+#define PRINTK_BUF 512
+
+static struct uart console_uart;
+static struct spinlock console_lock = SPINLOCK_INIT;
+
+static const struct {
+	const char *name;
+	u16 base;
+} console_ports[] = {
+	{ "com1", UART_COM1 },
+	{ "com2", UART_COM2 },
+	{ "com3", UART_COM3 },
+	{ "com4", UART_COM4 },
+};
+
+/* Finds "console=VALUE" as a whole word of the command line. */
+static const char *cmdline_console(const char *cmdline, size_t *len)
+{
+	static const char key[] = "console=";
+	const char *p = cmdline;
+
+	while (p && *p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, sizeof(key) - 1)) {
+			const char *v = p + sizeof(key) - 1;
+
+			*len = 0;
+			while (v[*len] && v[*len] != ' ')
+				(*len)++;
+			return v;
+		}
+		p = strchr(p, ' ');
+	}
+	return NULL;
+}
+
+void console_init(const char *cmdline)
+{
+	u16 base = UART_COM1;
+	size_t len;
+	const char *v = cmdline_console(cmdline, &len);
+
+	if (v) {
+		base = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(console_ports); i++)
+			if (len == strlen(console_ports[i].name) &&
+			    !strncmp(v, console_ports[i].name, len))
+				base = console_ports[i].base;
+	}
+	if (base)
+		uart_init(&console_uart, base, UART_DEFAULT_BAUD);
+}
+
+static void console_emit(const char *s, size_t len)
+{
+	if (!console_uart.base)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			uart_putc(&console_uart, '\r');
+		uart_putc(&console_uart, s[i]);
+	}
+}
+
+void console_write(const char *s, size_t len)
+{
+	u64 flags = spin_lock_irqsave(&console_lock);
+
+	console_emit(s, len);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void printk(const char *fmt, ...)
+{
+	char buf[PRINTK_BUF];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	console_write(buf, (size_t)n);
+}
+
+int console_getc(void)
+{
+	return uart_getc(&console_uart);
+}
+
+void console_force_unlock(void)
+{
+	console_lock.owner = console_lock.next;
+}

@@ -1,0 +1,19 @@
+/* The hypervisor console: its own "hv: " lines on the physical UART. */
+#pragma once
+
+#include "hv/types.h"
+
+/* Picks the UART named by "console=com1..com4|none" (default com1). */
+void console_init(const char *cmdline);
+/* Writes raw bytes, holding the console lock for the whole buffer. */
+void console_write(const char *s, size_t len);
+/* printf to the console, no prefix. */
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One console message: "hv: " + the formatted text. */
+#define pr_info(fmt, ...) printk("hv: " fmt, ##__VA_ARGS__)
+#define pr_err(fmt, ...) printk("hv: error: " fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...) printk("hv: warning: " fmt, ##__VA_ARGS__)
+/* Returns -1 when no input is waiting. */
+int console_getc(void);
+/* Used by the fatal path: take the console even if a crashed CPU holds it. */
+void console_force_unlock(void);

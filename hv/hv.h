@@ -1,0 +1,9 @@
+/* The hypervisor's start-up sequence and global facts about the machine. */
+#pragma once
+
+#include "boot/boot_info.h"
+
+#define HV_NAME "Tessera"
+#define HV_VERSION "0.1"
+
+__noreturn void hv_main(struct boot_info *bi);

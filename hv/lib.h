@@ -1,0 +1,29 @@
+/*
+ * The small C library the hypervisor carries. Host builds (unit tests, the
+ * host tools) use the system's libc for the same names instead.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include "hv/types.h"
+
+#ifdef HV_HOST
+#include <stdio.h>
+#include <string.h>
+#else
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#endif
+
+/* Copies at most size-1 bytes and always terminates; returns strlen(src). */
+size_t hv_strlcpy(char *dst, const char *src, size_t size);
