@@ -30,7 +30,10 @@ HV_C     := $(sort $(wildcard boot/*.c hv/*.c hv/*/*.c drivers/*.c))
 HV_ASM   := $(sort $(wildcard boot/*.asm hv/*.asm hv/*/*.asm drivers/*.asm))
 HV_OBJ   := $(HV_C:%.c=$(BUILD)/obj/%.o) $(HV_ASM:%.asm=$(BUILD)/obj/%.asm.o)
 
-.PHONY: all clean test demo iso pxe bench unit system deps cloc format-check
+.PHONY: all clean test demo iso pxe bench unit system deps cloc format-check tools
+# Fragments (boot/efi/*.mk, tools/*.mk, tests/*/*.mk, bench/*.mk) add to
+# TOOLS (host programs in build/tools/) and define their own targets.
+TOOLS :=
 all: $(BUILD)/hv.elf $(BUILD)/hv.efi tools
 
 $(BUILD)/gen/layout.inc: hv/layout.h
@@ -54,6 +57,8 @@ $(BUILD)/hv.bin: $(BUILD)/hv.elf
 
 -include $(wildcard boot/efi/*.mk tools/*.mk tests/*/*.mk bench/*.mk)
 -include $(HV_OBJ:.o=.d)
+
+tools: $(TOOLS)
 
 clean:
 	rm -rf $(BUILD)
