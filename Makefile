@@ -40,16 +40,22 @@ $(BUILD)/gen/layout.inc: hv/layout.h
 	@mkdir -p $(@D)
 	sed -n 's/^#define \([A-Z0-9_]*\) \([0-9a-fx]*\).*/%define \1 \2/p' $< > $@
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/layout.inc
 	@mkdir -p $(@D)
-	$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+	@$(if $(Q),echo "  NASM    $<")
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
 $(BUILD)/hv.elf: $(HV_OBJ) linker.ld
-	$(LD) $(LDFLAGS) $(HV_OBJ) -o $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(LDFLAGS) $(HV_OBJ) -o $@
 
 # The flat image the UEFI front-end carries (memory image up to .bss).
 $(BUILD)/hv.bin: $(BUILD)/hv.elf

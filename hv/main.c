@@ -1,8 +1,24 @@
 /* hv_main: the start-up sequence, in order (DESIGN.md, data flow). */
 #include "hv/hv.h"
+#include "drivers/acpi.h"
+#include "drivers/acpi_power.h"
+#include "drivers/lapic.h"
+#include "drivers/tsc.h"
 #include "hv/console.h"
 #include "hv/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/panic.h"
+#include "hv/percpu.h"
+#include "hv/smp.h"
+#include "hv/trap.h"
+#include "hv/vcpu_ops.h"
 #include "hv/x86.h"
+
+#define CONFIG_MODULE "hv.conf"
+
+struct acpi_info acpi;
+
+enum on_idle { ON_IDLE_POWEROFF, ON_IDLE_HALT, ON_IDLE_REBOOT };
 
 static const char *loader_name(u32 loader)
 {
@@ -18,17 +34,138 @@ static const char *loader_name(u32 loader)
 	}
 }
 
+static const void *acpi_map(u64 pa, u64 len, void *ctx)
+{
+	(void)ctx;
+	return mm_direct_mapped(pa, len) ? phys_to_virt(pa) : NULL;
+}
+
+static void acpi_emit(const char *line, void *arg)
+{
+	(void)arg;
+	pr_info("%s\n", line);
+}
+
+/* Logical CPU 0 is the boot CPU; the others follow in MADT order (SPEC 3). */
+static void cpus_from_madt(void)
+{
+	u32 bsp_apic = lapic_id();
+
+	cpu_count = 0;
+	if (!percpu_alloc(cpu_count++, bsp_apic))
+		panic("cpu: out of memory for per-CPU data");
+	for (u32 i = 0; i < acpi.cpu_count && cpu_count < HV_MAX_CPUS; i++) {
+		if (acpi.cpus[i].apic_id == bsp_apic)
+			continue;
+		if (!percpu_alloc(cpu_count++, acpi.cpus[i].apic_id))
+			panic("cpu: out of memory for per-CPU data");
+	}
+	if (acpi.cpu_count > HV_MAX_CPUS)
+		pr_warn("cpu: %u CPUs in the MADT, using the first %u\n",
+			acpi.cpu_count, HV_MAX_CPUS);
+}
+
+static void banner(const struct boot_info *bi, u32 online)
+{
+	char virt[64];
+	u32 virt_on = 0;
+
+	for (u32 i = 0; i < cpu_count; i++)
+		if (cpus[i]->online && cpus[i]->virt_on)
+			virt_on++;
+	if (!virt_caps.usable)
+		snprintf(virt, sizeof(virt), "no usable virtualization");
+	else if (virt_on == online)
+		snprintf(virt, sizeof(virt), "%s with %s on all CPUs", virt_caps.vendor,
+			 virt_caps.slat);
+	else
+		snprintf(virt, sizeof(virt), "%s with %s on %u of %u CPUs",
+			 virt_caps.vendor, virt_caps.slat, virt_on, online);
+	pr_info("%s %s: booted via %s (%s), %u CPUs online, %lu MiB RAM, %s\n",
+		HV_NAME, HV_VERSION, loader_name(bi->loader),
+		bi->firmware == BOOT_FW_UEFI ? "UEFI" : "BIOS", online,
+		mm_ram_bytes() / MiB, virt);
+	pr_info("memory: hypervisor uses %lu KiB, %lu MiB free for partitions\n",
+		mm_hv_bytes() / KiB, mm_free_bytes() / MiB);
+}
+
+static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
+{
+	for (u32 i = 0; i < bi->module_count; i++)
+		if (!strcmp(bi->modules[i].name, name))
+			return &bi->modules[i];
+	return NULL;
+}
+
+static __noreturn void follow_on_idle(enum on_idle what)
+{
+	static const char *const names[] = {
+		[ON_IDLE_POWEROFF] = "poweroff",
+		[ON_IDLE_HALT] = "halt",
+		[ON_IDLE_REBOOT] = "reboot",
+	};
+
+	pr_info("on_idle: %s\n", names[what]);
+	if (what == ON_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
+		pr_err("poweroff: ACPI S5 is not available; halting\n");
+	if (what == ON_IDLE_REBOOT) {
+		acpi_reset(&acpi, mm_ioremap);
+		pr_err("reboot: no reset method worked; halting\n");
+	}
+	smp_stop_others();
+	for (;;) {
+		irq_disable();
+		halt();
+	}
+}
+
 void hv_main(struct boot_info *bi)
 {
+	struct percpu *bsp;
+	u32 online;
+	int err;
+
 	console_init(bi->cmdline);
 	pr_info("%s %s starting (%s, image at %#lx)\n", HV_NAME, HV_VERSION,
 		loader_name(bi->loader), bi->image_phys);
-	for (u32 i = 0; i < bi->mmap_count; i++)
-		pr_info("mem %#016lx-%#016lx type %u\n", bi->mmap[i].base,
-			bi->mmap[i].base + bi->mmap[i].len - 1, bi->mmap[i].type);
-	for (u32 i = 0; i < bi->module_count; i++)
-		pr_info("module %s at %#lx, %lu bytes\n", bi->modules[i].name,
-			bi->modules[i].base, bi->modules[i].len);
-	for (;;)
-		halt();
+	idt_init();
+	idt_load();
+
+	err = mm_init(bi);
+	if (err)
+		panic("mm: cannot set up memory (error %d)", err);
+
+	err = acpi_init(&acpi, bi, acpi_map, NULL);
+	if (err)
+		pr_err("acpi: no usable ACPI tables (error %d): one CPU, no power control\n",
+		       err);
+	acpi_report(&acpi, acpi_emit, NULL);
+
+	err = lapic_init();
+	if (err)
+		panic("lapic: cannot map the local APIC (error %d)", err);
+	lapic_cpu_init();
+	cpus_from_madt();
+	bsp = cpus[0];
+	cpu_load(bsp);
+
+	err = tsc_calibrate((u16)acpi.pm_tmr_port, acpi.pm_tmr_32bit);
+	if (err)
+		panic("tsc: cannot calibrate the TSC");
+	pr_info("tsc: %lu kHz (calibrated with the %s), %s mode APIC\n",
+		tsc_hz() / 1000, tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
+
+	if (!virt_probe())
+		pr_info("cannot run partitions: %s\n", virt_caps.reason);
+	cpu_bringup(bsp);
+	online = smp_start_aps();
+	banner(bi, online);
+
+	if (!find_module(bi, CONFIG_MODULE)) {
+		pr_info("no configuration: no module or file named %s\n", CONFIG_MODULE);
+		follow_on_idle(ON_IDLE_POWEROFF);
+	}
+	pr_info("configuration %s found; partitions are not started by this build\n",
+		CONFIG_MODULE);
+	follow_on_idle(ON_IDLE_POWEROFF);
 }

@@ -20,14 +20,14 @@ typedef int64_t s64;
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define BIT(n) (1ULL << (n))
+#define BIT(n) (1UL << (n))
 
-#define KiB (1024ULL)
-#define MiB (1024ULL * KiB)
-#define GiB (1024ULL * MiB)
+#define KiB (1024UL)
+#define MiB (1024UL * KiB)
+#define GiB (1024UL * MiB)
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
 #define LARGE_PAGE_SIZE (2 * MiB)
 #define HUGE_PAGE_SIZE (1 * GiB)
 

@@ -1,0 +1,19 @@
+/* The local APIC of each physical CPU, in xAPIC or x2APIC mode (SDM 3A ch. 11). */
+#pragma once
+
+#include "hv/types.h"
+
+#define LAPIC_DEFAULT_BASE 0xfee00000ULL
+
+/* Called once on the boot CPU: x2APIC when the CPU has it, else xAPIC. */
+int lapic_init(void);
+/* Called on each CPU: enables its APIC in the chosen mode. */
+void lapic_cpu_init(void);
+bool lapic_x2apic(void);
+u32 lapic_id(void);
+void lapic_eoi(void);
+/* Interprocessor interrupts to one destination APIC ID. */
+void lapic_send_init(u32 apic_id);
+void lapic_send_sipi(u32 apic_id, u8 vector_page);
+void lapic_send_nmi(u32 apic_id);
+void lapic_send_fixed(u32 apic_id, u8 vector);

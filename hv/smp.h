@@ -1,0 +1,9 @@
+/* Bringing up the other CPUs, and stopping them. */
+#pragma once
+
+#include "hv/types.h"
+
+/* Starts every enabled CPU of the MADT; returns how many are online. */
+u32 smp_start_aps(void);
+/* Sends an NMI to every other online CPU (used when stopping the machine). */
+void smp_stop_others(void);

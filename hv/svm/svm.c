@@ -1,0 +1,83 @@
+/* AMD-V: feature probe and SVM enable on each CPU (AMD APM vol. 2, ch. 15). */
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/percpu.h"
+#include "hv/vcpu_ops.h"
+#include "hv/x86.h"
+
+#define CPUID_SVM_LEAF 0x8000000a
+/* CPUID Fn8000_000A_EDX (APM 3, appendix E.4.9) */
+#define SVM_FEAT_NPT BIT(0)
+#define SVM_FEAT_NRIPS BIT(3)
+#define SVM_FEAT_VMCB_CLEAN BIT(5)
+#define SVM_FEAT_FLUSH_BY_ASID BIT(6)
+#define SVM_FEAT_DECODE_ASSISTS BIT(7)
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static int svm_probe(struct virt_caps *caps)
+{
+	struct cpuid_regs r = cpuid(CPUID_SVM_LEAF);
+
+	caps->vendor = "AMD-V";
+	caps->slat = "NPT";
+	caps->npt = r.edx & SVM_FEAT_NPT;
+	caps->nrip_save = r.edx & SVM_FEAT_NRIPS;
+	caps->vmcb_clean = r.edx & SVM_FEAT_VMCB_CLEAN;
+	caps->flush_by_asid = r.edx & SVM_FEAT_FLUSH_BY_ASID;
+	caps->decode_assists = r.edx & SVM_FEAT_DECODE_ASSISTS;
+	caps->asid_count = r.ebx;
+	pr_info("svm: AMD-V, NPT %s, next-RIP save %s, decode assists %s, "
+		"flush-by-ASID %s\n",
+		yes_no(caps->npt), yes_no(caps->nrip_save),
+		yes_no(caps->decode_assists), yes_no(caps->flush_by_asid));
+
+	/* APM 2 15.4: VM_CR.SVMDIS set by firmware means SVM is off */
+	if (rdmsr(MSR_AMD_VM_CR) & AMD_VM_CR_SVMDIS) {
+		snprintf(caps->reason, sizeof(caps->reason),
+			 "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
+		return -E_NOSUPP;
+	}
+	if (!caps->npt) {
+		snprintf(caps->reason, sizeof(caps->reason), "AMD-V without NPT");
+		return -E_NOSUPP;
+	}
+	caps->usable = true;
+	return 0;
+}
+
+/* APM 2 15.4 (enabling SVM) and 15.30.4 (VM_HSAVE_PA) */
+static int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
+{
+	(void)caps;
+	if (rdmsr(MSR_AMD_VM_CR) & AMD_VM_CR_SVMDIS)
+		return -E_NOSUPP;
+	if (!c->hsave_pa) {
+		void *hsave = mm_alloc_page();
+
+		if (!hsave)
+			return -E_NOMEM;
+		c->hsave_pa = virt_to_phys(hsave);
+	}
+	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SVME);
+	wrmsr(MSR_AMD_VM_HSAVE_PA, c->hsave_pa);
+	return 0;
+}
+
+static void svm_cpu_disable(struct percpu *c)
+{
+	(void)c;
+	wrmsr(MSR_AMD_VM_HSAVE_PA, 0);
+	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) & ~EFER_SVME);
+}
+
+const struct vcpu_ops svm_ops = {
+	.name = "svm",
+	.probe = svm_probe,
+	.cpu_enable = svm_cpu_enable,
+	.cpu_disable = svm_cpu_disable,
+};

@@ -1,0 +1,32 @@
+/* Choosing the vendor backend at run time (one image for Intel and AMD). */
+#include "hv/vcpu_ops.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/x86.h"
+
+#define CPUID_1_ECX_VMX BIT(5)
+#define CPUID_EXT_ECX_SVM BIT(2)
+#define CPUID_EXT_LEAF 0x80000000
+#define CPUID_EXT_FEATURES 0x80000001
+
+const struct vcpu_ops *vcpu_ops;
+struct virt_caps virt_caps;
+
+bool virt_probe(void)
+{
+	bool svm = cpuid(CPUID_EXT_LEAF).eax >= CPUID_EXT_FEATURES &&
+		   (cpuid(CPUID_EXT_FEATURES).ecx & CPUID_EXT_ECX_SVM);
+
+	if (cpuid(1).ecx & CPUID_1_ECX_VMX)
+		vcpu_ops = &vmx_ops;
+	else if (svm)
+		vcpu_ops = &svm_ops;
+	if (!vcpu_ops) {
+		snprintf(virt_caps.reason, sizeof(virt_caps.reason),
+			 "the CPU has neither VT-x nor AMD-V");
+		return false;
+	}
+	if (vcpu_ops->probe(&virt_caps))
+		virt_caps.usable = false;
+	return virt_caps.usable;
+}
