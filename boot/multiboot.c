@@ -70,13 +70,42 @@ static int mb2_mmap(struct boot_info *bi, const struct mb2_tag_mmap *t)
 {
 	if (t->entry_size < sizeof(struct mb2_mmap_entry))
 		return -E_INVAL;
-	for (u32 off = sizeof(*t); off + t->entry_size <= t->size; off += t->entry_size) {
+	/* u64: off + entry_size must not wrap */
+	for (u64 off = sizeof(*t); off + t->entry_size <= t->size; off += t->entry_size) {
 		const struct mb2_mmap_entry *e = (const void *)((const u8 *)t + off);
 
 		if (!boot_add_mem(bi, e->addr, e->len, boot_e820_type(e->type)))
 			return -E_TOOBIG;
 	}
 	return 0;
+}
+
+/* The smallest size of each tag we read: its fixed fields, and a string's
+ * NUL (Multiboot2 spec 3.6). */
+static u32 mb2_min_size(u32 type)
+{
+	switch (type) {
+	case MB2_TAG_CMDLINE:
+	case MB2_TAG_LOADER_NAME:
+		return sizeof(struct mb2_tag) + 1;
+	case MB2_TAG_MODULE:
+		return sizeof(struct mb2_tag_module) + 1;
+	case MB2_TAG_MMAP:
+		return sizeof(struct mb2_tag_mmap);
+	case MB2_TAG_FRAMEBUFFER:
+		return sizeof(struct mb2_tag_framebuffer);
+	default:
+		return sizeof(struct mb2_tag);
+	}
+}
+
+/* True when the string at s ends (with a NUL) within len bytes. */
+static bool mb2_string_ok(const char *s, u32 len)
+{
+	for (u32 i = 0; i < len; i++)
+		if (!s[i])
+			return true;
+	return false;
 }
 
 int mb2_parse(struct boot_info *bi, const void *info,
@@ -90,26 +119,32 @@ int mb2_parse(struct boot_info *bi, const void *info,
 	(void)phys_to_ptr; /* Multiboot2 carries everything inline */
 	bi->loader = BOOT_LOADER_MULTIBOOT2;
 	bi->firmware = BOOT_FW_BIOS;
-	for (u32 off = 8; off + sizeof(struct mb2_tag) <= total;) {
+	/* u64: off + size must not wrap */
+	for (u64 off = 8; off + sizeof(struct mb2_tag) <= total;) {
 		const struct mb2_tag *t = (const void *)(p + off);
 
 		if (t->type == MB2_TAG_END)
 			break;
-		if (t->size < sizeof(*t) || off + t->size > total)
+		if (t->size < mb2_min_size(t->type) || t->size > total - off)
 			return -E_INVAL;
 		switch (t->type) {
 		case MB2_TAG_CMDLINE:
+			if (!mb2_string_ok((const char *)(t + 1), t->size - sizeof(*t)))
+				return -E_INVAL;
 			copy_string(bi->cmdline, sizeof(bi->cmdline),
 				    (const char *)(t + 1));
 			break;
 		case MB2_TAG_LOADER_NAME:
+			if (!mb2_string_ok((const char *)(t + 1), t->size - sizeof(*t)))
+				return -E_INVAL;
 			copy_string(bi->loader_name, sizeof(bi->loader_name),
 				    (const char *)(t + 1));
 			break;
 		case MB2_TAG_MODULE: {
 			const struct mb2_tag_module *m = (const void *)t;
 
-			if (m->mod_end < m->mod_start)
+			if (m->mod_end < m->mod_start ||
+			    !mb2_string_ok(m->cmdline, t->size - sizeof(*m)))
 				return -E_INVAL;
 			if (!boot_add_module(bi, m->mod_start, m->mod_end - m->mod_start,
 					     m->cmdline))
@@ -153,7 +188,7 @@ int mb2_parse(struct boot_info *bi, const void *info,
 		default:
 			break;
 		}
-		off += ALIGN_UP(t->size, 8U);
+		off += ALIGN_UP((u64)t->size, 8);
 	}
 	return have_mmap ? 0 : -E_INVAL;
 }

@@ -87,6 +87,23 @@ __noreturn void machine_halt(void)
 	}
 }
 
+struct ex_entry {
+	u64 fault_rip, fixup_rip;
+};
+extern const struct ex_entry __ex_table_start[], __ex_table_end[];
+
+/* A fault at an instruction listed in .ex_table resumes at its fixup. */
+static bool fixup_exception(struct trap_frame *f)
+{
+	for (const struct ex_entry *e = __ex_table_start; e < __ex_table_end; e++) {
+		if (e->fault_rip == f->rip) {
+			f->rip = e->fixup_rip;
+			return true;
+		}
+	}
+	return false;
+}
+
 void trap_handler(struct trap_frame *f)
 {
 	if (f->vector == X86_EXC_NMI && halting) {
@@ -99,6 +116,8 @@ void trap_handler(struct trap_frame *f)
 		irq_handlers[f->vector](f);
 		return;
 	}
+	if (f->vector == X86_EXC_GP && fixup_exception(f))
+		return;
 	if (__atomic_fetch_add(&dumping, 1, __ATOMIC_SEQ_CST))
 		machine_halt();
 	console_force_unlock();

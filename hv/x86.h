@@ -151,6 +151,52 @@ static inline void wrmsr(u32 msr, u64 val)
 			 : "memory");
 }
 
+/*
+ * MSR access that survives a #GP (an MSR the CPU or emulator lacks): the
+ * fault handler finds the faulting RIP in .ex_table and resumes at the fixup,
+ * which returns -E_IO.
+ */
+static inline int rdmsr_safe(u32 msr, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+	int err = 0;
+
+	__asm__ volatile("1: rdmsr\n"
+			 "2:\n"
+			 ".pushsection .ex_table, \"a\"\n"
+			 ".balign 8\n"
+			 ".quad 1b, 3f\n"
+			 ".popsection\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl %[eio], %[err]\n"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 : "+a"(lo), "+d"(hi), [err] "+r"(err)
+			 : "c"(msr), [eio] "i"(-E_IO));
+	*val = ((u64)hi << 32) | lo;
+	return err;
+}
+
+static inline int wrmsr_safe(u32 msr, u64 val)
+{
+	int err = 0;
+
+	__asm__ volatile("1: wrmsr\n"
+			 "2:\n"
+			 ".pushsection .ex_table, \"a\"\n"
+			 ".balign 8\n"
+			 ".quad 1b, 3f\n"
+			 ".popsection\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl %[eio], %[err]\n"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 : [err] "+r"(err)
+			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)), [eio] "i"(-E_IO)
+			 : "memory");
+	return err;
+}
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;

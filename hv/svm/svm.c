@@ -19,6 +19,15 @@ static const char *yes_no(bool b)
 	return b ? "yes" : "no";
 }
 
+/* VM_CR.SVMDIS: firmware turned SVM off (APM 2 15.4). Some implementations
+ * (Bochs) have no VM_CR at all: then nothing disabled SVM. */
+static bool svm_disabled(void)
+{
+	u64 vm_cr;
+
+	return !rdmsr_safe(MSR_AMD_VM_CR, &vm_cr) && (vm_cr & AMD_VM_CR_SVMDIS);
+}
+
 static int svm_probe(struct virt_caps *caps)
 {
 	struct cpuid_regs r = cpuid(CPUID_SVM_LEAF);
@@ -36,8 +45,7 @@ static int svm_probe(struct virt_caps *caps)
 		yes_no(caps->npt), yes_no(caps->nrip_save),
 		yes_no(caps->decode_assists), yes_no(caps->flush_by_asid));
 
-	/* APM 2 15.4: VM_CR.SVMDIS set by firmware means SVM is off */
-	if (rdmsr(MSR_AMD_VM_CR) & AMD_VM_CR_SVMDIS) {
+	if (svm_disabled()) {
 		snprintf(caps->reason, sizeof(caps->reason),
 			 "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
 		return -E_NOSUPP;
@@ -54,7 +62,7 @@ static int svm_probe(struct virt_caps *caps)
 static int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
 {
 	(void)caps;
-	if (rdmsr(MSR_AMD_VM_CR) & AMD_VM_CR_SVMDIS)
+	if (svm_disabled())
 		return -E_NOSUPP;
 	if (!c->hsave_pa) {
 		void *hsave = mm_alloc_page();

@@ -4,12 +4,14 @@
 UNIT_CFLAGS := -std=c11 -g -O1 -DHV_HOST -I. -Wall -Wextra -Werror -Wshadow \
                -Wno-missing-prototypes -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
+# Any project header may change what a test sees: rebuild on all of them.
+UNIT_HEADERS := $(wildcard boot/*.h boot/efi/*.h hv/*.h hv/*/*.h drivers/*.h tests/unit/*.h)
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
 
 define unit_rule
 $(BUILD)/unit/test_$(1): tests/unit/test_$(1).c tests/unit/test_$(1).deps \
-		$$(shell cat tests/unit/test_$(1).deps) $$(wildcard tests/unit/*.h)
+		$$(shell cat tests/unit/test_$(1).deps) $$(UNIT_HEADERS)
 	@mkdir -p $$(@D)
 	$$(HOSTCC) $$(UNIT_CFLAGS) tests/unit/test_$(1).c \
 		$$(shell cat tests/unit/test_$(1).deps) -lcmocka -o $$@

@@ -1,0 +1,267 @@
+/*
+ * ACPI soft-off and machine reset (see drivers/acpi_power.h). Runs on the
+ * way down, with interrupts off: no locks, no allocation, bounded waits.
+ */
+#include "drivers/acpi_power.h"
+#include "hv/x86.h"
+
+/* ACPI 6.4 4.8.3.2.1: PM1 control register bits */
+#define PM1_CNT_SCI_EN BIT(0)
+#define PM1_CNT_SLP_TYP_SHIFT 10
+#define PM1_CNT_SLP_TYP_MASK (0x7u << PM1_CNT_SLP_TYP_SHIFT)
+#define PM1_CNT_SLP_EN BIT(13)
+
+/* ACPI 6.4 4.8.3.7: sleep control register (HW-reduced ACPI) */
+#define SLEEP_CNT_SLP_TYP_SHIFT 2
+#define SLEEP_CNT_SLP_TYP_MASK (0x7u << SLEEP_CNT_SLP_TYP_SHIFT)
+#define SLEEP_CNT_SLP_EN BIT(5)
+
+/* ACPI 6.4 4.8.3.3: the PM timer counts at 3.579545 MHz */
+#define PM_TIMER_HZ 3579545ULL
+#define PM_TIMER_MASK_24 0xffffffULL
+#define PM_TIMER_MASK_32 0xffffffffULL
+
+/* PCI configuration mechanism #1 (PCI Local Bus 3.0 3.2.2.3.2), for a
+ * reset register in PCI configuration space (ACPI 6.4 5.2.3.2: bus 0) */
+#define PCI_CONF_ADDR 0xcf8
+#define PCI_CONF_DATA 0xcfc
+#define PCI_CONF_ENABLE BIT(31)
+#define PCI_CONF_DEV_SHIFT 11
+#define PCI_CONF_FN_SHIFT 8
+#define PCI_CONF_REG_MASK 0xfc
+/* ACPI 6.4 5.2.3.2: a PCI configuration GAS address is device (bits
+ * 32-47), function (bits 16-31), register offset (bits 0-15) */
+#define GAS_PCI_DEV(a) (((a) >> 32) & 0x1f)
+#define GAS_PCI_FN(a) (((a) >> 16) & 0x7)
+#define GAS_PCI_REG(a) ((a) & 0xffff)
+
+/* Reset Control Register of Intel chipsets (PIIX3/4, ICH, PCH; e.g. ICH9
+ * datasheet 13.7.5): SYS_RST selects a full reset, and a 0->1 edge of
+ * RST_CPU starts it. */
+#define RST_CNT_PORT 0xcf9
+#define RST_CNT_SYS_RST BIT(1)
+#define RST_CNT_RST_CPU BIT(2)
+
+/* 8042 keyboard controller: command 0xFE pulses the CPU reset line */
+#define KBC_STATUS_PORT 0x64
+#define KBC_CMD_PORT 0x64
+#define KBC_STATUS_INPUT_FULL BIT(1)
+#define KBC_CMD_PULSE_RESET 0xfe
+#define KBC_WAIT_TRIES 100000
+
+#define ACPI_ENABLE_WAIT_MS 1000 /* SMM hands over the PM registers */
+#define POWEROFF_WAIT_MS 500	 /* then S5 should have happened */
+#define RESET_WAIT_MS 100	 /* per reset method */
+#define IO_DELAY_PER_MS 1000	 /* an ISA-bus port 0x80 write: about 1 us */
+
+/* Busy-waits about ms milliseconds: by the PM timer when there is one,
+ * else by port 0x80 writes. */
+static void acpi_delay_ms(const struct acpi_info *ai, u32 ms)
+{
+	if (ai && ai->pm_tmr_port) {
+		u64 mask = ai->pm_tmr_32bit ? PM_TIMER_MASK_32 : PM_TIMER_MASK_24;
+		u64 ticks = PM_TIMER_HZ * ms / 1000;
+		u64 start = inl((u16)ai->pm_tmr_port) & mask;
+
+		while (((inl((u16)ai->pm_tmr_port) - start) & mask) < ticks)
+			cpu_relax();
+		return;
+	}
+	for (u32 i = 0; i < ms * IO_DELAY_PER_MS; i++)
+		io_delay();
+}
+
+static int gas_io_port(const struct acpi_gas *g, u16 *port)
+{
+	if (g->address > 0xffff)
+		return -E_RANGE;
+	*port = (u16)g->address;
+	return 0;
+}
+
+static int gas_read16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 *val)
+{
+	u16 port;
+
+	switch (g->space_id) {
+	case ACPI_GAS_SYSTEM_IO:
+		if (gas_io_port(g, &port))
+			return -E_RANGE;
+		*val = inw(port);
+		return 0;
+	case ACPI_GAS_SYSTEM_MEMORY: {
+		volatile u16 *p = ioremap ? ioremap(g->address, sizeof(u16)) : NULL;
+
+		if (!p)
+			return -E_NOSUPP;
+		*val = *p;
+		return 0;
+	}
+	default:
+		return -E_NOSUPP;
+	}
+}
+
+/* ACPI 6.4 4.8.3.2.1: PM1 control registers take byte and word accesses;
+ * word is the one that covers SLP_TYP and SLP_EN. */
+static int gas_write16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 val)
+{
+	u16 port;
+
+	switch (g->space_id) {
+	case ACPI_GAS_SYSTEM_IO:
+		if (gas_io_port(g, &port))
+			return -E_RANGE;
+		outw(port, val);
+		return 0;
+	case ACPI_GAS_SYSTEM_MEMORY: {
+		volatile u16 *p = ioremap ? ioremap(g->address, sizeof(u16)) : NULL;
+
+		if (!p)
+			return -E_NOSUPP;
+		*p = val;
+		return 0;
+	}
+	default:
+		return -E_NOSUPP;
+	}
+}
+
+/* ACPI 6.4 4.8.3.6 and 4.8.3.7: the reset and sleep control registers are
+ * 8 bits wide at bit offset 0. */
+static int gas_write8(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u8 val)
+{
+	u16 port;
+
+	switch (g->space_id) {
+	case ACPI_GAS_SYSTEM_IO:
+		if (gas_io_port(g, &port))
+			return -E_RANGE;
+		outb(port, val);
+		return 0;
+	case ACPI_GAS_SYSTEM_MEMORY: {
+		volatile u8 *p = ioremap ? ioremap(g->address, sizeof(u8)) : NULL;
+
+		if (!p)
+			return -E_NOSUPP;
+		*p = val;
+		return 0;
+	}
+	case ACPI_GAS_PCI_CONFIG: {
+		u64 a = g->address;
+
+		outl(PCI_CONF_ADDR, (u32)(PCI_CONF_ENABLE |
+					  (GAS_PCI_DEV(a) << PCI_CONF_DEV_SHIFT) |
+					  (GAS_PCI_FN(a) << PCI_CONF_FN_SHIFT) |
+					  (GAS_PCI_REG(a) & PCI_CONF_REG_MASK)));
+		outb((u16)(PCI_CONF_DATA + (GAS_PCI_REG(a) & 3)), val);
+		return 0;
+	}
+	default:
+		return -E_NOSUPP;
+	}
+}
+
+/*
+ * ACPI 6.4 5.2.9 (SMI_CMD, ACPI_ENABLE) and 16.3.1: while SCI_EN is clear
+ * the firmware's SMM code owns the PM registers; writing ACPI_ENABLE to
+ * SMI_CMD hands them over, as an OS does at boot.
+ */
+static void acpi_enable_mode(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+{
+	u16 v;
+
+	if (!ai->smi_cmd || !ai->acpi_enable || ai->smi_cmd > 0xffff)
+		return;
+	if (gas_read16(&ai->pm1a_cnt, ioremap, &v) || (v & PM1_CNT_SCI_EN))
+		return;
+	outb((u16)ai->smi_cmd, ai->acpi_enable);
+	for (u32 ms = 0; ms < ACPI_ENABLE_WAIT_MS; ms++) {
+		if (!gas_read16(&ai->pm1a_cnt, ioremap, &v) && (v & PM1_CNT_SCI_EN))
+			return;
+		acpi_delay_ms(ai, 1);
+	}
+}
+
+/* ACPI 6.4 7.4.2 and 16.1.6: SLP_TYP first, then SLP_TYP with SLP_EN,
+ * keeping the register's other bits. */
+static int pm1_sleep(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+{
+	const struct acpi_gas *reg[2] = { &ai->pm1a_cnt, &ai->pm1b_cnt };
+	const u8 typ[2] = { ai->s5_slp_typ_a, ai->s5_slp_typ_b };
+	u16 val[2] = { 0, 0 };
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		if (!reg[i]->address)
+			continue;
+		rc = gas_read16(reg[i], ioremap, &val[i]);
+		if (rc)
+			return rc;
+		val[i] &= (u16)~(PM1_CNT_SLP_TYP_MASK | PM1_CNT_SLP_EN);
+		val[i] |= (u16)(typ[i] << PM1_CNT_SLP_TYP_SHIFT);
+		rc = gas_write16(reg[i], ioremap, val[i]);
+		if (rc)
+			return rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!reg[i]->address)
+			continue;
+		rc = gas_write16(reg[i], ioremap, (u16)(val[i] | PM1_CNT_SLP_EN));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int acpi_poweroff(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+{
+	int rc;
+
+	if (!ai->have_fadt)
+		return -E_NODEV;
+	if (!ai->have_s5)
+		return -E_NOENT;
+	irq_disable();
+	if (ai->pm1a_cnt.address && !ai->hw_reduced) {
+		acpi_enable_mode(ai, ioremap);
+		rc = pm1_sleep(ai, ioremap);
+	} else if (ai->sleep_control.address) {
+		rc = gas_write8(&ai->sleep_control, ioremap,
+				(u8)(((ai->s5_slp_typ_a << SLEEP_CNT_SLP_TYP_SHIFT) &
+				      SLEEP_CNT_SLP_TYP_MASK) |
+				     SLEEP_CNT_SLP_EN));
+	} else {
+		return -E_NOSUPP;
+	}
+	if (rc)
+		return rc;
+	acpi_delay_ms(ai, POWEROFF_WAIT_MS);
+	return -E_IO;
+}
+
+static void kbc_reset(const struct acpi_info *ai)
+{
+	/* bounded: without a controller the status port reads all-ones */
+	for (u32 i = 0; i < KBC_WAIT_TRIES; i++) {
+		if (!(inb(KBC_STATUS_PORT) & KBC_STATUS_INPUT_FULL))
+			break;
+		io_delay();
+	}
+	outb(KBC_CMD_PORT, KBC_CMD_PULSE_RESET);
+	acpi_delay_ms(ai, RESET_WAIT_MS);
+}
+
+int acpi_reset(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+{
+	irq_disable();
+	if (ai && ai->reset_supported &&
+	    gas_write8(&ai->reset_reg, ioremap, ai->reset_value) == 0)
+		acpi_delay_ms(ai, RESET_WAIT_MS);
+	outb(RST_CNT_PORT, RST_CNT_SYS_RST);
+	io_delay();
+	outb(RST_CNT_PORT, RST_CNT_SYS_RST | RST_CNT_RST_CPU);
+	acpi_delay_ms(ai, RESET_WAIT_MS);
+	kbc_reset(ai);
+	return -E_IO;
+}
