@@ -45,6 +45,7 @@ struct parser {
 	struct acpi_info *ai;
 	acpi_map_fn map;
 	void *ctx;
+	bool have_mcfg;
 	u32 ssdt_count;
 	u64 ssdt_pa[ACPI_MAX_SSDTS];
 };
@@ -389,7 +390,7 @@ static void madt_lapic_nmi(struct parser *p, const void *entry, u32 off)
 	const struct acpi_madt_lapic_nmi *e = entry;
 
 	(void)off;
-	madt_add_nmi(p, e->uid == ACPI_UID_ALL_XAPIC ? ACPI_UID_ALL_X2APIC : e->uid,
+	madt_add_nmi(p, e->uid == ACPI_UID_ALL_XAPIC ? ACPI_UID_ALL : e->uid,
 		     e->lint, e->flags);
 }
 
@@ -560,6 +561,30 @@ static void fadt_reset(struct parser *p, const struct acpi_fadt *f, u32 len)
 	ai->reset_supported = true;
 }
 
+/* The fixed hardware of a non-HW-reduced platform (ACPI 6.4 4.8). */
+static void fadt_fixed_hw(struct parser *p, const struct acpi_fadt *f, u32 len)
+{
+	struct acpi_info *ai = p->ai;
+
+	if (ACPI_FADT_HAS(len, sci_int))
+		ai->sci_irq = f->sci_int;
+	if (ACPI_FADT_HAS(len, acpi_enable)) {
+		ai->smi_cmd = f->smi_cmd;
+		ai->acpi_enable = f->acpi_enable;
+	}
+	if (ACPI_FADT_HAS(len, century))
+		ai->century = f->century;
+	fadt_pm_timer(p, f, len);
+	fadt_pick_gas(p, "PM1a_CNT_BLK", &ai->pm1a_cnt,
+		      ACPI_FADT_HAS(len, x_pm1a_cnt_blk) ? &f->x_pm1a_cnt_blk : NULL,
+		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1a_cnt_blk : 0,
+		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1_cnt_len : 0);
+	fadt_pick_gas(p, "PM1b_CNT_BLK", &ai->pm1b_cnt,
+		      ACPI_FADT_HAS(len, x_pm1b_cnt_blk) ? &f->x_pm1b_cnt_blk : NULL,
+		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1b_cnt_blk : 0,
+		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1_cnt_len : 0);
+}
+
 static void parse_fadt(struct parser *p, const struct acpi_sdt_header *h)
 {
 	const struct acpi_fadt *f = (const struct acpi_fadt *)h;
@@ -582,14 +607,6 @@ static void parse_fadt(struct parser *p, const struct acpi_sdt_header *h)
 	else
 		ai->fadt_flags = f->flags;
 	ai->hw_reduced = ai->fadt_flags & ACPI_FADT_HW_REDUCED_ACPI;
-	if (ACPI_FADT_HAS(len, sci_int))
-		ai->sci_irq = f->sci_int;
-	if (ACPI_FADT_HAS(len, acpi_enable)) {
-		ai->smi_cmd = f->smi_cmd;
-		ai->acpi_enable = f->acpi_enable;
-	}
-	if (ACPI_FADT_HAS(len, century))
-		ai->century = f->century;
 	/* IAPC_BOOT_ARCH is reserved in ACPI 1.0 FADTs, which end at the
 	 * reset register; only the length can be trusted, not the revision. */
 	if (ACPI_FADT_HAS(len, x_dsdt))
@@ -603,15 +620,11 @@ static void parse_fadt(struct parser *p, const struct acpi_sdt_header *h)
 		acpi_warn(ai, "FADT: DSDT %#x and X_DSDT %#lx differ, using X_DSDT", f->dsdt,
 			  x_dsdt);
 
-	fadt_pm_timer(p, f, len);
-	fadt_pick_gas(p, "PM1a_CNT_BLK", &ai->pm1a_cnt,
-		      ACPI_FADT_HAS(len, x_pm1a_cnt_blk) ? &f->x_pm1a_cnt_blk : NULL,
-		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1a_cnt_blk : 0,
-		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1_cnt_len : 0);
-	fadt_pick_gas(p, "PM1b_CNT_BLK", &ai->pm1b_cnt,
-		      ACPI_FADT_HAS(len, x_pm1b_cnt_blk) ? &f->x_pm1b_cnt_blk : NULL,
-		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1b_cnt_blk : 0,
-		      ACPI_FADT_HAS(len, pm1_cnt_len) ? f->pm1_cnt_len : 0);
+	/* ACPI 6.4 5.2.9: a HW-reduced platform has no fixed hardware: OSPM
+	 * ignores offsets 46-108 and 148-232 (SCI to century, the X_ blocks)
+	 * and uses the sleep control and status registers instead. */
+	if (!ai->hw_reduced)
+		fadt_fixed_hw(p, f, len);
 	if (ACPI_FADT_HAS(len, sleep_status_reg)) {
 		gas_copy(&ai->sleep_control, &f->sleep_control_reg);
 		gas_copy(&ai->sleep_status, &f->sleep_status_reg);
@@ -628,10 +641,11 @@ static void parse_mcfg(struct parser *p, const struct acpi_sdt_header *h)
 	u32 len = h->length;
 	u32 body, n;
 
-	if (ai->mcfg_count) {
+	if (p->have_mcfg) {
 		acpi_warn(ai, "second MCFG ignored");
 		return;
 	}
+	p->have_mcfg = true;
 	if (len < sizeof(struct acpi_mcfg_table)) {
 		acpi_warn(ai, "MCFG: %u bytes, too short, skipped", len);
 		return;

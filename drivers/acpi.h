@@ -69,9 +69,11 @@
 #define ACPI_TRUNC_WARNINGS BIT(5)
 #define ACPI_TRUNC_LAPIC_NMIS BIT(6)
 
-/* The processor UID that a Local APIC NMI entry uses for "all processors" */
+/* The processor UID that stands for "all processors" in a Local APIC NMI
+ * entry (0xff) and a Local x2APIC NMI entry (0xffffffff); acpi_lapic_nmi
+ * always holds the latter. */
 #define ACPI_UID_ALL_XAPIC 0xff
-#define ACPI_UID_ALL_X2APIC 0xffffffff
+#define ACPI_UID_ALL 0xffffffff
 
 /*
  * Table layouts, as firmware lays them out (little-endian, unaligned).
@@ -356,7 +358,7 @@ struct acpi_iso {
 
 /* The LINT pin a processor's NMI is wired to (MADT types 4 and 10) */
 struct acpi_lapic_nmi {
-	u32 uid; /* ACPI_UID_ALL_* for every processor */
+	u32 uid; /* ACPI_UID_ALL for every processor */
 	u8 lint;
 	u16 flags;
 };
@@ -410,19 +412,20 @@ struct acpi_info {
 	bool have_fadt;
 	u8 fadt_revision;
 	u32 fadt_flags;	    /* ACPI_FADT_* */
-	u16 iapc_boot_arch; /* ACPI_BOOT_*; 0 before FADT revision 2 */
+	bool hw_reduced;    /* HW_REDUCED_ACPI: no fixed hardware below */
+	u16 iapc_boot_arch; /* ACPI_BOOT_*; 0 in an ACPI 1.0-sized FADT */
+	u64 dsdt_pa;	    /* X_DSDT, else DSDT */
+	struct acpi_gas reset_reg;
+	u8 reset_value;
+	bool reset_supported; /* RESET_REG_SUP and a usable register */
+	struct acpi_gas sleep_control, sleep_status; /* HW-reduced only */
+	/* fixed hardware (ACPI 6.4 4.8): all 0 when hw_reduced */
 	u16 sci_irq;
 	u32 smi_cmd;	 /* port to write acpi_enable to; 0: no legacy mode */
 	u8 acpi_enable;	 /* value that hands the PM registers to the OS */
 	u32 pm_tmr_port; /* 0: no PM timer */
 	bool pm_tmr_32bit;
-	struct acpi_gas pm1a_cnt, pm1b_cnt;
-	struct acpi_gas sleep_control, sleep_status; /* HW-reduced only */
-	struct acpi_gas reset_reg;
-	u8 reset_value;
-	bool reset_supported; /* RESET_REG_SUP and a usable register */
-	bool hw_reduced;
-	u64 dsdt_pa;
+	struct acpi_gas pm1a_cnt, pm1b_cnt; /* X_ blocks, else the 32-bit ones */
 	u8 century; /* RTC CMOS index of the century, 0: none */
 
 	/* \_S5 from the DSDT (or an SSDT): the SLP_TYP values for soft-off */

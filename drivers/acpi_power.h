@@ -28,6 +28,7 @@ int acpi_poweroff(const struct acpi_info *ai, acpi_ioremap_fn ioremap);
 /*
  * Resets the machine: the FADT reset register when RESET_REG_SUP, then the
  * reset control register at port 0xCF9, then the keyboard controller.
- * Returns (-E_IO) only when all of them failed.
+ * ai may be NULL (no ACPI tables): the last two are tried. Returns (-E_IO)
+ * only when all of them failed.
  */
 int acpi_reset(const struct acpi_info *ai, acpi_ioremap_fn ioremap);

@@ -106,13 +106,13 @@ static __noreturn void follow_on_idle(enum on_idle what)
 	};
 
 	pr_info("on_idle: %s\n", names[what]);
+	smp_stop_others();
 	if (what == ON_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
 		pr_err("poweroff: ACPI S5 is not available; halting\n");
 	if (what == ON_IDLE_REBOOT) {
 		acpi_reset(&acpi, mm_ioremap);
 		pr_err("reboot: no reset method worked; halting\n");
 	}
-	smp_stop_others();
 	for (;;) {
 		irq_disable();
 		halt();
