@@ -95,10 +95,13 @@ u32 smp_start_aps(void)
 	return __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
 }
 
+volatile bool smp_stopping;
+
 void smp_stop_others(void)
 {
 	u32 me;
 
+	smp_stopping = true;
 	if (cpus_online <= 1)
 		return; /* nobody to stop, and the APIC may not be set up yet */
 	me = lapic_id();

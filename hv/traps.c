@@ -26,7 +26,6 @@ static const char *const exc_names[X86_EXC_COUNT] = {
 };
 
 static void (*irq_handlers[IDT_VECTORS])(struct trap_frame *f);
-static volatile bool halting;
 static volatile u32 dumping; /* a fault while dumping must not recurse */
 
 void trap_set_handler(u8 vector, void (*fn)(struct trap_frame *f))
@@ -79,7 +78,6 @@ static void dump_frame(const struct trap_frame *f)
 
 __noreturn void machine_halt(void)
 {
-	halting = true;
 	smp_stop_others();
 	for (;;) {
 		irq_disable();
@@ -106,7 +104,7 @@ static bool fixup_exception(struct trap_frame *f)
 
 void trap_handler(struct trap_frame *f)
 {
-	if (f->vector == X86_EXC_NMI && halting) {
+	if (f->vector == X86_EXC_NMI && smp_stopping) {
 		for (;;) {
 			irq_disable();
 			halt();
