@@ -5,9 +5,13 @@
  */
 #pragma once
 
+#include "hv/exit.h"
 #include "hv/types.h"
+#include "hv/vcpu.h"
 
 struct percpu;
+struct partition;
+struct slat_format;
 
 /* What the vendor backend found on the boot CPU. */
 struct virt_caps {
@@ -23,13 +27,47 @@ struct virt_caps {
 	u32 asid_count;
 };
 
+/*
+ * Every slot is filled (a unit test checks). Per-vCPU slots run on the
+ * physical CPU the vCPU is pinned to (its VMCS is current there).
+ */
 struct vcpu_ops {
 	const char *name;
+	/* the second-level table format: EPT or NPT (hv/ept/slat.h) */
+	const struct slat_format *slat_fmt;
+
 	/* Detects the features on the boot CPU and prints them. */
 	int (*probe)(struct virt_caps *caps);
 	/* Enters VMX operation / sets EFER.SVME on the calling CPU. */
 	int (*cpu_enable)(struct percpu *c, const struct virt_caps *caps);
 	void (*cpu_disable)(struct percpu *c);
+
+	/* Per partition: I/O and MSR intercept bitmaps (all intercepted at
+	 * first: default deny), the VPID/ASID. */
+	int (*part_init)(struct partition *p);
+	void (*part_free)(struct partition *p);
+	void (*set_msr_intercept)(struct partition *p, u32 msr, bool read, bool write);
+	void (*set_io_intercept)(struct partition *p, u16 port, bool intercept);
+
+	/* Per vCPU: control structures, host state, controls, SLAT root. The
+	 * guest state is then set by the core with store_state(VS_ALL). */
+	int (*vcpu_init)(struct vcpu *v);
+	void (*vcpu_free)(struct vcpu *v);
+	/* Drops pending injections and flushes the vCPU's TLB (INIT, restart). */
+	void (*vcpu_reset)(struct vcpu *v);
+	/* Enters the guest; on exit syncs gpr[] and decodes into *exit. */
+	void (*run)(struct vcpu *v, struct vm_exit *exit);
+	/* Before the next entry: skip the instruction, inject, open windows. */
+	void (*apply)(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
+	/* vcpu->state <-> the VMCS/VMCB, for the VS_* bits in mask. */
+	void (*load_state)(struct vcpu *v, u32 mask);
+	void (*store_state)(struct vcpu *v, u32 mask);
+	/* Whether an external interrupt could be injected now (RFLAGS.IF, no
+	 * interrupt shadow, nothing already being injected). */
+	bool (*irq_injectable)(struct vcpu *v);
+	void (*flush_tlb)(struct vcpu *v);
+	/* Prints the vendor's view of the vCPU (VMCS fields, VMCB). */
+	void (*dump)(struct vcpu *v);
 };
 
 extern const struct vcpu_ops vmx_ops;

@@ -1,0 +1,32 @@
+# Fuzzing with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
+#
+#   make fuzz                  every fuzz target, FUZZ_TIME seconds each
+#   make fuzz-config           hv/config.c: any bytes as hv.conf
+#   make fuzz FUZZ_TIME=600    longer
+#
+# A crash, sanitizer report or failed check stops the run and fails the
+# target; the input that did it is left in $(BUILD)/fuzz/ (crash-*, ...).
+# New interesting inputs go to $(BUILD)/fuzz/<target>-corpus, never into the
+# seed corpora checked in (tests/fuzz/corpus, tests/configs).
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 60
+FUZZ_CFLAGS := -std=c11 -g -O1 -DHV_HOST -I. -Wall -Wextra -Werror -Wshadow \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+FUZZ_RUN_FLAGS := -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+                  -rss_limit_mb=2048 -print_final_stats=1
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c hv/config.c hv/config.h hv/lib.h \
+		hv/types.h boot/boot_info.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c hv/config.c -o $@
+
+.PHONY: fuzz fuzz-build fuzz-config
+fuzz-build: $(BUILD)/fuzz/fuzz_config
+fuzz: fuzz-config
+
+fuzz-config: $(BUILD)/fuzz/fuzz_config
+	@mkdir -p $(BUILD)/fuzz/config-corpus
+	$(BUILD)/fuzz/fuzz_config $(FUZZ_RUN_FLAGS) -dict=tests/fuzz/config.dict \
+		-artifact_prefix=$(BUILD)/fuzz/config- \
+		$(BUILD)/fuzz/config-corpus tests/fuzz/corpus tests/configs
