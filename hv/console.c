@@ -43,6 +43,8 @@ static const char *cmdline_console(const char *cmdline, size_t *len)
 	return NULL;
 }
 
+static void console_emit(const char *s, size_t len);
+
 void console_init(const char *cmdline)
 {
 	u16 base = UART_COM1;
@@ -56,8 +58,9 @@ void console_init(const char *cmdline)
 			    !strncmp(v, console_ports[i].name, len))
 				base = console_ports[i].base;
 	}
-	if (base)
-		uart_init(&console_uart, base, UART_DEFAULT_BAUD);
+	/* start on a fresh line: firmware may have left one unfinished */
+	if (base && uart_init(&console_uart, base, UART_DEFAULT_BAUD))
+		console_emit("\n", 1);
 }
 
 static void console_emit(const char *s, size_t len)
@@ -76,6 +79,18 @@ void console_write(const char *s, size_t len)
 	u64 flags = spin_lock_irqsave(&console_lock);
 
 	console_emit(s, len);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_partition_line(const char *name, const char *line, size_t len)
+{
+	u64 flags = spin_lock_irqsave(&console_lock);
+
+	console_emit("[", 1);
+	console_emit(name, strlen(name));
+	console_emit("] ", 2);
+	console_emit(line, len);
+	console_emit("\n", 1);
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 

@@ -7,6 +7,8 @@
 void console_init(const char *cmdline);
 /* Writes raw bytes, holding the console lock for the whole buffer. */
 void console_write(const char *s, size_t len);
+/* One line of a partition's output: "[NAME] line" (SPEC 4). */
+void console_partition_line(const char *name, const char *line, size_t len);
 /* printf to the console, no prefix. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One console message: "hv: " + the formatted text. */

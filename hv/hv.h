@@ -7,3 +7,5 @@
 #define HV_VERSION "0.1"
 
 __noreturn void hv_main(struct boot_info *bi);
+/* No partition is running any more: follow on_idle (SPEC 5). */
+__noreturn void hv_idle(void);

@@ -1,13 +1,12 @@
 /* Freestanding string and formatting routines for the hypervisor image. */
 #include "hv/lib.h"
 
+/* REP MOVSB/STOSB: fast-string operation on every CPU we run on (SDM 1 7.3.9.3) */
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	u8 *d = dst;
-	const u8 *s = src;
+	void *d = dst;
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 
@@ -25,10 +24,9 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	u8 *d = dst;
+	void *d = dst;
 
-	while (n--)
-		*d++ = (u8)c;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 

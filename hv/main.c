@@ -2,23 +2,27 @@
 #include "hv/hv.h"
 #include "drivers/acpi.h"
 #include "drivers/acpi_power.h"
+#include "drivers/i8259.h"
 #include "drivers/lapic.h"
 #include "drivers/tsc.h"
+#include "hv/config.h"
 #include "hv/console.h"
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/panic.h"
+#include "hv/partition.h"
 #include "hv/percpu.h"
 #include "hv/smp.h"
 #include "hv/trap.h"
+#include "hv/vcpu_loop.h"
 #include "hv/vcpu_ops.h"
 #include "hv/x86.h"
 
 #define CONFIG_MODULE "hv.conf"
 
 struct acpi_info acpi;
-
-enum on_idle { ON_IDLE_POWEROFF, ON_IDLE_HALT, ON_IDLE_REBOOT };
+static struct config plan; /* ~9 KiB: never on a stack */
+static struct boot_info *boot;
 
 static const char *loader_name(u32 loader)
 {
@@ -97,19 +101,15 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 	return NULL;
 }
 
-static __noreturn void follow_on_idle(enum on_idle what)
+void hv_idle(void)
 {
-	static const char *const names[] = {
-		[ON_IDLE_POWEROFF] = "poweroff",
-		[ON_IDLE_HALT] = "halt",
-		[ON_IDLE_REBOOT] = "reboot",
-	};
+	u32 what = plan.hv.on_idle;
 
-	pr_info("on_idle: %s\n", names[what]);
+	pr_info("on_idle: %s\n", config_on_idle_name(what));
 	smp_stop_others();
-	if (what == ON_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
+	if (what == CONFIG_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
 		pr_err("poweroff: ACPI S5 is not available; halting\n");
-	if (what == ON_IDLE_REBOOT) {
+	if (what == CONFIG_IDLE_REBOOT) {
 		acpi_reset(&acpi, mm_ioremap);
 		pr_err("reboot: no reset method worked; halting\n");
 	}
@@ -119,17 +119,61 @@ static __noreturn void follow_on_idle(enum on_idle what)
 	}
 }
 
+static bool config_find_file(void *ctx, const char *name, u64 *size)
+{
+	const struct boot_module *m = find_module(boot, name);
+
+	(void)ctx;
+	if (m && size)
+		*size = m->len;
+	return m != NULL;
+}
+
+static void config_report(void *ctx, u32 line, const char *msg)
+{
+	char buf[CONFIG_MSG_MAX + 32];
+
+	(void)ctx;
+	config_format_report(buf, sizeof(buf), line, msg);
+	pr_info("%s\n", buf);
+}
+
+/* SPEC 3: nothing starts when the configuration has any problem. */
+static void read_config(struct boot_info *bi)
+{
+	const struct boot_module *m = find_module(bi, CONFIG_MODULE);
+	const struct config_machine machine = {
+		.cpu_count = cpus_online,
+		.ram_bytes = mm_free_bytes(),
+		.iommu = CONFIG_ABSENT, /* no IOMMU driver yet: pci = is refused */
+		.find_file = config_find_file,
+	};
+
+	if (!m) {
+		pr_info("no configuration: no module or file named %s\n", CONFIG_MODULE);
+		hv_idle();
+	}
+	if (config_load(&plan, phys_to_virt(m->base), m->len, &machine, config_report, NULL)) {
+		pr_info("configuration %s rejected: nothing started\n", CONFIG_MODULE);
+		hv_idle();
+	}
+	pr_info("configuration %s: %u partitions\n", CONFIG_MODULE, plan.partition_count);
+}
+
 void hv_main(struct boot_info *bi)
 {
 	struct percpu *bsp;
 	u32 online;
 	int err;
 
+	boot = bi;
 	console_init(bi->cmdline);
 	pr_info("%s %s starting (%s, image at %#lx)\n", HV_NAME, HV_VERSION,
 		loader_name(bi->loader), bi->image_phys);
 	idt_init();
 	idt_load();
+	i8259_disable();
+	vcpu_loop_init();
 
 	err = mm_init(bi);
 	if (err)
@@ -161,11 +205,16 @@ void hv_main(struct boot_info *bi)
 	online = smp_start_aps();
 	banner(bi, online);
 
-	if (!find_module(bi, CONFIG_MODULE)) {
-		pr_info("no configuration: no module or file named %s\n", CONFIG_MODULE);
-		follow_on_idle(ON_IDLE_POWEROFF);
+	read_config(bi);
+	if (!virt_caps.usable || plan.partition_count == 0) {
+		if (plan.partition_count)
+			pr_info("partitions not started: this machine cannot run them\n");
+		else
+			pr_info("no partitions configured\n");
+		hv_idle();
 	}
-	pr_info("configuration %s found; partitions are not started by this build\n",
-		CONFIG_MODULE);
-	follow_on_idle(ON_IDLE_POWEROFF);
+	if (part_build_all(&plan, bi))
+		hv_idle();
+	part_start_all();
+	cpu_idle_loop(bsp);
 }

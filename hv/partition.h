@@ -7,6 +7,7 @@
 #include "hv/spinlock.h"
 #include "hv/types.h"
 #include "hv/vcpu.h"
+#include "hv/vdev/vdev.h"
 
 #define PART_MAX_VCPUS CONFIG_MAX_PARTITION_CPUS
 #define PART_MAX_REGIONS 2
@@ -23,7 +24,7 @@
 enum part_state {
 	PART_STOPPED = 0,
 	PART_RUNNING,
-	PART_RESTARTING,
+	PART_STOPPING, /* its vCPUs are leaving; the last one out finishes */
 };
 
 struct guest_region {
@@ -52,11 +53,26 @@ struct partition {
 	u64 entry_rip; /* where vCPU 0 starts */
 	u32 restarts;
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
-	void *vuart;		/* hv/vdev/vuart.c */
+	struct vdev_table vdevs;	/* its emulated ports and MMIO ranges */
+	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
+	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
+	const char *stop_reason;
+	u32 stop_action;		/* enum exit_action that stopped it */
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];
 extern u32 partition_count;
+
+/* Builds every partition of the plan (RAM, tables, vCPUs, devices). */
+int part_build_all(const struct config *c, const struct boot_info *bi);
+/* Loads and starts every partition. */
+void part_start_all(void);
+/* Stops p for why (an enum exit_action: STOP, CRASH, REBOOT); its
+ * on_crash / on_reboot decide whether it restarts. Any CPU may call it. */
+void part_stop(struct partition *p, u32 why, const char *reason);
+/* A vCPU's CPU enters / leaves its partition's run loop. */
+bool part_enter(struct partition *p);
+void part_leave(struct partition *p);
 
 /* Guest-physical -> hypervisor pointer for len bytes of RAM; NULL when
  * [gpa, gpa+len) is not all RAM of the partition. */

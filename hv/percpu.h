@@ -33,6 +33,7 @@ struct percpu {
 	volatile bool online;
 	bool virt_on;
 	int virt_err; /* why virtualization could not be enabled */
+	struct vcpu *vcpu; /* the vCPU pinned here, NULL when the CPU is unowned */
 	u64 vmxon_pa; /* VT-x: the VMXON region */
 	u64 hsave_pa; /* AMD-V: the host save area */
 	u64 gdt[GDT_ENTRIES] __aligned(16);
@@ -57,5 +58,5 @@ struct percpu *percpu_alloc(u32 index, u32 apic_id);
 void cpu_load(struct percpu *c);
 /* Turns on virtualization on this CPU and reports it online. */
 void cpu_bringup(struct percpu *c);
-/* An AP with nothing to run waits here. */
+/* A CPU with nothing to run waits here for good (stopping the machine). */
 __noreturn void cpu_park(void);

@@ -9,6 +9,7 @@
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/percpu.h"
+#include "hv/vcpu_loop.h"
 #include "hv/x86.h"
 
 #define INIT_DEASSERT_WAIT_US 10000 /* 10 ms after INIT */
@@ -29,7 +30,7 @@ static void __noreturn ap_entry(struct percpu *c)
 	mm_cpu_init();
 	lapic_cpu_init();
 	cpu_bringup(c);
-	cpu_park();
+	cpu_idle_loop(c);
 }
 
 static bool wait_online(struct percpu *c, u64 us)

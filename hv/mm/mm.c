@@ -242,6 +242,23 @@ void *mm_alloc(u64 bytes, u64 align, u64 max_addr)
 	return phys_to_virt(pa);
 }
 
+u64 mm_alloc_guest(u64 bytes, u64 align)
+{
+	u64 pa;
+
+	spin_lock(&mm_lock);
+	pa = palloc_alloc(&phys, bytes, align, 0);
+	spin_unlock(&mm_lock);
+	return pa == PALLOC_FAIL ? 0 : pa;
+}
+
+void mm_free_guest(u64 pa, u64 bytes)
+{
+	spin_lock(&mm_lock);
+	palloc_free(&phys, pa, bytes);
+	spin_unlock(&mm_lock);
+}
+
 void *mm_alloc_page(void)
 {
 	return mm_alloc(PAGE_SIZE, PAGE_SIZE, 0);

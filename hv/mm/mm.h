@@ -56,6 +56,10 @@ u64 mm_root(void);
  * max_addr: 0 for anywhere, else the block ends at or below it. */
 void *mm_alloc(u64 bytes, u64 align, u64 max_addr);
 void *mm_alloc_page(void);
+/* Physically contiguous memory for a partition (not counted as the
+ * hypervisor's, not zeroed); 0 when there is no such block. */
+u64 mm_alloc_guest(u64 bytes, u64 align);
+void mm_free_guest(u64 pa, u64 bytes);
 void mm_free(void *va, u64 bytes);
 u64 mm_free_bytes(void);
 u64 mm_ram_bytes(void);

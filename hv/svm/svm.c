@@ -3,6 +3,7 @@
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/percpu.h"
+#include "hv/svm/svm.h"
 #include "hv/vcpu_ops.h"
 #include "hv/x86.h"
 
@@ -28,7 +29,7 @@ static bool svm_disabled(void)
 	return !rdmsr_safe(MSR_AMD_VM_CR, &vm_cr) && (vm_cr & AMD_VM_CR_SVMDIS);
 }
 
-static int svm_probe(struct virt_caps *caps)
+int svm_probe(struct virt_caps *caps)
 {
 	struct cpuid_regs r = cpuid(CPUID_SVM_LEAF);
 
@@ -59,7 +60,7 @@ static int svm_probe(struct virt_caps *caps)
 }
 
 /* APM 2 15.4 (enabling SVM) and 15.30.4 (VM_HSAVE_PA) */
-static int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
+int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
 {
 	(void)caps;
 	if (svm_disabled())
@@ -76,16 +77,9 @@ static int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
 	return 0;
 }
 
-static void svm_cpu_disable(struct percpu *c)
+void svm_cpu_disable(struct percpu *c)
 {
 	(void)c;
 	wrmsr(MSR_AMD_VM_HSAVE_PA, 0);
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) & ~EFER_SVME);
 }
-
-const struct vcpu_ops svm_ops = {
-	.name = "svm",
-	.probe = svm_probe,
-	.cpu_enable = svm_cpu_enable,
-	.cpu_disable = svm_cpu_disable,
-};

@@ -1,0 +1,17 @@
+/* The CPUID a partition sees (SPEC 6): the host's, filtered. */
+#pragma once
+
+#include "hv/types.h"
+#include "hv/x86.h"
+
+struct vcpu;
+
+#define CPUID_HV_LEAF 0x40000000
+#define CPUID_HV_LAST 0x40000001
+/* "TesseraHV" followed by three NULs, in EBX, ECX, EDX (SPEC 6) */
+#define CPUID_HV_SIG_EBX 0x73736554 /* "Tess" */
+#define CPUID_HV_SIG_ECX 0x48617265 /* "eraH" */
+#define CPUID_HV_SIG_EDX 0x00000056 /* "V\0\0\0" */
+
+/* Fills r with what the vCPU sees for leaf/subleaf. */
+void cpuid_guest(const struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);

@@ -1,0 +1,148 @@
+/*
+ * Second-level faults: an access to guest-physical memory that is not the
+ * partition's RAM. The instruction is fetched from the guest (through its own
+ * page tables), decoded and emulated against the device that claims the
+ * address; an address nobody claims is open bus (reads all-ones, writes
+ * dropped), so a guest that probes outside its RAM learns nothing and never
+ * reaches memory it does not own.
+ */
+#include "hv/console.h"
+#include "hv/exit_dispatch.h"
+#include "hv/insn/gpt.h"
+#include "hv/insn/insn.h"
+#include "hv/lib.h"
+#include "hv/partition.h"
+#include "hv/vcpu_ops.h"
+#include "hv/vdev/vdev.h"
+#include "hv/x86.h"
+
+#define OPEN_BUS_REPORTS 3 /* log the first few, count the rest */
+
+struct mmio_ctx {
+	struct vcpu *v;
+};
+
+static int read_phys(void *ctx, u64 gpa, void *buf, size_t len)
+{
+	struct mmio_ctx *m = ctx;
+	const void *src = part_gpa_ptr(m->v->part, gpa, len);
+
+	if (!src)
+		return -E_NOENT;
+	memcpy(buf, src, len);
+	return 0;
+}
+
+static const struct gpt_mem_ops gpt_mem = { .read_phys = read_phys };
+
+static u64 size_mask(u32 size)
+{
+	return size >= 8 ? ~0ULL : BIT(size * 8) - 1;
+}
+
+static void open_bus(struct vcpu *v, u64 gpa, bool write)
+{
+	struct partition *p = v->part;
+	u64 n = __atomic_fetch_add(&p->open_bus_accesses, 1, __ATOMIC_RELAXED);
+
+	if (n < OPEN_BUS_REPORTS)
+		pr_info("partition %s: %s guest-physical %#lx: nothing there (%s)\n", p->name,
+			write ? "write to" : "read of", gpa,
+			write ? "dropped" : "reads all-ones");
+}
+
+static int dev_access(struct mmio_ctx *m, u64 gpa, u32 size, bool write, u64 *val)
+{
+	const struct vdev_range *r = vdev_find_mmio(&m->v->part->vdevs, gpa);
+	struct vdev_access a = { gpa, (u8)size, write, write ? *val : 0 };
+
+	if (!r || (r->access(r->dev, m->v, &a) && !write)) {
+		if (!r)
+			open_bus(m->v, gpa, write);
+		if (!write)
+			*val = size_mask(size);
+		return 0;
+	}
+	if (!write)
+		*val = a.val & size_mask(size);
+	return 0;
+}
+
+static int mem_read(void *ctx, u64 gpa, u32 size, u64 *val)
+{
+	void *ram = part_gpa_ptr(((struct mmio_ctx *)ctx)->v->part, gpa, size);
+
+	if (ram) { /* MOVS with one side in RAM */
+		*val = 0;
+		memcpy(val, ram, size);
+		return 0;
+	}
+	return dev_access(ctx, gpa, size, false, val);
+}
+
+static int mem_write(void *ctx, u64 gpa, u32 size, u64 val)
+{
+	void *ram = part_gpa_ptr(((struct mmio_ctx *)ctx)->v->part, gpa, size);
+
+	if (ram) {
+		memcpy(ram, &val, size);
+		return 0;
+	}
+	return dev_access(ctx, gpa, size, true, &val);
+}
+
+static const struct insn_mem_ops mem_ops = { .read = mem_read, .write = mem_write };
+
+static void gpt_regs_of(const struct vcpu_state *st, struct gpt_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->cr0 = st->cr0;
+	r->cr3 = st->cr3;
+	r->cr4 = st->cr4;
+	r->efer = st->efer;
+	r->rflags = st->rflags;
+}
+
+enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e)
+{
+	struct vcpu_state *st = &v->state;
+	struct mmio_ctx m = { v };
+	struct gpt_regs regs;
+	struct insn d;
+	u8 bytes[INSN_MAX_LEN];
+	u32 got = 0, pf_err = 0;
+	u64 fault_gla;
+	bool user;
+	int rc;
+
+	if (part_gpa_ptr(v->part, e->slat.gpa, 1))
+		return exit_fatal(v, EXIT_CRASH, "second-level fault on the partition's own RAM");
+	if (e->slat.access & EXIT_ACCESS_EXEC)
+		return exit_fatal(v, EXIT_CRASH, "executing outside its RAM");
+
+	vcpu_ops->load_state(v, VS_RIP | VS_RFLAGS | VS_CR | VS_SEG);
+	gpt_regs_of(st, &regs);
+	user = ((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) == 3;
+	rc = gpt_fetch(&regs, st->cs.base + st->rip, user ? GPT_ACC_USER : 0, &gpt_mem, &m,
+		       bytes, sizeof(bytes), &got, &pf_err, &fault_gla);
+	if (rc == GPT_PAGE_FAULT && !got) {
+		/* the code page is not mapped for the guest: its own #PF */
+		st->cr2 = fault_gla;
+		vcpu_ops->store_state(v, VS_CR);
+		return exit_inject(v, e, X86_EXC_PF, true, pf_err);
+	}
+	if (rc < 0 || !got)
+		return exit_fatal(v, EXIT_CRASH, "cannot fetch the instruction of an MMIO access");
+	rc = insn_decode(&d, bytes, got,
+			 insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA,
+				       st->cs.attr & SEG_ATTR_L, st->cs.attr & SEG_ATTR_DB));
+	if (rc)
+		return exit_fatal(v, EXIT_CRASH, "unsupported instruction for an MMIO access");
+	rc = insn_emulate(&d, v->gpr, &st->rflags, e->slat.gpa, &mem_ops, &m);
+	if (rc < 0)
+		return exit_fatal(v, EXIT_CRASH, "MMIO emulation failed");
+	if (rc == INSN_DONE)
+		st->rip += d.len;
+	vcpu_ops->store_state(v, VS_RIP | VS_RFLAGS);
+	return EXIT_RESUME;
+}

@@ -1,0 +1,221 @@
+/*
+ * 16550A UART model (National Semiconductor PC16550D data sheet): the
+ * registers Linux's 8250 driver probes (scratch, FIFO detection through
+ * IIR, loopback through MCR/MSR) and byte-at-a-time transmit. Each finished
+ * line goes to the console as "[NAME] line" (SPEC 4).
+ */
+#include "hv/vdev/vuart.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/partition.h"
+#include "hv/spinlock.h"
+#include "hv/vdev/vdev.h"
+
+#define REG_DATA 0 /* RBR / THR, DLL when DLAB */
+#define REG_IER 1  /* DLM when DLAB */
+#define REG_IIR 2  /* FCR on write */
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_MSR 6
+#define REG_SCR 7
+
+#define IER_MASK 0x0f
+#define IIR_NO_INT 0x01
+#define IIR_FIFO_ENABLED 0xc0
+#define FCR_ENABLE BIT(0)
+#define FCR_CLEAR_RX BIT(1)
+#define FCR_CLEAR_TX BIT(2)
+#define LCR_DLAB BIT(7)
+#define MCR_DTR BIT(0)
+#define MCR_RTS BIT(1)
+#define MCR_OUT1 BIT(2)
+#define MCR_OUT2 BIT(3)
+#define MCR_LOOP BIT(4)
+#define MCR_MASK 0x1f
+#define LSR_DR BIT(0)
+#define LSR_THRE BIT(5)
+#define LSR_TEMT BIT(6)
+#define MSR_CTS BIT(4)
+#define MSR_DSR BIT(5)
+#define MSR_RI BIT(6)
+#define MSR_DCD BIT(7)
+
+#define RX_FIFO_SIZE 64
+#define LINE_MAX 256
+
+struct vuart {
+	struct partition *part;
+	struct spinlock lock;
+	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
+	u8 rx[RX_FIFO_SIZE];
+	u32 rx_head, rx_count;
+	char line[LINE_MAX];
+	u32 line_len;
+};
+
+static void emit_line(struct vuart *u)
+{
+	console_partition_line(u->part->name, u->line, u->line_len);
+	u->line_len = 0;
+}
+
+static void rx_push(struct vuart *u, u8 byte)
+{
+	if (u->rx_count == RX_FIFO_SIZE)
+		return; /* overrun, as the hardware would drop it */
+	u->rx[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = byte;
+	u->rx_count++;
+}
+
+static u8 rx_pop(struct vuart *u)
+{
+	u8 byte;
+
+	if (!u->rx_count)
+		return 0;
+	byte = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % RX_FIFO_SIZE;
+	u->rx_count--;
+	return byte;
+}
+
+static void transmit(struct vuart *u, u8 byte)
+{
+	if (u->mcr & MCR_LOOP) {
+		rx_push(u, byte);
+		return;
+	}
+	if (byte == '\r')
+		return; /* the console ends lines itself */
+	if (byte == '\n') {
+		emit_line(u);
+		return;
+	}
+	u->line[u->line_len++] = (char)byte;
+	if (u->line_len == LINE_MAX)
+		emit_line(u);
+}
+
+static u8 modem_status(const struct vuart *u)
+{
+	u8 m = u->mcr;
+
+	if (!(m & MCR_LOOP))
+		return MSR_DCD | MSR_DSR | MSR_CTS; /* a terminal is attached */
+	/* loopback: the outputs feed the inputs (PC16550D, MCR bit 4) */
+	return (u8)(((m & MCR_RTS) ? MSR_CTS : 0) | ((m & MCR_DTR) ? MSR_DSR : 0) |
+		    ((m & MCR_OUT1) ? MSR_RI : 0) | ((m & MCR_OUT2) ? MSR_DCD : 0));
+}
+
+static u8 read_reg(struct vuart *u, u32 reg)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (reg) {
+	case REG_DATA:
+		return dlab ? u->dll : rx_pop(u);
+	case REG_IER:
+		return dlab ? u->dlm : u->ier;
+	case REG_IIR:
+		return IIR_NO_INT | ((u->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0);
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR:
+		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+	case REG_MSR:
+		return modem_status(u);
+	default:
+		return u->scr;
+	}
+}
+
+static void write_reg(struct vuart *u, u32 reg, u8 val)
+{
+	bool dlab = u->lcr & LCR_DLAB;
+
+	switch (reg) {
+	case REG_DATA:
+		if (dlab)
+			u->dll = val;
+		else
+			transmit(u, val);
+		break;
+	case REG_IER:
+		if (dlab)
+			u->dlm = val;
+		else
+			u->ier = val & IER_MASK;
+		break;
+	case REG_IIR:
+		u->fcr = val;
+		if (val & FCR_CLEAR_RX)
+			u->rx_count = 0;
+		break;
+	case REG_LCR:
+		u->lcr = val;
+		break;
+	case REG_MCR:
+		u->mcr = val & MCR_MASK;
+		break;
+	case REG_LSR:
+	case REG_MSR:
+		break; /* read-only */
+	default:
+		u->scr = val;
+		break;
+	}
+}
+
+static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	struct vuart *u = dev;
+	u32 reg = (u32)(a->addr - VUART_COM1_BASE);
+
+	(void)v;
+	spin_lock(&u->lock);
+	if (a->write)
+		write_reg(u, reg, (u8)a->val);
+	else
+		a->val = read_reg(u, reg);
+	spin_unlock(&u->lock);
+	return 0;
+}
+
+void vuart_reset(struct vuart *u)
+{
+	spin_lock(&u->lock);
+	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
+	u->rx_head = u->rx_count = 0;
+	spin_unlock(&u->lock);
+}
+
+void vuart_flush(struct vuart *u)
+{
+	spin_lock(&u->lock);
+	if (u->line_len)
+		emit_line(u);
+	spin_unlock(&u->lock);
+}
+
+void vuart_input(struct vuart *u, u8 byte)
+{
+	spin_lock(&u->lock);
+	rx_push(u, byte);
+	spin_unlock(&u->lock);
+}
+
+struct vuart *vuart_create(struct partition *p)
+{
+	struct vuart *u = mm_alloc(sizeof(*u), 8, 0);
+
+	if (!u)
+		return NULL;
+	u->part = p;
+	if (vdev_add_io(&p->vdevs, VUART_COM1_BASE, VUART_PORTS, vuart_access, u))
+		return NULL;
+	return u;
+}

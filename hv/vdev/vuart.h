@@ -1,0 +1,17 @@
+/* A 16550A UART at COM1 for each partition, joined to the console (SPEC 4). */
+#pragma once
+
+#include "hv/types.h"
+
+struct partition;
+struct vuart;
+
+#define VUART_COM1_BASE 0x3f8
+#define VUART_PORTS 8
+
+struct vuart *vuart_create(struct partition *p);
+void vuart_reset(struct vuart *u);
+/* Console input for the partition with the focus. */
+void vuart_input(struct vuart *u, u8 byte);
+/* Writes out a partial line (when the partition stops). */
+void vuart_flush(struct vuart *u);

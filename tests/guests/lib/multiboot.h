@@ -1,0 +1,39 @@
+/*
+ * What the guest keeps of the Multiboot1 information (Multiboot spec 3.3):
+ * copied into the guest's own .bss at start, so that tests may overwrite
+ * any RAM outside the image afterwards.
+ */
+#pragma once
+
+#include "types.h"
+
+#define MB1_BOOT_MAGIC 0x2badb002
+#define MB_CMDLINE_MAX 512
+#define MB_MMAP_MAX 64
+
+/* Multiboot1 memory types (spec 3.3, mmap_*) */
+#define MB_MEM_RAM 1
+
+struct mb_region {
+	u64 base, len;
+	u32 type;
+};
+
+struct mb_state {
+	bool valid; /* the magic was right */
+	bool has_mem; /* mem_lower/mem_upper are valid */
+	bool has_mmap;
+	u32 magic;
+	u32 flags;
+	u32 mem_lower_kib, mem_upper_kib;
+	char cmdline[MB_CMDLINE_MAX];
+	u32 nr_regions;
+	struct mb_region regions[MB_MMAP_MAX];
+	u32 nr_modules;
+};
+
+extern struct mb_state mb;
+
+void mb_parse(u32 magic, u32 info_addr);
+bool mb_is_ram(u64 addr);
+void mb_print_map(void);

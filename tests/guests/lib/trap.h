@@ -1,0 +1,26 @@
+/*
+ * Exceptions: an IDT for vectors 0-31 whose handlers fail the guest with a
+ * register dump, except a #GP raised by RDMSR or WRMSR inside
+ * msr_read_safe()/msr_write_safe(), which is recorded and skipped.
+ */
+#pragma once
+
+#include "types.h"
+
+#define SEL_CODE 0x08 /* entry.asm's GDT */
+
+/* Layout pushed by entry.asm's trap_common (pushad, then the stub's words,
+ * then the CPU's; SDM 3A 6.12.1). */
+struct trap_frame {
+	u32 edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
+	u32 vector, error;
+	u32 eip, cs, eflags;
+};
+
+void trap_init(void); /* builds the IDT and loads it on this CPU */
+void trap_load(void); /* loads it on another CPU */
+void trap_dispatch(struct trap_frame *f); /* from entry.asm */
+
+/* MSR access that survives #GP: true if the instruction completed. */
+bool msr_read_safe(u32 msr, u64 *val);
+bool msr_write_safe(u32 msr, u64 val);

@@ -1,0 +1,226 @@
+"""Runs each test guest bare under QEMU (Multiboot1 through -kernel) and
+checks its verdict, so that the guests are known good before the system
+tests use them inside partitions.
+
+Every run must print exactly one `VERDICT NAME: PASS|FAIL ...` line (none
+for triplefault) and leave QEMU through isa-debug-exit with the matching
+status: (0 << 1) | 1 = 1 for PASS, (1 << 1) | 1 = 3 for FAIL. The FAIL
+cases show that a check can fail. The guests are built with `make guests`
+when the session starts. TESSERA_TIMEOUT_SCALE multiplies the timeouts.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GUESTS = ROOT / "build" / "guests"
+QEMU = "qemu-system-x86_64"
+TIMEOUT_SCALE = float(os.environ.get("TESSERA_TIMEOUT_SCALE", "1"))
+
+EXIT_PASS = (0 << 1) | 1  # isa-debug-exit: (value << 1) | 1
+EXIT_FAIL = (1 << 1) | 1
+# QEMU's own exit status after a triple fault with -no-reboot (a shutdown)
+EXIT_SHUTDOWN = 0
+
+VERDICT = re.compile(r"VERDICT (\S+): (PASS|FAIL)(?: (.*))?$", re.M)
+
+
+@dataclass
+class Run:
+    name: str
+    returncode: int
+    console: str
+
+    def verdicts(self) -> list[tuple[str, str, str]]:
+        return [(m[0], m[1], m[2].strip()) for m in VERDICT.findall(self.console)]
+
+    def verdict(self) -> tuple[str, str]:
+        """The one verdict line: (PASS|FAIL, details)."""
+        found = self.verdicts()
+        assert len(found) == 1, f"want exactly one verdict line\n{self}"
+        name, result, details = found[0]
+        assert name == self.name, f"verdict names {name}\n{self}"
+        return result, details
+
+    def __str__(self) -> str:
+        return f"--- {self.name}: exit status {self.returncode}, console:\n{self.console}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def guests_built():
+    proc = subprocess.run(["make", "-s", "guests"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, f"make guests failed:\n{proc.stdout}{proc.stderr}"
+
+
+def run_guest(name: str, append: str = "", *, smp: int = 1, mem: str = "64M",
+              timeout: float = 30) -> Run:
+    kernel = GUESTS / f"{name}.elf"
+    cmd = [QEMU, "-M", "q35", "-cpu", "EPYC", "-smp", str(smp), "-m", mem,
+           "-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-kernel", str(kernel), "-append", append]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout * TIMEOUT_SCALE)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        pytest.fail(f"{name} did not finish in {timeout * TIMEOUT_SCALE:.0f} s:\n{out}")
+    console = proc.stdout.decode(errors="replace").replace("\r\n", "\n")
+    run = Run(name, proc.returncode, console)
+    assert f"GUEST {name}: start" in console, f"the guest did not start\n{run}"
+    return run
+
+
+def expect(run: Run, result: str, pattern: str = "") -> str:
+    """Checks the verdict and the exit status; returns the details."""
+    got, details = run.verdict()
+    assert got == result, f"want {result}\n{run}"
+    assert run.returncode == (EXIT_PASS if result == "PASS" else EXIT_FAIL), str(run)
+    if pattern:
+        assert re.search(pattern, details), f"details do not match {pattern!r}\n{run}"
+    return details
+
+
+# --- cpuid ---
+
+def test_cpuid_counts_cpus():
+    details = expect(run_guest("cpuid", "cpus=2", smp=2), "PASS", r"cpus=2\b")
+    assert "vendor=AuthenticAMD" in details
+
+
+def test_cpuid_wrong_count_fails():
+    expect(run_guest("cpuid", "cpus=3", smp=2), "FAIL", r"says 2 CPUs.*cpus=3")
+
+
+def test_cpuid_expect_hv_fails_bare():
+    # bare QEMU's TCG signature is not TesseraHV (and SVM is visible)
+    expect(run_guest("cpuid", "expect_hv=1"), "FAIL", r"signature|hypervisor bit")
+
+
+# --- memory ---
+
+def test_memory_all():
+    expect(run_guest("memory", "mem=64M", mem="64M"), "PASS", r"mem=67108864 .*checked=")
+
+
+def test_memory_capped():
+    details = expect(run_guest("memory", "mem=128M check=8M", mem="128M"), "PASS")
+    assert "checked=8388608 " in details
+
+
+def test_memory_above_4g():
+    # q35 puts RAM above 2 GiB at 4 GiB: the top half of check= goes through
+    # the PAE window
+    run = run_guest("memory", "mem=3G check=8M", mem="3G")
+    expect(run, "PASS", r"mem=3221225472 ")
+    assert re.search(r"will check \[0x13f[0-9a-f]+-0x140000000\)", run.console), str(run)
+
+
+def test_memory_wrong_size_fails():
+    expect(run_guest("memory", "mem=32M check=1M", mem="64M"), "FAIL", r"mem=33554432")
+
+
+# --- smp ---
+
+@pytest.mark.parametrize("cpus", [1, 2, 4])
+def test_smp_starts_all(cpus):
+    ids = ",".join(str(i) for i in range(cpus))
+    expect(run_guest("smp", f"cpus={cpus}", smp=cpus), "PASS", rf"cpus={cpus} ids={ids}$")
+
+
+def test_smp_wrong_count_fails():
+    expect(run_guest("smp", "cpus=4", smp=2), "FAIL", r"CPUID says 2 CPUs")
+
+
+# --- policy ---
+
+def test_policy_bare():
+    details = expect(run_guest("policy"), "PASS")
+    assert "port:0x2e0=ones" in details and "port:0x2f0=ones" in details
+    # the #GP handler skipped the faulting WRMSR and the guest went on
+    assert "wrmsr:0x6e1=#GP" in details
+
+
+def test_policy_claimed_port_fails():
+    # COM1 is there: its receive buffer does not read all-ones
+    expect(run_guest("policy", "ports=0x3f8"), "FAIL", r"port 0x3f8 reads")
+
+
+# --- marker, scanner ---
+
+def test_marker_places_and_beats():
+    run = run_guest("marker", "marker=0x5eed1234 count=2", mem="64M")
+    expect(run, "PASS", r"placed=\d+ every=1048576 marker=5eed1234")
+    assert re.search(r"MARKER placed", run.console), str(run)
+    assert re.findall(r"^HEARTBEAT (\d+)$", run.console, re.M) == ["1", "2"], str(run)
+
+
+def test_marker_needs_value():
+    expect(run_guest("marker", "count=1"), "FAIL", r"marker=HEX")
+
+
+def test_scanner_clean():
+    expect(run_guest("scanner", "marker=0x5eed1234"), "PASS",
+           r"^marker not found, scanned \d+ addresses, \d+ outside RAM read all-ones")
+
+
+def test_scanner_finds_planted_marker():
+    expect(run_guest("scanner", "marker=0x5eed1234 plant=0x800000"), "FAIL",
+           r"marker found at 0x800000")
+
+
+def test_scanner_above_4g():
+    expect(run_guest("scanner", "marker=abc scan_top=8G stride=64M"), "PASS",
+           r"scanned 128 addresses")
+
+
+# --- heartbeat, triplefault ---
+
+def test_heartbeat_counts():
+    run = run_guest("heartbeat", "count=3")
+    expect(run, "PASS", r"beats=3 tsc_khz=\d+")
+    assert re.findall(r"^HEARTBEAT (\d+)$", run.console, re.M) == ["1", "2", "3"], str(run)
+
+
+def test_triplefault_shuts_down():
+    run = run_guest("triplefault", "delay=1")
+    assert run.verdicts() == [], str(run)
+    assert re.search(r"^HEARTBEAT 1\nTRIPLEFAULT now$", run.console, re.M), str(run)
+    assert run.returncode == EXIT_SHUTDOWN, str(run)
+
+
+# --- compute, exitcost ---
+
+def test_compute_is_deterministic():
+    pattern = r"iterations=200000 tsc=\d+ buf=4194304 checksum=(0x[0-9a-f]{8})$"
+    a = expect(run_guest("compute", "iters=200000 buf=4M", mem="64M"), "PASS", pattern)
+    b = expect(run_guest("compute", "iters=200000 buf=4M", mem="128M", smp=2), "PASS",
+               pattern)
+    assert re.search(pattern, a)[1] == re.search(pattern, b)[1]
+
+
+def test_compute_buffer_must_fit():
+    expect(run_guest("compute", "buf=64M", mem="64M"), "FAIL", r"not all RAM")
+
+
+def test_exitcost():
+    expect(run_guest("exitcost", "n=10000"), "PASS", r"^n=10000 tsc_per_cpuid=\d+ tsc=\d+$")
+
+
+# --- the common frame ---
+
+def test_bad_cmdline_number_fails():
+    expect(run_guest("heartbeat", "count=3x"), "FAIL", r"count=3x is not a number")
+
+
+def test_every_guest_has_a_test():
+    sources = sorted(p.stem for p in (ROOT / "tests" / "guests").glob("*.c"))
+    text = Path(__file__).read_text()
+    missing = [s for s in sources if f'run_guest("{s}"' not in text]
+    assert not missing, f"guests without a bare test: {missing}"
