@@ -20,6 +20,9 @@
 
 struct mmio_ctx {
 	struct vcpu *v;
+	bool pf;	/* a MOVS address faulted in the guest's page tables */
+	u32 pf_code;
+	u64 pf_gla;
 };
 
 static int read_phys(void *ctx, u64 gpa, void *buf, size_t len)
@@ -91,7 +94,8 @@ static int mem_write(void *ctx, u64 gpa, u32 size, u64 val)
 	return dev_access(ctx, gpa, size, true, &val);
 }
 
-static const struct insn_mem_ops mem_ops = { .read = mem_read, .write = mem_write };
+#define CPUID_ADDR_SIZES 0x80000008
+#define MAXPHYADDR_MASK 0xff
 
 static void gpt_regs_of(const struct vcpu_state *st, struct gpt_regs *r)
 {
@@ -101,19 +105,67 @@ static void gpt_regs_of(const struct vcpu_state *st, struct gpt_regs *r)
 	r->cr4 = st->cr4;
 	r->efer = st->efer;
 	r->rflags = st->rflags;
+	/* the guest sees the host's physical address width (hv/cpuid.c) */
+	r->maxphyaddr = (u8)(cpuid(CPUID_ADDR_SIZES).eax & MAXPHYADDR_MASK);
+}
+
+static bool long_mode(const struct vcpu_state *st)
+{
+	return (st->efer & EFER_LMA) && (st->cs.attr & SEG_ATTR_L);
+}
+
+static bool user_mode(const struct vcpu_state *st)
+{
+	return ((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) == 3;
+}
+
+/* MOVS: segment:offset -> guest-physical through the guest's paging. */
+static int mem_translate(void *ctx, u8 seg, u64 off, u32 access, u64 *gpa)
+{
+	struct mmio_ctx *m = ctx;
+	const struct vcpu_state *st = &m->v->state;
+	const struct seg *segs[] = { &st->es, &st->cs, &st->ss, &st->ds, &st->fs, &st->gs };
+	/* SDM 3A 3.4.4: in 64-bit mode only FS and GS have a base */
+	u64 base = (long_mode(st) && seg < INSN_SEG_FS) || seg >= ARRAY_SIZE(segs) ?
+			   0 : segs[seg]->base;
+	u32 acc = ((access & INSN_WRITE) ? GPT_ACC_WRITE : 0) |
+		  (user_mode(st) ? GPT_ACC_USER : 0);
+	struct gpt_regs regs;
+	int rc;
+
+	gpt_regs_of(st, &regs);
+	rc = gpt_translate(&regs, base + off, acc, &gpt_mem, ctx, gpa, &m->pf_code);
+	if (rc == GPT_PAGE_FAULT) {
+		m->pf = true;
+		m->pf_gla = base + off;
+		return -E_RANGE;
+	}
+	return rc;
+}
+
+static const struct insn_mem_ops mem_ops = {
+	.read = mem_read,
+	.write = mem_write,
+	.translate = mem_translate,
+};
+
+static enum exit_action inject_pf(struct vcpu *v, struct vm_exit *e, u64 gla, u32 code)
+{
+	v->state.cr2 = gla;
+	vcpu_ops->store_state(v, VS_CR);
+	return exit_inject(v, e, X86_EXC_PF, true, code);
 }
 
 enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e)
 {
 	struct vcpu_state *st = &v->state;
-	struct mmio_ctx m = { v };
+	struct mmio_ctx m = { .v = v };
 	struct gpt_regs regs;
 	struct insn d;
 	u8 bytes[INSN_MAX_LEN];
 	u32 got = 0, pf_err = 0;
-	u64 fault_gla;
-	bool user;
-	int rc;
+	u64 fault_gla, rip;
+	int rc, drc;
 
 	if (part_gpa_ptr(v->part, e->slat.gpa, 1))
 		return exit_fatal(v, EXIT_CRASH, "second-level fault on the partition's own RAM");
@@ -122,23 +174,24 @@ enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e)
 
 	vcpu_ops->load_state(v, VS_RIP | VS_RFLAGS | VS_CR | VS_SEG);
 	gpt_regs_of(st, &regs);
-	user = ((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) == 3;
-	rc = gpt_fetch(&regs, st->cs.base + st->rip, user ? GPT_ACC_USER : 0, &gpt_mem, &m,
-		       bytes, sizeof(bytes), &got, &pf_err, &fault_gla);
-	if (rc == GPT_PAGE_FAULT && !got) {
-		/* the code page is not mapped for the guest: its own #PF */
-		st->cr2 = fault_gla;
-		vcpu_ops->store_state(v, VS_CR);
-		return exit_inject(v, e, X86_EXC_PF, true, pf_err);
-	}
+	rip = (long_mode(st) ? 0 : st->cs.base) + st->rip;
+	rc = gpt_fetch(&regs, rip, user_mode(st) ? GPT_ACC_USER : 0, &gpt_mem, &m, bytes,
+		       sizeof(bytes), &got, &pf_err, &fault_gla);
+	if (rc == GPT_PAGE_FAULT && !got) /* the code page is not mapped: its own #PF */
+		return inject_pf(v, e, fault_gla, pf_err);
 	if (rc < 0 || !got)
 		return exit_fatal(v, EXIT_CRASH, "cannot fetch the instruction of an MMIO access");
-	rc = insn_decode(&d, bytes, got,
-			 insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA,
-				       st->cs.attr & SEG_ATTR_L, st->cs.attr & SEG_ATTR_DB));
-	if (rc)
+	drc = insn_decode(&d, bytes, got,
+			  insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA,
+					st->cs.attr & SEG_ATTR_L, st->cs.attr & SEG_ATTR_DB));
+	/* an instruction that runs into an unmapped page faults there */
+	if (drc == -E_INVAL && rc == GPT_PAGE_FAULT)
+		return inject_pf(v, e, fault_gla, pf_err);
+	if (drc)
 		return exit_fatal(v, EXIT_CRASH, "unsupported instruction for an MMIO access");
 	rc = insn_emulate(&d, v->gpr, &st->rflags, e->slat.gpa, &mem_ops, &m);
+	if (rc < 0 && m.pf)
+		return inject_pf(v, e, m.pf_gla, m.pf_code);
 	if (rc < 0)
 		return exit_fatal(v, EXIT_CRASH, "MMIO emulation failed");
 	if (rc == INSN_DONE)

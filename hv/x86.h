@@ -28,6 +28,7 @@
 #define CR4_OSFXSR BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
 #define CR4_UMIP BIT(11)
+#define CR4_LA57 BIT(12)
 #define CR4_VMXE BIT(13)
 #define CR4_SMXE BIT(14)
 #define CR4_FSGSBASE BIT(16)
@@ -38,12 +39,17 @@
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_FIXED BIT(1)
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
 #define RFLAGS_ZF BIT(6)
+#define RFLAGS_SF BIT(7)
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
 #define RFLAGS_IOPL (3ULL << 12)
 #define RFLAGS_VM BIT(17)
+#define RFLAGS_AC BIT(18)
 
 /* MSRs (SDM 4, AMD APM 2 appendix A) */
 #define MSR_IA32_APIC_BASE 0x0000001b

@@ -43,7 +43,7 @@
 #define MSR_DCD BIT(7)
 
 #define RX_FIFO_SIZE 64
-#define LINE_MAX 256
+#define LINE_MAX 1024 /* longer lines continue on a new console line */
 
 struct vuart {
 	struct partition *part;

@@ -37,7 +37,7 @@ static u32 leaf_b_count(void)
 {
 	for (u32 sub = 0; sub < CPUID_B_MAX_LEVELS; sub++) {
 		struct cpuid_regs r = cpuid_count(CPUID_LEAF_EXT_TOPO, sub);
-		u32 type = (r.ecx >> CPUID_B_ECX_TYPE_SHIFT) & 0xff;
+		u32 type = (r.ecx >> CPUID_B_ECX_TYPE_SHIFT) & CPUID_B_ECX_TYPE_MASK;
 
 		if (!type)
 			break;

@@ -58,7 +58,8 @@ void guest_main(void)
 
 			if (r->type != MB_MEM_RAM)
 				continue;
-			for (u64 pa = ALIGN_UP(r->base, every); pa + MARKER_SIZE <= end; pa += every) {
+			for (u64 pa = ALIGN_UP(r->base, every); pa + MARKER_SIZE <= end;
+			     pa += every) {
 				if ((pa >= FOUR_GIB) != high || overlaps_image(pa))
 					continue;
 				place(pa);

@@ -2,15 +2,17 @@
  * policy: the default-deny rules (DESIGN.md) as the guest sees them.
  *
  * Always checked (they hold bare too):
- *   - ports nobody gives the guest (ports=P,P,... default 0x2e0,0x2f0:
- *     empty on a PC and on QEMU's q35) read all-ones at byte, word and
- *     dword width, also after a write;
+ *   - ports nobody gives the guest (ports=P,P,... default 0x110, 0x2f0,
+ *     0x6f0: empty on a PC, on QEMU's q35 and on Bochs, where 0x2e0 and
+ *     0x2e8 read 0) read all-ones at byte, word and dword width, also
+ *     after a write;
  *   - TSC, IA32_APIC_BASE (enabled, xAPIC, at 0xFEE00000, BSP) and EFER
  *     (long mode off) read without #GP (the TSC's value is not checked);
  *   - WRMSR of IA32_PKRS (0x6e1) with its reserved bits 63:32 set raises
  *     #GP, whether the MSR exists or not (SDM 4 table 2-2): this shows the
  *     #GP handling works on every platform.
  * With expect_hv=1 (inside a partition) also:
+ *   - EFER.SVME reads clear (the hypervisor's own bit in the guest state);
  *   - the x2APIC ID MSR (0x802) raises #GP: the APIC is in xAPIC mode
  *     (SDM 3A 10.12.1.2; QEMU's TCG has no x2APIC and reads it as 0);
  *   - unknown MSRs (0x1234, 0xc0001234) raise #GP on read and write;
@@ -28,7 +30,9 @@
 #include "trap.h"
 #include "x86.h"
 
-#define MAX_PORTS 8
+#define ONES8 0xffU
+#define ONES16 0xffffU
+#define ONES32 0xffffffffU
 #define PORT_PROBE_BYTE 0x5a
 #define MSR_IA32_PKRS 0x000006e1
 #define PKRS_RESERVED 0xffffffff00000000ULL /* bits 63:32 */
@@ -38,7 +42,7 @@
 
 const char guest_name[] = "policy";
 
-static const u16 default_ports[] = { 0x2e0, 0x2f0 };
+static const u16 default_ports[] = { 0x110, 0x2f0, 0x6f0 };
 
 static char details[DETAILS_MAX];
 static size_t details_len;
@@ -56,12 +60,12 @@ static void check_port(u16 port)
 	char buf[32];
 
 	con_printf("policy: port 0x%x reads 0x%x/0x%x/0x%x\n", port, b, w, l);
-	if (b != 0xff || w != 0xffff || l != 0xffffffffU)
+	if (b != ONES8 || w != ONES16 || l != ONES32)
 		guest_fail("port 0x%x reads 0x%x/0x%x/0x%x (byte/word/dword), want all-ones",
 			   port, b, w, l);
 	outb(port, PORT_PROBE_BYTE);
 	b = inb(port);
-	if (b != 0xff)
+	if (b != ONES8)
 		guest_fail("port 0x%x reads 0x%x after writing 0x%x, want 0xff", port, b,
 			   PORT_PROBE_BYTE);
 	snprintf(buf, sizeof(buf), "port:0x%x=ones", port);
@@ -112,6 +116,10 @@ static void check_allowed_msrs(void)
 			   base, LAPIC_DEFAULT_BASE);
 	if (efer & (EFER_LME | EFER_LMA))
 		guest_fail("EFER = 0x%llx in a 32-bit guest: long mode set", efer);
+	/* APM2 15.5.1: SVM needs EFER.SVME in the guest's VMCB; the guest,
+	 * which has no SVM, must not see it */
+	if (expect_hv && (efer & EFER_SVME))
+		guest_fail("EFER = 0x%llx: SVME shows through", efer);
 	note("rdmsr:tsc,apic_base,efer=ok");
 }
 

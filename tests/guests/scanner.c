@@ -3,9 +3,11 @@
  * in the whole guest-physical address space it can reach: it reads the
  * first 64 bytes at every stride=SIZE (default 1 MiB) from 0 to
  * scan_top=SIZE (default 4G; above 4 GiB through a PAE window), skipping
- * only the local APIC's page and not counting matches inside its own
- * image. Reads outside its RAM are counted, and so are those that returned
- * all-ones, which inside a partition is what memory it does not own reads.
+ * only the pages of the local APIC and the I/O APIC (registers that a
+ * 64-byte sweep would read at offsets they do not define: Bochs stops on
+ * it) and not counting matches inside its own image. Reads outside its
+ * RAM are counted, and so are those that returned all-ones, which inside a
+ * partition is what memory it does not own reads.
  * plant=ADDR first writes the marker at ADDR itself: the scanner's self-test
  * (it must then FAIL, naming ADDR).
  *
@@ -24,6 +26,8 @@
 #include "x86.h"
 
 #define ALL_ONES 0xffffffffU
+#define IOAPIC_BASE 0xfec00000U /* the PC's default, and the partition's */
+#define IOAPIC_PAGE_SIZE 0x1000
 #define REPORT_MAX 8
 
 const char guest_name[] = "scanner";
@@ -41,9 +45,10 @@ static bool in_image(u64 pa)
 	return pa + MARKER_SIZE > guest_image_start() && pa < guest_image_end();
 }
 
-static bool is_lapic(u64 pa)
+static bool is_apic(u64 pa)
 {
-	return pa >= lapic_base() && pa < lapic_base() + LAPIC_PAGE_SIZE;
+	return (pa >= lapic_base() && pa < lapic_base() + LAPIC_PAGE_SIZE) ||
+	       (pa >= IOAPIC_BASE && pa < IOAPIC_BASE + IOAPIC_PAGE_SIZE);
 }
 
 static void scan_point(struct scan *s, u64 pa)
@@ -108,7 +113,7 @@ void guest_main(void)
 		   stride, hex);
 
 	for (u64 pa = 0; pa + MARKER_SIZE <= top; pa += stride)
-		if (!is_lapic(pa))
+		if (!is_apic(pa))
 			scan_point(&s, pa);
 	phys_window_off();
 

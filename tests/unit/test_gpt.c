@@ -150,6 +150,9 @@ static void test_32bit(void **state)
 	expect_pf(&r, 0x00402000, WR | USR, PF_ERR_W | PF_ERR_U);
 	expect_pf(&r, 0x00402000, EX, 0);
 	expect_pf(&r, 0x01400000, RD, 0);	/* PDE 5 absent */
+	r.efer = EFER_NXE;	/* NXE means nothing without PAE: still no I/D */
+	expect_pf(&r, 0x00402000, EX, 0);
+	r.efer = 0;
 	r.cr4 |= CR4_SMEP;
 	expect_pf(&r, 0x00402000, EX, PF_ERR_I);
 	/* bit 63 does not exist in 4-byte entries: no NX, no XD reserved */
@@ -172,6 +175,12 @@ static void test_pae(void **state)
 	set64(0x4000 + 2 * 8, 0x6000 | P | RW);		/* PDE 2 -> PT 0x6000 */
 	set64(0x6000 + 3 * 8, 0x7000 | P | RW);		/* PTE 3 -> 0x7000 */
 	expect_gpa(&r, 0x00403456, WR, 0x7456);
+	/* the PDPTE has no R/W or U/S bits: they do not restrict */
+	r.cr0 |= CR0_WP;
+	set64(0x4000 + 2 * 8, 0x6000 | P | RW | US);
+	set64(0x6000 + 3 * 8, 0x7000 | P | RW | US);
+	expect_gpa(&r, 0x00403456, WR | USR, 0x7456);
+	r.cr0 &= ~CR0_WP;
 
 	set64(0x4000 + 3 * 8, 0x00a00000 | PAT_LARGE | PS | P | RW);	/* 2 MByte */
 	expect_gpa(&r, 0x00712345, RD, 0x00b12345);

@@ -338,7 +338,8 @@ static const struct ecase ecases[] = {
 	E(M32, "decl %eax (48 is not REX here)", "\x48\x89\x08", -E_NOSUPP),
 	E(M64, "14 x 66 + movl: 16 bytes", P14 "\x89\x08", -E_TOOBIG),
 	E(M64, "15 prefixes, no opcode", P14 "\x66", -E_TOOBIG),
-	E(M64, "16-byte lock add", "\x66\x64\x67\xf0\x48\x81\x84\x88\x88\x77\x66\x55\x44\x33\x22\x11",
+	E(M64, "16-byte lock add",
+	  "\x66\x64\x67\xf0\x48\x81\x84\x88\x88\x77\x66\x55\x44\x33\x22\x11",
 	  -E_TOOBIG),
 	E(M64, "13 x 66 + movl: 15 bytes", P13_66 "\x89\x08", 0),
 };
@@ -477,7 +478,8 @@ static u64 operand(u8 size)
 	if ((r & 3) == 0)
 		return edges[(r >> 8) % ARRAY_SIZE(edges)] & size_mask(size);
 	if ((r & 3) == 1)
-		return (edges[(r >> 8) % ARRAY_SIZE(edges)] + ((r >> 16) & 3) - 1) & size_mask(size);
+		return (edges[(r >> 8) % ARRAY_SIZE(edges)] + ((r >> 16) & 3) - 1) &
+		       size_mask(size);
 	return rnd() & size_mask(size);
 }
 
@@ -861,7 +863,8 @@ static void test_emulate_extend(void **state)
 	} cases[] = {
 		{ "movzbl (%rax),%ecx", B("\x0f\xb6\x08"), M64, 0x80, ~0ULL, 0x80 },
 		{ "movzwl (%rax),%ecx", B("\x0f\xb7\x08"), M64, 0xfedc, ~0ULL, 0xfedc },
-		{ "movzbw (%rax),%cx", B("\x66\x0f\xb6\x08"), M64, 0x80, ~0ULL, 0xffffffffffff0080 },
+		{ "movzbw (%rax),%cx", B("\x66\x0f\xb6\x08"), M64, 0x80, ~0ULL,
+		  0xffffffffffff0080 },
 		{ "movsbq (%rax),%rcx", B("\x48\x0f\xbe\x08"), M64, 0x80, 0, 0xffffffffffffff80 },
 		{ "movsbl (%rax),%ecx", B("\x0f\xbe\x08"), M64, 0x80, ~0ULL, 0xffffff80 },
 		{ "movswl (%rax),%ecx", B("\x0f\xbf\x08"), M64, 0x8000, 0, 0xffff8000 },
@@ -869,7 +872,8 @@ static void test_emulate_extend(void **state)
 		{ "movslq (%rax),%rcx", B("\x48\x63\x08"), M64, 0x80000000, 0, 0xffffffff80000000 },
 		{ "movl (%rax),%ecx", B("\x8b\x08"), M64, 0x80000000, ~0ULL, 0x80000000 },
 		{ "movl (%eax),%ecx (32-bit)", B("\x8b\x08"), M32, 0x12345678, ~0ULL, 0x12345678 },
-		{ "movw (%bx),%cx (16-bit)", B("\x8b\x0f"), M16, 0x1234, ~0ULL, 0xffffffffffff1234 },
+		{ "movw (%bx),%cx (16-bit)", B("\x8b\x0f"), M16, 0x1234, ~0ULL,
+		  0xffffffffffff1234 },
 	};
 
 	(void)state;

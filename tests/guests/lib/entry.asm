@@ -13,6 +13,8 @@ MB1_FLAGS		equ MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO
 SEL_CODE		equ 0x08	; gdt below; trap.c uses the same value
 SEL_DATA		equ 0x10
 CR0_PE			equ 1 << 0
+CR0_NW			equ 1 << 29
+CR0_CD			equ 1 << 30
 
 BSP_STACK_SIZE		equ 16384
 AP_STACK_SHIFT		equ 12		; 4 KiB per AP
@@ -143,7 +145,9 @@ smp_tramp_start:
 	mov ax, cs
 	mov ds, ax
 	o32 lgdt [tramp_gdtr - smp_tramp_start]
+	; INIT leaves CR0.CD and CR0.NW set (SDM 3A 9.1.1, table 9-1): caches on
 	mov eax, cr0
+	and eax, ~(CR0_CD | CR0_NW)
 	or eax, CR0_PE
 	mov cr0, eax
 	; SDM 3A 9.9.1: a far jump right after setting CR0.PE

@@ -1,9 +1,10 @@
 /* xAPIC MMIO access. The base comes from IA32_APIC_BASE when it reads. */
 #include "lapic.h"
 #include "trap.h"
+#include "tsc.h"
 #include "x86.h"
 
-#define ICR_IDLE_POLLS 1000000
+#define ICR_IDLE_TIMEOUT_MS 100
 
 uintptr_t lapic_base(void)
 {
@@ -40,12 +41,15 @@ void lapic_enable(void)
 
 bool lapic_send_ipi(u32 apic_id, u32 icr_lo)
 {
+	/* a time limit, not a count: each read may be a VM exit */
+	u64 start = rdtsc(), limit = tsc_ticks_ms(ICR_IDLE_TIMEOUT_MS);
+
 	lapic_write(LAPIC_ICR_HI, apic_id << ICR_DEST_SHIFT);
 	lapic_write(LAPIC_ICR_LO, icr_lo);
-	for (u32 i = 0; i < ICR_IDLE_POLLS; i++) {
-		if (!(lapic_read(LAPIC_ICR_LO) & ICR_DELIVERY_STATUS))
-			return true;
+	while (lapic_read(LAPIC_ICR_LO) & ICR_DELIVERY_STATUS) {
+		if (rdtsc() - start > limit)
+			return false;
 		cpu_relax();
 	}
-	return false;
+	return true;
 }

@@ -18,7 +18,7 @@ static smp_ap_fn smp_fn;
 u32 smp_cpu_count(void)
 {
 	struct cpuid_regs r = cpuid(CPUID_LEAF_FEATURES);
-	u32 n = (r.ebx >> CPUID_1_EBX_COUNT_SHIFT) & 0xff;
+	u32 n = (r.ebx >> CPUID_1_EBX_COUNT_SHIFT) & CPUID_1_EBX_COUNT_MASK;
 
 	if (!(r.edx & CPUID_1_EDX_HTT) || !n)
 		return 1;

@@ -27,8 +27,8 @@ static u32 tsc_khz_from_cpuid(void)
 	if (max >= CPUID_LEAF_FREQ) {
 		struct cpuid_regs r = cpuid(CPUID_LEAF_FREQ);
 
-		if (r.eax & 0xffff)
-			return (r.eax & 0xffff) * KHZ_PER_MHZ;
+		if (r.eax & CPUID_16_EAX_MHZ_MASK)
+			return (r.eax & CPUID_16_EAX_MHZ_MASK) * KHZ_PER_MHZ;
 	}
 	return 0;
 }

@@ -27,11 +27,14 @@
 #define CPUID_1_EDX_APIC BIT(9)
 #define CPUID_1_EDX_HTT BIT(28)
 #define CPUID_1_EBX_COUNT_SHIFT 16 /* logical processors per package */
+#define CPUID_1_EBX_COUNT_MASK 0xff
 #define CPUID_1_EBX_APIC_ID_SHIFT 24 /* initial APIC ID */
 #define CPUID_81_ECX_SVM BIT(2)
 #define CPUID_88_ECX_NC_MASK 0xff /* number of cores - 1 (APM 3 E.4.7) */
 #define CPUID_88_EAX_PHYS_MASK 0xff
+#define CPUID_16_EAX_MHZ_MASK 0xffff
 #define CPUID_B_ECX_TYPE_SHIFT 8 /* level type: 1 SMT, 2 core */
+#define CPUID_B_ECX_TYPE_MASK 0xff
 #define CPUID_B_TYPE_CORE 2
 #define CPUID_B_EBX_COUNT_MASK 0xffff
 
@@ -49,6 +52,7 @@
 #define APIC_BASE_ENABLE BIT(11)
 #define APIC_BASE_ADDR_MASK 0xfffff000ULL
 #define EFER_LME BIT(8)
+#define EFER_SVME BIT(12)
 #define EFER_LMA BIT(10)
 
 /* Control registers (SDM 3A 2.5) */
