@@ -63,6 +63,17 @@ void console_init(const char *cmdline)
 		console_emit("\n", 1);
 }
 
+void console_select(int com_index)
+{
+	u64 flags = spin_lock_irqsave(&console_lock);
+
+	if (com_index < 0 || (size_t)com_index >= ARRAY_SIZE(console_ports))
+		console_uart.base = 0;
+	else if (console_uart.base != console_ports[com_index].base)
+		uart_init(&console_uart, console_ports[com_index].base, UART_DEFAULT_BAUD);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
 static void console_emit(const char *s, size_t len)
 {
 	if (!console_uart.base)

@@ -5,6 +5,8 @@
 
 /* Picks the UART named by "console=com1..com4|none" (default com1). */
 void console_init(const char *cmdline);
+/* [hypervisor] console = com1..com4 (index 0-3) or none (-1). */
+void console_select(int com_index);
 /* Writes raw bytes, holding the console lock for the whole buffer. */
 void console_write(const char *s, size_t len);
 /* One line of a partition's output: "[NAME] line" (SPEC 4). */

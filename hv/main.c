@@ -158,6 +158,12 @@ static void read_config(struct boot_info *bi)
 		hv_idle();
 	}
 	pr_info("configuration %s: %u partitions\n", CONFIG_MODULE, plan.partition_count);
+	if (plan.hv.key_line[CONFIG_KEY_HV_CONSOLE]) {
+		/* SPEC 3: [hypervisor] console moves the console from here on */
+		pr_info("console: %s\n", config_hv_console_name(plan.hv.console));
+		console_select(plan.hv.console == CONFIG_HV_CONSOLE_NONE ?
+				       -1 : (int)(plan.hv.console - CONFIG_HV_CONSOLE_COM1));
+	}
 }
 
 void hv_main(struct boot_info *bi)

@@ -8,6 +8,7 @@
  */
 #include "hv/console.h"
 #include "hv/exit_dispatch.h"
+#include "hv/guest_code.h"
 #include "hv/insn/gpt.h"
 #include "hv/insn/insn.h"
 #include "hv/lib.h"
@@ -24,19 +25,6 @@ struct mmio_ctx {
 	u32 pf_code;
 	u64 pf_gla;
 };
-
-static int read_phys(void *ctx, u64 gpa, void *buf, size_t len)
-{
-	struct mmio_ctx *m = ctx;
-	const void *src = part_gpa_ptr(m->v->part, gpa, len);
-
-	if (!src)
-		return -E_NOENT;
-	memcpy(buf, src, len);
-	return 0;
-}
-
-static const struct gpt_mem_ops gpt_mem = { .read_phys = read_phys };
 
 static u64 size_mask(u32 size)
 {
@@ -94,31 +82,6 @@ static int mem_write(void *ctx, u64 gpa, u32 size, u64 val)
 	return dev_access(ctx, gpa, size, true, &val);
 }
 
-#define CPUID_ADDR_SIZES 0x80000008
-#define MAXPHYADDR_MASK 0xff
-
-static void gpt_regs_of(const struct vcpu_state *st, struct gpt_regs *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->cr0 = st->cr0;
-	r->cr3 = st->cr3;
-	r->cr4 = st->cr4;
-	r->efer = st->efer;
-	r->rflags = st->rflags;
-	/* the guest sees the host's physical address width (hv/cpuid.c) */
-	r->maxphyaddr = (u8)(cpuid(CPUID_ADDR_SIZES).eax & MAXPHYADDR_MASK);
-}
-
-static bool long_mode(const struct vcpu_state *st)
-{
-	return (st->efer & EFER_LMA) && (st->cs.attr & SEG_ATTR_L);
-}
-
-static bool user_mode(const struct vcpu_state *st)
-{
-	return ((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) == 3;
-}
-
 /* MOVS: segment:offset -> guest-physical through the guest's paging. */
 static int mem_translate(void *ctx, u8 seg, u64 off, u32 access, u64 *gpa)
 {
@@ -126,15 +89,16 @@ static int mem_translate(void *ctx, u8 seg, u64 off, u32 access, u64 *gpa)
 	const struct vcpu_state *st = &m->v->state;
 	const struct seg *segs[] = { &st->es, &st->cs, &st->ss, &st->ds, &st->fs, &st->gs };
 	/* SDM 3A 3.4.4: in 64-bit mode only FS and GS have a base */
-	u64 base = (long_mode(st) && seg < INSN_SEG_FS) || seg >= ARRAY_SIZE(segs) ?
+	u64 base = (guest_long_mode(st) && seg < INSN_SEG_FS) || seg >= ARRAY_SIZE(segs) ?
 			   0 : segs[seg]->base;
 	u32 acc = ((access & INSN_WRITE) ? GPT_ACC_WRITE : 0) |
-		  (user_mode(st) ? GPT_ACC_USER : 0);
+		  (guest_user_mode(st) ? GPT_ACC_USER : 0);
 	struct gpt_regs regs;
 	int rc;
 
-	gpt_regs_of(st, &regs);
-	rc = gpt_translate(&regs, base + off, acc, &gpt_mem, ctx, gpa, &m->pf_code);
+	guest_gpt_regs(st, &regs);
+	rc = gpt_translate(&regs, base + off, acc, &guest_gpt_mem, m->v->part, gpa,
+			   &m->pf_code);
 	if (rc == GPT_PAGE_FAULT) {
 		m->pf = true;
 		m->pf_gla = base + off;
@@ -160,11 +124,10 @@ enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e)
 {
 	struct vcpu_state *st = &v->state;
 	struct mmio_ctx m = { .v = v };
-	struct gpt_regs regs;
 	struct insn d;
 	u8 bytes[INSN_MAX_LEN];
 	u32 got = 0, pf_err = 0;
-	u64 fault_gla, rip;
+	u64 fault_gla;
 	int rc, drc;
 
 	if (part_gpa_ptr(v->part, e->slat.gpa, 1))
@@ -172,18 +135,12 @@ enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e)
 	if (e->slat.access & EXIT_ACCESS_EXEC)
 		return exit_fatal(v, EXIT_CRASH, "executing outside its RAM");
 
-	vcpu_ops->load_state(v, VS_RIP | VS_RFLAGS | VS_CR | VS_SEG);
-	gpt_regs_of(st, &regs);
-	rip = (long_mode(st) ? 0 : st->cs.base) + st->rip;
-	rc = gpt_fetch(&regs, rip, user_mode(st) ? GPT_ACC_USER : 0, &gpt_mem, &m, bytes,
-		       sizeof(bytes), &got, &pf_err, &fault_gla);
+	rc = guest_fetch_insn(v, bytes, &got, &pf_err, &fault_gla);
 	if (rc == GPT_PAGE_FAULT && !got) /* the code page is not mapped: its own #PF */
 		return inject_pf(v, e, fault_gla, pf_err);
 	if (rc < 0 || !got)
 		return exit_fatal(v, EXIT_CRASH, "cannot fetch the instruction of an MMIO access");
-	drc = insn_decode(&d, bytes, got,
-			  insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA,
-					st->cs.attr & SEG_ATTR_L, st->cs.attr & SEG_ATTR_DB));
+	drc = insn_decode(&d, bytes, got, guest_insn_mode(st));
 	/* an instruction that runs into an unmapped page faults there */
 	if (drc == -E_INVAL && rc == GPT_PAGE_FAULT)
 		return inject_pf(v, e, fault_gla, pf_err);

@@ -162,3 +162,12 @@ struct insn_mem_ops {
  */
 int insn_emulate(const struct insn *d, u64 *gpr, u64 *rflags, u64 gpa,
 		 const struct insn_mem_ops *ops, void *ctx);
+
+/*
+ * Whether bytes hold opcode (after any legacy prefixes, and a REX prefix in
+ * 64-bit mode); returns the instruction's length, -E_NOENT when the opcode
+ * differs, -E_INVAL when avail is too short. For exits that name the
+ * instruction but not its length (AMD-V without next-RIP save).
+ */
+int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode,
+	       size_t oplen);

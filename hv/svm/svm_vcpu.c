@@ -9,6 +9,7 @@
 #include "drivers/lapic.h"
 #include "hv/console.h"
 #include "hv/ept/slat.h"
+#include "hv/guest_code.h"
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/panic.h"
@@ -373,37 +374,60 @@ static void decode_npf(struct vm_exit *e, const struct vmcb *vmcb)
 	e->slat.gla_valid = false;
 }
 
-/* Exit codes with a fixed neutral reason and instruction length. */
+/* Exit codes with a fixed neutral reason, and for the instructions the
+ * guest continues after, their opcode (SDM 2 appendix A). */
 static const struct {
 	u32 code;
 	u8 reason;
 	u8 len;
+	u8 opcode[3];
 } simple_exits[] = {
-	{ SVM_EXIT_CPUID, VMEXIT_CPUID, LEN_CPUID },
-	{ SVM_EXIT_HLT, VMEXIT_HLT, LEN_HLT },
-	{ SVM_EXIT_VMMCALL, VMEXIT_HYPERCALL, LEN_VMMCALL },
-	{ SVM_EXIT_XSETBV, VMEXIT_XSETBV, LEN_XSETBV },
-	{ SVM_EXIT_INVD, VMEXIT_INVD, LEN_INVD },
-	{ SVM_EXIT_WBINVD, VMEXIT_INVD, LEN_INVD },
-	{ SVM_EXIT_PAUSE, VMEXIT_PAUSE, LEN_PAUSE },
-	{ SVM_EXIT_VMRUN, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_VMLOAD, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_VMSAVE, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_STGI, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_CLGI, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_SKINIT, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_INVLPGA, VMEXIT_VIRT_INSN, 0 },
-	{ SVM_EXIT_MONITOR, VMEXIT_UD_INSN, 0 },
-	{ SVM_EXIT_MWAIT, VMEXIT_UD_INSN, 0 },
-	{ SVM_EXIT_MWAIT_COND, VMEXIT_UD_INSN, 0 },
-	{ SVM_EXIT_RDPRU, VMEXIT_UD_INSN, 0 },
-	{ SVM_EXIT_RSM, VMEXIT_UD_INSN, 0 },
-	{ SVM_EXIT_SHUTDOWN, VMEXIT_TRIPLE_FAULT, 0 },
-	{ SVM_EXIT_INIT, VMEXIT_INIT, 0 },
-	{ SVM_EXIT_VINTR, VMEXIT_INTR_WINDOW, 0 },
-	{ SVM_EXIT_NMI, VMEXIT_NMI, 0 },
-	{ SVM_EXIT_INTR, VMEXIT_EXT_INTR, 0 },
+	{ SVM_EXIT_CPUID, VMEXIT_CPUID, LEN_CPUID, { 0x0f, 0xa2 } },
+	{ SVM_EXIT_HLT, VMEXIT_HLT, LEN_HLT, { 0xf4 } },
+	{ SVM_EXIT_VMMCALL, VMEXIT_HYPERCALL, LEN_VMMCALL, { 0x0f, 0x01, 0xd9 } },
+	{ SVM_EXIT_XSETBV, VMEXIT_XSETBV, LEN_XSETBV, { 0x0f, 0x01, 0xd1 } },
+	{ SVM_EXIT_INVD, VMEXIT_INVD, LEN_INVD, { 0x0f, 0x08 } },
+	{ SVM_EXIT_WBINVD, VMEXIT_INVD, LEN_INVD, { 0x0f, 0x09 } },
+	{ SVM_EXIT_PAUSE, VMEXIT_PAUSE, LEN_PAUSE, { 0xf3, 0x90 } },
+	{ SVM_EXIT_VMRUN, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_VMLOAD, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_VMSAVE, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_STGI, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_CLGI, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_SKINIT, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_INVLPGA, VMEXIT_VIRT_INSN, 0, { 0 } },
+	{ SVM_EXIT_MONITOR, VMEXIT_UD_INSN, 0, { 0 } },
+	{ SVM_EXIT_MWAIT, VMEXIT_UD_INSN, 0, { 0 } },
+	{ SVM_EXIT_MWAIT_COND, VMEXIT_UD_INSN, 0, { 0 } },
+	{ SVM_EXIT_RDPRU, VMEXIT_UD_INSN, 0, { 0 } },
+	{ SVM_EXIT_RSM, VMEXIT_UD_INSN, 0, { 0 } },
+	{ SVM_EXIT_SHUTDOWN, VMEXIT_TRIPLE_FAULT, 0, { 0 } },
+	{ SVM_EXIT_INIT, VMEXIT_INIT, 0, { 0 } },
+	{ SVM_EXIT_VINTR, VMEXIT_INTR_WINDOW, 0, { 0 } },
+	{ SVM_EXIT_NMI, VMEXIT_NMI, 0, { 0 } },
+	{ SVM_EXIT_INTR, VMEXIT_EXT_INTR, 0, { 0 } },
 };
+
+static const u8 opcode_rdmsr[] = { 0x0f, 0x32 };
+static const u8 opcode_wrmsr[] = { 0x0f, 0x30 };
+
+/*
+ * The length of the exiting instruction without next-RIP save (QEMU's TCG):
+ * decode the bytes at RIP, prefixes included. When they cannot be read or
+ * do not match (another vCPU rewrote them), the plain encoding's length.
+ */
+static u32 decoded_len(struct vcpu *v, const u8 *opcode, u32 oplen, u32 fallback)
+{
+	u8 bytes[INSN_MAX_LEN];
+	u32 got, pf_err;
+	u64 fault_gla;
+	int len;
+
+	if (guest_fetch_insn(v, bytes, &got, &pf_err, &fault_gla) < 0 || !got)
+		return fallback;
+	len = insn_match(bytes, got, guest_insn_mode(&v->state), opcode, oplen);
+	return len > 0 ? (u32)len : fallback;
+}
 
 static void decode_exit(struct vcpu *v, struct vm_exit *e)
 {
@@ -422,6 +446,9 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 		if (simple_exits[i].code == code) {
 			e->reason = simple_exits[i].reason;
 			e->insn_len = simple_exits[i].len;
+			if (e->insn_len && !virt_caps.nrip_save)
+				e->insn_len = decoded_len(v, simple_exits[i].opcode,
+							  simple_exits[i].len, e->insn_len);
 			goto nrip;
 		}
 	}
@@ -433,6 +460,10 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 		e->reason = vmcb->ctl.exitinfo1 ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ;
 		e->msr.index = (u32)v->gpr[GPR_RCX];
 		e->insn_len = LEN_MSR;
+		if (!virt_caps.nrip_save)
+			e->insn_len = decoded_len(v, e->reason == VMEXIT_MSR_WRITE ?
+						     opcode_wrmsr : opcode_rdmsr,
+						  LEN_MSR, LEN_MSR);
 		break;
 	case SVM_EXIT_NPF:
 		decode_npf(e, vmcb);

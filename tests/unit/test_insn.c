@@ -1070,6 +1070,29 @@ static void test_cpu_mode(void **state)
 	assert_int_equal(insn_cpu_mode(true, false, false, true), INSN_MODE_16);
 }
 
+/* insn_match: the length of a known instruction behind its prefixes */
+static void test_match_prefixed(void **state)
+{
+	static const u8 cpuid_op[] = { 0x0f, 0xa2 };
+	static const u8 plain[] = { 0x0f, 0xa2 };
+	static const u8 prefixed[] = { 0x66, 0x2e, 0x0f, 0xa2 };
+	static const u8 rex64[] = { 0xf3, 0x48, 0x0f, 0xa2 };
+	static const u8 other[] = { 0x0f, 0x31 };
+	static const u8 too_many[16] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+					 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x0f, 0xa2 };
+
+	(void)state;
+	assert_int_equal(insn_match(plain, sizeof(plain), INSN_MODE_32, cpuid_op, 2), 2);
+	assert_int_equal(insn_match(prefixed, sizeof(prefixed), INSN_MODE_16, cpuid_op, 2), 4);
+	assert_int_equal(insn_match(rex64, sizeof(rex64), INSN_MODE_64, cpuid_op, 2), 4);
+	/* outside 64-bit mode 0x48 is DEC EAX, not a prefix */
+	assert_int_equal(insn_match(rex64, sizeof(rex64), INSN_MODE_32, cpuid_op, 2), -E_NOENT);
+	assert_int_equal(insn_match(other, sizeof(other), INSN_MODE_64, cpuid_op, 2), -E_NOENT);
+	assert_int_equal(insn_match(plain, 1, INSN_MODE_64, cpuid_op, 2), -E_INVAL);
+	assert_int_equal(insn_match(too_many, sizeof(too_many), INSN_MODE_64, cpuid_op, 2),
+			 -E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1088,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(test_emulate_lods_movs),
 		cmocka_unit_test(test_emulate_errors),
 		cmocka_unit_test(test_cpu_mode),
+		cmocka_unit_test(test_match_prefixed),
 	};
 
 	return cmocka_run_group_tests_name("insn", tests, NULL, NULL);

@@ -1,0 +1,34 @@
+/* Counting prefixes: enough to find the length of a known instruction. */
+#include "hv/insn/insn.h"
+
+/* SDM 2 2.1.1: the legacy prefixes, groups 1-4 */
+static bool legacy_prefix(u8 b)
+{
+	switch (b) {
+	case 0xf0: case 0xf2: case 0xf3:		/* LOCK, REPNE, REP */
+	case 0x2e: case 0x36: case 0x3e: case 0x26:	/* CS, SS, DS, ES */
+	case 0x64: case 0x65:				/* FS, GS */
+	case 0x66: case 0x67:				/* operand, address size */
+		return true;
+	default:
+		return false;
+	}
+}
+
+int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode,
+	       size_t oplen)
+{
+	size_t n = 0;
+
+	while (n < avail && n < INSN_MAX_LEN && legacy_prefix(bytes[n]))
+		n++;
+	/* SDM 2 2.2.1: REX (40-4F) only in 64-bit mode, right before the opcode */
+	if (mode == INSN_MODE_64 && n < avail && (bytes[n] & 0xf0) == 0x40)
+		n++;
+	if (n + oplen > avail || n + oplen > INSN_MAX_LEN)
+		return -E_INVAL;
+	for (size_t i = 0; i < oplen; i++)
+		if (bytes[n + i] != opcode[i])
+			return -E_NOENT;
+	return (int)(n + oplen);
+}
