@@ -1,6 +1,8 @@
 /* Local APIC driver: xAPIC MMIO or x2APIC MSRs (SDM 3A 11.4, 11.6, 11.12). */
 #include "drivers/lapic.h"
+#include "drivers/tsc.h"
 #include "hv/console.h"
+#include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/x86.h"
 
@@ -19,6 +21,13 @@
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
 #define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_CCR 0x390
+#define LAPIC_TIMER_DCR 0x3e0
+#define LAPIC_TIMER_DIV1 0xb	     /* SDM 3A 11.5.4, figure 11-10 */
+#define LAPIC_TIMER_TSC_DEADLINE BIT(18) /* LVT timer mode 10b */
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define TIMER_CALIBRATE_US 10000
 
 #define LAPIC_SVR_ENABLE BIT(8)
 #define LAPIC_LVT_MASKED BIT(16)
@@ -36,6 +45,8 @@
 
 static bool x2apic;
 static volatile u32 *xapic;
+static bool tsc_deadline;
+static u64 timer_hz; /* one-shot mode: counts per second at divide-by-1 */
 
 static u32 lapic_read(u32 reg)
 {
@@ -128,4 +139,47 @@ void lapic_send_nmi(u32 apic_id)
 void lapic_send_fixed(u32 apic_id, u8 vector)
 {
 	lapic_icr(apic_id, ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | vector);
+}
+
+/* SDM 3A 11.5.4: calibrate the count-down timer against the TSC when there
+ * is no TSC-deadline mode to use instead. */
+int lapic_timer_init(void)
+{
+	u64 t0;
+	u32 left;
+
+	tsc_deadline = cpuid(1).ecx & CPUID_1_ECX_TSC_DEADLINE;
+	if (tsc_deadline)
+		return 0;
+	lapic_write(LAPIC_TIMER_DCR, LAPIC_TIMER_DIV1);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);
+	t0 = rdtsc();
+	lapic_write(LAPIC_TIMER_ICR, 0xffffffffU);
+	udelay(TIMER_CALIBRATE_US);
+	left = lapic_read(LAPIC_TIMER_CCR);
+	timer_hz = muldiv64(0xffffffffULL - left, tsc_hz(), rdtsc() - t0);
+	lapic_write(LAPIC_TIMER_ICR, 0);
+	return timer_hz ? 0 : -E_NODEV;
+}
+
+void lapic_timer_arm(u8 vector, u64 deadline)
+{
+	u64 now, count;
+
+	if (tsc_deadline) {
+		lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE | vector);
+		/* SDM 3A 11.5.4.1: order the LVT write before the MSR write */
+		__asm__ volatile("mfence" ::: "memory");
+		wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
+		return;
+	}
+	if (!deadline) {
+		lapic_write(LAPIC_TIMER_ICR, 0);
+		return;
+	}
+	now = rdtsc();
+	count = deadline > now ? muldiv64(deadline - now, timer_hz, tsc_hz()) : 0;
+	lapic_write(LAPIC_TIMER_DCR, LAPIC_TIMER_DIV1);
+	lapic_write(LAPIC_LVT_TIMER, vector);
+	lapic_write(LAPIC_TIMER_ICR, (u32)MIN(MAX(count, 1ULL), 0xffffffffULL));
 }

@@ -17,3 +17,8 @@ void lapic_send_init(u32 apic_id);
 void lapic_send_sipi(u32 apic_id, u8 vector_page);
 void lapic_send_nmi(u32 apic_id);
 void lapic_send_fixed(u32 apic_id, u8 vector);
+
+/* This CPU's timer: one interrupt on vector at TSC value deadline (0 stops
+ * it). TSC-deadline mode when the CPU has it, else one-shot counting. */
+int lapic_timer_init(void);
+void lapic_timer_arm(u8 vector, u64 tsc_deadline);

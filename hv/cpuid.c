@@ -18,7 +18,7 @@ enum { R_EAX, R_EBX, R_ECX, R_EDX };
 
 /* Leaves passed through (then masked); all others read as zero. */
 static const u32 allowed_leaves[] = {
-	0x0, 0x1, 0x2, 0x4, 0x7, 0xb, 0xd, 0x15, 0x16, 0x1f,
+	0x0, 0x1, 0x2, 0x4, 0x6, 0x7, 0xb, 0xd, 0x15, 0x16, 0x1f,
 	0x80000000, 0x80000001, 0x80000002, 0x80000003, 0x80000004,
 	0x80000005, 0x80000006, 0x80000007, 0x80000008,
 };
@@ -32,10 +32,10 @@ struct cpuid_mask {
 /* Bit numbers from SDM 2A CPUID tables 3-10/3-11 and APM 3 appendix E. */
 static const struct cpuid_mask masks[] = {
 	/* 1.ECX: no DTES64(2) MONITOR(3) DS-CPL(4) VMX(5) SMX(6) EST(7) TM2(8)
-	 * SDBG(11) xTPR(14) PDCM(15) DCA(18) x2APIC(21) TSC-deadline(24) */
+	 * SDBG(11) xTPR(14) PDCM(15) DCA(18); x2APIC and TSC-deadline are
+	 * the virtual local APIC's (set below) */
 	{ 0x1, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
-				      BIT(8) | BIT(11) | BIT(14) | BIT(15) | BIT(18) |
-				      BIT(21) | BIT(24)) },
+				      BIT(8) | BIT(11) | BIT(14) | BIT(15) | BIT(18)) },
 	/* 1.EDX: no MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31) */
 	{ 0x1, ANY_SUB, R_EDX, ~(u32)(BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) |
 				      BIT(29) | BIT(31)) },
@@ -72,7 +72,10 @@ static const struct cpuid_mask masks[] = {
 	{ 0x80000008, ANY_SUB, R_EDX, 0 },
 };
 
+#define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID1_ECX_OSXSAVE BIT(27)
+#define CPUID6_EAX_ARAT BIT(2)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
 #define CPUID1_EDX_HTT BIT(28)
 #define CPUID1_EBX_APIC_ID_SHIFT 24
@@ -196,8 +199,13 @@ void cpuid_guest(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 			*reg_of(r, masks[i].reg) &= masks[i].keep;
 	if (leaf == EXT_BASE)
 		r->eax = max_ext;
+	if (leaf == 0x6) {
+		/* only ARAT: the virtual APIC timer never stops (no C-states) */
+		memset(r, 0, sizeof(*r));
+		r->eax = CPUID6_EAX_ARAT;
+	}
 	if (leaf == 0x1) {
-		r->ecx |= CPUID1_ECX_HYPERVISOR;
+		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
 		/* OSXSAVE mirrors the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27) */
 		r->ecx &= ~CPUID1_ECX_OSXSAVE;
 		if (v->state.cr4 & CR4_OSXSAVE)

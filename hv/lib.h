@@ -27,3 +27,22 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t hv_strlcpy(char *dst, const char *src, size_t size);
+
+/* a * b / c without overflow in the product (saturates at ~0 when the
+ * quotient does not fit); for time conversions between clock rates. */
+static inline u64 muldiv64(u64 a, u64 b, u64 c)
+{
+#ifdef HV_HOST
+	unsigned __int128 p = (unsigned __int128)a * b / c;
+
+	return p >> 64 ? ~0ULL : (u64)p;
+#else
+	u64 lo, hi, q;
+
+	__asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(a), "rm"(b) : "cc");
+	if (hi >= c)
+		return ~0ULL;
+	__asm__("divq %4" : "=a"(q), "=d"(hi) : "a"(lo), "d"(hi), "rm"(c) : "cc");
+	return q;
+#endif
+}

@@ -204,6 +204,8 @@ void hv_main(struct boot_info *bi)
 		panic("tsc: cannot calibrate the TSC");
 	pr_info("tsc: %lu kHz (calibrated with the %s), %s mode APIC\n",
 		tsc_hz() / 1000, tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
+	if (lapic_timer_init())
+		panic("lapic: cannot calibrate the local APIC timer");
 
 	if (!virt_probe())
 		pr_info("cannot run partitions: %s\n", virt_caps.reason);

@@ -9,6 +9,7 @@
 #include "hv/partition.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_ops.h"
+#include "hv/vdev/vlapic.h"
 #include "hv/x86.h"
 
 #define MSR_IA32_TSC 0x00000010
@@ -64,17 +65,34 @@ static int read_tsc(struct vcpu *v, u32 msr, u64 *val)
 static int read_apic_base(struct vcpu *v, u32 msr, u64 *val)
 {
 	(void)msr;
-	*val = GUEST_LAPIC_BASE | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0);
+	*val = GUEST_LAPIC_BASE | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0) |
+	       (vlapic_x2apic_mode(v) ? APIC_BASE_EXTD : 0);
 	return 0;
 }
 
-/* The local APIC stays where the platform put it, enabled, in xAPIC mode. */
+/* The local APIC stays where the platform put it, enabled; the guest may
+ * switch it to x2APIC mode (SDM 3A 11.12.5). */
 static int write_apic_base(struct vcpu *v, u32 msr, u64 val)
 {
 	u64 cur;
 
 	read_apic_base(v, msr, &cur);
-	return (val & ~APIC_BASE_BSP) == (cur & ~APIC_BASE_BSP) ? 0 : -E_INVAL;
+	if ((val & ~(APIC_BASE_BSP | APIC_BASE_EXTD)) != (cur & ~(APIC_BASE_BSP | APIC_BASE_EXTD)))
+		return -E_INVAL;
+	return vlapic_set_x2apic(v, val & APIC_BASE_EXTD);
+}
+
+static int read_tsc_deadline(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	*val = vlapic_tsc_deadline_read(v);
+	return 0;
+}
+
+static int write_tsc_deadline(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	return vlapic_tsc_deadline_write(v, val);
 }
 
 static int read_efer(struct vcpu *v, u32 msr, u64 *val)
@@ -120,6 +138,7 @@ static int read_feature_control(struct vcpu *v, u32 msr, u64 *val)
 static const struct msr_rule rules[] = {
 	{ MSR_IA32_TSC, read_tsc, write_ignore },
 	{ MSR_IA32_APIC_BASE, read_apic_base, write_apic_base },
+	{ MSR_IA32_TSC_DEADLINE, read_tsc_deadline, write_tsc_deadline },
 	{ MSR_IA32_EFER, read_efer, write_efer },
 	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_ignore },
 	{ MSR_IA32_FEATURE_CONTROL, read_feature_control, NULL },
@@ -150,6 +169,8 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	const struct msr_rule *r = find_rule(msr);
 
+	if (vlapic_is_x2apic_msr(msr))
+		return vlapic_msr_read(v, msr, val);
 	return r && r->read ? r->read(v, msr, val) : -E_INVAL;
 }
 
@@ -157,5 +178,7 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 {
 	const struct msr_rule *r = find_rule(msr);
 
+	if (vlapic_is_x2apic_msr(msr))
+		return vlapic_msr_write(v, msr, val);
 	return r && r->write ? r->write(v, msr, val) : -E_INVAL;
 }

@@ -31,7 +31,9 @@
 #define SIPI_CS_SHIFT 8
 #define SIPI_BASE_SHIFT 12
 
-static void kick_handler(struct trap_frame *f)
+/* Kicks and timer interrupts only end a guest run or a wait; the loop then
+ * looks at requests and deadlines. */
+static void wakeup_handler(struct trap_frame *f)
 {
 	(void)f;
 	lapic_eoi();
@@ -39,7 +41,21 @@ static void kick_handler(struct trap_frame *f)
 
 void vcpu_loop_init(void)
 {
-	trap_set_handler(VECTOR_KICK, kick_handler);
+	trap_set_handler(VECTOR_KICK, wakeup_handler);
+	trap_set_handler(VECTOR_TIMER, wakeup_handler);
+}
+
+/* Raises a due guest timer and keeps this CPU's timer armed for the next. */
+static void timers(struct vcpu *v)
+{
+	u64 deadline;
+
+	vlapic_timer_check(v, rdtsc());
+	deadline = vlapic_timer_deadline(v);
+	if (deadline != v->cpu->timer_armed) {
+		lapic_timer_arm(VECTOR_TIMER, deadline);
+		v->cpu->timer_armed = deadline;
+	}
 }
 
 void vcpu_kick(struct vcpu *v, u32 req)
@@ -89,12 +105,14 @@ static bool event_pending(struct vcpu *v)
 	return vlapic_pending_irq(v) >= 0;
 }
 
-/* Waits with interrupts open until a kick (or any host interrupt) arrives. */
+/* Waits with interrupts open until a kick or the vCPU's timer. */
 static void wait_for_kick(struct vcpu *v)
 {
-	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE))
+	timers(v);
+	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) || event_pending(v))
 		return;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	timers(v);
 }
 
 static void handle_requests(struct vcpu *v, u32 req)
@@ -154,6 +172,7 @@ static void vcpu_run(struct vcpu *v)
 			wait_for_kick(v);
 			continue;
 		}
+		timers(v);
 		inject_pending(v);
 		vcpu_ops->run(v, &exit);
 		v->stats.exits[exit.reason]++;
@@ -191,6 +210,8 @@ static void vcpu_start(struct vcpu *v)
 	/* the partition's boot code chose each vCPU's state and run_state */
 	load_new_state(v);
 	vcpu_run(v);
+	lapic_timer_arm(VECTOR_TIMER, 0);
+	v->cpu->timer_armed = 0;
 }
 
 void cpu_idle_loop(struct percpu *c)

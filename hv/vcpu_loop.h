@@ -8,6 +8,8 @@ struct percpu;
 
 /* The host vector that makes a CPU leave its guest and look at requests. */
 #define VECTOR_KICK 0xf0
+/* The physical CPU's timer, armed for its vCPU's next timer deadline. */
+#define VECTOR_TIMER 0xef
 
 /* Posts req to v and makes its CPU notice (an IPI unless it is us). */
 void vcpu_kick(struct vcpu *v, u32 req);

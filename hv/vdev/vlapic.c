@@ -1,8 +1,12 @@
 /*
  * Virtual local APIC (SDM 3A ch. 11): identification, task priority,
- * interrupt request/service registers, EOI, and the ICR, with fixed, NMI,
- * INIT and startup IPIs delivered only within the partition (to its own
- * vCPUs by their partition-relative APIC IDs).
+ * interrupt request/service registers, EOI, the ICR (fixed, NMI, INIT and
+ * startup IPIs delivered only within the partition, to its own vCPUs by
+ * their partition-relative APIC IDs), the timer in one-shot, periodic and
+ * TSC-deadline modes, and both the xAPIC MMIO and the x2APIC MSR interfaces.
+ *
+ * The timer runs on the real TSC: its deadline is a TSC value, and the vCPU
+ * loop arms the physical CPU's own timer for the nearest one (hv/vcpu.c).
  */
 #include "hv/vdev/vlapic.h"
 #include "drivers/lapic.h"
@@ -13,7 +17,10 @@
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_loop.h"
+#include "drivers/tsc.h"
 #include "hv/vdev/vdev.h"
+#include "hv/vdev/virq.h"
+#include "hv/x86.h"
 
 /* Register offsets (SDM 3A table 11-1) */
 #define APIC_ID 0x020
@@ -71,18 +78,53 @@
 #define ICR_SH_OTHERS 3
 #define ICR_DEST_SHIFT 24
 #define APIC_BROADCAST 0xff
+#define X2APIC_BROADCAST 0xffffffffU
 #define APIC_VECTOR_WORDS 8
 #define APIC_PRIO_CLASS(v) ((v) >> 4)
+#define APIC_LVT_VECTOR_MASK 0xff
+#define APIC_LVT_TIMER_MODE_SHIFT 17
+#define APIC_LVT_TIMER_MODE_MASK 0x3
+#define TIMER_ONESHOT 0
+#define TIMER_PERIODIC 1
+#define TIMER_TSC_DEADLINE 2
+#define APIC_DCR_MASK 0xb
+#define APIC_LVT_TIMER_IDX 1 /* lvt[] slot of the timer (0 is CMCI) */
+#define X2APIC_MSR_BASE 0x800
+#define X2APIC_MSR_END 0x900
+#define X2APIC_SELF_IPI 0x3f0 /* register offset of MSR 0x83f */
+#define X2APIC_CLUSTER_SHIFT 16
+#define CPUID_TSC_LEAF 0x15
+#define APIC_TIMER_MIN_PERIOD_NS 10000 /* periodic mode: bounded exit rate */
 
 struct vlapic {
 	struct vcpu *vcpu;
 	u32 tpr, ldr, dfr, svr, esr, icr_hi;
 	u32 lvt[APIC_LVT_COUNT];
 	u32 timer_icr, timer_dcr;
+	u64 timer_deadline; /* TSC; 0 when the timer is not running */
+	u64 timer_period;   /* TSC ticks, periodic mode */
+	bool x2apic;
 	u32 isr[APIC_VECTOR_WORDS], tmr[APIC_VECTOR_WORDS];
 	volatile u32 irr[APIC_VECTOR_WORDS]; /* set by other vCPUs: atomics */
+	volatile u32 tmr_pending[APIC_VECTOR_WORDS]; /* level-triggered requests */
 	volatile bool nmi;
 };
+
+/* The timer's input clock: the core crystal when CPUID 0x15 names it (Linux
+ * then takes it as the APIC timer rate, SDM 3B 19.7.3), else the TSC rate. */
+static u64 apic_timer_hz(void)
+{
+	static u64 hz;
+
+	if (!hz) {
+		struct cpuid_regs r = { 0 };
+
+		if (cpuid(0).eax >= CPUID_TSC_LEAF)
+			r = cpuid(CPUID_TSC_LEAF);
+		hz = r.ecx ? r.ecx : tsc_hz();
+	}
+	return hz;
+}
 
 static struct vlapic *vl(struct vcpu *v)
 {
@@ -106,12 +148,22 @@ static u32 ppr(const struct vlapic *l)
 	return APIC_PRIO_CLASS(l->tpr) >= APIC_PRIO_CLASS(isrv) ? l->tpr : (isrv & 0xf0);
 }
 
-void vlapic_set_irq(struct vcpu *v, u8 vector)
+static void set_irq(struct vcpu *v, u8 vector, bool level)
 {
 	struct vlapic *l = vl(v);
+	u32 bit = 1U << (vector % 32);
 
-	__atomic_fetch_or(&l->irr[vector / 32], 1U << (vector % 32), __ATOMIC_SEQ_CST);
+	if (level)
+		__atomic_fetch_or(&l->tmr_pending[vector / 32], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&l->tmr_pending[vector / 32], ~bit, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&l->irr[vector / 32], bit, __ATOMIC_SEQ_CST);
 	vcpu_kick(v, VCPU_REQ_EVENT);
+}
+
+void vlapic_set_irq(struct vcpu *v, u8 vector)
+{
+	set_irq(v, vector, false);
 }
 
 int vlapic_pending_irq(struct vcpu *v)
@@ -127,9 +179,15 @@ int vlapic_pending_irq(struct vcpu *v)
 void vlapic_ack_irq(struct vcpu *v, u8 vector)
 {
 	struct vlapic *l = vl(v);
+	u32 bit = 1U << (vector % 32);
 
-	__atomic_fetch_and(&l->irr[vector / 32], ~(1U << (vector % 32)), __ATOMIC_SEQ_CST);
-	l->isr[vector / 32] |= 1U << (vector % 32);
+	__atomic_fetch_and(&l->irr[vector / 32], ~bit, __ATOMIC_SEQ_CST);
+	l->isr[vector / 32] |= bit;
+	/* SDM 3A 11.8.4: TMR says whether the EOI must go to the I/O APIC */
+	if (l->tmr_pending[vector / 32] & bit)
+		l->tmr[vector / 32] |= bit;
+	else
+		l->tmr[vector / 32] &= ~bit;
 }
 
 bool vlapic_take_nmi(struct vcpu *v)
@@ -138,22 +196,36 @@ bool vlapic_take_nmi(struct vcpu *v)
 }
 
 /* SDM 3A 11.6.2: which of the partition's APICs a destination names */
+static u32 x2apic_ldr(u32 id)
+{
+	/* SDM 3A 11.12.10.2: cluster in 31:16, one bit of 16 in 15:0 */
+	return ((id >> 4) << X2APIC_CLUSTER_SHIFT) | (1U << (id & 0xf));
+}
+
 static bool dest_match(const struct vlapic *l, u32 dest, bool logical)
 {
+	u32 id = l->vcpu->id;
+
+	if (l->x2apic) {
+		if (!logical)
+			return dest == X2APIC_BROADCAST || dest == id;
+		return (dest >> X2APIC_CLUSTER_SHIFT) == (id >> 4) &&
+		       (dest & x2apic_ldr(id) & 0xffff);
+	}
 	if (!logical)
-		return dest == APIC_BROADCAST || dest == l->vcpu->id;
+		return dest == APIC_BROADCAST || dest == id;
 	/* flat model: a bit per APIC in the logical ID */
 	return (l->ldr >> APIC_ID_SHIFT) & dest;
 }
 
-static void deliver(struct vcpu *from, struct vcpu *to, u32 mode, u8 vector)
+static void deliver(struct vcpu *to, u32 mode, u8 vector, bool level)
 {
 	struct vlapic *l = vl(to);
 
 	switch (mode) {
 	case ICR_MODE_FIXED:
 	case ICR_MODE_LOWEST:
-		vlapic_set_irq(to, vector);
+		set_irq(to, vector, level);
 		break;
 	case ICR_MODE_NMI:
 		l->nmi = true;
@@ -167,23 +239,46 @@ static void deliver(struct vcpu *from, struct vcpu *to, u32 mode, u8 vector)
 		vcpu_kick(to, VCPU_REQ_SIPI);
 		break;
 	default:
-		(void)from; /* SMI and reserved modes are not delivered */
-		break;
+		break; /* SMI and reserved modes are not delivered */
 	}
 }
 
-static void send_ipi(struct vcpu *v, u32 icr_lo)
+void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
+		    bool level)
+{
+	struct vcpu *lowest = NULL;
+
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		struct vcpu *to = p->vcpus[i];
+
+		if (!dest_match(vl(to), dest, logical))
+			continue;
+		/* lowest priority: one of the targets (the first; all run alone) */
+		if (mode == ICR_MODE_LOWEST) {
+			lowest = lowest ? lowest : to;
+			continue;
+		}
+		deliver(to, mode, vector, level);
+	}
+	if (lowest)
+		deliver(lowest, ICR_MODE_FIXED, vector, level);
+}
+
+static void send_ipi(struct vcpu *v, u32 icr_lo, u32 dest)
 {
 	struct partition *p = v->part;
 	u32 mode = (icr_lo >> ICR_MODE_SHIFT) & ICR_MODE_MASK;
 	u32 sh = (icr_lo >> ICR_SHORTHAND_SHIFT) & ICR_SHORTHAND_MASK;
-	u32 dest = vl(v)->icr_hi >> ICR_DEST_SHIFT;
 	bool logical = icr_lo & ICR_DEST_LOGICAL;
 
 	/* SDM 3A 11.6.1: an INIT level de-assert only synchronises arbitration IDs */
 	if (mode == ICR_MODE_INIT && !(icr_lo & ICR_LEVEL_ASSERT) &&
 	    (icr_lo & ICR_TRIGGER_LEVEL))
 		return;
+	if (sh == ICR_SH_NONE) {
+		vlapic_deliver(p, dest, logical, mode, (u8)(icr_lo & ICR_VECTOR_MASK), false);
+		return;
+	}
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		struct vcpu *to = p->vcpus[i];
 		bool hit;
@@ -199,27 +294,134 @@ static void send_ipi(struct vcpu *v, u32 icr_lo)
 			hit = to != v;
 			break;
 		default:
-			hit = dest_match(vl(to), dest, logical);
+			hit = to != v;
 			break;
 		}
 		if (hit)
-			deliver(v, to, mode, (u8)(icr_lo & ICR_VECTOR_MASK));
+			deliver(to, mode, (u8)(icr_lo & ICR_VECTOR_MASK), false);
 	}
 }
 
 static void eoi(struct vlapic *l)
 {
 	int isr = highest_bit(l->isr);
+	u32 bit;
 
-	if (isr >= 0)
-		l->isr[isr / 32] &= ~(1U << (isr % 32));
+	if (isr < 0)
+		return;
+	bit = 1U << (isr % 32);
+	l->isr[isr / 32] &= ~bit;
+	if (l->tmr[isr / 32] & bit)
+		vioapic_eoi(l->vcpu->part, (u8)isr);
+}
+
+/* --- timer (SDM 3A 11.5.4) --------------------------------------------- */
+
+static u32 timer_mode(const struct vlapic *l)
+{
+	return (l->lvt[APIC_LVT_TIMER_IDX] >> APIC_LVT_TIMER_MODE_SHIFT) &
+	       APIC_LVT_TIMER_MODE_MASK;
+}
+
+/* Divide configuration: bits 3, 1:0 (figure 11-10); 111b is divide by 1 */
+static u32 timer_divisor(const struct vlapic *l)
+{
+	u32 code = ((l->timer_dcr & 0x8) >> 1) | (l->timer_dcr & 0x3);
+
+	return code == 7 ? 1 : 2U << code;
+}
+
+static u64 ticks_to_tsc(const struct vlapic *l, u64 ticks)
+{
+	return muldiv64(ticks * timer_divisor(l), tsc_hz(), apic_timer_hz());
+}
+
+static void timer_start_count(struct vlapic *l)
+{
+	u64 len;
+
+	l->timer_deadline = 0;
+	l->timer_period = 0;
+	if (!l->timer_icr || timer_mode(l) == TIMER_TSC_DEADLINE)
+		return;
+	len = ticks_to_tsc(l, l->timer_icr);
+	if (timer_mode(l) == TIMER_PERIODIC) {
+		/* a tiny period would turn the partition into an exit storm */
+		len = MAX(len, muldiv64(APIC_TIMER_MIN_PERIOD_NS, tsc_hz(), 1000000000ULL));
+		l->timer_period = len;
+	}
+	l->timer_deadline = rdtsc() + len;
+}
+
+static u32 timer_current_count(const struct vlapic *l)
+{
+	u64 now = rdtsc(), left;
+
+	if (!l->timer_deadline || timer_mode(l) == TIMER_TSC_DEADLINE ||
+	    now >= l->timer_deadline)
+		return 0;
+	left = muldiv64(l->timer_deadline - now, apic_timer_hz(), tsc_hz());
+	return (u32)MIN(left / timer_divisor(l), (u64)l->timer_icr);
+}
+
+static void write_lvt_timer(struct vlapic *l, u32 val)
+{
+	u32 old_mode = timer_mode(l);
+
+	l->lvt[APIC_LVT_TIMER_IDX] = val;
+	/* SDM 3A 11.5.4.1: switching modes disarms the timer */
+	if (timer_mode(l) != old_mode) {
+		l->timer_deadline = 0;
+		l->timer_period = 0;
+		l->timer_icr = 0;
+	}
+}
+
+u64 vlapic_timer_deadline(struct vcpu *v)
+{
+	return vl(v)->timer_deadline;
+}
+
+void vlapic_timer_check(struct vcpu *v, u64 now)
+{
+	struct vlapic *l = vl(v);
+	u32 lvt = l->lvt[APIC_LVT_TIMER_IDX];
+
+	if (!l->timer_deadline || now < l->timer_deadline)
+		return;
+	if (l->timer_period) {
+		l->timer_deadline += l->timer_period;
+		if (l->timer_deadline <= now) /* fell behind: no burst of catch-up ticks */
+			l->timer_deadline = now + l->timer_period;
+	} else {
+		l->timer_deadline = 0;
+	}
+	if (!(lvt & APIC_LVT_MASKED))
+		set_irq(v, (u8)(lvt & APIC_LVT_VECTOR_MASK), false);
+}
+
+int vlapic_tsc_deadline_write(struct vcpu *v, u64 val)
+{
+	struct vlapic *l = vl(v);
+
+	/* SDM 3A 11.5.4.1: ignored unless the timer is in TSC-deadline mode */
+	if (timer_mode(l) == TIMER_TSC_DEADLINE)
+		l->timer_deadline = val;
+	return 0;
+}
+
+u64 vlapic_tsc_deadline_read(struct vcpu *v)
+{
+	struct vlapic *l = vl(v);
+
+	return timer_mode(l) == TIMER_TSC_DEADLINE ? l->timer_deadline : 0;
 }
 
 static u32 read_reg(struct vlapic *l, u32 reg)
 {
 	switch (reg) {
 	case APIC_ID:
-		return l->vcpu->id << APIC_ID_SHIFT;
+		return l->x2apic ? l->vcpu->id : l->vcpu->id << APIC_ID_SHIFT;
 	case APIC_VERSION:
 		return APIC_VERSION_VALUE;
 	case APIC_TPR:
@@ -227,7 +429,7 @@ static u32 read_reg(struct vlapic *l, u32 reg)
 	case APIC_PPR:
 		return ppr(l);
 	case APIC_LDR:
-		return l->ldr;
+		return l->x2apic ? x2apic_ldr(l->vcpu->id) : l->ldr;
 	case APIC_DFR:
 		return l->dfr;
 	case APIC_SVR:
@@ -246,6 +448,8 @@ static u32 read_reg(struct vlapic *l, u32 reg)
 		return l->timer_icr;
 	case APIC_TIMER_DCR:
 		return l->timer_dcr;
+	case APIC_TIMER_CCR:
+		return timer_current_count(l);
 	case APIC_ISR ... APIC_ISR + 0x70:
 		return l->isr[(reg - APIC_ISR) / 0x10];
 	case APIC_TMR ... APIC_TMR + 0x70:
@@ -282,19 +486,23 @@ static void write_reg(struct vlapic *l, u32 reg, u32 val)
 		l->icr_hi = val;
 		break;
 	case APIC_ICR_LO:
-		send_ipi(l->vcpu, val);
+		send_ipi(l->vcpu, val, l->icr_hi >> ICR_DEST_SHIFT);
 		break;
 	case APIC_LVT_CMCI:
 		l->lvt[0] = val;
 		break;
-	case APIC_LVT_TIMER ... APIC_LVT_ERROR:
+	case APIC_LVT_TIMER:
+		write_lvt_timer(l, val);
+		break;
+	case APIC_LVT_THERMAL ... APIC_LVT_ERROR:
 		l->lvt[1 + (reg - APIC_LVT_TIMER) / 0x10] = val;
 		break;
 	case APIC_TIMER_ICR:
 		l->timer_icr = val;
+		timer_start_count(l);
 		break;
 	case APIC_TIMER_DCR:
-		l->timer_dcr = val;
+		l->timer_dcr = val & APIC_DCR_MASK;
 		break;
 	default:
 		break; /* read-only or reserved: ignored */
@@ -306,6 +514,9 @@ static int vlapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	u32 reg = (u32)(a->addr - GUEST_LAPIC_BASE);
 
 	(void)dev;
+	/* SDM 3A 11.12.2: in x2APIC mode the MMIO page is not there */
+	if (vl(v)->x2apic)
+		return -E_NODEV;
 	/* SDM 3A 11.4.1: registers are 32 bits wide on 16-byte boundaries */
 	if (reg % 16 || a->size != 4)
 		return a->write ? 0 : (a->val = 0, 0);
@@ -327,6 +538,81 @@ void vlapic_reset(struct vcpu *v)
 	l->svr = APIC_SVR_RESET;
 	for (int i = 0; i < APIC_LVT_COUNT; i++)
 		l->lvt[i] = APIC_LVT_MASKED;
+}
+
+/* --- x2APIC MSRs (SDM 3A 11.12.1, table 11-6) --------------------------- */
+
+bool vlapic_is_x2apic_msr(u32 msr)
+{
+	return msr >= X2APIC_MSR_BASE && msr < X2APIC_MSR_END;
+}
+
+int vlapic_msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	struct vlapic *l = vl(v);
+	u32 reg = (msr - X2APIC_MSR_BASE) << 4;
+
+	if (!l->x2apic || reg == APIC_EOI || reg == X2APIC_SELF_IPI || reg == APIC_DFR ||
+	    reg == APIC_ICR_HI)
+		return -E_INVAL;
+	if (reg == APIC_ICR_LO) {
+		*val = (u64)l->icr_hi << 32;
+		return 0;
+	}
+	*val = read_reg(l, reg);
+	return 0;
+}
+
+int vlapic_msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	struct vlapic *l = vl(v);
+	u32 reg = (msr - X2APIC_MSR_BASE) << 4;
+
+	if (!l->x2apic)
+		return -E_INVAL;
+	switch (reg) {
+	case APIC_ICR_LO:
+		/* one 64-bit write: destination in 63:32 */
+		l->icr_hi = (u32)(val >> 32);
+		send_ipi(v, (u32)val, l->icr_hi);
+		return 0;
+	case X2APIC_SELF_IPI:
+		set_irq(v, (u8)val, false);
+		return 0;
+	case APIC_ID:
+	case APIC_VERSION:
+	case APIC_LDR:
+	case APIC_PPR:
+	case APIC_TIMER_CCR:
+	case APIC_DFR:
+	case APIC_ICR_HI:
+		return -E_INVAL; /* read-only or absent in x2APIC mode */
+	case APIC_EOI:
+	case APIC_ESR:
+		if (val)
+			return -E_INVAL;
+		break;
+	default:
+		break;
+	}
+	write_reg(l, reg, (u32)val);
+	return 0;
+}
+
+/* IA32_APIC_BASE.EXTD: xAPIC -> x2APIC (SDM 3A 11.12.5; back needs a reset). */
+int vlapic_set_x2apic(struct vcpu *v, bool on)
+{
+	struct vlapic *l = vl(v);
+
+	if (l->x2apic && !on)
+		return -E_INVAL;
+	l->x2apic = on;
+	return 0;
+}
+
+bool vlapic_x2apic_mode(struct vcpu *v)
+{
+	return vl(v)->x2apic;
 }
 
 int vlapic_create(struct vcpu *v)

@@ -20,3 +20,17 @@ int vlapic_pending_irq(struct vcpu *v);
 void vlapic_ack_irq(struct vcpu *v, u8 vector);
 /* An NMI is pending (and clears it). */
 bool vlapic_take_nmi(struct vcpu *v);
+
+/* The timer: the TSC value it fires at (0: not running), and raising its
+ * interrupt once that time has come. */
+u64 vlapic_timer_deadline(struct vcpu *v);
+void vlapic_timer_check(struct vcpu *v, u64 now);
+int vlapic_tsc_deadline_write(struct vcpu *v, u64 val);
+u64 vlapic_tsc_deadline_read(struct vcpu *v);
+
+/* The x2APIC interface (MSRs 0x800-0x8ff) and the mode switch. */
+bool vlapic_is_x2apic_msr(u32 msr);
+int vlapic_msr_read(struct vcpu *v, u32 msr, u64 *val);
+int vlapic_msr_write(struct vcpu *v, u32 msr, u64 val);
+int vlapic_set_x2apic(struct vcpu *v, bool on);
+bool vlapic_x2apic_mode(struct vcpu *v);

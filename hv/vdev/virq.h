@@ -1,0 +1,25 @@
+/*
+ * Interrupt lines of a partition's virtual platform: devices raise GSIs on
+ * the virtual I/O APIC, which sends them to the virtual local APICs.
+ */
+#pragma once
+
+#include "hv/types.h"
+
+struct partition;
+struct vcpu;
+
+/* Edge: one interrupt. */
+void virq_pulse(struct partition *p, u32 gsi);
+/* Level: the line stays asserted until lowered. */
+void virq_set_level(struct partition *p, u32 gsi, bool asserted);
+
+/*
+ * An interrupt message to the partition's local APICs (from the I/O APIC or
+ * an ICR): dest is a partition APIC ID (physical) or a logical mask, mode an
+ * ICR delivery mode (fixed, lowest priority, NMI, INIT, startup).
+ */
+void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
+		    bool level);
+/* The vCPU finished a level-triggered interrupt: the I/O APIC may resend. */
+void vioapic_eoi(struct partition *p, u8 vector);
