@@ -7,6 +7,7 @@
 #include "hv/vcpu_loop.h"
 #include "drivers/lapic.h"
 #include "hv/console.h"
+#include "hv/console_focus.h"
 #include "hv/exit_dispatch.h"
 #include "hv/lib.h"
 #include "hv/partition.h"
@@ -50,6 +51,7 @@ static void timers(struct vcpu *v)
 {
 	u64 deadline;
 
+	console_input_poll();
 	vlapic_timer_check(v, rdtsc());
 	deadline = vlapic_timer_deadline(v);
 	if (deadline != v->cpu->timer_armed) {

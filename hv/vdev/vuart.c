@@ -1,8 +1,15 @@
 /*
  * 16550A UART model (National Semiconductor PC16550D data sheet): the
  * registers Linux's 8250 driver probes (scratch, FIFO detection through
- * IIR, loopback through MCR/MSR) and byte-at-a-time transmit. Each finished
- * line goes to the console as "[NAME] line" (SPEC 4).
+ * IIR, loopback through MCR/MSR), interrupts on IRQ 4 (received data and
+ * transmitter empty, by priority through IIR), and the console join of
+ * SPEC 4: each finished line goes to the console as "[NAME] line", every
+ * byte is kept in a ring buffer of recent output, and console input for the
+ * partition with the focus arrives in the receive FIFO.
+ *
+ * Transmission completes inside the THR write (the console line is written
+ * before the guest continues), so the transmitter is always ready when the
+ * guest looks again and no byte is ever dropped.
  */
 #include "hv/vdev/vuart.h"
 #include "hv/console.h"
@@ -10,7 +17,9 @@
 #include "hv/mm/mm.h"
 #include "hv/partition.h"
 #include "hv/spinlock.h"
+#include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/vdev/virq.h"
 
 #define REG_DATA 0 /* RBR / THR, DLL when DLAB */
 #define REG_IER 1  /* DLM when DLAB */
@@ -21,8 +30,12 @@
 #define REG_MSR 6
 #define REG_SCR 7
 
+#define IER_RDI BIT(0)	/* received data available */
+#define IER_THRI BIT(1) /* transmitter holding register empty */
 #define IER_MASK 0x0f
 #define IIR_NO_INT 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
 #define IIR_FIFO_ENABLED 0xc0
 #define FCR_ENABLE BIT(0)
 #define FCR_CLEAR_RX BIT(1)
@@ -31,7 +44,7 @@
 #define MCR_DTR BIT(0)
 #define MCR_RTS BIT(1)
 #define MCR_OUT1 BIT(2)
-#define MCR_OUT2 BIT(3)
+#define MCR_OUT2 BIT(3) /* on a PC, gates the UART's interrupt line */
 #define MCR_LOOP BIT(4)
 #define MCR_MASK 0x1f
 #define LSR_DR BIT(0)
@@ -49,10 +62,14 @@ struct vuart {
 	struct partition *part;
 	struct spinlock lock;
 	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thr_int; /* THRE interrupt pending (cleared by IIR read or THR write) */
+	bool irq_line;
 	u8 rx[RX_FIFO_SIZE];
 	u32 rx_head, rx_count;
 	char line[LINE_MAX];
 	u32 line_len;
+	u8 ring[VUART_RING_SIZE]; /* recent output, for management */
+	u64 ring_total;
 };
 
 static void emit_line(struct vuart *u)
@@ -81,12 +98,34 @@ static u8 rx_pop(struct vuart *u)
 	return byte;
 }
 
+/* PC16550D table 4: the highest-priority pending interrupt */
+static u8 pending_iir(const struct vuart *u)
+{
+	if ((u->ier & IER_RDI) && u->rx_count)
+		return IIR_RDI;
+	if ((u->ier & IER_THRI) && u->thr_int)
+		return IIR_THRI;
+	return IIR_NO_INT;
+}
+
+/* IRQ 4 follows the pending interrupts, gated by OUT2 as on a PC. */
+static void update_irq(struct vuart *u)
+{
+	bool line = pending_iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2);
+
+	if (line != u->irq_line) {
+		u->irq_line = line;
+		virq_set_level(u->part, PLAT_IRQ_COM1, line);
+	}
+}
+
 static void transmit(struct vuart *u, u8 byte)
 {
 	if (u->mcr & MCR_LOOP) {
 		rx_push(u, byte);
 		return;
 	}
+	u->ring[u->ring_total++ % VUART_RING_SIZE] = byte;
 	if (byte == '\r')
 		return; /* the console ends lines itself */
 	if (byte == '\n') {
@@ -112,6 +151,7 @@ static u8 modem_status(const struct vuart *u)
 static u8 read_reg(struct vuart *u, u32 reg)
 {
 	bool dlab = u->lcr & LCR_DLAB;
+	u8 iir;
 
 	switch (reg) {
 	case REG_DATA:
@@ -119,7 +159,10 @@ static u8 read_reg(struct vuart *u, u32 reg)
 	case REG_IER:
 		return dlab ? u->dlm : u->ier;
 	case REG_IIR:
-		return IIR_NO_INT | ((u->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0);
+		iir = pending_iir(u);
+		if (iir == IIR_THRI)
+			u->thr_int = false; /* reading IIR clears a THRE interrupt */
+		return iir | ((u->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0);
 	case REG_LCR:
 		return u->lcr;
 	case REG_MCR:
@@ -139,16 +182,22 @@ static void write_reg(struct vuart *u, u32 reg, u8 val)
 
 	switch (reg) {
 	case REG_DATA:
-		if (dlab)
+		if (dlab) {
 			u->dll = val;
-		else
+		} else {
 			transmit(u, val);
+			u->thr_int = true; /* sent at once: the holding register is empty */
+		}
 		break;
 	case REG_IER:
-		if (dlab)
+		if (dlab) {
 			u->dlm = val;
-		else
+		} else {
+			/* enabling THRE interrupts with an empty THR raises one */
+			if ((val & IER_THRI) && !(u->ier & IER_THRI))
+				u->thr_int = true;
 			u->ier = val & IER_MASK;
+		}
 		break;
 	case REG_IIR:
 		u->fcr = val;
@@ -181,6 +230,7 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 		write_reg(u, reg, (u8)a->val);
 	else
 		a->val = read_reg(u, reg);
+	update_irq(u);
 	spin_unlock(&u->lock);
 	return 0;
 }
@@ -190,6 +240,7 @@ void vuart_reset(struct vuart *u)
 	spin_lock(&u->lock);
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
 	u->rx_head = u->rx_count = 0;
+	u->thr_int = u->irq_line = false;
 	spin_unlock(&u->lock);
 }
 
@@ -205,7 +256,21 @@ void vuart_input(struct vuart *u, u8 byte)
 {
 	spin_lock(&u->lock);
 	rx_push(u, byte);
+	update_irq(u);
 	spin_unlock(&u->lock);
+}
+
+u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
+{
+	u64 n, start;
+
+	spin_lock(&u->lock);
+	n = MIN(MIN(size, u->ring_total), (u64)VUART_RING_SIZE);
+	start = u->ring_total - n;
+	for (u64 i = 0; i < n; i++)
+		buf[i] = u->ring[(start + i) % VUART_RING_SIZE];
+	spin_unlock(&u->lock);
+	return n;
 }
 
 struct vuart *vuart_create(struct partition *p)

@@ -8,6 +8,7 @@ struct vuart;
 
 #define VUART_COM1_BASE 0x3f8
 #define VUART_PORTS 8
+#define VUART_RING_SIZE (16 * 1024) /* recent output kept per partition */
 
 struct vuart *vuart_create(struct partition *p);
 void vuart_reset(struct vuart *u);
@@ -15,3 +16,5 @@ void vuart_reset(struct vuart *u);
 void vuart_input(struct vuart *u, u8 byte);
 /* Writes out a partial line (when the partition stops). */
 void vuart_flush(struct vuart *u);
+/* Copies up to size of the most recent output bytes; returns how many. */
+u64 vuart_recent(struct vuart *u, u8 *buf, u64 size);

@@ -1,0 +1,61 @@
+/* The console's input side: poll the physical UART, deliver to the focus. */
+#include "drivers/tsc.h"
+#include "hv/console.h"
+#include "hv/console_focus.h"
+#include "hv/partition.h"
+#include "hv/vdev/vuart.h"
+#include "hv/x86.h"
+
+#define POLL_INTERVAL_US 1000
+
+static struct focus_state focus_state;
+static u32 focus_index;
+static volatile u64 next_poll;
+
+static struct partition *focused(void)
+{
+	for (u32 i = 0; i < partition_count; i++) {
+		struct partition *p = &partitions[(focus_index + i) % partition_count];
+
+		if (p->vuart) {
+			focus_index = p->index;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void switch_focus(void)
+{
+	struct partition *p;
+
+	focus_index = (focus_index + 1) % (partition_count ? partition_count : 1);
+	p = focused();
+	if (p)
+		pr_info("console -> %s\n", p->name);
+}
+
+void console_input_poll(void)
+{
+	u64 now = rdtsc(), due = next_poll;
+	int c;
+
+	/* one CPU polls per interval */
+	if (now < due || !__atomic_compare_exchange_n(&next_poll, &due,
+						      now + tsc_hz() / 1000000 * POLL_INTERVAL_US,
+						      false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	while ((c = console_getc()) >= 0) {
+		u8 out[FOCUS_SWITCH_PRESSES];
+		struct partition *p;
+		u32 n;
+
+		if (focus_feed(&focus_state, (u8)c, out, &n)) {
+			switch_focus();
+			continue;
+		}
+		p = focused();
+		for (u32 i = 0; p && i < n; i++)
+			vuart_input(p->vuart, out[i]);
+	}
+}
