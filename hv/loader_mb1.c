@@ -20,6 +20,7 @@
 #define EM_386 3
 #define ET_EXEC 2
 #define PT_LOAD 1
+#define ENTRY_NONE (~0ULL) /* no segment holds e_entry (yet) */
 
 struct mb1_header {
 	u32 magic, flags, checksum;
@@ -95,23 +96,33 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 	    (u64)eh->phoff + (u64)eh->phnum * sizeof(struct elf32_phdr) > len)
 		fail("ELF program headers lie outside the file");
 	*end = 0;
+	*entry = ENTRY_NONE;
 	for (u32 i = 0; i < eh->phnum; i++) {
 		const struct elf32_phdr *ph =
 			(const void *)(image + eh->phoff + i * sizeof(*ph));
 
 		if (ph->type != PT_LOAD || !ph->memsz)
 			continue;
-		if (ph->filesz > ph->memsz || (u64)ph->offset + ph->filesz > len)
+		if (ph->filesz > ph->memsz)
+			fail("ELF segment %u is larger in the file than in memory", i);
+		if ((u64)ph->offset + ph->filesz > len)
 			fail("ELF segment %u lies outside the file", i);
+		/* the information area and the BIOS hole are below 1 MiB */
+		if (ph->paddr < GUEST_1M)
+			fail("ELF segment %u at %#x is below 1 MiB", i, ph->paddr);
 		if (put(mem, ph->paddr, image + ph->offset, ph->filesz,
 			ph->memsz - ph->filesz))
 			fail("ELF segment %u at %#x (%u bytes) is outside the partition's RAM",
 			     i, ph->paddr, ph->memsz);
 		*end = MAX(*end, (u64)ph->paddr + ph->memsz);
+		/* e_entry is virtual: start at its physical address (as GRUB 2) */
+		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
+			*entry = (u64)ph->paddr + (eh->entry - ph->vaddr);
 	}
 	if (!*end)
 		fail("ELF file has nothing to load");
-	*entry = eh->entry;
+	if (*entry == ENTRY_NONE)
+		fail("its entry point %#x is not in a loaded ELF segment", eh->entry);
 	return 0;
 }
 
@@ -133,6 +144,10 @@ static int load_aout(const u8 *image, u64 len, const struct mb1_header *h, u64 h
 	bss_end = h->bss_end_addr ? h->bss_end_addr : h->load_addr + load_len;
 	if (bss_end < h->load_addr + load_len)
 		fail("Multiboot bss_end_addr is below the loaded image");
+	if (h->load_addr < GUEST_1M)
+		fail("the image at %#x is below 1 MiB", h->load_addr);
+	if (h->entry_addr < h->load_addr || h->entry_addr >= bss_end)
+		fail("its entry point %#x is not in its loaded image", h->entry_addr);
 	if (put(mem, h->load_addr, image + file_start, load_len,
 		bss_end - h->load_addr - load_len))
 		fail("the image at %#x (%lu bytes) is outside the partition's RAM",
@@ -192,6 +207,7 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 	struct mb1_module modv[4];
 	u64 hoff, end, rip;
 	u32 mmap_length;
+	bool fits = true;
 	const struct mb1_header *h = find_header(image, len, &hoff);
 	int rc;
 
@@ -229,14 +245,20 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 	info.mem_upper = (u32)((mem->regions[0].size - GUEST_1M) / KiB);
 	info.cmdline = info_add(&b, cmdline, strlen(cmdline) + 1);
 	info.boot_loader_name = info_add(&b, "Tessera", sizeof("Tessera"));
-	for (u32 i = 0; i < mod_count; i++)
+	for (u32 i = 0; i < mod_count; i++) {
 		modv[i].cmdline = info_add(&b, mods[i].name, strlen(mods[i].name) + 1);
+		fits &= modv[i].cmdline != 0;
+	}
 	info.mods_count = mod_count;
-	info.mods_addr = mod_count ? info_add(&b, modv, mod_count * sizeof(modv[0])) : 0;
+	if (mod_count) {
+		info.mods_addr = info_add(&b, modv, mod_count * sizeof(modv[0]));
+		fits &= info.mods_addr != 0;
+	}
 	info.mmap_addr = add_mmap(&b, mem, &mmap_length);
 	info.mmap_length = mmap_length;
 	entry->rbx = info_add(&b, &info, sizeof(info));
-	if (!info.cmdline || !info.mmap_addr || !entry->rbx)
+	if (!fits || !info.cmdline || !info.boot_loader_name || !info.mmap_addr ||
+	    !entry->rbx)
 		fail("its command line and modules do not fit the information area");
 	if (put(mem, MB1_INFO_GPA, b.buf, b.used, 0))
 		fail("the partition's RAM does not reach the information area");
