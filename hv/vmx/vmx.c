@@ -1,72 +1,81 @@
-/* VT-x: feature probe and VMX operation on each CPU (SDM 3C ch. 24-25, 3D A). */
+/*
+ * VT-x: feature probe, VMX operation on each CPU (SDM 3C ch. 24-25, 3D A),
+ * and the backend's ops table. The other files of hv/vmx/ hold the VMCS
+ * set-up (setup.c), the partition bitmaps (part.c), the state transfer
+ * (state.c), entry and exit (run.c, vmx_entry.asm), the pure decoding and
+ * control policy (decode.c, ctls.c, bitmap.c) and the dump (dump.c).
+ */
 #include "hv/console.h"
+#include "hv/ept/slat.h"
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/percpu.h"
-#include "hv/vcpu_ops.h"
+#include "hv/vmx/vmx.h"
 #include "hv/x86.h"
 
-/* IA32_VMX_BASIC (SDM 3D A.1) */
-#define VMX_BASIC_REVISION_MASK 0x7fffffffULL
-#define VMX_BASIC_TRUE_CTLS BIT(55)
-/* Primary processor-based controls (SDM 3C 25.6.2) */
-#define VMX_PROC_SECONDARY BIT(31)
-/* Secondary processor-based controls (SDM 3C 25.6.2, table 25-7) */
-#define VMX_PROC2_EPT BIT(1)
-#define VMX_PROC2_VPID BIT(5)
-#define VMX_PROC2_UNRESTRICTED BIT(7)
-/* IA32_VMX_EPT_VPID_CAP (SDM 3D A.10) */
-#define VMX_EPT_WALK_4 BIT(6)
-#define VMX_EPT_WB BIT(14)
-#define VMX_EPT_2M BIT(16)
-#define VMX_EPT_1G BIT(17)
-#define VMX_EPT_AD BIT(21)
+struct vmx_config vmx_cfg;
 
 static const char *yes_no(bool b)
 {
 	return b ? "yes" : "no";
 }
 
-/* The allowed-1 settings are the high half of a capability MSR (SDM 3D A.3). */
-static u32 allowed1(u32 msr)
+/* SDM 3D A.2: with IA32_VMX_BASIC bit 55, the TRUE MSRs say which of the
+ * default-1 controls may be 0. */
+static void read_msrs(struct vmx_msrs *m)
 {
-	return (u32)(rdmsr(msr) >> 32);
+	bool true_ctls;
+
+	memset(m, 0, sizeof(*m));
+	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
+	true_ctls = m->basic & VMX_BASIC_TRUE_CTLS;
+	m->pin = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+	m->proc = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+				  : MSR_IA32_VMX_PROCBASED_CTLS);
+	m->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+	m->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	m->misc = rdmsr(MSR_IA32_VMX_MISC);
+	m->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	m->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	m->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	m->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	/* A.3.3: the secondary controls exist when the primary may enable them */
+	if (vmx_ctl_allowed(m->proc, PROC_SECONDARY_CTLS))
+		m->proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+	/* A.10: only when EPT or VPID may be enabled */
+	if (vmx_ctl_allowed(m->proc2, PROC2_EPT) || vmx_ctl_allowed(m->proc2, PROC2_VPID))
+		m->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 }
 
 static int vmx_probe(struct virt_caps *caps)
 {
-	u64 basic = rdmsr(MSR_IA32_VMX_BASIC);
-	u32 proc, proc2 = 0;
-	u64 ept_cap = 0;
+	struct vmx_msrs m;
+	int err;
 
+	read_msrs(&m);
 	caps->vendor = "VT-x";
 	caps->slat = "EPT";
-	caps->vmcs_revision = (u32)(basic & VMX_BASIC_REVISION_MASK);
-	caps->true_ctls = basic & VMX_BASIC_TRUE_CTLS;
-	proc = allowed1(caps->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
-					: MSR_IA32_VMX_PROCBASED_CTLS);
-	if (proc & VMX_PROC_SECONDARY)
-		proc2 = allowed1(MSR_IA32_VMX_PROCBASED_CTLS2);
-	if (proc2 & (VMX_PROC2_EPT | VMX_PROC2_VPID))
-		ept_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	caps->ept = (proc2 & VMX_PROC2_EPT) && (ept_cap & VMX_EPT_WALK_4) &&
-		    (ept_cap & VMX_EPT_WB);
-	caps->vpid = proc2 & VMX_PROC2_VPID;
-	caps->unrestricted = proc2 & VMX_PROC2_UNRESTRICTED;
-	caps->ept_ad = ept_cap & VMX_EPT_AD;
-	caps->ept_2m = ept_cap & VMX_EPT_2M;
-	caps->ept_1g = ept_cap & VMX_EPT_1G;
+	caps->vmcs_revision = (u32)(m.basic & VMX_BASIC_REVISION_MASK);
+	caps->true_ctls = m.basic & VMX_BASIC_TRUE_CTLS;
+	caps->ept = vmx_ctl_allowed(m.proc2, PROC2_EPT) && (m.ept_vpid & VMX_EPT_WALK_4) &&
+		    (m.ept_vpid & VMX_EPT_WB);
+	caps->vpid = vmx_ctl_allowed(m.proc2, PROC2_VPID);
+	caps->unrestricted = vmx_ctl_allowed(m.proc2, PROC2_UNRESTRICTED_GUEST);
+	caps->ept_ad = m.ept_vpid & VMX_EPT_AD;
+	caps->ept_2m = m.ept_vpid & VMX_EPT_2M;
+	caps->ept_1g = m.ept_vpid & VMX_EPT_1G;
 	pr_info("vmx: VT-x, EPT %s, VPID %s, unrestricted guest %s, EPT A/D %s\n",
 		yes_no(caps->ept), yes_no(caps->vpid), yes_no(caps->unrestricted),
 		yes_no(caps->ept_ad));
 
-	caps->usable = caps->ept && caps->unrestricted;
-	if (!caps->ept)
-		snprintf(caps->reason, sizeof(caps->reason), "VT-x without EPT");
-	else if (!caps->unrestricted)
-		snprintf(caps->reason, sizeof(caps->reason),
-			 "VT-x without unrestricted guest");
-	return caps->usable ? 0 : -E_NOSUPP;
+	err = vmx_config_compute(&m, &vmx_cfg, caps->reason, sizeof(caps->reason));
+	caps->usable = !err;
+	if (err)
+		return err;
+	pr_info("vmx: controls pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n",
+		vmx_cfg.pin, vmx_cfg.proc, vmx_cfg.proc2, vmx_cfg.exit, vmx_cfg.entry,
+		caps->true_ctls ? " (true)" : "");
+	return 0;
 }
 
 /* SDM 3C 24.7 (enabling VMX operation) and 3D A.7/A.8 (fixed CR bits) */
@@ -105,14 +114,36 @@ static int vmx_cpu_enable(struct percpu *c, const struct virt_caps *caps)
 
 static void vmx_cpu_disable(struct percpu *c)
 {
-	(void)c;
-	__asm__ volatile("vmxoff" ::: "cc", "memory");
+	u8 fail;
+
+	__asm__ volatile("vmxoff; setbe %0" : "=qm"(fail) : : "cc", "memory");
+	if (fail) {
+		/* still in VMX operation: CR4.VMXE cannot be cleared (SDM 3C 24.7) */
+		pr_err("vmx: cpu %u: VMXOFF failed (VM-instruction error %u)\n", c->index,
+		       vmcs_insn_error());
+		return;
+	}
 	write_cr4(read_cr4() & ~CR4_VMXE);
 }
 
 const struct vcpu_ops vmx_ops = {
 	.name = "vmx",
+	.slat_fmt = &slat_fmt_ept,
 	.probe = vmx_probe,
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
+	.part_init = vmx_part_init,
+	.part_free = vmx_part_free,
+	.set_msr_intercept = vmx_set_msr_intercept,
+	.set_io_intercept = vmx_set_io_intercept,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_free = vmx_vcpu_free,
+	.vcpu_reset = vmx_vcpu_reset,
+	.run = vmx_run,
+	.apply = vmx_apply,
+	.load_state = vmx_load_state,
+	.store_state = vmx_store_state,
+	.irq_injectable = vmx_irq_injectable,
+	.flush_tlb = vmx_flush_tlb,
+	.dump = vmx_dump,
 };

@@ -1,0 +1,314 @@
+/*
+ * Entering the guest, decoding the VM exit into the neutral struct vm_exit,
+ * and applying the core's decision before the next entry (SDM 3C ch. 27
+ * VM entries, ch. 28 VM exits).
+ */
+#include "drivers/lapic.h"
+#include "hv/console.h"
+#include "hv/lib.h"
+#include "hv/percpu.h"
+#include "hv/smp.h"
+#include "hv/trap.h"
+#include "hv/vmx/vmx.h"
+#include "hv/x86.h"
+
+/* hv/vmx/vmx_entry.asm indexes gpr[] by these numbers */
+_Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 &&
+		       GPR_RSP == 4 && GPR_RBP == 5 && GPR_RSI == 6 && GPR_RDI == 7 &&
+		       GPR_R8 == 8 && GPR_R15 == 15,
+	       "enum gpr is not in x86 encoding order");
+
+static struct vmx_vcpu *vx(struct vcpu *v)
+{
+	return v->vendor;
+}
+
+/* --- exits ------------------------------------------------------------- */
+
+/*
+ * A host NMI arrived in the guest. NMIs are how the machine is stopped
+ * (hv/smp.h); otherwise end the NMI blocking the exit left (SDM 3C 28.1)
+ * and let the core see VMEXIT_NMI.
+ */
+static void host_nmi(void)
+{
+	if (smp_stopping)
+		cpu_park();
+	vmx_unblock_nmi();
+}
+
+/*
+ * With "acknowledge interrupt on exit" the host's interrupt controller has
+ * already delivered the vector into the exit information (SDM 3C 28.2.2):
+ * end it at the local APIC (a spurious vector takes no EOI, SDM 3A 11.9).
+ */
+static void host_interrupt(struct vm_exit *e)
+{
+	u32 info = (u32)vmcs_get(VMCS_EXIT_INTR_INFO);
+
+	e->qual = info; /* the host vector, for logs */
+	if ((info & INTR_INFO_VALID) && (info & INTR_INFO_VECTOR_MASK) != VECTOR_SPURIOUS)
+		lapic_eoi();
+}
+
+/*
+ * With virtual NMIs, a fault during an IRET that unblocked NMIs leaves them
+ * unblocked; re-entering at that IRET must block them again (SDM 3C 28.2.3).
+ */
+static void restore_nmi_blocking(struct vcpu *v)
+{
+	if (!(vmx_cfg.pin & PIN_VIRTUAL_NMIS) || vx(v)->reinject_info)
+		return;
+	vmcs_set(VMCS_GUEST_INTERRUPTIBILITY,
+		 vmcs_get(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
+}
+
+static void decode_exception(struct vcpu *v, struct vm_exit *e)
+{
+	u32 info = (u32)vmcs_get(VMCS_EXIT_INTR_INFO);
+	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+
+	if (type == INTR_TYPE_NMI) {
+		e->reason = VMEXIT_NMI;
+		host_nmi();
+		return;
+	}
+	vmx_decode_intr_info(info, (u32)vmcs_get(VMCS_EXIT_INTR_ERROR), e);
+	if (e->exc.vector == X86_EXC_PF)
+		e->exc.cr2 = e->qual; /* 28.2.1: the faulting linear address */
+	/* 28.2.5: the length is valid for INT3, INTO and INT1 */
+	if (type == INTR_TYPE_SOFT_EXC || type == INTR_TYPE_PRIV_SOFT_EXC)
+		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
+	if (info & INTR_INFO_NMI_UNBLOCK)
+		restore_nmi_blocking(v);
+}
+
+static void decode_ept_violation(struct vcpu *v, struct vm_exit *e)
+{
+	vmx_decode_ept(e->qual, e);
+	e->slat.gpa = vmcs_get(VMCS_GUEST_PHYS_ADDR);
+	if (e->slat.gla_valid)
+		e->slat.gla = vmcs_get(VMCS_GUEST_LINEAR_ADDR);
+	if (e->qual & EPT_QUAL_NMI_UNBLOCK)
+		restore_nmi_blocking(v);
+}
+
+/* 28.2.4: an event the exit interrupted is lost unless injected again */
+static void save_vectoring(struct vmx_vcpu *x)
+{
+	u32 info = (u32)vmcs_get(VMCS_IDT_VECTORING_INFO);
+	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+
+	x->reinject_info = 0;
+	if (!(info & INTR_INFO_VALID))
+		return;
+	x->reinject_info = info & ~(u32)INTR_INFO_NMI_UNBLOCK; /* bit 12 undefined */
+	if (info & INTR_INFO_ERROR_VALID)
+		x->reinject_error = (u32)vmcs_get(VMCS_IDT_VECTORING_ERROR);
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXC ||
+	    type == INTR_TYPE_PRIV_SOFT_EXC)
+		x->reinject_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
+}
+
+/* A VM exit with bit 31 set: the entry failed after the VMLAUNCH/VMRESUME
+ * instruction itself succeeded (27.8); the qualification says what. */
+static void decode_entry_failure(u32 basic, struct vm_exit *e)
+{
+	e->fail.code = (u32)e->qual;
+	if (basic != VMX_EXIT_INVALID_GUEST_STATE && basic != VMX_EXIT_MACHINE_CHECK)
+		e->reason = VMEXIT_ENTRY_FAIL;
+	e->insn_len = 0;
+}
+
+static void decode_exit(struct vcpu *v, u32 reason, struct vm_exit *e)
+{
+	struct vmx_vcpu *x = vx(v);
+	u32 basic = reason & EXIT_REASON_BASIC_MASK;
+	bool len_valid;
+
+	e->raw = basic;
+	e->qual = vmcs_get(VMCS_EXIT_QUAL);
+	e->reason = vmx_exit_neutral(basic, &len_valid);
+	if (len_valid)
+		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
+	if (reason & EXIT_REASON_ENTRY_FAIL) {
+		decode_entry_failure(basic, e);
+		return;
+	}
+	save_vectoring(x);
+
+	switch (basic) {
+	case VMX_EXIT_EXCEPTION_NMI:
+		decode_exception(v, e);
+		break;
+	case VMX_EXIT_EXT_INTR:
+		host_interrupt(e);
+		break;
+	case VMX_EXIT_SIPI:
+		e->sipi.vector = (u8)(e->qual & SIPI_QUAL_VECTOR_MASK);
+		break;
+	case VMX_EXIT_CR_ACCESS:
+		vmx_decode_cr(e->qual, e);
+		break;
+	case VMX_EXIT_IO:
+		vmx_decode_io(e->qual, e);
+		break;
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
+		e->msr.index = (u32)v->gpr[GPR_RCX];
+		break;
+	case VMX_EXIT_EPT_VIOLATION:
+		decode_ept_violation(v, e);
+		break;
+	case VMX_EXIT_EPT_MISCONFIG:
+		e->slat.gpa = vmcs_get(VMCS_GUEST_PHYS_ADDR);
+		break;
+	default:
+		break;
+	}
+}
+
+/* VMLAUNCH/VMRESUME did not even start the entry (27.1, 27.2): the
+ * controls or the host state are wrong, a hypervisor bug. */
+static void entry_vmfail(struct vcpu *v, u32 result, struct vm_exit *e)
+{
+	u32 err = result == VMX_ENTER_FAIL_VALID ? vmcs_insn_error() : 0;
+
+	e->reason = VMEXIT_ENTRY_FAIL;
+	e->raw = 0;
+	e->fail.code = err;
+	pr_err("vmx: vcpu %u: %s failed: %s (VM-instruction error %u: %s)\n", v->id,
+	       vx(v)->launched ? "VMRESUME" : "VMLAUNCH",
+	       result == VMX_ENTER_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err,
+	       err ? vmx_insn_error_name(err) : "no current VMCS");
+}
+
+/* Re-delivers an event the last exit interrupted if apply() did not
+ * replace it (27.6). */
+static void reinject(struct vmx_vcpu *x)
+{
+	if (!x->reinject_info)
+		return;
+	if (!(vmcs_get(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+		if (x->reinject_info & INTR_INFO_ERROR_VALID)
+			vmcs_set(VMCS_ENTRY_EXC_ERROR, x->reinject_error);
+		vmcs_set(VMCS_ENTRY_INSN_LEN, x->reinject_len);
+		vmcs_set(VMCS_ENTRY_INTR_INFO, x->reinject_info);
+	}
+	x->reinject_info = 0;
+}
+
+void vmx_run(struct vcpu *v, struct vm_exit *exit)
+{
+	struct vmx_vcpu *x = vx(v);
+	bool irqs_on = read_rflags() & RFLAGS_IF;
+	u32 result, reason;
+
+	reinject(x);
+	/* RSP lives in the VMCS (25.4.1); write it back when the core moved it */
+	if (v->gpr[GPR_RSP] != x->guest_rsp) {
+		vmcs_set(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
+		x->guest_rsp = v->gpr[GPR_RSP];
+	}
+
+	irq_disable();
+	result = vmx_enter(v->gpr, x->launched, &x->host_rsp);
+	v->state_valid = 0;
+	memset(exit, 0, sizeof(*exit));
+	if (result != VMX_ENTER_EXITED) {
+		entry_vmfail(v, result, exit);
+	} else {
+		reason = (u32)vmcs_get(VMCS_EXIT_REASON);
+		x->exit_reason = reason;
+		/* a failed entry leaves the VMCS unlaunched (27.8) */
+		if (!(reason & EXIT_REASON_ENTRY_FAIL))
+			x->launched = true;
+		x->guest_rsp = vmcs_get(VMCS_GUEST_RSP);
+		v->gpr[GPR_RSP] = x->guest_rsp;
+		decode_exit(v, reason, exit);
+	}
+	if (irqs_on)
+		irq_enable();
+}
+
+/* --- before the next entry -------------------------------------------- */
+
+static void skip_insn(struct vcpu *v, u32 len)
+{
+	u64 rip = vmcs_get(VMCS_GUEST_RIP) + len;
+	u64 intr = vmcs_get(VMCS_GUEST_INTERRUPTIBILITY);
+
+	vmcs_set(VMCS_GUEST_RIP, rip);
+	if (v->state_valid & VS_RIP)
+		v->state.rip = rip;
+	/* the instruction completed: its STI / MOV SS shadow is over */
+	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) {
+		vmcs_set(VMCS_GUEST_INTERRUPTIBILITY,
+			 intr & ~(u64)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+		v->state.intr_shadow = 0;
+	}
+	/* and with RFLAGS.TF it owes the guest a single-step trap (SDM 3C
+	 * 27.3.1.5, 27.7.3: pending debug exceptions, BS) */
+	if (vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmcs_set(VMCS_GUEST_PENDING_DBG,
+			 vmcs_get(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
+}
+
+/* 27.6: the VM-entry interruption-information field, with the error code
+ * (27.2.1.3) and, for a software interrupt, the instruction length */
+static void inject(struct vcpu *v, const struct vcpu_event *ev, u32 len)
+{
+	struct vmx_vcpu *x = vx(v);
+	bool pe = vmcs_get(VMCS_GUEST_CR0) & CR0_PE;
+	u32 info = vmx_event_info(ev, pe);
+
+	if (x->reinject_info && x->reinject_info != info)
+		pr_warn("vmx: vcpu %u: event %#x dropped for %#x\n", v->id, x->reinject_info,
+			info);
+	x->reinject_info = 0;
+	if (info & INTR_INFO_ERROR_VALID)
+		vmcs_set(VMCS_ENTRY_EXC_ERROR, ev->error_code);
+	if (ev->type == EVENT_SOFT_INT)
+		vmcs_set(VMCS_ENTRY_INSN_LEN, len);
+	vmcs_set(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static void set_windows(struct vmx_vcpu *x, const struct vm_apply *a)
+{
+	u32 proc = x->proc & ~(u32)(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
+
+	if (a->irq_window)
+		proc |= PROC_INTR_WINDOW_EXITING;
+	/* without virtual NMIs there is no NMI window (27.2.1.1) */
+	if (a->nmi_window && vmx_cfg.nmi_window)
+		proc |= PROC_NMI_WINDOW_EXITING;
+	if (proc != x->proc) {
+		x->proc = proc;
+		vmcs_set(VMCS_PROC_CTLS, proc);
+	}
+}
+
+void vmx_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a)
+{
+	/*
+	 * A software interrupt is injected with RIP at the INT instruction and
+	 * its length (27.6.1.1), so that it returns past it: skipping it as
+	 * well would skip it twice.
+	 */
+	bool soft = a->event.type == EVENT_SOFT_INT;
+
+	if (a->skip_insn && !soft)
+		skip_insn(v, exit->insn_len);
+	if (a->event.type != EVENT_NONE)
+		inject(v, &a->event, soft ? exit->insn_len : 0);
+	set_windows(vx(v), a);
+}
+
+bool vmx_irq_injectable(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+
+	return (vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_get(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) &&
+	       !(vmcs_get(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && !x->reinject_info;
+}
