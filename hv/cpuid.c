@@ -180,7 +180,8 @@ static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
 	}
 }
 
-void cpuid_guest(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
+/* The full computation, for any vCPU, leaf and subleaf. */
+static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
 	u32 max_basic = cpuid(0).eax, max_ext = MIN(cpuid(EXT_BASE).eax, EXT_MAX);
 
@@ -204,12 +205,54 @@ void cpuid_guest(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 		memset(r, 0, sizeof(*r));
 		r->eax = CPUID6_EAX_ARAT;
 	}
+	if (leaf == 0x1)
+		r->ecx = (r->ecx | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC |
+			  CPUID1_ECX_TSC_DEADLINE) & ~CPUID1_ECX_OSXSAVE;
+	topology(v, leaf, sub, r);
+}
+
+/* Leaves whose answer depends on the subleaf (SDM 2A CPUID). */
+static bool has_subleaves(u32 leaf)
+{
+	return leaf == 0x4 || leaf == 0x7 || leaf == 0xb || leaf == 0xd || leaf == 0x1f;
+}
+
+static struct cpuid_regs *cached(struct partition *p, u32 leaf)
+{
+	if (leaf < CPUID_CACHE_BASIC)
+		return &p->cpuid_basic[leaf];
+	if (leaf >= EXT_BASE && leaf - EXT_BASE < CPUID_CACHE_EXT)
+		return &p->cpuid_ext[leaf - EXT_BASE];
+	return NULL;
+}
+
+/* Everything but the per-vCPU fields is the same for all of a partition's
+ * vCPUs and never changes: compute it once, with vCPU 0. */
+void cpuid_init_partition(struct partition *p)
+{
+	for (u32 leaf = 0; leaf < CPUID_CACHE_BASIC; leaf++)
+		cpuid_compute(p->vcpus[0], leaf, 0, &p->cpuid_basic[leaf]);
+	for (u32 i = 0; i < CPUID_CACHE_EXT; i++)
+		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
+}
+
+void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	const struct cpuid_regs *c = cached(v->part, leaf);
+
+	if (c && (sub == 0 || !has_subleaves(leaf)))
+		*r = *c;
+	else
+		cpuid_compute(v, leaf, sub, r);
+	/* what differs between vCPUs: the APIC ID, and OSXSAVE, which mirrors
+	 * the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27) */
 	if (leaf == 0x1) {
-		r->ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
-		/* OSXSAVE mirrors the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27) */
-		r->ecx &= ~CPUID1_ECX_OSXSAVE;
+		r->ebx = (r->ebx & ~(0xffU << CPUID1_EBX_APIC_ID_SHIFT)) |
+			 (v->id << CPUID1_EBX_APIC_ID_SHIFT);
+		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
+	} else if (leaf == 0xb || leaf == 0x1f) {
+		r->edx = v->id;
 	}
-	topology(v, leaf, sub, r);
 }

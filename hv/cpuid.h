@@ -5,6 +5,7 @@
 #include "hv/x86.h"
 
 struct vcpu;
+struct partition;
 
 #define CPUID_HV_LEAF 0x40000000
 #define CPUID_HV_LAST 0x40000001
@@ -14,4 +15,6 @@ struct vcpu;
 #define CPUID_HV_SIG_EDX 0x00000056 /* "V\0\0\0" */
 
 /* Fills r with what the vCPU sees for leaf/subleaf. */
-void cpuid_guest(const struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);
+void cpuid_guest(struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);
+/* Precomputes the partition's answers (after its vCPUs exist). */
+void cpuid_init_partition(struct partition *p);

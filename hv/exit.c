@@ -101,7 +101,6 @@ static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 {
 	struct cpuid_regs r;
 
-	vcpu_ops->load_state(v, VS_CR);
 	cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
 	v->gpr[GPR_RAX] = r.eax;
 	v->gpr[GPR_RBX] = r.ebx;

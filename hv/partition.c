@@ -8,6 +8,7 @@
 #include "hv/partition.h"
 #include "drivers/lapic.h"
 #include "hv/console.h"
+#include "hv/cpuid.h"
 #include "hv/exit.h"
 #include "hv/hv.h"
 #include "hv/lib.h"
@@ -150,7 +151,10 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 			return -E_NOMEM;
 	}
 	err = vlapic_register(p);
-	return err ? err : build_vcpus(p);
+	err = err ? err : build_vcpus(p);
+	if (!err)
+		cpuid_init_partition(p);
+	return err;
 }
 
 int part_build_all(const struct config *c, const struct boot_info *bi)

@@ -8,8 +8,11 @@
 #include "hv/types.h"
 #include "hv/vcpu.h"
 #include "hv/vdev/vdev.h"
+#include "hv/x86.h"
 
 #define PART_MAX_VCPUS CONFIG_MAX_PARTITION_CPUS
+#define CPUID_CACHE_BASIC 0x20 /* leaves 0-0x1f */
+#define CPUID_CACHE_EXT 9      /* leaves 0x80000000-0x80000008 */
 #define PART_MAX_REGIONS 2
 
 /* Guest-physical layout (DESIGN.md): RAM from 0, a hole for devices below
@@ -54,6 +57,8 @@ struct partition {
 	u32 restarts;
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
 	struct vdev_table vdevs;	/* its emulated ports and MMIO ranges */
+	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/cpuid.c */
+	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
 	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
 	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
 	const char *stop_reason;

@@ -382,7 +382,10 @@ static const struct {
 	u8 len;
 	u8 opcode[3];
 } simple_exits[] = {
+	/* the frequent ones first: the lookup is linear */
 	{ SVM_EXIT_CPUID, VMEXIT_CPUID, LEN_CPUID, { 0x0f, 0xa2 } },
+	{ SVM_EXIT_INTR, VMEXIT_EXT_INTR, 0, { 0 } },
+	{ SVM_EXIT_VINTR, VMEXIT_INTR_WINDOW, 0, { 0 } },
 	{ SVM_EXIT_HLT, VMEXIT_HLT, LEN_HLT, { 0xf4 } },
 	{ SVM_EXIT_VMMCALL, VMEXIT_HYPERCALL, LEN_VMMCALL, { 0x0f, 0x01, 0xd9 } },
 	{ SVM_EXIT_XSETBV, VMEXIT_XSETBV, LEN_XSETBV, { 0x0f, 0x01, 0xd1 } },
@@ -403,9 +406,7 @@ static const struct {
 	{ SVM_EXIT_RSM, VMEXIT_UD_INSN, 0, { 0 } },
 	{ SVM_EXIT_SHUTDOWN, VMEXIT_TRIPLE_FAULT, 0, { 0 } },
 	{ SVM_EXIT_INIT, VMEXIT_INIT, 0, { 0 } },
-	{ SVM_EXIT_VINTR, VMEXIT_INTR_WINDOW, 0, { 0 } },
 	{ SVM_EXIT_NMI, VMEXIT_NMI, 0, { 0 } },
-	{ SVM_EXIT_INTR, VMEXIT_EXT_INTR, 0, { 0 } },
 };
 
 static const u8 opcode_rdmsr[] = { 0x0f, 0x32 };
@@ -434,10 +435,28 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 	const struct vmcb *vmcb = sv(v)->vmcb;
 	u64 code = vmcb->ctl.exitcode;
 
-	memset(e, 0, sizeof(*e));
 	e->raw = code;
 	e->qual = vmcb->ctl.exitinfo1;
-	e->reason = VMEXIT_UNHANDLED;
+	e->insn_len = 0;
+	switch (code) {
+	case SVM_EXIT_IOIO:
+		decode_ioio(e, vmcb);
+		return;
+	case SVM_EXIT_MSR:
+		e->reason = vmcb->ctl.exitinfo1 ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ;
+		e->msr.index = (u32)v->gpr[GPR_RCX];
+		e->insn_len = LEN_MSR;
+		if (!virt_caps.nrip_save)
+			e->insn_len = decoded_len(v, e->reason == VMEXIT_MSR_WRITE ?
+						     opcode_wrmsr : opcode_rdmsr,
+						  LEN_MSR, LEN_MSR);
+		goto nrip;
+	case SVM_EXIT_NPF:
+		decode_npf(e, vmcb);
+		return;
+	default:
+		break;
+	}
 	if ((u32)code == SVM_EXIT_INVALID) {
 		e->reason = VMEXIT_INVALID_STATE;
 		return;
@@ -452,31 +471,14 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 			goto nrip;
 		}
 	}
-	switch (code) {
-	case SVM_EXIT_IOIO:
-		decode_ioio(e, vmcb);
-		return;
-	case SVM_EXIT_MSR:
-		e->reason = vmcb->ctl.exitinfo1 ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ;
-		e->msr.index = (u32)v->gpr[GPR_RCX];
-		e->insn_len = LEN_MSR;
-		if (!virt_caps.nrip_save)
-			e->insn_len = decoded_len(v, e->reason == VMEXIT_MSR_WRITE ?
-						     opcode_wrmsr : opcode_rdmsr,
-						  LEN_MSR, LEN_MSR);
-		break;
-	case SVM_EXIT_NPF:
-		decode_npf(e, vmcb);
-		return;
-	default:
-		if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + X86_EXC_COUNT) {
-			e->reason = VMEXIT_EXCEPTION;
-			e->exc.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
-			e->exc.error_code = (u32)vmcb->ctl.exitinfo1;
-			e->exc.cr2 = vmcb->ctl.exitinfo2;
-		}
-		return;
+	e->reason = VMEXIT_UNHANDLED;
+	if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + X86_EXC_COUNT) {
+		e->reason = VMEXIT_EXCEPTION;
+		e->exc.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
+		e->exc.error_code = (u32)vmcb->ctl.exitinfo1;
+		e->exc.cr2 = vmcb->ctl.exitinfo2;
 	}
+	return;
 nrip:
 	/* with next-RIP save the CPU tells the length (APM 2 15.7.1) */
 	if (virt_caps.nrip_save && vmcb->ctl.nrip > vmcb->save.rip && e->insn_len)
