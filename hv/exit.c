@@ -18,6 +18,8 @@
 #define XCR0_AVX BIT(2)
 #define CPUID_XSAVE_LEAF 0xd
 #define LOW32 0xffffffffULL
+/* VMX and SMX, and bits no CPU defines yet */
+#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE | ~(BIT(25) - 1))
 
 static const char *const reason_names[VMEXIT_REASON_COUNT] = {
 	[VMEXIT_NONE] = "none",
@@ -194,6 +196,12 @@ static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 	/* SDM 3A 2.5: CR0.PG requires PE; NW without CD is invalid */
 	if (((st->cr0 & CR0_PG) && !(st->cr0 & CR0_PE)) ||
 	    ((st->cr0 & CR0_NW) && !(st->cr0 & CR0_CD)) || (st->cr0 >> 32))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	/* SDM 3A 9.8.5: paging with EFER.LME needs CR4.PAE */
+	if ((st->cr0 & CR0_PG) && (st->efer & EFER_LME) && !(st->cr4 & CR4_PAE))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	/* features CPUID hides from the guest cannot be turned on (SDM 2.5) */
+	if (st->cr4 & CR4_GUEST_RESERVED)
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
 	vcpu_ops->store_state(v, VS_CR);
 	return exit_skip(v, e);

@@ -33,9 +33,12 @@ void vmx_dump(struct vcpu *v)
 	u32 reason = (u32)rd(VMCS_EXIT_REASON);
 	u32 err = vmcs_insn_error();
 
-	pr_info("  vmx: exit reason %#x (%s%s) qualification %#lx\n", reason,
-		(reason & EXIT_REASON_ENTRY_FAIL) ? "entry failure: " : "",
-		vmx_exit_name(reason & EXIT_REASON_BASIC_MASK), rd(VMCS_EXIT_QUAL));
+	if (x && x->exited)
+		pr_info("  vmx: exit reason %#x (%s%s) qualification %#lx\n", reason,
+			(reason & EXIT_REASON_ENTRY_FAIL) ? "entry failure: " : "",
+			vmx_exit_name(reason & EXIT_REASON_BASIC_MASK), rd(VMCS_EXIT_QUAL));
+	else
+		pr_info("  vmx: no VM exit yet\n");
 	pr_info("  rip %016lx rsp %016lx rflags %016lx\n", rd(VMCS_GUEST_RIP),
 		rd(VMCS_GUEST_RSP), rd(VMCS_GUEST_RFLAGS));
 	pr_info("  cr0 %016lx (shadow %lx) cr3 %016lx cr4 %016lx (shadow %lx)\n",
@@ -60,5 +63,5 @@ void vmx_dump(struct vcpu *v)
 		rd(VMCS_PIN_CTLS), rd(VMCS_PROC_CTLS), rd(VMCS_PROC_CTLS2), rd(VMCS_EXIT_CTLS),
 		rd(VMCS_EPT_POINTER), x ? x->vpid : 0);
 	if (err)
-		pr_info("  VM-instruction error %u: %s\n", err, vmx_insn_error_name(err));
+		pr_info("  last VM-instruction error %u: %s\n", err, vmx_insn_error_name(err));
 }

@@ -79,7 +79,8 @@ static void decode_exception(struct vcpu *v, struct vm_exit *e)
 	/* 28.2.5: the length is valid for INT3, INTO and INT1 */
 	if (type == INTR_TYPE_SOFT_EXC || type == INTR_TYPE_PRIV_SOFT_EXC)
 		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
-	if (info & INTR_INFO_NMI_UNBLOCK)
+	/* 28.2.3: bit 12 is undefined for a double fault */
+	if ((info & INTR_INFO_NMI_UNBLOCK) && e->exc.vector != X86_EXC_DF)
 		restore_nmi_blocking(v);
 }
 
@@ -100,6 +101,7 @@ static void save_vectoring(struct vmx_vcpu *x)
 	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 
 	x->reinject_info = 0;
+	x->reinject_len = 0;
 	if (!(info & INTR_INFO_VALID))
 		return;
 	x->reinject_info = info & ~(u32)INTR_INFO_NMI_UNBLOCK; /* bit 12 undefined */
@@ -175,7 +177,7 @@ static void entry_vmfail(struct vcpu *v, u32 result, struct vm_exit *e)
 	u32 err = result == VMX_ENTER_FAIL_VALID ? vmcs_insn_error() : 0;
 
 	e->reason = VMEXIT_ENTRY_FAIL;
-	e->raw = 0;
+	e->raw = VMX_RAW_VMFAIL;
 	e->fail.code = err;
 	pr_err("vmx: vcpu %u: %s failed: %s (VM-instruction error %u: %s)\n", v->id,
 	       vx(v)->launched ? "VMRESUME" : "VMLAUNCH",
@@ -219,7 +221,7 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		entry_vmfail(v, result, exit);
 	} else {
 		reason = (u32)vmcs_get(VMCS_EXIT_REASON);
-		x->exit_reason = reason;
+		x->exited = true;
 		/* a failed entry leaves the VMCS unlaunched (27.8) */
 		if (!(reason & EXIT_REASON_ENTRY_FAIL))
 			x->launched = true;

@@ -77,7 +77,8 @@ static bool setup_controls(struct vcpu *v)
 	ok &= vmcs_write(VMCS_EPT_POINTER, x->eptp);
 	if (x->vpid)
 		ok &= vmcs_write(VMCS_VPID, x->vpid);
-	/* 25.6.20: with XSAVES enabled, a clear bitmap lets them run */
+	/* 25.6 (XSS-exiting bitmap): with XSAVES enabled, a clear bitmap lets
+	 * them run */
 	if (vmx_cfg.proc2 & PROC2_XSAVES)
 		ok &= vmcs_write(VMCS_XSS_EXIT_BITMAP, 0);
 
@@ -130,6 +131,8 @@ static bool setup_guest(void)
 	bool ok = true;
 
 	ok &= vmcs_write(VMCS_LINK_POINTER, VMCS_LINK_NONE);
+	/* RSP is not in the neutral state: start where vmx_vcpu.guest_rsp says */
+	ok &= vmcs_write(VMCS_GUEST_RSP, 0);
 	ok &= vmcs_write(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
 	ok &= vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	ok &= vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
@@ -159,9 +162,13 @@ void vmx_vcpu_free(struct vcpu *v)
 
 int vmx_vcpu_init(struct vcpu *v)
 {
-	struct vmx_vcpu *x = mm_alloc(sizeof(*x), sizeof(u64), 0);
+	struct vmx_vcpu *x;
 	u32 *revision;
 
+	/* VMCLEAR outside VMX operation would #UD in the hypervisor */
+	if (!this_cpu()->virt_on)
+		return -E_NOSUPP;
+	x = mm_alloc(sizeof(*x), sizeof(u64), 0);
 	if (!x)
 		return -E_NOMEM;
 	v->vendor = x;

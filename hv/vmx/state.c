@@ -131,7 +131,7 @@ static void store_segments(struct vcpu *v)
 
 /*
  * With EPT and PAE paging (not IA-32e), VM entry loads the four PDPTEs from
- * the VMCS, not from memory (SDM 3C 27.3.2.4, 29.3.3.1): when the core sets
+ * the VMCS, not from memory (SDM 3C 27.3.2.4): when the core sets
  * CR0/CR3/CR4, the VMCS copies must be read from the guest's PDPT as MOV to
  * CR3 would.
  */

@@ -1,9 +1,11 @@
 /*
  * VT-x: feature probe, VMX operation on each CPU (SDM 3C ch. 24-25, 3D A),
  * and the backend's ops table. The other files of hv/vmx/ hold the VMCS
- * set-up (setup.c), the partition bitmaps (part.c), the state transfer
+ * field encodings (vmcs.h), the checked VMX instructions (vmcs_access.c), the
+ * VMCS set-up (setup.c), the partition bitmaps (part.c), the state transfer
  * (state.c), entry and exit (run.c, vmx_entry.asm), the pure decoding and
- * control policy (decode.c, ctls.c, bitmap.c) and the dump (dump.c).
+ * control policy (logic.h: decode.c, ctls.c, bitmap.c) and the dump
+ * (dump.c).
  */
 #include "hv/console.h"
 #include "hv/ept/slat.h"

@@ -10,6 +10,10 @@
 #define VMX_ENTER_FAIL_INVALID 1 /* VMfailInvalid: no current VMCS */
 #define VMX_ENTER_FAIL_VALID 2	 /* VMfailValid: see the VM-instruction error */
 
+/* struct vm_exit.raw when VMLAUNCH/VMRESUME failed: no exit reason exists
+ * (basic reasons are 16 bits) */
+#define VMX_RAW_VMFAIL 0xffffffffULL
+
 /* Per vCPU (vcpu->vendor). */
 struct vmx_vcpu {
 	void *vmcs;
@@ -23,7 +27,7 @@ struct vmx_vcpu {
 	u32 entry;	   /* VM-entry controls as in the VMCS (IA-32e mode) */
 	u64 eptp;
 	u16 vpid;	   /* 0: VPIDs not in use */
-	u32 exit_reason;   /* of the last exit, for dump() */
+	bool exited;	   /* a VM exit happened (the exit fields mean something) */
 	/* An event whose delivery the last exit interrupted (IDT-vectoring
 	 * information, SDM 3C 28.2.4): delivered again at the next entry
 	 * unless the core injects something else. */
