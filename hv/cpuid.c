@@ -39,8 +39,9 @@ static const struct cpuid_mask masks[] = {
 	/* 1.EDX: no MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31) */
 	{ 0x1, ANY_SUB, R_EDX, ~(u32)(BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) |
 				      BIT(29) | BIT(31)) },
-	/* 7.0.EBX: no SGX(2) PQM(12) MPX(14) PQE(15) Intel PT(25) */
-	{ 0x7, 0, R_EBX, ~(u32)(BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(25)) },
+	/* 7.0.EBX: no TSC_ADJUST(1: the TSC is the host's, not the guest's to
+	 * move) SGX(2) PQM(12) MPX(14) PQE(15) Intel PT(25) */
+	{ 0x7, 0, R_EBX, ~(u32)(BIT(1) | BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(25)) },
 	/* 7.0.ECX: no WAITPKG(5) SGX-LC(30) PKS(31) */
 	{ 0x7, 0, R_ECX, ~(u32)(BIT(5) | BIT(30) | BIT(31)) },
 	/* 7.0.EDX: no hybrid(15) PCONFIG(18) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
@@ -240,7 +241,8 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
 	const struct cpuid_regs *c = cached(v->part, leaf);
 
-	if (c && (sub == 0 || !has_subleaves(leaf)))
+	/* leaf 0xd sizes follow the XCR0 in force: the guest's, on this CPU */
+	if (c && leaf != 0xd && (sub == 0 || !has_subleaves(leaf)))
 		*r = *c;
 	else
 		cpuid_compute(v, leaf, sub, r);

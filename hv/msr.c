@@ -16,6 +16,7 @@
 #define MSR_IA32_MCG_CAP 0x00000179
 #define MSR_IA32_MCG_STATUS 0x0000017a
 #define MSR_AMD_HWCR 0xc0010015
+#define MSR_AMD_NB_CFG 0xc001001f /* Linux sets its CF8 extended-config bit */
 #define MISC_ENABLE_FAST_STRING BIT(0)
 #define MISC_ENABLE_BTS_UNAVAIL BIT(11)
 #define MISC_ENABLE_PEBS_UNAVAIL BIT(12)
@@ -147,6 +148,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_IA32_MCG_CAP, read_zero, NULL },
 	{ MSR_IA32_MCG_STATUS, read_zero, write_ignore },
 	{ MSR_AMD_HWCR, read_zero, write_ignore },
+	{ MSR_AMD_NB_CFG, read_zero, write_ignore },
 };
 
 static const struct msr_rule *find_rule(u32 msr)

@@ -18,7 +18,10 @@
 #include "hv/percpu.h"
 #include "hv/vcpu_loop.h"
 #include "hv/vcpu_ops.h"
+#include "hv/vdev/acpi_tables.h"
+#include "hv/vdev/platform.h"
 #include "hv/vdev/vlapic.h"
+#include "hv/vdev/vpit.h"
 #include "hv/vdev/vuart.h"
 #include "hv/x86.h"
 
@@ -27,6 +30,9 @@
 #define MB_DATA_SEL 0x10
 #define ATTR_CODE32 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX | SEG_ATTR_DB | SEG_ATTR_G)
 #define ATTR_DATA32 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW | SEG_ATTR_DB | SEG_ATTR_G)
+#define ATTR_CODE64 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX | SEG_ATTR_L | SEG_ATTR_G)
+#define TSS_LIMIT 0x67
+#define ACPI_OEM "TESSRA"
 #define ERR_MAX 160
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
@@ -152,6 +158,11 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 	}
 	err = vlapic_register(p);
 	err = err ? err : build_vcpus(p);
+	err = err ? err : platform_create(p);
+	if (!err) {
+		p->vpit = vpit_create(p);
+		err = p->vpit ? 0 : -E_NOMEM;
+	}
 	if (!err)
 		cpuid_init_partition(p);
 	return err;
@@ -183,15 +194,29 @@ int part_build_all(const struct config *c, const struct boot_info *bi)
 
 /* --- loading ----------------------------------------------------------- */
 
-static void entry_protected32(struct vcpu *v, const struct loader_entry *e)
+/* vCPU 0 at the image's entry, as hv/loader.h describes for each mode. */
+static void entry_state(struct vcpu *v, const struct loader_entry *e)
 {
 	struct vcpu_state *st = &v->state;
-	const struct seg data = { MB_DATA_SEL, ATTR_DATA32, FLAT_LIMIT, 0 };
+	u16 cs = e->code_sel ? e->code_sel : MB_CODE_SEL;
+	u16 ds = e->data_sel ? e->data_sel : MB_DATA_SEL;
+	const struct seg data = { ds, ATTR_DATA32, FLAT_LIMIT, 0 };
 
 	vcpu_init_state(v);
 	st->cr0 = CR0_PE | CR0_ET;
-	st->cs = (struct seg){ MB_CODE_SEL, ATTR_CODE32, FLAT_LIMIT, 0 };
+	st->cs = (struct seg){ cs, ATTR_CODE32, FLAT_LIMIT, 0 };
+	if (e->mode == LOADER_ENTRY_LONG64) {
+		/* SDM 3A 10.8.5: long mode needs PAE paging and EFER.LME/LMA */
+		st->cr0 |= CR0_PG;
+		st->cr4 = CR4_PAE;
+		st->efer = EFER_LME | EFER_LMA;
+		st->cr3 = e->cr3;
+		st->cs.attr = ATTR_CODE64;
+	}
 	st->ds = st->es = st->fs = st->gs = st->ss = data;
+	st->gdtr = (struct dtable){ e->gdt_base, e->gdt_limit };
+	st->idtr = (struct dtable){ 0, 0 };
+	st->tr.limit = TSS_LIMIT;
 	st->rip = e->rip;
 	v->gpr[GPR_RAX] = e->rax;
 	v->gpr[GPR_RBX] = e->rbx;
@@ -199,14 +224,56 @@ static void entry_protected32(struct vcpu *v, const struct loader_entry *e)
 	v->gpr[GPR_RDX] = 0;
 }
 
+/* SPEC 6: each partition has its own ACPI tables describing exactly it. */
+static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size)
+{
+	struct acpi_build_cfg cfg = {
+		.cpu_count = p->vcpu_count,
+		.base_gpa = PLAT_ACPI_BASE,
+		.size = PLAT_ACPI_SIZE,
+		.oem_id = ACPI_OEM,
+		.rtc_century = true,
+		.power_button = true,
+	};
+	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
+	int rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
+
+	if (rc < 0)
+		snprintf(err, err_size, "cannot build its ACPI tables (error %d)", rc);
+	return rc < 0 ? rc : 0;
+}
+
+/* The kernel's format decides the boot protocol. */
+static int load_kernel(struct partition *p, const struct guest_mem *mem, u64 rsdp,
+		       struct loader_entry *entry, char *err, size_t err_size)
+{
+	const u8 *image = phys_to_virt(p->kernel->base);
+	u64 len = p->kernel->len;
+	struct loader_module initrd = { 0 };
+
+	if (p->initrd)
+		initrd = (struct loader_module){ phys_to_virt(p->initrd->base), p->initrd->len,
+						 p->initrd->name };
+	if (linux_probe(image, len))
+		return linux_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
+				  mem, entry, err, err_size);
+	if (mb1_probe(image, len))
+		return mb1_load(image, len, p->cfg->cmdline, &initrd, p->initrd ? 1 : 0, mem,
+				entry, err, err_size);
+	if (pvh_probe(image, len))
+		return pvh_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
+				mem, entry, err, err_size);
+	snprintf(err, err_size, "not a Linux bzImage, a Multiboot1 kernel or a PVH vmlinux");
+	return -E_INVAL;
+}
+
 /* Zeroes RAM, loads the image from its pristine module, resets the vCPUs. */
 static int load(struct partition *p)
 {
 	struct guest_mem mem = { .ptr = loader_ptr, .ctx = p };
-	struct loader_module initrd;
 	struct loader_entry entry = { 0 };
-	const u8 *image = phys_to_virt(p->kernel->base);
 	char err[ERR_MAX];
+	u64 rsdp = 0;
 	int rc;
 
 	/* DESIGN.md: memory hygiene, RAM is zeroed before the guest sees it */
@@ -217,20 +284,15 @@ static int load(struct partition *p)
 		mem.regions[i].gpa = p->regions[i].gpa;
 		mem.regions[i].size = p->regions[i].size;
 	}
-	if (p->initrd)
-		initrd = (struct loader_module){ phys_to_virt(p->initrd->base), p->initrd->len,
-						 p->initrd->name };
-	if (!mb1_probe(image, p->kernel->len)) {
-		pr_err("partition %s: kernel %s: not a Multiboot1 kernel\n", p->name,
-		       p->cfg->kernel);
-		return -E_INVAL;
-	}
-	rc = mb1_load(image, p->kernel->len, p->cfg->cmdline, &initrd, p->initrd ? 1 : 0,
-		      &mem, &entry, err, sizeof(err));
+	rc = build_acpi(p, &rsdp, err, sizeof(err));
+	if (!rc)
+		rc = load_kernel(p, &mem, rsdp, &entry, err, sizeof(err));
 	if (rc) {
 		pr_err("partition %s: kernel %s: %s\n", p->name, p->cfg->kernel, err);
 		return rc;
 	}
+	platform_reset(p);
+	vpit_reset(p->vpit);
 	if (p->vuart)
 		vuart_reset(p->vuart);
 	for (u32 i = 0; i < p->vcpu_count; i++) {
@@ -239,7 +301,7 @@ static int load(struct partition *p)
 		v->requests = 0;
 		vlapic_reset(v);
 		if (i == 0) {
-			entry_protected32(v, &entry);
+			entry_state(v, &entry);
 			v->run_state = VCPU_RUNNING;
 		} else {
 			vcpu_init_state(v);

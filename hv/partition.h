@@ -60,6 +60,7 @@ struct partition {
 	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/cpuid.c */
 	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
 	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
+	struct vpit *vpit;		/* 8254 (hv/vdev/vpit.c) */
 	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
 	const char *stop_reason;
 	u32 stop_action;		/* enum exit_action that stopped it */

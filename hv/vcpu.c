@@ -15,6 +15,7 @@
 #include "hv/trap.h"
 #include "hv/vcpu_ops.h"
 #include "hv/vdev/vlapic.h"
+#include "hv/vdev/vpit.h"
 #include "hv/x86.h"
 
 /* SDM 3A 9.1.1, table 9-1: the state after INIT */
@@ -46,14 +47,20 @@ void vcpu_loop_init(void)
 	trap_set_handler(VECTOR_TIMER, wakeup_handler);
 }
 
-/* Raises a due guest timer and keeps this CPU's timer armed for the next. */
+/* Raises due guest timers and keeps this CPU's timer armed for the next.
+ * vCPU 0's CPU also keeps time for the partition's PIT. */
 static void timers(struct vcpu *v)
 {
-	u64 deadline;
+	u64 now = rdtsc(), deadline, pit;
 
 	console_input_poll();
-	vlapic_timer_check(v, rdtsc());
+	vlapic_timer_check(v, now);
 	deadline = vlapic_timer_deadline(v);
+	if (v->id == 0 && v->part->vpit) {
+		pit = vpit_check(v->part->vpit, now);
+		if (pit && (!deadline || pit < deadline))
+			deadline = pit;
+	}
 	if (deadline != v->cpu->timer_armed) {
 		lapic_timer_arm(VECTOR_TIMER, deadline);
 		v->cpu->timer_armed = deadline;

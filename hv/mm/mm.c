@@ -146,11 +146,17 @@ static int map_image(void)
 	return 0;
 }
 
+#define CPUID_1_ECX_XSAVE BIT(26)
+
 void mm_cpu_init(void)
 {
 	if (have_nx)
 		wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
 	write_cr0(read_cr0() | CR0_WP); /* read-only means read-only in ring 0 */
+	/* SDM 3A 13.3: XSETBV needs CR4.OSXSAVE; the guests' XCR0 is loaded
+	 * on their CPU with it (hv/exit.c), the host itself uses no FPU state */
+	if (cpuid(1).ecx & CPUID_1_ECX_XSAVE)
+		write_cr4(read_cr4() | CR4_OSXSAVE | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
 static int reserve_boot_ranges(const struct boot_info *bi)

@@ -518,11 +518,16 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	/* APM 2 15.5.2: the hidden state VMRUN leaves alone (FS, GS, TR, LDTR,
 	 * KernelGsBase, STAR family, SYSENTER) moves with VMSAVE/VMLOAD. */
 	svm_clgi();
+	/* APM 2 15.21.1: with V_INTR_MASKING, the host's IF at VMRUN decides
+	 * whether physical interrupts reach us (as INTR exits) while the guest
+	 * runs; GIF = 0 keeps them out of the host until STGI. */
+	irq_enable();
 	svm_vmsave(s->host_save_pa);
 	svm_vmload(s->vmcb_pa);
 	svm_vmrun(v->gpr, s->vmcb_pa);
 	svm_vmsave(s->vmcb_pa);
 	svm_vmload(s->host_save_pa);
+	irq_disable();
 	svm_stgi();
 
 	v->gpr[GPR_RAX] = vmcb->save.rax;

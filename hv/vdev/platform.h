@@ -45,3 +45,9 @@
 #define PLAT_IRQ_RTC 8
 #define PLAT_IRQ_SCI 9			/* level, active high (MADT override) */
 #define PLAT_GSI_TIMER 2
+
+/* Creates and registers the partition's platform devices (I/O APIC, 8259
+ * pair, PM timer and registers, RTC, PCI host bridge). */
+int platform_create(struct partition *p);
+/* Puts them back in their power-on state (partition restart). */
+void platform_reset(struct partition *p);

@@ -149,4 +149,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                       f"{col('on_idle', 8)} {col('exit', 6)} {b['total']:>6.1f}  {what}")
 
 
+@pytest.fixture(scope="session")
+def guests() -> Path:
+    """build/guests/, with every test guest built (make guests) once per
+    run: the images that partitions boot (tests/guests/README.md)."""
+    proc = subprocess.run(["make", "--no-print-directory", "-s", "guests"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        pytest.fail(f"make guests failed:\n{proc.stdout}{proc.stderr}")
+    return BUILD / "guests"
+
+
 __all__ = ["tessera_vm"]

@@ -15,6 +15,7 @@ The lines (the hypervisor's console contract for bring-up):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tessera_vm import FIRMWARE_PREFIX, Machine
@@ -171,3 +172,53 @@ def check_idle_poweroff(m: Machine, *, config: bool, timeout: float,
         m.marks["exit"] = m.elapsed()
         if status != 0:
             m.fail(f"QEMU exited with status {status} after power-off, expected 0")
+
+
+# -- partitions (SPEC.md 3-5) ------------------------------------------------
+#
+#   hv: memory: hypervisor uses N KiB, M MiB free for partitions
+#   hv: configuration hv.conf: N partitions         or, for a bad one:
+#   hv: hv.conf:LINE: MESSAGE                       one per problem, then
+#   hv: configuration hv.conf rejected: nothing started
+#   hv: partition NAME: cpus LIST, N MiB at host 0x..., kernel FILE
+#   hv: partition NAME: starting
+#   [NAME] ...                                      the partition's vUART
+#   hv: partition NAME stopped: REASON
+#   hv: partition NAME: vCPU N state:               the crash dump, then
+#   hv:   rax ... / rip ... lines
+#   hv: partition NAME: exits: REASON COUNT, ...
+#   hv: partition NAME: restarting (restart N)
+
+PART_NAME = r"[a-z0-9_-]{1,16}"
+HV_TSC = r"^hv: tsc: (?P<khz>\d+) kHz"
+HV_MEMORY = (r"^hv: memory: hypervisor uses (?P<kib>\d+) KiB, (?P<free_mib>\d+) MiB "
+             r"free for partitions$")
+HV_ERROR = r"^hv: error: .*$"
+CONFIG_ACCEPTED = r"^hv: configuration hv\.conf: (?P<count>\d+) partitions?$"
+CONFIG_PROBLEM = r"^hv: (?P<problem>hv\.conf:\d+: .*)$"
+CONFIG_REJECTED = r"^hv: configuration hv\.conf rejected: nothing started$"
+PART_BUILT = (rf"^hv: partition (?P<name>{PART_NAME}): cpus (?P<cpus>[0-9,-]+), "
+              r"(?P<mib>\d+) MiB at host (?P<host>0x[0-9a-f]+), kernel (?P<kernel>[^,\n]+)"
+              r"(?:, initrd (?P<initrd>.+))?$")
+PART_STARTING = rf"^hv: partition (?P<name>{PART_NAME}): starting$"
+PART_STOPPED = rf"^hv: partition (?P<name>{PART_NAME}) stopped: (?P<reason>.*)$"
+PART_RESTARTING = (rf"^hv: partition (?P<name>{PART_NAME}): restarting "
+                   r"\(restart (?P<count>\d+)\)$")
+PART_EXITS = rf"^hv: partition (?P<name>{PART_NAME}): exits: (?P<exits>.*)$"
+PART_DUMP = rf"^hv: partition (?P<name>{PART_NAME}): vCPU (?P<vcpu>\d+) state:$"
+
+
+def part_line(name: str, text: str) -> str:
+    """A line partition NAME wrote to its vUART; TEXT is a regex."""
+    return rf"^\[{re.escape(name)}\] {text}"
+
+
+def part_verdict(name: str, guest: str) -> str:
+    """A test guest's verdict line (tests/guests/README.md) in partition NAME."""
+    return part_line(name, rf"VERDICT {re.escape(guest)}: (?P<result>PASS|FAIL)"
+                     r"(?: (?P<details>.*))?$")
+
+
+def for_part(pattern: str, name: str) -> str:
+    """One of the PART_* patterns, for partition NAME only."""
+    return pattern.replace(f"(?P<name>{PART_NAME})", f"(?P<name>{re.escape(name)})")

@@ -1,0 +1,107 @@
+/*
+ * The minimal PC platform of a partition (platform.h has the layout): the
+ * I/O APIC, the 8259 pair, the ACPI PM timer and PM1 registers with the
+ * reset paths, the RTC and the PCI host bridge. Each device registers its
+ * own ranges in the partition's vdev table; this file creates them, keeps
+ * them together for restart, and gives them the host's clock.
+ */
+#include "hv/vdev/platform.h"
+#include "drivers/rtc.h"
+#include "drivers/tsc.h"
+#include "hv/console.h"
+#include "hv/mm/mm.h"
+#include "hv/vdev/vioapic.h"
+#include "hv/vdev/vpci.h"
+#include "hv/vdev/vpic.h"
+#include "hv/vdev/vpm.h"
+#include "hv/vdev/vpmtimer.h"
+#include "hv/vdev/vrtc.h"
+#include "hv/x86.h"
+
+/* Until hv/vdev/platform.h declares them. */
+void platform_power_button(struct partition *p);
+u64 platform_check(struct partition *p);
+
+struct platform {
+	struct vioapic *ioapic;
+	struct vpic *pic;
+	struct vpm *pm;
+	struct vpmtimer *pmtimer;
+	struct vrtc *rtc;
+	struct vpci *pci;
+};
+
+static struct platform *platform_of[CONFIG_MAX_PARTITIONS];
+
+static struct platform *of(const struct partition *p)
+{
+	return p->index < CONFIG_MAX_PARTITIONS ? platform_of[p->index] : NULL;
+}
+
+static u64 host_tsc(void)
+{
+	return rdtsc();
+}
+
+/*
+ * Creates the partition's platform devices and registers their ports and
+ * MMIO ranges. Call once per partition, after its vCPUs exist (the I/O
+ * APIC's ID is the vCPU count, as in the MADT). Returns 0 or -E_NOMEM
+ * (out of memory or vdev table slots).
+ */
+int platform_create(struct partition *p)
+{
+	struct vclock clk = { host_tsc, tsc_hz() };
+	struct platform *pl;
+	u64 epoch, epoch_tsc;
+
+	if (p->index >= CONFIG_MAX_PARTITIONS)
+		return -E_INVAL;
+	pl = mm_alloc(sizeof(*pl), 8, 0);
+	if (!pl)
+		return -E_NOMEM;
+	rtc_boot_time(&epoch, &epoch_tsc);
+	pl->ioapic = vioapic_create(p);
+	pl->pic = pl->ioapic ? vpic_create(p) : NULL;
+	pl->pm = pl->pic ? vpm_create(p) : NULL;
+	pl->pmtimer = pl->pm ? vpmtimer_create(p, &clk) : NULL;
+	pl->rtc = pl->pmtimer ? vrtc_create(p, &clk, epoch, epoch_tsc) : NULL;
+	pl->pci = pl->rtc ? vpci_create(p) : NULL;
+	if (!pl->pci)
+		return -E_NOMEM;
+	platform_of[p->index] = pl;
+	return 0;
+}
+
+/* Puts the devices in their power-on state for a restart (SPEC 5); the
+ * RTC keeps its time and CMOS RAM, the PM timer keeps counting. */
+void platform_reset(struct partition *p)
+{
+	struct platform *pl = of(p);
+
+	if (!pl)
+		return;
+	vpm_reset(pl->pm);
+	vrtc_reset(pl->rtc);
+	vpic_reset(pl->pic);
+	vpci_reset(pl->pci);
+	vioapic_reset(pl->ioapic); /* last: every line is low again */
+}
+
+/* The ACPI power button: a clean shutdown request to an ACPI guest. */
+void platform_power_button(struct partition *p)
+{
+	struct platform *pl = of(p);
+
+	if (pl)
+		vpm_power_button(pl->pm);
+}
+
+/* Raises the platform's due timer interrupts (the RTC's: vrtc_check) and
+ * returns the TSC deadline of the next one, 0 for none. */
+u64 platform_check(struct partition *p)
+{
+	struct platform *pl = of(p);
+
+	return pl ? vrtc_check(pl->rtc) : 0;
+}

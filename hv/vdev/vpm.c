@@ -1,0 +1,215 @@
+/*
+ * ACPI fixed hardware and the power actions of a partition.
+ *
+ * PM1a event block (ACPI 6.4 4.8.3.1): PM1_STS (16 bits, write 1 to clear)
+ * then PM1_EN (16 bits). The SCI is a level line: asserted while an
+ * enabled event's status bit is set (4.8.2.1); the only event raised here
+ * is the power button (vpm_power_button). TMR_STS never sets: the PM
+ * timer's carry interrupt is not modelled (Linux does not use it).
+ *
+ * PM1a control (4.8.3.2): SCI_EN always reads 1 (the FADT has no SMI_CMD:
+ * the platform is in ACPI mode from power-on, no SMM); SLP_TYP is kept;
+ * SLP_EN (write-only) with SLP_TYP = \_S5's value powers the partition
+ * off. Other sleep states are refused: their request is ignored (logged
+ * once) and WAK_STS set, so a guest that waits for the wake-up resumes.
+ *
+ * Reset: the FADT reset register (0xCF9, Intel's RST_CNT) resets when a
+ * write sets RST_CPU; the 8042's "pulse output port" command with the
+ * reset bit (0xFE) does too. Both are what Linux's reboot path tries.
+ * The 8042 is otherwise absent (the FADT says so): its status reads 0,
+ * so a driver polling for "input buffer empty" proceeds at once, and its
+ * data port 0x60 is left unclaimed (reads 0xFF).
+ */
+#include "hv/vdev/vpm.h"
+#include "hv/console.h"
+#include "hv/exit.h"
+#include "hv/mm/mm.h"
+#include "hv/spinlock.h"
+#include "hv/vdev/platform.h"
+#include "hv/vdev/vdev.h"
+#include "hv/vdev/virq.h"
+
+#define PM1_EVT_LEN 4
+#define PM1_EN_SHIFT 16 /* PM1_EN at byte 2 of the block */
+#define PM1_CNT_LEN 2
+#define PM1_STS_MASK (PM1_TMR | PM1_BM_STS | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC | \
+		      PM1_PCIEXP_WAKE | PM1_WAK_STS)
+#define PM1_EN_MASK (PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC | PM1_PCIEXP_WAKE)
+#define PM1_SCI_EVENTS (PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC)
+#define PM1_CNT_KEPT (PM1_CNT_BM_RLD | PM1_CNT_SLP_TYP_MASK)
+#define KBC_STATUS_IDLE 0x00 /* no data for the guest, ready for a command */
+
+enum pm_action { PM_NONE, PM_POWEROFF, PM_REBOOT_RST, PM_REBOOT_KBC };
+
+struct vpm {
+	struct partition *part;
+	struct spinlock lock;
+	u16 sts, en, cnt;
+	u8 rst_cnt;
+	bool sci;		/* the level last put on the SCI line */
+	bool sleep_logged;
+};
+
+/* The bytes an access of size at byte offset off covers in a register. */
+static u64 lane_mask(u32 off, u8 size)
+{
+	u64 m = size >= 8 ? ~0ULL : BIT(size * 8) - 1;
+
+	return off < 8 ? m << (8 * off) : 0;
+}
+
+/* Called with the lock held; the I/O APIC never calls back into us. */
+static void update_sci(struct vpm *pm)
+{
+	bool level = pm->sts & pm->en & PM1_SCI_EVENTS;
+
+	if (level != pm->sci) {
+		pm->sci = level;
+		virq_set_level(pm->part, PLAT_IRQ_SCI, level);
+	}
+}
+
+static void act(struct vpm *pm, enum pm_action what)
+{
+	switch (what) {
+	case PM_POWEROFF:
+		part_stop(pm->part, EXIT_STOP, "powered off (ACPI S5)");
+		break;
+	case PM_REBOOT_RST:
+		part_stop(pm->part, EXIT_REBOOT, "reboot (reset register)");
+		break;
+	case PM_REBOOT_KBC:
+		part_stop(pm->part, EXIT_REBOOT, "reboot (keyboard controller)");
+		break;
+	case PM_NONE:
+		break;
+	}
+}
+
+static int evt_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	struct vpm *pm = dev;
+	u32 off = (u32)(a->addr - PLAT_PM1A_EVT_PORT);
+	u64 lanes = lane_mask(off, a->size), val = a->val << (8 * off);
+
+	(void)v;
+	spin_lock(&pm->lock);
+	if (a->write) {
+		pm->sts &= (u16)~(val & lanes & PM1_STS_MASK);
+		lanes >>= PM1_EN_SHIFT;
+		val >>= PM1_EN_SHIFT;
+		pm->en = (u16)((pm->en & ~lanes) | (val & lanes & PM1_EN_MASK));
+		update_sci(pm);
+	} else {
+		a->val = ((u64)pm->sts | (u64)pm->en << PM1_EN_SHIFT) >> (8 * off);
+	}
+	spin_unlock(&pm->lock);
+	return 0;
+}
+
+static u16 cnt_read(const struct vpm *pm)
+{
+	return pm->cnt | PM1_CNT_SCI_EN;
+}
+
+/* ACPI 6.4 4.8.3.2.1 (and 7.4.2): SLP_EN starts the sleep state in SLP_TYP. */
+static enum pm_action cnt_write(struct vpm *pm, u16 val)
+{
+	u32 typ = (val & PM1_CNT_SLP_TYP_MASK) >> PM1_CNT_SLP_TYP_SHIFT;
+
+	pm->cnt = val & PM1_CNT_KEPT;
+	if (!(val & PM1_CNT_SLP_EN))
+		return PM_NONE;
+	if (typ == PLAT_SLP_TYP_S5)
+		return PM_POWEROFF;
+	if (!pm->sleep_logged) {
+		pm->sleep_logged = true;
+		pr_info("partition %s: sleep type %u not supported: ignored\n", pm->part->name,
+			typ);
+	}
+	pm->sts |= PM1_WAK_STS;
+	return PM_NONE;
+}
+
+static int cnt_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	struct vpm *pm = dev;
+	u32 off = (u32)(a->addr - PLAT_PM1A_CNT_PORT);
+	u64 lanes = lane_mask(off, a->size);
+	enum pm_action what = PM_NONE;
+
+	(void)v;
+	spin_lock(&pm->lock);
+	if (a->write)
+		what = cnt_write(pm, (u16)((cnt_read(pm) & ~lanes) | ((a->val << (8 * off)) & lanes)));
+	else
+		a->val = (u64)cnt_read(pm) >> (8 * off);
+	spin_unlock(&pm->lock);
+	act(pm, what);
+	return 0;
+}
+
+static int rst_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	struct vpm *pm = dev;
+	enum pm_action what = PM_NONE;
+
+	(void)v;
+	spin_lock(&pm->lock);
+	if (!a->write) {
+		a->val = pm->rst_cnt;
+	} else {
+		/* RST_CPU is self-clearing: a write that sets it resets */
+		pm->rst_cnt = (u8)a->val & (u8)~RST_CNT_RST_CPU;
+		if (a->val & RST_CNT_RST_CPU)
+			what = PM_REBOOT_RST;
+	}
+	spin_unlock(&pm->lock);
+	act(pm, what);
+	return 0;
+}
+
+static int kbc_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	u8 cmd = (u8)a->val;
+
+	(void)v;
+	if (!a->write)
+		a->val = KBC_STATUS_IDLE;
+	else if (cmd >= KBC_CMD_PULSE_BASE && !(cmd & KBC_OUT_RESET))
+		act(dev, PM_REBOOT_KBC);
+	return 0;
+}
+
+void vpm_reset(struct vpm *pm)
+{
+	spin_lock(&pm->lock);
+	pm->sts = pm->en = pm->cnt = 0;
+	pm->rst_cnt = 0;
+	update_sci(pm);
+	spin_unlock(&pm->lock);
+}
+
+void vpm_power_button(struct vpm *pm)
+{
+	spin_lock(&pm->lock);
+	pm->sts |= PM1_PWRBTN;
+	update_sci(pm);
+	spin_unlock(&pm->lock);
+}
+
+struct vpm *vpm_create(struct partition *p)
+{
+	struct vpm *pm = mm_alloc(sizeof(*pm), 8, 0);
+	struct vdev_table *t = &p->vdevs;
+
+	if (!pm)
+		return NULL;
+	pm->part = p;
+	if (vdev_add_io(t, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
+	    vdev_add_io(t, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
+	    vdev_add_io(t, PLAT_RESET_PORT, 1, rst_access, pm) ||
+	    vdev_add_io(t, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm))
+		return NULL;
+	return pm;
+}
