@@ -22,6 +22,7 @@
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vpit.h"
+#include "hv/vdev/vpvpanic.h"
 #include "hv/vdev/vuart.h"
 #include "hv/x86.h"
 
@@ -163,6 +164,7 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 		p->vpit = vpit_create(p);
 		err = p->vpit ? 0 : -E_NOMEM;
 	}
+	err = err ? err : vpvpanic_create(p);
 	if (!err)
 		cpuid_init_partition(p);
 	return err;

@@ -83,6 +83,7 @@
 #define AML_BYTE_PREFIX 0x0a
 #define AML_WORD_PREFIX 0x0b
 #define AML_DWORD_PREFIX 0x0c
+#define AML_STRING_PREFIX 0x0d
 #define AML_QWORD_PREFIX 0x0e
 #define AML_SCOPE_OP 0x10
 #define AML_BUFFER_OP 0x11
@@ -443,6 +444,15 @@ static void aml_name_eisaid(struct acpi_writer *w, const char *name, const char 
 	w_put(w, be, sizeof(be));
 }
 
+/* Name (name, "string"), 20.2.3 String */
+static void aml_name_string(struct acpi_writer *w, const char *name, const char *str)
+{
+	w_u8(w, AML_NAME_OP);
+	aml_name(w, name);
+	w_u8(w, AML_STRING_PREFIX);
+	w_put(w, str, (u32)strlen(str) + 1);
+}
+
 /* Name (name, Package () { vals... }), 20.2.5.4 DefPackage */
 static void aml_name_package(struct acpi_writer *w, const char *name,
 			     const u64 *vals, u8 count)
@@ -644,6 +654,23 @@ static void dsdt_com1(struct acpi_writer *w)
 	aml_pkg_close(w, dev);
 }
 
+/* The panic-notification device QEMU defined and Linux's pvpanic driver
+ * binds by this ACPI ID: one I/O port */
+#define PVPANIC_HID "QEMU0001"
+
+static void dsdt_pvpanic(struct acpi_writer *w)
+{
+	struct res r = { .len = 0 };
+	u32 dev = aml_device_open(w, "PEVT");
+
+	aml_name_string(w, "_HID", PVPANIC_HID);
+	aml_name_int(w, "_STA", STA_PRESENT_ENABLED_SHOWN_OK);
+	res_io(&r, PLAT_PVPANIC_PORT, 1);
+	res_end(&r);
+	aml_name_resources(w, "_CRS", &r);
+	aml_pkg_close(w, dev);
+}
+
 #define RTC_PORTS 2 /* index and data */
 
 static void dsdt_rtc(struct acpi_writer *w)
@@ -674,6 +701,7 @@ static void build_dsdt(struct builder *b)
 	dsdt_mres(w);
 	dsdt_com1(w);
 	dsdt_rtc(w);
+	dsdt_pvpanic(w);
 	aml_pkg_close(w, sb);
 	b->dsdt = table_end(b, start);
 }

@@ -34,6 +34,7 @@
 #define PLAT_PCI_CONF_ADDR 0xcf8
 #define PLAT_PCI_CONF_DATA 0xcfc	/* 0xcfc-0xcff */
 #define PLAT_COM1_PORT 0x3f8
+#define PLAT_PVPANIC_PORT 0x505		/* guest panic notification (QEMU0001) */
 
 /* ACPI fixed hardware */
 #define PLAT_SLP_TYP_S5 5		/* \_S5 package value (SLP_TYPa = b) */

@@ -74,7 +74,7 @@ static int vmx_probe(struct virt_caps *caps)
 	caps->usable = !err;
 	if (err)
 		return err;
-	pr_info("vmx: controls pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n",
+	pr_info("vmx controls: pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n",
 		vmx_cfg.pin, vmx_cfg.proc, vmx_cfg.proc2, vmx_cfg.exit, vmx_cfg.entry,
 		caps->true_ctls ? " (true)" : "");
 	return 0;

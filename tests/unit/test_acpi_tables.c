@@ -652,7 +652,7 @@ static void test_dsdt_aml(void **state)
 		{ .name = "RTC_", .hid = "\x41\xd0\x0b\x00" }, /* PNP0B00 */
 	};
 	struct acpi_build_cfg c = cfg_for(4);
-	struct device dev[4];
+	struct device dev[5];
 	struct rdesc r[16];
 	struct acpi_fadt f;
 	struct gmem g;
@@ -687,14 +687,18 @@ static void test_dsdt_aml(void **state)
 	assert_memory_equal(p, "\\_SB_", 5);
 	p += 5;
 
-	/* four devices, back to back, filling the scope */
-	for (u32 i = 0; i < 4; i++) {
+	/* five devices, back to back, filling the scope: four with EISA IDs,
+	 * then the pvpanic device with its string ID */
+	for (u32 i = 0; i < 5; i++) {
 		assert_int_equal(p[0], 0x5b);
 		assert_int_equal(p[1], 0x82);
 		len = pkglen(p + 2, &n);
 		dev[i].start = p + 2 + n;
 		dev[i].end = p + 2 + len;
 		assert_true(dev[i].end <= scope_end);
+		p = dev[i].end;
+		if (i == 4)
+			break;
 		assert_memory_equal(dev[i].start, expect[i].name, 4);
 		p = find_name(dev[i].start, dev[i].end, "_HID");
 		assert_non_null(p);
@@ -703,6 +707,15 @@ static void test_dsdt_aml(void **state)
 		p = dev[i].end;
 	}
 	assert_ptr_equal(p, scope_end);
+
+	/* PEVT: _HID "QEMU0001" (StringPrefix), _STA, one I/O port */
+	assert_memory_equal(dev[4].start, "PEVT", 4);
+	p = find_name(dev[4].start, dev[4].end, "_HID");
+	assert_non_null(p);
+	assert_memory_equal(p, "\x0dQEMU0001", 10);
+	count = crs_walk(dev[4].start, dev[4].end, r, 16);
+	assert_int_equal(count, 2); /* the port, then the end tag */
+	check_io(&r[0], PLAT_PVPANIC_PORT, 1);
 
 	/* PCI0: _CID PNP0A03, _UID/_SEG/_BBN Zero, its windows */
 	p = find_name(dev[0].start, dev[0].end, "_CID");

@@ -1,0 +1,34 @@
+/*
+ * pvpanic (QEMU's docs/specs/pvpanic.txt, the ABI Linux's pvpanic driver
+ * speaks): one I/O port; reading it lists the events the device accepts,
+ * writing bit 0 says the guest panicked. A panicked kernel otherwise spins
+ * with no way for the hypervisor to tell, so this is what lets on_crash
+ * apply to a kernel panic.
+ */
+#include "hv/vdev/vpvpanic.h"
+#include "hv/exit.h"
+#include "hv/partition.h"
+#include "hv/vdev/platform.h"
+#include "hv/vdev/vdev.h"
+
+#define PVPANIC_PANICKED BIT(0)
+#define PVPANIC_CRASH_LOADED BIT(1) /* a crash kernel takes over: nothing to do */
+
+static int pvpanic_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	struct partition *p = dev;
+
+	(void)v;
+	if (!a->write) {
+		a->val = PVPANIC_PANICKED | PVPANIC_CRASH_LOADED;
+		return 0;
+	}
+	if (a->val & PVPANIC_PANICKED)
+		part_stop(p, EXIT_CRASH, "guest panicked");
+	return 0;
+}
+
+int vpvpanic_create(struct partition *p)
+{
+	return vdev_add_io(&p->vdevs, PLAT_PVPANIC_PORT, 1, pvpanic_access, p);
+}

@@ -1,0 +1,70 @@
+"""Fixtures of the Linux guest tests: the images built once per run (make
+linux-images), a work directory per test, and a table of the bare boot
+times at the end of the run (the baseline partitions are compared with)."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "system"))
+sys.path.insert(0, str(HERE))
+
+from tessera_vm import BUILD, ROOT  # noqa: E402
+
+RUNS_DIR = BUILD / "test-runs" / "linux"
+_TIMES = pytest.StashKey[list]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a boot that takes more than a few seconds "
+                            "(OVMF, PXE, Bochs); make test runs them all")
+    config.stash[_TIMES] = []
+
+
+@pytest.fixture(scope="session")
+def linux_images() -> Path:
+    """build/linux/ with the kernel and both initramfs images."""
+    proc = subprocess.run(["make", "--no-print-directory", "-s", "linux-images"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.fail(f"make linux-images failed:\n{proc.stdout}{proc.stderr}")
+    return BUILD / "linux"
+
+
+@pytest.fixture
+def linux_workdir(request) -> Path:
+    """build/test-runs/linux/TEST/: console, socket and logs of the run."""
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+    path = RUNS_DIR / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def boot_times(request):
+    """Call with (label, {event: seconds}) to put a row in the table."""
+    rows = request.config.stash[_TIMES]
+
+    def record(label: str, times: dict):
+        rows.append((label, dict(times)))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    rows = config.stash.get(_TIMES, [])
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("bare Linux boots (seconds since QEMU started; guest uptime)")
+    cols = ("ready", "uptime_at_check", "workload", "workload_guest", "exit")
+    tr.write_line(f"{'run':<40} " + " ".join(f"{c:>15}" for c in cols))
+    for label, times in rows:
+        cells = [f"{times[c]:>15.2f}" if c in times else f"{'-':>15}" for c in cols]
+        tr.write_line(f"{label:<40} " + " ".join(cells))
