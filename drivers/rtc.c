@@ -16,27 +16,30 @@
 #define UIP_POLLS 20000
 #define READ_TRIES 10
 
-#define SECS_PER_MIN 60
-#define SECS_PER_HOUR 3600
-#define SECS_PER_DAY 86400ULL
+#define SECS_PER_MIN RTC_MINUTES
+#define SECS_PER_HOUR (RTC_MINUTES * SECS_PER_MIN)
+#define SECS_PER_DAY (RTC_HOURS * SECS_PER_HOUR * 1ULL)
 #define DAYS_PER_WEEK 7
 #define EPOCH_WDAY 4 /* 1970-01-01 was a Thursday */
-#define HOURS_12 12
+#define FEBRUARY 2
+#define DAYS_PER_YEAR 365
+#define BCD_TENS_SHIFT 4
+#define BCD_DIGIT_MASK 0xf
 #define CENTURY_MIN 19 /* plausible century register contents */
 #define CENTURY_MAX 23
 #define TWO_DIGIT_PIVOT 70 /* without a century: 70-99 -> 19xx, else 20xx */
 #define DEFAULT_YEAR 2000
 
-static const u8 month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+static const u8 month_days[RTC_MONTHS] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 u8 rtc_bcd_to_bin(u8 bcd)
 {
-	return (u8)((bcd >> 4) * 10 + (bcd & 0xf));
+	return (u8)((bcd >> BCD_TENS_SHIFT) * 10 + (bcd & BCD_DIGIT_MASK));
 }
 
 u8 rtc_bin_to_bcd(u8 bin)
 {
-	return (u8)(((bin / 10) << 4) | (bin % 10));
+	return (u8)(((bin / 10) << BCD_TENS_SHIFT) | (bin % 10));
 }
 
 static bool leap_year(u32 y)
@@ -46,19 +49,20 @@ static bool leap_year(u32 y)
 
 static u32 days_in_month(u32 y, u32 m)
 {
-	return month_days[m - 1] + (m == 2 && leap_year(y) ? 1 : 0);
+	return month_days[m - 1] + (m == FEBRUARY && leap_year(y) ? 1 : 0);
 }
 
 static u32 days_in_year(u32 y)
 {
-	return leap_year(y) ? 366 : 365;
+	return DAYS_PER_YEAR + (leap_year(y) ? 1 : 0);
 }
 
 bool rtc_date_valid(const struct rtc_date *d)
 {
 	return d->year >= RTC_EPOCH_YEAR && d->year <= RTC_MAX_YEAR && d->month >= 1 &&
-	       d->month <= 12 && d->day >= 1 && d->day <= days_in_month(d->year, d->month) &&
-	       d->hour < 24 && d->min < SECS_PER_MIN && d->sec < SECS_PER_MIN;
+	       d->month <= RTC_MONTHS && d->day >= 1 &&
+	       d->day <= days_in_month(d->year, d->month) && d->hour < RTC_HOURS &&
+	       d->min < RTC_MINUTES && d->sec < SECS_PER_MIN;
 }
 
 u64 rtc_date_to_epoch(const struct rtc_date *d)
@@ -82,7 +86,8 @@ void rtc_epoch_to_date(u64 secs, struct rtc_date *d)
 	while (days >= days_in_year(y) && y <= RTC_MAX_YEAR)
 		days -= days_in_year(y++);
 	if (y > RTC_MAX_YEAR) {
-		*d = (struct rtc_date){ RTC_MAX_YEAR, 12, 31, 23, 59, 59, 0 };
+		*d = (struct rtc_date){ RTC_MAX_YEAR, RTC_MONTHS, RTC_MDAY_MAX, RTC_HOURS - 1,
+					RTC_MINUTES - 1, SECS_PER_MIN - 1, 0 };
 		d->wday = (u8)((rtc_date_to_epoch(d) / SECS_PER_DAY + EPOCH_WDAY) % DAYS_PER_WEEK);
 		return;
 	}
@@ -145,10 +150,10 @@ static void decode(const struct rtc_raw *r, u8 century_reg, struct rtc_date *d)
 
 	if (!(r->b & RTC_B_24H)) {
 		/* 12 AM is midnight, 12 PM noon; 0 or 13+ is no hour at all */
-		if (hour == 0 || hour > HOURS_12)
-			hour = 0xff;
+		if (hour == 0 || hour > RTC_HOURS_12)
+			hour = RTC_HOURS; /* invalid */
 		else
-			hour = hour % HOURS_12 + ((r->hour & RTC_HOUR_PM) ? HOURS_12 : 0);
+			hour = hour % RTC_HOURS_12 + ((r->hour & RTC_HOUR_PM) ? RTC_HOURS_12 : 0);
 	}
 	if (!century_reg || cent < CENTURY_MIN || cent > CENTURY_MAX)
 		cent = yy < TWO_DIGIT_PIVOT ? 20 : 19;

@@ -40,6 +40,13 @@
 #define RTC_D_VRT BIT(7)	/* valid RAM and time */
 #define RTC_HOUR_PM BIT(7) /* 12-hour mode */
 
+/* Calendar limits */
+#define RTC_MONTHS 12
+#define RTC_MDAY_MAX 31
+#define RTC_HOURS 24
+#define RTC_MINUTES 60 /* per hour, and seconds per minute */
+#define RTC_HOURS_12 12
+
 #define RTC_EPOCH_YEAR 1970
 #define RTC_MAX_YEAR 2399 /* keeps the arithmetic simple; a PC RTC stops at 2099 */
 

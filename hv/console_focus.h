@@ -18,5 +18,6 @@ struct focus_state {
  */
 bool focus_feed(struct focus_state *f, u8 byte, u8 *out, u32 *n);
 
-/* Polls the physical console for input (rate-limited; any CPU may call). */
-void console_input_poll(void);
+/* Polls the physical console for input (rate-limited; any CPU may call);
+ * returns the TSC at which the next poll is due. */
+u64 console_input_poll(u64 now);

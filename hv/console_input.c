@@ -35,16 +35,17 @@ static void switch_focus(void)
 		pr_info("console -> %s\n", p->name);
 }
 
-void console_input_poll(void)
+u64 console_input_poll(u64 now)
 {
-	u64 now = rdtsc(), due = next_poll;
+	u64 due = next_poll, next = now + tsc_hz() / 1000000 * POLL_INTERVAL_US;
 	int c;
 
 	/* one CPU polls per interval */
-	if (now < due || !__atomic_compare_exchange_n(&next_poll, &due,
-						      now + tsc_hz() / 1000000 * POLL_INTERVAL_US,
-						      false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		return;
+	if (now < due)
+		return due;
+	if (!__atomic_compare_exchange_n(&next_poll, &due, next, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return due;
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
 		struct partition *p;
@@ -58,4 +59,5 @@ void console_input_poll(void)
 		for (u32 i = 0; p && i < n; i++)
 			vuart_input(p->vuart, out[i]);
 	}
+	return next;
 }

@@ -59,9 +59,9 @@ const char *vm_exit_name(u32 reason)
 
 enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
 {
-	const struct vm_apply a = { .skip_insn = true };
+	static const struct vm_apply skip = { .skip_insn = true };
 
-	vcpu_ops->apply(v, e, &a);
+	vcpu_ops->apply(v, e, &skip);
 	return EXIT_RESUME;
 }
 

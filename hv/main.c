@@ -4,6 +4,7 @@
 #include "drivers/acpi_power.h"
 #include "drivers/i8259.h"
 #include "drivers/lapic.h"
+#include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "hv/config.h"
 #include "hv/console.h"
@@ -206,6 +207,7 @@ void hv_main(struct boot_info *bi)
 		tsc_hz() / 1000, tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
 	if (lapic_timer_init())
 		panic("lapic: cannot calibrate the local APIC timer");
+	rtc_init(acpi.century, !(acpi.iapc_boot_arch & ACPI_BOOT_CMOS_RTC_NOT_PRESENT));
 
 	if (!virt_probe())
 		pr_info("cannot run partitions: %s\n", virt_caps.reason);

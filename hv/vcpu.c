@@ -14,6 +14,7 @@
 #include "hv/percpu.h"
 #include "hv/trap.h"
 #include "hv/vcpu_ops.h"
+#include "hv/vdev/platform.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vpit.h"
 #include "hv/x86.h"
@@ -47,17 +48,25 @@ void vcpu_loop_init(void)
 	trap_set_handler(VECTOR_TIMER, wakeup_handler);
 }
 
-/* Raises due guest timers and keeps this CPU's timer armed for the next.
- * vCPU 0's CPU also keeps time for the partition's PIT. */
+/* Raises due guest timers and keeps this CPU's timer armed for the next;
+ * polls the console. vCPU 0's CPU also keeps time for the partition's PIT.
+ * On most entries nothing is due and nothing was reprogrammed: one
+ * comparison (v->timer_next is the earliest of all of it). */
 static void timers(struct vcpu *v)
 {
-	u64 now = rdtsc(), deadline, pit;
+	u64 now = rdtsc(), deadline, pit, poll;
 
-	console_input_poll();
+	if (now < v->timer_next && !v->timer_dirty)
+		return;
+	v->timer_dirty = 0;
+	poll = console_input_poll(now);
 	vlapic_timer_check(v, now);
 	deadline = vlapic_timer_deadline(v);
 	if (v->id == 0 && v->part->vpit) {
 		pit = vpit_check(v->part->vpit, now);
+		if (pit && (!deadline || pit < deadline))
+			deadline = pit;
+		pit = platform_check(v->part);
 		if (pit && (!deadline || pit < deadline))
 			deadline = pit;
 	}
@@ -65,6 +74,7 @@ static void timers(struct vcpu *v)
 		lapic_timer_arm(VECTOR_TIMER, deadline);
 		v->cpu->timer_armed = deadline;
 	}
+	v->timer_next = deadline && deadline < poll ? deadline : poll;
 }
 
 void vcpu_kick(struct vcpu *v, u32 req)
@@ -146,8 +156,11 @@ static void inject_pending(struct vcpu *v)
 {
 	static const struct vm_exit none;
 	struct vm_apply a = { 0 };
-	int vector = vlapic_pending_irq(v);
+	int vector;
 
+	if (!__atomic_load_n(&v->event_hint, __ATOMIC_ACQUIRE))
+		return;
+	vector = vlapic_pending_irq(v);
 	if (vlapic_take_nmi(v)) {
 		a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };
 	} else if (vector >= 0) {

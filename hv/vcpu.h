@@ -135,6 +135,10 @@ struct vcpu {
 	enum vcpu_run_state run_state;
 	struct vcpu_stats stats;
 	void *vlapic;		/* hv/vdev/vlapic.c */
+	/* Fast paths of the loop, checked on every entry: */
+	volatile u32 event_hint;	/* an interrupt or NMI may be pending */
+	volatile u32 timer_dirty;	/* a guest timer was reprogrammed */
+	u64 timer_next;			/* TSC of the next timer work due */
 };
 
 static inline void vcpu_request(struct vcpu *v, u32 req)

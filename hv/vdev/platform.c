@@ -8,7 +8,6 @@
 #include "hv/vdev/platform.h"
 #include "drivers/rtc.h"
 #include "drivers/tsc.h"
-#include "hv/console.h"
 #include "hv/mm/mm.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vpci.h"
@@ -17,10 +16,6 @@
 #include "hv/vdev/vpmtimer.h"
 #include "hv/vdev/vrtc.h"
 #include "hv/x86.h"
-
-/* Until hv/vdev/platform.h declares them. */
-void platform_power_button(struct partition *p);
-u64 platform_check(struct partition *p);
 
 struct platform {
 	struct vioapic *ioapic;
@@ -46,8 +41,8 @@ static u64 host_tsc(void)
 /*
  * Creates the partition's platform devices and registers their ports and
  * MMIO ranges. Call once per partition, after its vCPUs exist (the I/O
- * APIC's ID is the vCPU count, as in the MADT). Returns 0 or -E_NOMEM
- * (out of memory or vdev table slots).
+ * APIC's ID is the vCPU count, as in the MADT). Returns 0, -E_NOMEM (out
+ * of memory or of vdev table slots) or -E_INVAL (index out of range).
  */
 int platform_create(struct partition *p)
 {

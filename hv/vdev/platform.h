@@ -52,3 +52,8 @@
 int platform_create(struct partition *p);
 /* Puts them back in their power-on state (partition restart). */
 void platform_reset(struct partition *p);
+/* The power button (ACPI fixed feature): asks the guest to shut down. */
+void platform_power_button(struct partition *p);
+/* Raises the devices' due timer interrupts (RTC); the next TSC deadline,
+ * 0 for none. Called from vCPU 0's CPU. */
+u64 platform_check(struct partition *p);

@@ -158,6 +158,7 @@ static void set_irq(struct vcpu *v, u8 vector, bool level)
 	else
 		__atomic_fetch_and(&l->tmr_pending[vector / 32], ~bit, __ATOMIC_SEQ_CST);
 	__atomic_fetch_or(&l->irr[vector / 32], bit, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->event_hint, 1, __ATOMIC_SEQ_CST);
 	vcpu_kick(v, VCPU_REQ_EVENT);
 }
 
@@ -169,8 +170,19 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 int vlapic_pending_irq(struct vcpu *v)
 {
 	struct vlapic *l = vl(v);
-	int irr = highest_bit(l->irr);
+	int irr;
 
+	/* nothing raised since the IRR was last found empty: skip the scan */
+	if (!__atomic_load_n(&v->event_hint, __ATOMIC_ACQUIRE))
+		return -1;
+	irr = highest_bit(l->irr);
+	if (irr < 0 && !l->nmi) {
+		/* clear the hint, then look again: a racing raise sets it anew */
+		__atomic_store_n(&v->event_hint, 0, __ATOMIC_SEQ_CST);
+		irr = highest_bit(l->irr);
+		if (irr >= 0 || l->nmi)
+			__atomic_store_n(&v->event_hint, 1, __ATOMIC_SEQ_CST);
+	}
 	if (irr < 0 || !(l->svr & APIC_SVR_ENABLE))
 		return -1;
 	return APIC_PRIO_CLASS((u32)irr) > APIC_PRIO_CLASS(ppr(l)) ? irr : -1;
@@ -229,6 +241,7 @@ static void deliver(struct vcpu *to, u32 mode, u8 vector, bool level)
 		break;
 	case ICR_MODE_NMI:
 		l->nmi = true;
+		__atomic_store_n(&to->event_hint, 1, __ATOMIC_SEQ_CST);
 		vcpu_kick(to, VCPU_REQ_EVENT);
 		break;
 	case ICR_MODE_INIT:
@@ -340,6 +353,7 @@ static void timer_start_count(struct vlapic *l)
 {
 	u64 len;
 
+	l->vcpu->timer_dirty = 1;
 	l->timer_deadline = 0;
 	l->timer_period = 0;
 	if (!l->timer_icr || timer_mode(l) == TIMER_TSC_DEADLINE)
@@ -369,6 +383,7 @@ static void write_lvt_timer(struct vlapic *l, u32 val)
 	u32 old_mode = timer_mode(l);
 
 	l->lvt[APIC_LVT_TIMER_IDX] = val;
+	l->vcpu->timer_dirty = 1;
 	/* SDM 3A 11.5.4.1: switching modes disarms the timer */
 	if (timer_mode(l) != old_mode) {
 		l->timer_deadline = 0;
@@ -405,8 +420,10 @@ int vlapic_tsc_deadline_write(struct vcpu *v, u64 val)
 	struct vlapic *l = vl(v);
 
 	/* SDM 3A 11.5.4.1: ignored unless the timer is in TSC-deadline mode */
-	if (timer_mode(l) == TIMER_TSC_DEADLINE)
+	if (timer_mode(l) == TIMER_TSC_DEADLINE) {
 		l->timer_deadline = val;
+		v->timer_dirty = 1;
+	}
 	return 0;
 }
 
@@ -533,6 +550,8 @@ void vlapic_reset(struct vcpu *v)
 	struct vcpu *keep = l->vcpu;
 
 	memset(l, 0, sizeof(*l));
+	v->event_hint = 0;
+	v->timer_dirty = 1;
 	l->vcpu = keep;
 	l->dfr = APIC_DFR_FLAT;
 	l->svr = APIC_SVR_RESET;

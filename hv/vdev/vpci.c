@@ -103,7 +103,8 @@ static void hb_write(void *ctx, u32 reg, u32 size, u32 val)
 		if (r == CFG_COMMAND || r == CFG_COMMAND + 1) {
 			u32 shift = 8 * (r - CFG_COMMAND);
 
-			cmd = (cmd & ~(BYTE_MASK << shift)) | (((val >> (8 * i)) & BYTE_MASK) << shift);
+			cmd &= ~(BYTE_MASK << shift);
+			cmd |= ((val >> (8 * i)) & BYTE_MASK) << shift;
 		}
 	}
 	put(hb->cfg, CFG_COMMAND, 2, cmd & HB_CMD_WRITABLE);
@@ -160,16 +161,16 @@ static u64 cfg_rw(struct vpci *pci, u32 bus, u32 devfn, u32 reg, u32 size, bool 
 	u64 out = 0;
 
 	for (u32 done = 0, n; done < size; done += n) {
-		u32 mask, part;
+		u32 at = reg + done, mask, part;
 
-		n = piece(reg + done, size - done);
+		n = piece(at, size - done);
 		mask = n == 4 ? ~0U : (u32)BIT(8 * n) - 1;
 		if (write) {
 			if (f)
-				f->ops->write(f->ctx, reg + done, n, (u32)(val >> (8 * done)) & mask);
+				f->ops->write(f->ctx, at, n, (u32)(val >> (8 * done)) & mask);
 			continue;
 		}
-		part = f ? f->ops->read(f->ctx, reg + done, n) & mask : mask;
+		part = f ? f->ops->read(f->ctx, at, n) & mask : mask;
 		out |= (u64)part << (8 * done);
 	}
 	return out;
@@ -232,8 +233,8 @@ static int ecam_access(void *dev, struct vcpu *v, struct vdev_access *a)
 
 	(void)v;
 	spin_lock(&pci->lock);
-	val = cfg_rw(pci, (u32)(off >> ECAM_BUS_SHIFT), (u32)(off >> ECAM_DEVFN_SHIFT) & BYTE_MASK,
-		     reg, size, a->write, a->val);
+	val = cfg_rw(pci, (u32)(off >> ECAM_BUS_SHIFT),
+		     (u32)(off >> ECAM_DEVFN_SHIFT) & BYTE_MASK, reg, size, a->write, a->val);
 	spin_unlock(&pci->lock);
 	if (!a->write)
 		a->val = fill_ones(val, size, a->size);

@@ -12,7 +12,9 @@
 #include "hv/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/partition.h"
+#include "hv/percpu.h"
 #include "hv/spinlock.h"
+#include "hv/vcpu_loop.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
@@ -115,11 +117,26 @@ static bool output(const struct pit_channel *c, u64 now)
 	}
 }
 
+/* vCPU 0 keeps the PIT's time: make it look again (at once, if it runs
+ * elsewhere: its CPU's timer is armed for the old deadline). */
+static void pit_touch(struct vpit *t)
+{
+	struct vcpu *v0;
+
+	if (!t->part->vcpu_count)
+		return;
+	v0 = t->part->vcpus[0];
+	v0->timer_dirty = 1;
+	if (v0->cpu != this_cpu())
+		vcpu_kick(v0, 0);
+}
+
 static void schedule_irq(struct vpit *t, u64 now)
 {
 	struct pit_channel *c = &t->ch[0];
 	u64 n = MAX(period_ticks(c), (u64)PIT_MIN_PERIOD), e;
 
+	pit_touch(t);
 	c->next_irq = 0;
 	if (!c->counting)
 		return;
@@ -143,8 +160,11 @@ u64 vpit_check(struct vpit *t, u64 now)
 {
 	struct pit_channel *c = &t->ch[0];
 	bool fire = false;
-	u64 next;
+	u64 next = __atomic_load_n(&c->next_irq, __ATOMIC_RELAXED);
 
+	/* the common case, on every guest entry: nothing due */
+	if (!next || now < next)
+		return next;
 	spin_lock(&t->lock);
 	if (c->next_irq && now >= c->next_irq) {
 		fire = true;
@@ -214,8 +234,10 @@ static void command(struct vpit *t, u8 val, u64 now)
 	c->counting = false;
 	c->latched = false;
 	c->status = (u8)((val & 0x3f) | PIT_STATUS_NULL);
-	if (idx == 0)
+	if (idx == 0) {
 		c->next_irq = 0;
+		pit_touch(t);
+	}
 }
 
 static void write_data(struct vpit *t, u32 idx, u8 val, u64 now)

@@ -141,7 +141,8 @@ static int cnt_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	(void)v;
 	spin_lock(&pm->lock);
 	if (a->write)
-		what = cnt_write(pm, (u16)((cnt_read(pm) & ~lanes) | ((a->val << (8 * off)) & lanes)));
+		what = cnt_write(pm, (u16)((cnt_read(pm) & ~lanes) |
+					   ((a->val << (8 * off)) & lanes)));
 	else
 		a->val = (u64)cnt_read(pm) >> (8 * off);
 	spin_unlock(&pm->lock);

@@ -48,15 +48,15 @@
 
 #define US_PER_SEC 1000000ULL
 #define UIP_US 244	/* UIP high before the update (datasheet, "UIP") */
-#define SECS_PER_MIN 60
-#define SECS_PER_HOUR 3600
-#define SECS_PER_DAY 86400ULL
-#define HOURS_12 12
+#define SECS_PER_MIN RTC_MINUTES
+#define SECS_PER_HOUR (RTC_MINUTES * SECS_PER_MIN)
+#define SECS_PER_DAY (RTC_HOURS * SECS_PER_HOUR * 1ULL)
 #define YEARS_PER_CENTURY 100
 #define WDAY_BASE 1	/* register 6: Sunday = 1 */
 /* periodic rates with a 32.768 kHz time base: RS 1-2 are 256 and 128 Hz,
  * RS 3-15 are 65536 >> RS Hz (datasheet, table "Periodic interrupt rate") */
 #define RATE_RS_SLOW_HZ 512
+#define RATE_RS_FIRST_FAST 3
 #define RATE_BASE_HZ 65536
 
 struct vrtc {
@@ -105,10 +105,10 @@ static u8 clamp(u8 v, u8 lo, u8 hi)
 static void set_time(struct vrtc *r, struct rtc_date d)
 {
 	d.year = d.year < RTC_EPOCH_YEAR ? RTC_EPOCH_YEAR : MIN(d.year, RTC_MAX_YEAR);
-	d.month = clamp(d.month, 1, 12);
-	d.day = clamp(d.day, 1, 31);
-	d.hour = clamp(d.hour, 0, 23);
-	d.min = clamp(d.min, 0, SECS_PER_MIN - 1);
+	d.month = clamp(d.month, 1, RTC_MONTHS);
+	d.day = clamp(d.day, 1, RTC_MDAY_MAX);
+	d.hour = clamp(d.hour, 0, RTC_HOURS - 1);
+	d.min = clamp(d.min, 0, RTC_MINUTES - 1);
 	d.sec = clamp(d.sec, 0, SECS_PER_MIN - 1);
 	while (!rtc_date_valid(&d))
 		d.day--; /* the 31st of a shorter month */
@@ -148,8 +148,8 @@ static u8 encode_hour(const struct vrtc *r, u32 hour)
 	if (r->ram[RTC_REG_B] & RTC_B_24H)
 		return encode(r, hour);
 	/* 12-hour: 1-12, bit 7 for PM; midnight is 12 AM, noon 12 PM */
-	h12 = hour % HOURS_12 ? hour % HOURS_12 : HOURS_12;
-	return encode(r, h12) | (hour >= HOURS_12 ? RTC_HOUR_PM : 0);
+	h12 = hour % RTC_HOURS_12 ? hour % RTC_HOURS_12 : RTC_HOURS_12;
+	return encode(r, h12) | (hour >= RTC_HOURS_12 ? RTC_HOUR_PM : 0);
 }
 
 static u8 decode_hour(const struct vrtc *r, u8 v)
@@ -158,7 +158,7 @@ static u8 decode_hour(const struct vrtc *r, u8 v)
 
 	if (r->ram[RTC_REG_B] & RTC_B_24H)
 		return decode(r, v);
-	return (u8)(h % HOURS_12 + ((v & RTC_HOUR_PM) ? HOURS_12 : 0));
+	return (u8)(h % RTC_HOURS_12 + ((v & RTC_HOUR_PM) ? RTC_HOURS_12 : 0));
 }
 
 /* --- flags and interrupts -------------------------------------------- */
@@ -169,7 +169,7 @@ static u32 periodic_hz(const struct vrtc *r)
 
 	if (!rs)
 		return 0;
-	return rs < 3 ? RATE_RS_SLOW_HZ >> rs : RATE_BASE_HZ >> rs;
+	return rs < RATE_RS_FIRST_FAST ? RATE_RS_SLOW_HZ >> rs : RATE_BASE_HZ >> rs;
 }
 
 static bool alarm_byte_match(u8 alarm, u8 now)

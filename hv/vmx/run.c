@@ -129,8 +129,12 @@ static void decode_exit(struct vcpu *v, u32 reason, struct vm_exit *e)
 	bool len_valid;
 
 	e->raw = basic;
-	e->qual = vmcs_get(VMCS_EXIT_QUAL);
 	e->reason = vmx_exit_neutral(basic, &len_valid);
+	/* the qualification only where it means something (SDM 3C 28.2.1) */
+	if ((reason & EXIT_REASON_ENTRY_FAIL) || basic == VMX_EXIT_SIPI ||
+	    basic == VMX_EXIT_CR_ACCESS || basic == VMX_EXIT_IO ||
+	    basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EXCEPTION_NMI)
+		e->qual = vmcs_get(VMCS_EXIT_QUAL);
 	if (len_valid)
 		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
 	if (reason & EXIT_REASON_ENTRY_FAIL) {
@@ -203,7 +207,6 @@ static void reinject(struct vmx_vcpu *x)
 void vmx_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
-	bool irqs_on = read_rflags() & RFLAGS_IF;
 	u32 result, reason;
 
 	reinject(x);
@@ -213,10 +216,13 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		x->guest_rsp = v->gpr[GPR_RSP];
 	}
 
-	irq_disable();
+	/* the vCPU loop runs with interrupts off (hv/vcpu.c): host interrupts
+	 * arrive as exits ("acknowledge interrupt on exit") */
 	result = vmx_enter(v->gpr, x->launched, &x->host_rsp);
 	v->state_valid = 0;
-	memset(exit, 0, sizeof(*exit));
+	/* the decoders fill the union members of their own reason */
+	exit->qual = 0;
+	exit->insn_len = 0;
 	if (result != VMX_ENTER_EXITED) {
 		entry_vmfail(v, result, exit);
 	} else {
@@ -229,8 +235,6 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		v->gpr[GPR_RSP] = x->guest_rsp;
 		decode_exit(v, reason, exit);
 	}
-	if (irqs_on)
-		irq_enable();
 }
 
 /* --- before the next entry -------------------------------------------- */

@@ -71,21 +71,10 @@ bool vmcs_read(u32 field, u64 *val)
 	return ok;
 }
 
-u64 vmcs_get(u32 field)
+void vmcs_access_failed(const char *insn, u32 field)
 {
-	u64 val;
-
-	if (!raw_vmread(field, &val)) {
-		report("VMREAD", field, __builtin_return_address(0));
-		panic("vmx: VMREAD of field %#x failed", field);
-	}
-	return val;
-}
-
-void vmcs_set(u32 field, u64 val)
-{
-	if (!vmcs_write(field, val))
-		panic("vmx: VMWRITE of field %#x failed", field);
+	report(insn, field, __builtin_return_address(0));
+	panic("vmx: %s of field %#x failed", insn, field);
 }
 
 bool vmx_vmclear(u64 pa)

@@ -53,8 +53,39 @@ void vmx_unblock_nmi(void);
 bool vmcs_write(u32 field, u64 val);
 bool vmcs_read(u32 field, u64 *val);
 /* For run-time paths, where a failure can only be a hypervisor bug: panic. */
-u64 vmcs_get(u32 field);
-void vmcs_set(u32 field, u64 val);
+/* Out of line: report a failed VMREAD/VMWRITE of field and stop (a failed
+ * access of a field we own is a hypervisor bug). */
+__noreturn void vmcs_access_failed(const char *insn, u32 field);
+
+/* The hot-path accessors, inline: one VMREAD/VMWRITE and a branch
+ * (SDM 3C 31.2: VMfailInvalid sets CF, VMfailValid ZF). */
+static inline u64 vmcs_get(u32 field)
+{
+	u64 val;
+
+	__asm__ goto("vmread %[field], %[val]\n\t"
+		     "jbe %l[fail]"
+		     : [val] "=r"(val)
+		     : [field] "r"((u64)field)
+		     : "cc"
+		     : fail);
+	return val;
+fail:
+	vmcs_access_failed("VMREAD", field);
+}
+
+static inline void vmcs_set(u32 field, u64 val)
+{
+	__asm__ goto("vmwrite %[val], %[field]\n\t"
+		     "jbe %l[fail]"
+		     :
+		     : [field] "r"((u64)field), [val] "rm"(val)
+		     : "cc", "memory"
+		     : fail);
+	return;
+fail:
+	vmcs_access_failed("VMWRITE", field);
+}
 /* The VM-instruction error of the last failed VMX instruction (0: none). */
 u32 vmcs_insn_error(void);
 bool vmx_vmclear(u64 pa);

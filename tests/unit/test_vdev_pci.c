@@ -104,24 +104,24 @@ static void test_all_offsets_both_ways(void **state)
 	static const u8 sizes[] = { 1, 2, 4 };
 
 	(void)state;
-	for (u32 dev = 0; dev < 2; dev++) {
-		for (u32 fn = 0; fn < VPCI_FNS; fn++) {
-			for (u32 reg = 0; reg < 256; reg++) {
-				u32 dword = conf1_read(0, dev, fn, reg & ~3U, 4);
+	for (u32 devfn = 0; devfn < 2 * VPCI_FNS; devfn++) {
+		u32 dev = devfn / VPCI_FNS, fn = devfn % VPCI_FNS;
 
-				assert_int_equal(mmio_read(ecam(0, dev, fn, reg & ~3U), 4), dword);
-				if (dev || fn)
-					assert_int_equal(dword, 0xffffffff);
-				for (u32 s = 0; s < ARRAY_SIZE(sizes); s++) {
-					u8 size = sizes[s];
-					u32 mask = size == 4 ? ~0U : (1U << (8 * size)) - 1;
-					u32 want = (dword >> (8 * (reg & 3))) & mask;
+		for (u32 reg = 0; reg < 256; reg++) {
+			u32 dword = conf1_read(0, dev, fn, reg & ~3U, 4);
 
-					if ((reg & 3) + size > 4)
-						continue; /* would cross the dword */
-					assert_int_equal(conf1_read(0, dev, fn, reg, size), want);
-					assert_int_equal(mmio_read(ecam(0, dev, fn, reg), size), want);
-				}
+			assert_int_equal(mmio_read(ecam(0, dev, fn, reg & ~3U), 4), dword);
+			if (devfn)
+				assert_int_equal(dword, 0xffffffff);
+			for (u32 s = 0; s < ARRAY_SIZE(sizes); s++) {
+				u8 size = sizes[s];
+				u32 mask = size == 4 ? ~0U : (1U << (8 * size)) - 1;
+				u32 want = (dword >> (8 * (reg & 3))) & mask;
+
+				if ((reg & 3) + size > 4)
+					continue; /* would cross the dword */
+				assert_int_equal(conf1_read(0, dev, fn, reg, size), want);
+				assert_int_equal(mmio_read(ecam(0, dev, fn, reg), size), want);
 			}
 		}
 	}
