@@ -356,6 +356,16 @@ static void print_stats(const struct partition *p)
 				      vm_exit_name(r), sum);
 	}
 	pr_info("partition %s: exits: %s\n", p->name, n ? line : "none");
+	{
+		u64 irqs = 0, exc = 0;
+
+		for (u32 i = 0; i < p->vcpu_count; i++) {
+			irqs += p->vcpus[i]->stats.irqs_injected;
+			exc += p->vcpus[i]->stats.exceptions_injected;
+		}
+		pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n",
+			p->name, irqs, exc);
+	}
 	if (p->open_bus_accesses)
 		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
 			p->name, p->open_bus_accesses);

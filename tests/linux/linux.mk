@@ -7,6 +7,9 @@
 #   make linux-update    fetch a newer kernel or busybox if Debian has one
 #   make linux-bare      boot the kernel and the demo initramfs bare under
 #                        QEMU, console here (Ctrl-A x quits)
+#   make linux-vmlinux   build/linux/vmlinux: the kernel uncompressed, an ELF
+#                        that the hypervisor boots through its PVH entry
+#                        (the Bochs tests: no minute of XZ decompression)
 #
 # tools/boot-files.sh takes the images that hv.conf names from build/guest/,
 # by their module names: build/guest/vmlinuz and build/guest/initrd-demo
@@ -14,6 +17,7 @@
 
 LINUX_DIR    := $(BUILD)/linux
 LINUX_KERNEL := $(LINUX_DIR)/vmlinuz
+LINUX_VMLINUX := $(LINUX_DIR)/vmlinux
 LINUX_ROLES  := demo test
 LINUX_INITRD := $(LINUX_ROLES:%=$(LINUX_DIR)/initrd-%.cpio.gz)
 LINUX_BUSYBOX := $(LINUX_DIR)/busybox/pkg/bin/busybox
@@ -24,17 +28,24 @@ LINUX_STAGED := $(LINUX_STAGE)/vmlinuz $(LINUX_ROLES:%=$(LINUX_STAGE)/initrd-%)
 # apt-get download, dpkg-deb and flock are in every Debian system (apt,
 # dpkg, util-linux); python3 is in tools/install-deps.sh already.
 DEB_PACKAGES +=
-TEST_BUILD   += linux-images
+TEST_BUILD   += linux-images linux-vmlinux
 DEMO_BUILD   += linux-images
 
-.PHONY: linux-images linux-update linux-bare
+.PHONY: linux-images linux-update linux-bare linux-vmlinux
 linux-images: $(LINUX_KERNEL) $(LINUX_INITRD) $(LINUX_STAGED)
+linux-vmlinux: $(LINUX_VMLINUX)
 
 # The script does nothing when the kernel is there already: the touch tells
 # make that it is up to date with a changed script.
 $(LINUX_KERNEL): tools/guest/fetch-kernel.sh tools/guest/fetch-deb.sh
 	tools/guest/fetch-kernel.sh $(LINUX_DIR)
 	@touch $@
+
+# Written aside and renamed: an interrupted run leaves no file that make
+# would take for up to date.
+$(LINUX_VMLINUX): $(LINUX_KERNEL) tools/extract-vmlinux.py
+	$(PYTHON) tools/extract-vmlinux.py $< $@.tmp
+	mv -f $@.tmp $@
 
 $(LINUX_BUSYBOX): tools/guest/fetch-deb.sh
 	tools/guest/fetch-deb.sh busybox-static $(LINUX_DIR)/busybox

@@ -312,7 +312,8 @@ def qemu(name: str, workdir: Path, *, firmware: str = "bios", cpu: str = "EPYC",
          smp: int = 4, memory: str = "2G", kernel: Path | None = None,
          modules: list[tuple[Path, str]] = (), append: str | None = None,
          cdrom: Path | None = None, usb: Path | None = None, disk: Path | None = None,
-         pxe: Pxe | None = None, extra: list[str] = ()) -> Machine:
+         pxe: Pxe | None = None, extra: list[str] = (),
+         serial_socket: Path | None = None) -> Machine:
     """A QEMU machine as PLATFORMS.md describes (q35, TCG), not yet started.
 
     firmware: "bios" (SeaBIOS) or "uefi" (OVMF, with a private copy of the
@@ -320,14 +321,23 @@ def qemu(name: str, workdir: Path, *, firmware: str = "bios", cpu: str = "EPYC",
     name): Multiboot1 through -kernel/-initrd), cdrom, usb (a raw image on a
     usb-storage device on qemu-xhci, as a stick), disk (a raw image on the
     AHCI controller) or pxe (an e1000 whose iPXE ROM has BIOS and UEFI
-    images, on the restricted user-mode network)."""
+    images, on the restricted user-mode network).
+
+    serial_socket: the first serial port is also served on this Unix
+    socket (QEMU does not wait for a client), so that a test can type into
+    the console; what it prints still goes to WORKDIR/console.txt."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     console = workdir / "console.txt"
+    serial = ["-serial", f"file:{console}"]
+    if serial_socket is not None:
+        Path(serial_socket).unlink(missing_ok=True)
+        serial = ["-chardev", f"socket,id=serial0,path={serial_socket},server=on,wait=off,"
+                  f"logfile={console}", "-serial", "chardev:serial0"]
     argv = netns_prefix() + [
         QEMU, "-M", "q35", "-cpu", cpu, "-smp", str(smp), "-m", memory,
         "-nographic", "-no-reboot", "-monitor", "none", "-parallel", "none",
-        "-serial", f"file:{console}",
+    ] + serial + [
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
     ]
     if firmware == "uefi":
@@ -389,7 +399,7 @@ def render_template(template: Path, values: dict[str, str]) -> str:
 
 
 def bochs(name: str, workdir: Path, *, model: str, cpus: int = 2, memory_mib: int = 512,
-          cdrom: Path, ips: int = 10_000_000) -> Machine:
+          cdrom: Path, ips: int = 10_000_000, serial_tty: str | None = None) -> Machine:
     """A Bochs machine (Bochs BIOS) booting CDROM, not yet started.
 
     The bochsrc is generated from tests/system/bochsrc.in into WORKDIR; the
@@ -403,7 +413,11 @@ def bochs(name: str, workdir: Path, *, model: str, cpus: int = 2, memory_mib: in
     IPS is Bochs's emulated instructions per emulated second. Lower is
     faster in real time for a boot, which waits on timers and the paced
     UART (PLATFORMS.md): a GRUB-booted hypervisor reaches its banner in
-    2.3 s at 10 M against 4 s at 50 M and 10.5 s at 200 M."""
+    2.3 s at 10 M against 4 s at 50 M and 10.5 s at 200 M.
+
+    serial_tty: the first serial port is this terminal device instead
+    (Bochs's `term` mode: a pty's slave, say), so that a test can type into
+    the console; the test then copies what it prints to WORKDIR/console.txt."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     values = {
@@ -418,7 +432,11 @@ def bochs(name: str, workdir: Path, *, model: str, cpus: int = 2, memory_mib: in
         "LOG": str(workdir / "bochs.log"),
     }
     rc = workdir / "bochsrc"
-    rc.write_text(render_template(BOCHSRC_TEMPLATE, values))
+    text = render_template(BOCHSRC_TEMPLATE, values)
+    if serial_tty is not None:
+        text = re.sub(r"^com1:.*$", f"com1: enabled=1, mode=term, dev={serial_tty}", text,
+                      count=1, flags=re.M)
+    rc.write_text(text)
     cont = workdir / "continue.rc"
     cont.write_text("c\n")  # the debugger is built in: start running at once
     argv = netns_prefix() + [BOCHS, "-q", "-f", str(rc), "-rc", str(cont)]
