@@ -6,6 +6,7 @@
  * hypervisor leaves carry Tessera's signature.
  */
 #include "hv/cpuid.h"
+#include "drivers/tsc.h"
 #include "hv/lib.h"
 #include "hv/partition.h"
 #include "hv/vcpu.h"
@@ -170,6 +171,41 @@ static void topology(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs 
 	}
 }
 
+/*
+ * SDM 2A CPUID 15h/16h: the TSC and core-crystal frequencies. They are
+ * stated from what the hypervisor measured, not copied from the host, so the
+ * guest's TSC rate is the one it really runs at (an emulator's TSC need not
+ * match its model's nominal clock). The crystal is also the local APIC
+ * timer's input (hv/vdev/vlapic.c uses cpuid_crystal_hz()).
+ */
+#define CPUID_TSC_LEAF 0x15
+#define CPUID_FREQ_LEAF 0x16
+#define HZ_PER_MHZ 1000000ULL
+
+u64 cpuid_crystal_hz(void)
+{
+	u64 hz = tsc_hz();
+
+	/* ECX holds 32 bits: halve the crystal and double the ratio above that */
+	return hz > 0xffffffffULL ? hz / 2 : hz;
+}
+
+static void frequency_leaves(u32 leaf, struct cpuid_regs *r)
+{
+	u64 crystal = cpuid_crystal_hz();
+
+	memset(r, 0, sizeof(*r));
+	if (leaf == CPUID_TSC_LEAF) {
+		/* TSC = crystal * EBX / EAX */
+		r->eax = 1;
+		r->ebx = crystal == tsc_hz() ? 1 : 2;
+		r->ecx = (u32)crystal;
+	} else {
+		/* base and maximum frequency (MHz); bus frequency unknown */
+		r->eax = r->ebx = (u32)(tsc_hz() / HZ_PER_MHZ);
+	}
+}
+
 static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -193,6 +229,10 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 	if (!leaf_allowed(leaf) || (leaf < EXT_BASE && leaf > max_basic) ||
 	    (leaf >= EXT_BASE && leaf > max_ext)) {
 		memset(r, 0, sizeof(*r));
+		return;
+	}
+	if (leaf == CPUID_TSC_LEAF || leaf == CPUID_FREQ_LEAF) {
+		frequency_leaves(leaf, r);
 		return;
 	}
 	cpuid_count(leaf, sub, r);
@@ -237,6 +277,40 @@ void cpuid_init_partition(struct partition *p)
 		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
 }
 
+/*
+ * SDM 1 13.4 / 2A CPUID 0Dh: EBX of subleaf 0 is the XSAVE area's size for
+ * the features enabled in XCR0. Computed from the components' own offsets
+ * and sizes (subleaves 2 and up) for the XCR0 in force (the guest's, on
+ * this CPU), so it always agrees with them, as the guest checks, even where
+ * the processor's (or an emulator's) own figure does not.
+ */
+#define XSAVE_LEGACY_SIZE 576 /* legacy area 512 + header 64 */
+#define XSAVE_FIRST_EXT 2
+#define XSAVE_COMPONENTS 64
+
+static u32 xsave_size(u64 xcr0)
+{
+	u32 size = XSAVE_LEGACY_SIZE;
+
+	for (u32 i = XSAVE_FIRST_EXT; i < XSAVE_COMPONENTS; i++) {
+		struct cpuid_regs c;
+
+		if (!(xcr0 & BIT(i)))
+			continue;
+		cpuid_count(0xd, i, &c);
+		size = MAX(size, c.ebx + c.eax); /* offset + size */
+	}
+	return size;
+}
+
+static u64 xgetbv0(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
 	const struct cpuid_regs *c = cached(v->part, leaf);
@@ -256,5 +330,9 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 	} else if (leaf == 0xb || leaf == 0x1f) {
 		r->edx = v->id;
+	} else if (leaf == 0xd && sub == 0 && r->eax) {
+		vcpu_ops->load_state(v, VS_CR);
+		if (v->state.cr4 & CR4_OSXSAVE)
+			r->ebx = xsave_size(xgetbv0());
 	}
 }

@@ -16,5 +16,7 @@ struct partition;
 
 /* Fills r with what the vCPU sees for leaf/subleaf. */
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);
+/* The core-crystal frequency partitions see in CPUID 15h (Intel). */
+u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */
 void cpuid_init_partition(struct partition *p);

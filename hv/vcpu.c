@@ -231,6 +231,10 @@ static void vcpu_start(struct vcpu *v)
 	}
 	/* the partition's boot code chose each vCPU's state and run_state */
 	load_new_state(v);
+	/* a (re)started partition begins as after RESET: XCR0 = x87 only
+	 * (SDM 1 13.3); the guest's XCR0 lives in the real one (hv/exit.c) */
+	if (read_cr4() & CR4_OSXSAVE)
+		__asm__ volatile("xsetbv" ::"c"(0), "a"(1), "d"(0));
 	vcpu_run(v);
 	lapic_timer_arm(VECTOR_TIMER, 0);
 	v->cpu->timer_armed = 0;

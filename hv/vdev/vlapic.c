@@ -18,6 +18,7 @@
 #include "hv/vcpu.h"
 #include "hv/vcpu_loop.h"
 #include "drivers/tsc.h"
+#include "hv/cpuid.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 #include "hv/x86.h"
@@ -93,7 +94,6 @@
 #define X2APIC_MSR_END 0x900
 #define X2APIC_SELF_IPI 0x3f0 /* register offset of MSR 0x83f */
 #define X2APIC_CLUSTER_SHIFT 16
-#define CPUID_TSC_LEAF 0x15
 #define APIC_TIMER_MIN_PERIOD_NS 10000 /* periodic mode: bounded exit rate */
 
 struct vlapic {
@@ -110,20 +110,11 @@ struct vlapic {
 	volatile bool nmi;
 };
 
-/* The timer's input clock: the core crystal when CPUID 0x15 names it (Linux
- * then takes it as the APIC timer rate, SDM 3B 19.7.3), else the TSC rate. */
+/* The timer's input clock: the core crystal the partition's CPUID 15h
+ * states (Linux then takes it as the APIC timer rate, SDM 3B 19.7.3). */
 static u64 apic_timer_hz(void)
 {
-	static u64 hz;
-
-	if (!hz) {
-		struct cpuid_regs r = { 0 };
-
-		if (cpuid(0).eax >= CPUID_TSC_LEAF)
-			r = cpuid(CPUID_TSC_LEAF);
-		hz = r.ecx ? r.ecx : tsc_hz();
-	}
-	return hz;
+	return cpuid_crystal_hz();
 }
 
 static struct vlapic *vl(struct vcpu *v)
