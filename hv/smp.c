@@ -14,7 +14,7 @@
 
 #define INIT_DEASSERT_WAIT_US 10000 /* 10 ms after INIT */
 #define SIPI_WAIT_US 200	    /* between the two startup IPIs */
-#define AP_CHECKIN_WAIT_US 200000   /* 200 ms for the AP to report */
+#define AP_CHECKIN_WAIT_US 2000000  /* 2 s: emulated CPUs on a busy host are slow */
 #define SIPI_VECTOR(pa) ((u8)((pa) >> PAGE_SHIFT))
 
 struct trampoline_params {
