@@ -25,8 +25,12 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c hv/config.c hv/config.h hv/l
 fuzz-build: $(BUILD)/fuzz/fuzz_config
 fuzz: fuzz-config
 
+# The run's progress goes to build/fuzz/config.log; a crash prints its tail.
 fuzz-config: $(BUILD)/fuzz/fuzz_config
 	@mkdir -p $(BUILD)/fuzz/config-corpus
-	$(BUILD)/fuzz/fuzz_config $(FUZZ_RUN_FLAGS) -dict=tests/fuzz/config.dict \
+	@echo "fuzz: hv.conf parser for $(FUZZ_TIME) s (log: $(BUILD)/fuzz/config.log)"
+	@$(BUILD)/fuzz/fuzz_config $(FUZZ_RUN_FLAGS) -dict=tests/fuzz/config.dict \
 		-artifact_prefix=$(BUILD)/fuzz/config- \
-		$(BUILD)/fuzz/config-corpus tests/fuzz/corpus tests/configs
+		$(BUILD)/fuzz/config-corpus tests/fuzz/corpus tests/configs \
+		> $(BUILD)/fuzz/config.log 2>&1 || { tail -40 $(BUILD)/fuzz/config.log; exit 1; }
+	@grep -E "^stat::number_of_executed_units|^Done" $(BUILD)/fuzz/config.log || true
