@@ -22,11 +22,44 @@ the hypervisor itself weighs. Prints one table; asserts nothing about time.
 (c) Footprint: the hypervisor's own RAM, from `hv: memory: hypervisor uses
     N KiB`, for several CPU counts under QEMU (and at one CPU under Bochs),
     and its size in lines of code (`make cloc`).
+(d) Linux (docs/linux.md): Debian's kernel and the test initramfs
+    (`make linux-images`, which this script runs) booted bare and in a
+    partition under the same emulator, with the QEMU platform: `-M q35
+    -cpu EPYC -smp 2 -m 1G`, bare with `-kernel vmlinuz -initrd
+    initrd-test.cpio.gz -append console=ttyS0`, and the hypervisor with a
+    one-partition configuration that owns both CPUs and 768M of the 1G.
+    Bare and partition boots alternate, --linux-runs times each (3; 1 with
+    --quick), and the table gives medians (the individual values follow
+    it) and the ratio partition/bare of:
+    - boot to user space, wall clock: emulator start to the guest's
+      `TESSERA-GUEST READY` line (includes the firmware, and in a partition
+      the hypervisor's own boot);
+    - the guest's uptime at READY (the `uptime=` the check prints right
+      after it): the kernel's own time, without firmware or hypervisor;
+    - the workload (`workload` typed at the shell): its `seconds=` (guest
+      time) and the wall clock from its START line to its DONE line; both
+      ways must print the same checksum;
+    then `poweroff`: the hypervisor's `exits:` line for the partition
+    (exits by reason over the whole boot: kernel, check, workload,
+    power-off) and its interrupts and exceptions injected, medians over
+    the runs, the most frequent reasons first.
+    With `--platform skylake` named explicitly (not in the default run:
+    each Bochs Linux boot takes minutes), the same once each under Bochs
+    corei7_skylake_x (VT-x) with 2 CPUs and 1 GiB: bare is a GRUB ISO
+    whose entry loads vmlinuz and the initramfs with `linux`/`initrd`
+    (tools/guest/bare-boot.py; Bochs's ignore_bad_msrs=1, as there), the
+    partition boots the uncompressed vmlinux through its PVH entry (`make
+    linux-vmlinux`). The bare wall clock then includes the kernel's XZ
+    decompression (about 40 s under Bochs) and the partition's does not:
+    under Bochs compare the guest uptimes, which are emulated time (its
+    instruction count) and exclude decompression both ways.
 
 Emulated numbers are noisy and say little in absolute terms: compare ratios
 and trends. Runs go to build/bench-runs/NAME/ (console, command, logs).
+The default run (all platforms, Linux under QEMU only) takes about ten
+minutes here.
 
-    bench/bench.py [--platform qemu|skylake|ryzen ...] [--quick]
+    bench/bench.py [--platform qemu|skylake|ryzen ...] [--quick] [--linux-runs N]
 """
 from __future__ import annotations
 

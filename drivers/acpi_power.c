@@ -79,7 +79,15 @@ static int gas_io_port(const struct acpi_gas *g, u16 *port)
 	return 0;
 }
 
-static int gas_read16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 *val)
+/*
+ * One access of size bytes (1 or 2) to a generic address (ACPI 6.4 5.2.3.2).
+ * PM1 control registers take byte and word accesses, word covering SLP_TYP
+ * and SLP_EN (4.8.3.2.1); the reset and sleep control registers are 8 bits
+ * at bit offset 0 (4.8.3.6, 4.8.3.7), the reset one possibly in PCI
+ * configuration space (byte writes only).
+ */
+static int gas_access(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u32 size, bool write,
+		      u16 *val)
 {
 	u16 port;
 
@@ -87,79 +95,62 @@ static int gas_read16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 *va
 	case ACPI_GAS_SYSTEM_IO:
 		if (gas_io_port(g, &port))
 			return -E_RANGE;
-		*val = inw(port);
+		if (size == 1 && write)
+			outb(port, (u8)*val);
+		else if (size == 1)
+			*val = inb(port);
+		else if (write)
+			outw(port, *val);
+		else
+			*val = inw(port);
 		return 0;
 	case ACPI_GAS_SYSTEM_MEMORY: {
-		volatile u16 *p = ioremap ? ioremap(g->address, sizeof(u16)) : NULL;
+		volatile void *p = ioremap ? ioremap(g->address, size) : NULL;
 
 		if (!p)
 			return -E_NOSUPP;
-		*val = *p;
-		return 0;
-	}
-	default:
-		return -E_NOSUPP;
-	}
-}
-
-/* ACPI 6.4 4.8.3.2.1: PM1 control registers take byte and word accesses;
- * word is the one that covers SLP_TYP and SLP_EN. */
-static int gas_write16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 val)
-{
-	u16 port;
-
-	switch (g->space_id) {
-	case ACPI_GAS_SYSTEM_IO:
-		if (gas_io_port(g, &port))
-			return -E_RANGE;
-		outw(port, val);
-		return 0;
-	case ACPI_GAS_SYSTEM_MEMORY: {
-		volatile u16 *p = ioremap ? ioremap(g->address, sizeof(u16)) : NULL;
-
-		if (!p)
-			return -E_NOSUPP;
-		*p = val;
-		return 0;
-	}
-	default:
-		return -E_NOSUPP;
-	}
-}
-
-/* ACPI 6.4 4.8.3.6 and 4.8.3.7: the reset and sleep control registers are
- * 8 bits wide at bit offset 0. */
-static int gas_write8(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u8 val)
-{
-	u16 port;
-
-	switch (g->space_id) {
-	case ACPI_GAS_SYSTEM_IO:
-		if (gas_io_port(g, &port))
-			return -E_RANGE;
-		outb(port, val);
-		return 0;
-	case ACPI_GAS_SYSTEM_MEMORY: {
-		volatile u8 *p = ioremap ? ioremap(g->address, sizeof(u8)) : NULL;
-
-		if (!p)
-			return -E_NOSUPP;
-		*p = val;
+		if (size == 1 && write)
+			*(volatile u8 *)p = (u8)*val;
+		else if (size == 1)
+			*val = *(volatile u8 *)p;
+		else if (write)
+			*(volatile u16 *)p = *val;
+		else
+			*val = *(volatile u16 *)p;
 		return 0;
 	}
 	case ACPI_GAS_PCI_CONFIG: {
 		u64 a = g->address;
 
+		if (size != 1 || !write)
+			return -E_NOSUPP;
 		outl(PCI_CONF_ADDR, (u32)(PCI_CONF_ENABLE |
 					  (GAS_PCI_DEV(a) << PCI_CONF_DEV_SHIFT) |
 					  (GAS_PCI_FN(a) << PCI_CONF_FN_SHIFT) |
 					  (GAS_PCI_REG(a) & PCI_CONF_REG_MASK)));
-		outb((u16)(PCI_CONF_DATA + (GAS_PCI_REG(a) & 3)), val);
+		outb((u16)(PCI_CONF_DATA + (GAS_PCI_REG(a) & 3)), (u8)*val);
 		return 0;
 	}
 	default:
 		return -E_NOSUPP;
 	}
+}
+
+static int gas_read16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 *val)
+{
+	return gas_access(g, ioremap, sizeof(u16), false, val);
+}
+
+static int gas_write16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 val)
+{
+	return gas_access(g, ioremap, sizeof(u16), true, &val);
+}
+
+static int gas_write8(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u8 val)
+{
+	u16 v = val;
+
+	return gas_access(g, ioremap, sizeof(u8), true, &v);
 }
 
 /*
