@@ -76,5 +76,8 @@ void boot_module_name(const char *cmdline, char *out, size_t out_size);
 /* Appends a module; returns false when the table is full. */
 bool boot_add_module(struct boot_info *bi, u64 base, u64 len, const char *cmdline);
 
+/* The module named name (SPEC 2), or NULL. */
+const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name);
+
 /* Appends a raw memory range; returns false when the table is full. */
 bool boot_add_mem(struct boot_info *bi, u64 base, u64 len, u32 type);

@@ -94,14 +94,6 @@ static void banner(const struct boot_info *bi, u32 online)
 		mm_hv_bytes() / KiB, mm_free_bytes() / MiB);
 }
 
-static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
-{
-	for (u32 i = 0; i < bi->module_count; i++)
-		if (!strcmp(bi->modules[i].name, name))
-			return &bi->modules[i];
-	return NULL;
-}
-
 void hv_idle(void)
 {
 	u32 what = plan.hv.on_idle;
@@ -122,7 +114,7 @@ void hv_idle(void)
 
 static bool config_find_file(void *ctx, const char *name, u64 *size)
 {
-	const struct boot_module *m = find_module(boot, name);
+	const struct boot_module *m = boot_find_module(boot, name);
 
 	(void)ctx;
 	if (m && size)
@@ -142,7 +134,7 @@ static void config_report(void *ctx, u32 line, const char *msg)
 /* SPEC 3: nothing starts when the configuration has any problem. */
 static void read_config(struct boot_info *bi)
 {
-	const struct boot_module *m = find_module(bi, CONFIG_MODULE);
+	const struct boot_module *m = boot_find_module(bi, CONFIG_MODULE);
 	const struct config_machine machine = {
 		.cpu_count = cpus_online,
 		.ram_bytes = mm_free_bytes(),

@@ -110,14 +110,6 @@ static int build_slat(struct partition *p)
 
 /* --- building ---------------------------------------------------------- */
 
-static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
-{
-	for (u32 i = 0; name[0] && i < bi->module_count; i++)
-		if (!strcmp(bi->modules[i].name, name))
-			return &bi->modules[i];
-	return NULL;
-}
-
 static int build_vcpus(struct partition *p)
 {
 	for (u32 cpu = 0; cpu < cpu_count; cpu++) {
@@ -142,8 +134,8 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 {
 	int err;
 
-	p->kernel = find_module(bi, p->cfg->kernel);
-	p->initrd = find_module(bi, p->cfg->initrd);
+	p->kernel = boot_find_module(bi, p->cfg->kernel);
+	p->initrd = boot_find_module(bi, p->cfg->initrd);
 	if (!p->kernel || (p->cfg->initrd[0] && !p->initrd))
 		return -E_NOENT;
 	err = carve_ram(p);
@@ -344,6 +336,7 @@ void part_start_all(void)
 static void print_stats(const struct partition *p)
 {
 	char line[256];
+	u64 irqs = 0, exc = 0;
 	int n = 0;
 
 	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++) {
@@ -356,16 +349,12 @@ static void print_stats(const struct partition *p)
 				      vm_exit_name(r), sum);
 	}
 	pr_info("partition %s: exits: %s\n", p->name, n ? line : "none");
-	{
-		u64 irqs = 0, exc = 0;
-
-		for (u32 i = 0; i < p->vcpu_count; i++) {
-			irqs += p->vcpus[i]->stats.irqs_injected;
-			exc += p->vcpus[i]->stats.exceptions_injected;
-		}
-		pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n",
-			p->name, irqs, exc);
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		irqs += p->vcpus[i]->stats.irqs_injected;
+		exc += p->vcpus[i]->stats.exceptions_injected;
 	}
+	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
+		irqs, exc);
 	if (p->open_bus_accesses)
 		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
 			p->name, p->open_bus_accesses);
