@@ -41,14 +41,6 @@ bool boot_add_module(struct boot_info *bi, u64 base, u64 len, const char *cmdlin
 	return true;
 }
 
-const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name)
-{
-	for (u32 i = 0; name[0] && i < bi->module_count; i++)
-		if (!strcmp(bi->modules[i].name, name))
-			return &bi->modules[i];
-	return NULL;
-}
-
 bool boot_add_mem(struct boot_info *bi, u64 base, u64 len, u32 type)
 {
 	struct boot_mem_range *r;
