@@ -11,6 +11,9 @@
 static struct focus_state focus_state;
 static u32 focus_index;
 static volatile u64 next_poll;
+/* Held across one drain of the physical UART: two CPUs reading it at once
+ * could hand a partition two neighbouring bytes in the wrong order. */
+static volatile u32 polling;
 
 static struct partition *focused(void)
 {
@@ -40,12 +43,14 @@ u64 console_input_poll(u64 now)
 	u64 due = next_poll, next = now + tsc_hz() / 1000000 * POLL_INTERVAL_US;
 	int c;
 
-	/* one CPU polls per interval */
+	/* one CPU polls per interval, and never two at once */
 	if (now < due)
 		return due;
 	if (!__atomic_compare_exchange_n(&next_poll, &due, next, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
 		return due;
+	if (__atomic_exchange_n(&polling, 1, __ATOMIC_ACQUIRE))
+		return next;
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
 		struct partition *p;
@@ -59,5 +64,6 @@ u64 console_input_poll(u64 now)
 		for (u32 i = 0; p && i < n; i++)
 			vuart_input(p->vuart, out[i]);
 	}
+	__atomic_store_n(&polling, 0, __ATOMIC_RELEASE);
 	return next;
 }

@@ -34,7 +34,7 @@ struct cpuid_mask {
 static const struct cpuid_mask masks[] = {
 	/* 1.ECX: no DTES64(2) MONITOR(3) DS-CPL(4) VMX(5) SMX(6) EST(7) TM2(8)
 	 * SDBG(11) xTPR(14) PDCM(15) DCA(18); x2APIC and TSC-deadline are
-	 * the virtual local APIC's (set below) */
+	 * the virtual local APIC's (decided below) */
 	{ 0x1, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
 				      BIT(8) | BIT(11) | BIT(14) | BIT(15) | BIT(18)) },
 	/* 1.EDX: no MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31) */
@@ -246,9 +246,21 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 		memset(r, 0, sizeof(*r));
 		r->eax = CPUID6_EAX_ARAT;
 	}
+	/*
+	 * The virtual local APIC has x2APIC mode and all three timer modes,
+	 * but CPUID offers TSC-deadline mode to none. With it, Linux keeps
+	 * its early periodic tick by re-arming a one-shot deadline from each
+	 * tick's handler, so every tick is late by the time the interrupt
+	 * took to reach that handler; on an emulator, or a CPU shared with
+	 * exits, that is percent of a tick, and the clocksource watchdog
+	 * (refined-jiffies against the TSC, until the PM timer registers)
+	 * then marks the TSC unstable. Without it, the tick uses periodic
+	 * mode, whose late expiries hv/vdev/vlapic.c delivers rather than
+	 * drops: jiffies keep time with the TSC.
+	 */
 	if (leaf == 0x1)
-		r->ecx = (r->ecx | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC |
-			  CPUID1_ECX_TSC_DEADLINE) & ~CPUID1_ECX_OSXSAVE;
+		r->ecx = (r->ecx | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC) &
+			 ~(CPUID1_ECX_OSXSAVE | CPUID1_ECX_TSC_DEADLINE);
 	topology(v, leaf, sub, r);
 }
 

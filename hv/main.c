@@ -22,6 +22,11 @@
 #define CONFIG_MODULE "hv.conf"
 
 struct acpi_info acpi;
+
+const struct acpi_info *hv_acpi(void)
+{
+	return &acpi;
+}
 static struct config plan; /* ~9 KiB: never on a stack */
 static struct boot_info *boot;
 

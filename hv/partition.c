@@ -7,6 +7,7 @@
  */
 #include "hv/partition.h"
 #include "drivers/lapic.h"
+#include "drivers/tsc.h"
 #include "hv/console.h"
 #include "hv/cpuid.h"
 #include "hv/exit.h"
@@ -157,6 +158,7 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 		err = p->vpit ? 0 : -E_NOMEM;
 	}
 	err = err ? err : vpvpanic_create(p);
+	err = err ? err : platform_pm_timer_setup(p);
 	if (!err)
 		cpuid_init_partition(p);
 	return err;
@@ -229,6 +231,8 @@ static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size
 		.rtc_century = true,
 		.power_button = true,
 	};
+
+	platform_pm_timer(p, &cfg.pm_tmr_port, &cfg.pm_tmr_32bit);
 	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
 	int rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
 
@@ -333,28 +337,50 @@ void part_start_all(void)
 
 /* --- stopping ---------------------------------------------------------- */
 
+/* Exits by reason, as many "reason count" pairs to a line as fit. */
+#define STATS_LINE 160
+
 static void print_stats(const struct partition *p)
 {
-	char line[256];
+	char line[STATS_LINE];
 	u64 irqs = 0, exc = 0;
+	bool any = false;
 	int n = 0;
 
 	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++) {
+		char item[64];
+		int len;
 		u64 sum = 0;
 
 		for (u32 i = 0; i < p->vcpu_count; i++)
 			sum += p->vcpus[i]->stats.exits[r];
-		if (sum && n < (int)sizeof(line) - 48)
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", n ? ", " : "",
-				      vm_exit_name(r), sum);
+		if (!sum)
+			continue;
+		len = snprintf(item, sizeof(item), "%s %lu", vm_exit_name(r), sum);
+		if (n && n + 2 + len >= (int)sizeof(line)) {
+			pr_info("partition %s: exits: %s\n", p->name, line);
+			n = 0;
+		}
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s", n ? ", " : "", item);
+		any = true;
 	}
-	pr_info("partition %s: exits: %s\n", p->name, n ? line : "none");
+	if (n || !any)
+		pr_info("partition %s: exits: %s\n", p->name, n ? line : "none");
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		irqs += p->vcpus[i]->stats.irqs_injected;
 		exc += p->vcpus[i]->stats.exceptions_injected;
 	}
 	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
 		irqs, exc);
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		const struct vcpu_stats *s = &p->vcpus[i]->stats;
+		u64 per_us = MAX(tsc_hz() / 1000000, 1ULL);
+
+		if (s->timer_fired)
+			pr_info("partition %s: vCPU %u: APIC timer fired %lu times, late by "
+				"%lu us on average, %lu us at most\n", p->name, i, s->timer_fired,
+				s->timer_late / s->timer_fired / per_us, s->timer_late_max / per_us);
+	}
 	if (p->open_bus_accesses)
 		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
 			p->name, p->open_bus_accesses);

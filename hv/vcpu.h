@@ -120,6 +120,9 @@ struct vcpu_stats {
 	u64 exits[64]; /* by enum vm_exit_reason (hv/exit.h), at most 64 */
 	u64 irqs_injected;
 	u64 exceptions_injected;
+	u64 timer_fired;	/* local APIC timer expiries */
+	u64 timer_late;		/* their total lateness, TSC ticks */
+	u64 timer_late_max;
 };
 
 struct vcpu {

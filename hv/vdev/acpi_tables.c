@@ -728,6 +728,7 @@ static struct acpi_gas_raw gas_io(u16 port, u8 bytes, u8 access)
 static void build_fadt(struct builder *b)
 {
 	const struct acpi_build_cfg *cfg = b->cfg;
+	u16 pm_tmr = cfg->pm_tmr_port ? cfg->pm_tmr_port : PLAT_PM_TMR_PORT;
 	struct acpi_fadt f = {
 		.firmware_ctrl = (u32)b->facs,
 		.dsdt = (u32)b->dsdt,
@@ -735,7 +736,7 @@ static void build_fadt(struct builder *b)
 		.sci_int = PLAT_IRQ_SCI,
 		.pm1a_evt_blk = PLAT_PM1A_EVT_PORT,
 		.pm1a_cnt_blk = PLAT_PM1A_CNT_PORT,
-		.pm_tmr_blk = PLAT_PM_TMR_PORT,
+		.pm_tmr_blk = pm_tmr,
 		.pm1_evt_len = FADT_PM1_EVT_LEN,
 		.pm1_cnt_len = FADT_PM1_CNT_LEN,
 		.pm_tmr_len = FADT_PM_TMR_LEN,
@@ -746,9 +747,9 @@ static void build_fadt(struct builder *b)
 		 * (its port 0x64 takes only the reset command), no VGA; no
 		 * MSI until a device could use it; the CMOS RTC is present */
 		.iapc_boot_arch = ACPI_BOOT_VGA_NOT_PRESENT | ACPI_BOOT_MSI_NOT_SUPPORTED,
-		/* TMR_VAL_EXT clear: the PM timer is 24 bits wide */
 		.flags = FADT_FLAG_WBINVD | FADT_FLAG_PROC_C1 | FADT_FLAG_SLP_BUTTON |
 			 FADT_FLAG_FIX_RTC | ACPI_FADT_RESET_REG_SUP |
+			 (cfg->pm_tmr_32bit ? ACPI_FADT_TMR_VAL_EXT : 0) |
 			 (cfg->power_button ? 0 : FADT_FLAG_PWR_BUTTON),
 		.reset_reg = {
 			.space_id = ACPI_GAS_SYSTEM_IO,
@@ -764,7 +765,7 @@ static void build_fadt(struct builder *b)
 					 ACPI_GAS_ACCESS_WORD),
 		.x_pm1a_cnt_blk = gas_io(PLAT_PM1A_CNT_PORT, FADT_PM1_CNT_LEN,
 					 ACPI_GAS_ACCESS_WORD),
-		.x_pm_tmr_blk = gas_io(PLAT_PM_TMR_PORT, FADT_PM_TMR_LEN,
+		.x_pm_tmr_blk = gas_io(pm_tmr, FADT_PM_TMR_LEN,
 				       ACPI_GAS_ACCESS_DWORD),
 	};
 	u32 start = table_begin(b, "FACP", FADT_REVISION);

@@ -24,6 +24,8 @@ struct acpi_build_cfg {
 	char oem_id[ACPI_BUILD_OEM_ID_LEN + 1]; /* NUL-terminated, e.g. "TESSRA" */
 	bool rtc_century;  /* the RTC keeps the century at ACPI_BUILD_RTC_CENTURY_REG */
 	bool power_button; /* PM1 has the fixed-feature power button (PWRBTN_STS/EN) */
+	u16 pm_tmr_port;   /* the PM timer's ports; 0: PLAT_PM_TMR_PORT */
+	bool pm_tmr_32bit; /* it counts 32 bits (TMR_VAL_EXT), not 24 */
 };
 
 /*

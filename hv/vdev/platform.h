@@ -28,7 +28,7 @@
 #define PLAT_KBD_STATUS_PORT 0x64	/* only the reset command (0xfe) */
 #define PLAT_PM1A_EVT_PORT 0x600	/* 4 bytes: PM1 status, enable */
 #define PLAT_PM1A_CNT_PORT 0x604	/* 2 bytes */
-#define PLAT_PM_TMR_PORT 0x608		/* 4 bytes, 24-bit timer */
+#define PLAT_PM_TMR_PORT 0x608		/* 4 bytes, 24-bit timer, when emulated */
 #define PLAT_RESET_PORT 0xcf9		/* FADT reset register */
 #define PLAT_RESET_VALUE 0x06
 #define PLAT_PCI_CONF_ADDR 0xcf8
@@ -50,6 +50,11 @@
 /* Creates and registers the partition's platform devices (I/O APIC, 8259
  * pair, PM timer and registers, RTC, PCI host bridge). */
 int platform_create(struct partition *p);
+/* The PM timer, once every other device of the partition is registered:
+ * the machine's own passed through when it is free to, else emulated. */
+int platform_pm_timer_setup(struct partition *p);
+/* Its port and width, for the partition's FADT. */
+void platform_pm_timer(const struct partition *p, u16 *port, bool *is_32bit);
 /* Puts them back in their power-on state (partition restart). */
 void platform_reset(struct partition *p);
 /* The power button (ACPI fixed feature): asks the guest to shut down. */

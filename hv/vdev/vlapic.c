@@ -95,6 +95,7 @@
 #define X2APIC_SELF_IPI 0x3f0 /* register offset of MSR 0x83f */
 #define X2APIC_CLUSTER_SHIFT 16
 #define APIC_TIMER_MIN_PERIOD_NS 10000 /* periodic mode: bounded exit rate */
+#define APIC_TIMER_BACKLOG_MS 100	/* periodic mode: late periods still delivered */
 
 struct vlapic {
 	struct vcpu *vcpu;
@@ -103,6 +104,8 @@ struct vlapic {
 	u32 timer_icr, timer_dcr;
 	u64 timer_deadline; /* TSC; 0 when the timer is not running */
 	u64 timer_period;   /* TSC ticks, periodic mode */
+	bool timer_held;    /* periodic: an expiry waits for the last one's delivery */
+	u64 timer_armed_at; /* TSC when the deadline was set (statistics) */
 	bool x2apic;
 	u32 isr[APIC_VECTOR_WORDS], tmr[APIC_VECTOR_WORDS];
 	volatile u32 irr[APIC_VECTOR_WORDS]; /* set by other vCPUs: atomics */
@@ -186,6 +189,10 @@ void vlapic_ack_irq(struct vcpu *v, u8 vector)
 
 	__atomic_fetch_and(&l->irr[vector / 32], ~bit, __ATOMIC_SEQ_CST);
 	l->isr[vector / 32] |= bit;
+	if (l->timer_held && vector == (l->lvt[APIC_LVT_TIMER_IDX] & APIC_LVT_VECTOR_MASK)) {
+		l->timer_held = false;
+		v->timer_dirty = 1;
+	}
 	/* SDM 3A 11.8.4: TMR says whether the EOI must go to the I/O APIC */
 	if (l->tmr_pending[vector / 32] & bit)
 		l->tmr[vector / 32] |= bit;
@@ -347,6 +354,7 @@ static void timer_start_count(struct vlapic *l)
 	l->vcpu->timer_dirty = 1;
 	l->timer_deadline = 0;
 	l->timer_period = 0;
+	l->timer_held = false;
 	if (!l->timer_icr || timer_mode(l) == TIMER_TSC_DEADLINE)
 		return;
 	len = ticks_to_tsc(l, l->timer_icr);
@@ -355,7 +363,8 @@ static void timer_start_count(struct vlapic *l)
 		len = MAX(len, muldiv64(APIC_TIMER_MIN_PERIOD_NS, tsc_hz(), 1000000000ULL));
 		l->timer_period = len;
 	}
-	l->timer_deadline = rdtsc() + len;
+	l->timer_armed_at = rdtsc();
+	l->timer_deadline = l->timer_armed_at + len;
 }
 
 static u32 timer_current_count(const struct vlapic *l)
@@ -375,35 +384,68 @@ static void write_lvt_timer(struct vlapic *l, u32 val)
 
 	l->lvt[APIC_LVT_TIMER_IDX] = val;
 	l->vcpu->timer_dirty = 1;
+	/* a held expiry waits for its vector's delivery; the vector or mask
+	 * may have changed: the next check decides again */
+	l->timer_held = false;
 	/* SDM 3A 11.5.4.1: switching modes disarms the timer */
 	if (timer_mode(l) != old_mode) {
 		l->timer_deadline = 0;
 		l->timer_period = 0;
+		l->timer_held = false;
 		l->timer_icr = 0;
 	}
 }
 
 u64 vlapic_timer_deadline(struct vcpu *v)
 {
-	return vl(v)->timer_deadline;
+	struct vlapic *l = vl(v);
+
+	return l->timer_held ? 0 : l->timer_deadline;
 }
 
+static bool irr_has(const struct vlapic *l, u8 vector)
+{
+	return l->irr[vector / 32] & (1U << (vector % 32));
+}
+
+/*
+ * A periodic timer's expiry that the guest could not take in time (its
+ * vCPU did not run: the CPU was in the hypervisor or, under an emulator,
+ * the host did not schedule it) is delivered late rather than lost, so
+ * that a guest counting ticks (Linux's jiffies before it trusts a
+ * clocksource) keeps time with the TSC: the next expiry keeps the timer's
+ * phase, and while the last one still waits in the IRR, the next is held
+ * until it is delivered (vlapic_ack_irq). A backlog beyond
+ * APIC_TIMER_BACKLOG_MS is dropped, as hardware would drop it.
+ */
 void vlapic_timer_check(struct vcpu *v, u64 now)
 {
 	struct vlapic *l = vl(v);
 	u32 lvt = l->lvt[APIC_LVT_TIMER_IDX];
+	u8 vector = (u8)(lvt & APIC_LVT_VECTOR_MASK);
+	bool masked = lvt & APIC_LVT_MASKED;
+	u64 late;
 
-	if (!l->timer_deadline || now < l->timer_deadline)
+	if (!l->timer_deadline || now < l->timer_deadline || l->timer_held)
 		return;
+	if (l->timer_period && !masked && irr_has(l, vector)) {
+		l->timer_held = true;
+		return;
+	}
+	late = now - MAX(l->timer_deadline, l->timer_armed_at);
+	v->stats.timer_fired++;
+	v->stats.timer_late += late;
+	v->stats.timer_late_max = MAX(v->stats.timer_late_max, late);
 	if (l->timer_period) {
 		l->timer_deadline += l->timer_period;
-		if (l->timer_deadline <= now) /* fell behind: no burst of catch-up ticks */
+		if (now > l->timer_deadline &&
+		    now - l->timer_deadline > tsc_hz() / 1000 * APIC_TIMER_BACKLOG_MS)
 			l->timer_deadline = now + l->timer_period;
 	} else {
 		l->timer_deadline = 0;
 	}
-	if (!(lvt & APIC_LVT_MASKED))
-		set_irq(v, (u8)(lvt & APIC_LVT_VECTOR_MASK), false);
+	if (!masked)
+		set_irq(v, vector, false);
 }
 
 int vlapic_tsc_deadline_write(struct vcpu *v, u64 val)
@@ -413,6 +455,7 @@ int vlapic_tsc_deadline_write(struct vcpu *v, u64 val)
 	/* SDM 3A 11.5.4.1: ignored unless the timer is in TSC-deadline mode */
 	if (timer_mode(l) == TIMER_TSC_DEADLINE) {
 		l->timer_deadline = val;
+		l->timer_armed_at = rdtsc();
 		v->timer_dirty = 1;
 	}
 	return 0;
@@ -506,6 +549,9 @@ static void write_reg(struct vlapic *l, u32 reg, u32 val)
 		l->lvt[1 + (reg - APIC_LVT_TIMER) / 0x10] = val;
 		break;
 	case APIC_TIMER_ICR:
+		/* SDM 3A 11.5.4.1: ignored in TSC-deadline mode */
+		if (timer_mode(l) == TIMER_TSC_DEADLINE)
+			break;
 		l->timer_icr = val;
 		timer_start_count(l);
 		break;

@@ -186,7 +186,7 @@ def check_idle_poweroff(m: Machine, *, config: bool, timeout: float,
 #   hv: partition NAME stopped: REASON
 #   hv: partition NAME: vCPU N state:               the crash dump, then
 #   hv:   rax ... / rip ... lines
-#   hv: partition NAME: exits: REASON COUNT, ...
+#   hv: partition NAME: exits: REASON COUNT, ...     on one or more lines
 #   hv: partition NAME: restarting (restart N)
 
 PART_NAME = r"[a-z0-9_-]{1,16}"

@@ -323,17 +323,20 @@ def qemu(name: str, workdir: Path, *, firmware: str = "bios", cpu: str = "EPYC",
     AHCI controller) or pxe (an e1000 whose iPXE ROM has BIOS and UEFI
     images, on the restricted user-mode network).
 
-    serial_socket: the first serial port is also served on this Unix
-    socket (QEMU does not wait for a client), so that a test can type into
-    the console; what it prints still goes to WORKDIR/console.txt."""
+    serial_socket: the first serial port is served on this Unix socket
+    instead, so that a test can type into the console. QEMU starts the
+    machine once a client has connected; the client gets everything the
+    machine prints and copies it to WORKDIR/console.txt for wait_for()
+    (tests/linux/linux_guest.py ConsoleSocket). QEMU's own logfile would
+    not do: it writes a byte twice when the socket was full for a moment."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     console = workdir / "console.txt"
     serial = ["-serial", f"file:{console}"]
     if serial_socket is not None:
         Path(serial_socket).unlink(missing_ok=True)
-        serial = ["-chardev", f"socket,id=serial0,path={serial_socket},server=on,wait=off,"
-                  f"logfile={console}", "-serial", "chardev:serial0"]
+        serial = ["-chardev", f"socket,id=serial0,path={serial_socket},server=on,wait=on",
+                  "-serial", "chardev:serial0"]
     argv = netns_prefix() + [
         QEMU, "-M", "q35", "-cpu", cpu, "-smp", str(smp), "-m", memory,
         "-nographic", "-no-reboot", "-monitor", "none", "-parallel", "none",
