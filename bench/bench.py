@@ -343,10 +343,10 @@ def _shell_ready(m: Machine, tty, part: str | None, timeout: float, pace: tuple)
 def _command(m: Machine, tty, part: str | None, command: str, started: str,
              limit: dict, pace: tuple) -> None:
     """Types COMMAND at the shell until a line matching STARTED appears.
-    Typed input can reach a partition's guest garbled: two neighbouring
-    bytes swapped, seen under QEMU even at one byte per 30 ms. The shell
-    then says there is no such command, or waits for the rest of one (a
-    closing parenthesis came after the Enter): after LIMIT["try"] seconds
+    Typed input can reach the guest short of a byte under Bochs, whose
+    UART has no flow control (linux_guest.PtyConsole). The shell then says
+    there is no such command, or waits for the rest of one (a closing
+    parenthesis was lost): after LIMIT["try"] seconds
     without STARTED, Ctrl-C and type it again, LIMIT["tries"] times. PACE
     is (burst, gap) for type_paced."""
     unknown = g.guest_line(r"(?:-?sh: )?\S+: (?:not found|syntax error.*)", part)

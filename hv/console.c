@@ -85,23 +85,40 @@ static void console_emit(const char *s, size_t len)
 	}
 }
 
+/* The partition whose unfinished line the console's cursor is on. */
+static const char *open_line_owner;
+
+static void end_open_line(void)
+{
+	if (open_line_owner) {
+		console_emit("\n", 1);
+		open_line_owner = NULL;
+	}
+}
+
 void console_write(const char *s, size_t len)
 {
 	u64 flags = spin_lock_irqsave(&console_lock);
 
+	end_open_line();
 	console_emit(s, len);
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 
-void console_partition_line(const char *name, const char *line, size_t len)
+void console_partition_text(const char *name, const char *text, size_t len, bool eol)
 {
 	u64 flags = spin_lock_irqsave(&console_lock);
 
-	console_emit("[", 1);
-	console_emit(name, strlen(name));
-	console_emit("] ", 2);
-	console_emit(line, len);
-	console_emit("\n", 1);
+	if (open_line_owner != name) {
+		end_open_line();
+		console_emit("[", 1);
+		console_emit(name, strlen(name));
+		console_emit("] ", 2);
+	}
+	console_emit(text, len);
+	if (eol)
+		console_emit("\n", 1);
+	open_line_owner = eol ? NULL : name;
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 

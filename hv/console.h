@@ -9,8 +9,13 @@ void console_init(const char *cmdline);
 void console_select(int com_index);
 /* Writes raw bytes, holding the console lock for the whole buffer. */
 void console_write(const char *s, size_t len);
-/* One line of a partition's output: "[NAME] line" (SPEC 4). */
-void console_partition_line(const char *name, const char *line, size_t len);
+/*
+ * A partition's output (SPEC 4): TEXT continues the console line that
+ * partition NAME has open (a shown prompt), or starts "[NAME] " on a new
+ * one; EOL ends the line. A line left open ends before anyone else's
+ * output, which then starts on a line of its own.
+ */
+void console_partition_text(const char *name, const char *text, size_t len, bool eol);
 /* printf to the console, no prefix. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One console message: "hv: " + the formatted text. */

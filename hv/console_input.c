@@ -7,6 +7,7 @@
 #include "hv/x86.h"
 
 #define POLL_INTERVAL_US 1000
+#define OPEN_LINE_WAIT_MS 50 /* the focus's unfinished line is shown after */
 
 static struct focus_state focus_state;
 static u32 focus_index;
@@ -63,6 +64,12 @@ u64 console_input_poll(u64 now)
 		p = focused();
 		for (u32 i = 0; p && i < n; i++)
 			vuart_input(p->vuart, out[i]);
+	}
+	if (partition_count) {
+		struct partition *p = focused();
+
+		if (p)
+			vuart_show_open(p->vuart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	}
 	__atomic_store_n(&polling, 0, __ATOMIC_RELEASE);
 	return next;

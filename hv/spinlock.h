@@ -18,6 +18,16 @@ static inline void spin_lock(struct spinlock *l)
 		cpu_relax();
 }
 
+/* Takes the lock only if it is free at once (no ticket is queued). */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	u16 owner = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
+	u16 expect = owner;
+
+	return __atomic_compare_exchange_n(&l->next, &expect, (u16)(owner + 1), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);

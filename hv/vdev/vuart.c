@@ -5,7 +5,10 @@
  * transmitter empty, by priority through IIR), and the console join of
  * SPEC 4: each finished line goes to the console as "[NAME] line", every
  * byte is kept in a ring buffer of recent output, and console input for the
- * partition with the focus arrives in the receive FIFO.
+ * partition with the focus arrives in the receive FIFO. The unfinished line
+ * of the partition with the focus is shown once its writer has stopped and
+ * waits (its shell's prompt; then the echo of what is typed, as it comes):
+ * vuart_show_open.
  *
  * Transmission completes inside the THR write (the console line is written
  * before the guest continues), so the transmitter is always ready when the
@@ -17,9 +20,11 @@
 #include "hv/mm/mm.h"
 #include "hv/partition.h"
 #include "hv/spinlock.h"
+#include "hv/vcpu.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
+#include "hv/x86.h"
 
 #define REG_DATA 0 /* RBR / THR, DLL when DLAB */
 #define REG_IER 1  /* DLM when DLAB */
@@ -68,14 +73,26 @@ struct vuart {
 	u32 rx_head, rx_count;
 	char line[LINE_MAX];
 	u32 line_len;
+	u32 line_shown; /* its first bytes already on the console (still open) */
+	u64 last_tx;	/* TSC of the last byte sent */
+	struct vcpu *writer; /* the vCPU that sent it */
 	u8 ring[VUART_RING_SIZE]; /* recent output, for management */
 	u64 ring_total;
 };
 
 static void emit_line(struct vuart *u)
 {
-	console_partition_line(u->part->name, u->line, u->line_len);
-	u->line_len = 0;
+	console_partition_text(u->part->name, u->line + u->line_shown,
+			       u->line_len - u->line_shown, true);
+	u->line_len = u->line_shown = 0;
+}
+
+/* What is new in the line, shown: the line stays open on the console. */
+static void show_open(struct vuart *u)
+{
+	console_partition_text(u->part->name, u->line + u->line_shown,
+			       u->line_len - u->line_shown, false);
+	u->line_shown = u->line_len;
 }
 
 static void rx_push(struct vuart *u, u8 byte)
@@ -133,8 +150,11 @@ static void transmit(struct vuart *u, u8 byte)
 		return;
 	}
 	u->line[u->line_len++] = (char)byte;
+	u->last_tx = rdtsc();
 	if (u->line_len == LINE_MAX)
 		emit_line(u);
+	else if (u->line_shown)
+		show_open(u); /* an open line goes on as it is written */
 }
 
 static u8 modem_status(const struct vuart *u)
@@ -224,8 +244,9 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	struct vuart *u = dev;
 	u32 reg = (u32)(a->addr - VUART_COM1_BASE);
 
-	(void)v;
 	spin_lock(&u->lock);
+	if (a->write && reg == REG_DATA)
+		u->writer = v;
 	if (a->write)
 		write_reg(u, reg, (u8)a->val);
 	else
@@ -249,6 +270,18 @@ void vuart_flush(struct vuart *u)
 	spin_lock(&u->lock);
 	if (u->line_len)
 		emit_line(u);
+	spin_unlock(&u->lock);
+}
+
+void vuart_show_open(struct vuart *u, u64 now, u64 wait)
+{
+	if (!spin_trylock(&u->lock))
+		return;
+	/* a line that pauses while its writer runs on (a busy guest, or an
+	 * emulator's CPU not scheduled) is not a prompt: it stays whole */
+	if (u->line_len > u->line_shown && now - u->last_tx >= wait && u->writer &&
+	    u->writer->run_state == VCPU_HALTED)
+		show_open(u);
 	spin_unlock(&u->lock);
 }
 

@@ -14,6 +14,10 @@ struct vuart *vuart_create(struct partition *p);
 void vuart_reset(struct vuart *u);
 /* Console input for the partition with the focus. */
 void vuart_input(struct vuart *u, u8 byte);
+/* Shows the unfinished output line once nothing was sent for WAIT TSC
+ * ticks (at NOW) and the vCPU that sent it waits (halted): the prompt of
+ * the partition with the input focus. */
+void vuart_show_open(struct vuart *u, u64 now, u64 wait);
 /* Writes out a partial line (when the partition stops). */
 void vuart_flush(struct vuart *u);
 /* Copies up to size of the most recent output bytes; returns how many. */

@@ -68,10 +68,13 @@ demo: deps
 	$(MAKE) all $(DEMO_BUILD)
 	@$(MAKE) --no-print-directory demo-run
 
+# SeaBIOS turns the terminal's line wrap off (ESC [?7l); it is turned back
+# on when QEMU exits.
 .PHONY: demo-run
 demo-run:
 	@echo "demo: booting $(BUILD)/hv.elf under QEMU (Multiboot1); Ctrl-] x quits"
 	$(DEMO_QEMU) -kernel $(BUILD)/hv.elf \
-		$(if $(DEMO_INITRD),-initrd '$(DEMO_INITRD)')
+		$(if $(DEMO_INITRD),-initrd '$(DEMO_INITRD)'); \
+	status=$$?; [ -t 1 ] && printf '\033[?7h'; exit $$status
 
 DEMO_INITRD = $(shell tools/boot-files.sh --qemu-initrd)
