@@ -27,6 +27,7 @@ const struct acpi_info *hv_acpi(void)
 {
 	return &acpi;
 }
+
 static struct config plan; /* ~9 KiB: never on a stack */
 static struct boot_info *boot;
 

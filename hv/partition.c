@@ -231,10 +231,11 @@ static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size
 		.rtc_century = true,
 		.power_button = true,
 	};
+	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
+	int rc;
 
 	platform_pm_timer(p, &cfg.pm_tmr_port, &cfg.pm_tmr_32bit);
-	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
-	int rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
+	rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
 
 	if (rc < 0)
 		snprintf(err, err_size, "cannot build its ACPI tables (error %d)", rc);

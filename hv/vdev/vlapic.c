@@ -391,7 +391,6 @@ static void write_lvt_timer(struct vlapic *l, u32 val)
 	if (timer_mode(l) != old_mode) {
 		l->timer_deadline = 0;
 		l->timer_period = 0;
-		l->timer_held = false;
 		l->timer_icr = 0;
 	}
 }
