@@ -283,8 +283,13 @@ static struct cpuid_regs *cached(struct partition *p, u32 leaf)
  * vCPUs and never changes: compute it once, with vCPU 0. */
 void cpuid_init_partition(struct partition *p)
 {
-	for (u32 leaf = 0; leaf < CPUID_CACHE_BASIC; leaf++)
+	p->cpuid_plain = 0;
+	for (u32 leaf = 0; leaf < CPUID_CACHE_BASIC; leaf++) {
 		cpuid_compute(p->vcpus[0], leaf, 0, &p->cpuid_basic[leaf]);
+		/* cpuid_guest's per-vCPU and per-XCR0 fields */
+		if (leaf != 0x1 && leaf != 0xb && leaf != 0xd && leaf != 0x1f)
+			p->cpuid_plain |= BIT(leaf);
+	}
 	for (u32 i = 0; i < CPUID_CACHE_EXT; i++)
 		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
 }
@@ -321,6 +326,14 @@ static u64 xgetbv0(void)
 
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	return ((u64)hi << 32) | lo;
+}
+
+const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
+{
+	if (leaf < CPUID_CACHE_BASIC && (p->cpuid_plain & BIT(leaf)) &&
+	    (sub == 0 || !has_subleaves(leaf)))
+		return &p->cpuid_basic[leaf];
+	return NULL;
 }
 
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)

@@ -16,6 +16,10 @@ struct partition;
 
 /* Fills r with what the vCPU sees for leaf/subleaf. */
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);
+/* The precomputed answer when it needs nothing of the vCPU (the exit's
+ * fast path, cpuid_init_partition has filled it); else NULL: ask
+ * cpuid_guest. */
+const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 subleaf);
 /* The core-crystal frequency partitions see in CPUID 15h (Intel). */
 u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */

@@ -59,9 +59,7 @@ const char *vm_exit_name(u32 reason)
 
 enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
 {
-	static const struct vm_apply skip = { .skip_insn = true };
-
-	vcpu_ops->apply(v, e, &skip);
+	vcpu_ops->skip(v, e->insn_len);
 	return EXIT_RESUME;
 }
 
@@ -101,13 +99,18 @@ static enum exit_action handle_ud(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 {
+	const struct cpuid_regs *c = cpuid_plain(v->part, (u32)v->gpr[GPR_RAX],
+						 (u32)v->gpr[GPR_RCX]);
 	struct cpuid_regs r;
 
-	cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
-	v->gpr[GPR_RAX] = r.eax;
-	v->gpr[GPR_RBX] = r.ebx;
-	v->gpr[GPR_RCX] = r.ecx;
-	v->gpr[GPR_RDX] = r.edx;
+	if (!c) {
+		cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
+		c = &r;
+	}
+	v->gpr[GPR_RAX] = c->eax;
+	v->gpr[GPR_RBX] = c->ebx;
+	v->gpr[GPR_RCX] = c->ecx;
+	v->gpr[GPR_RDX] = c->edx;
 	return exit_skip(v, e);
 }
 

@@ -58,6 +58,7 @@ struct partition {
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
 	struct vdev_table vdevs;	/* its emulated ports and MMIO ranges */
 	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/cpuid.c */
+	u32 cpuid_plain; /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
 	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
 	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
 	struct vpit *vpit;		/* 8254 (hv/vdev/vpit.c) */

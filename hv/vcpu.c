@@ -49,15 +49,11 @@ void vcpu_loop_init(void)
 }
 
 /* Raises due guest timers and keeps this CPU's timer armed for the next;
- * polls the console. vCPU 0's CPU also keeps time for the partition's PIT.
- * On most entries nothing is due and nothing was reprogrammed: one
- * comparison (v->timer_next is the earliest of all of it). */
-static void timers(struct vcpu *v)
+ * polls the console. vCPU 0's CPU also keeps time for the partition's PIT. */
+static void timers_due(struct vcpu *v, u64 now)
 {
-	u64 now = rdtsc(), deadline, pit, poll;
+	u64 deadline, pit, poll;
 
-	if (now < v->timer_next && !v->timer_dirty)
-		return;
 	v->timer_dirty = 0;
 	poll = console_input_poll(now);
 	vlapic_timer_check(v, now);
@@ -75,6 +71,16 @@ static void timers(struct vcpu *v)
 		v->cpu->timer_armed = deadline;
 	}
 	v->timer_next = deadline && deadline < poll ? deadline : poll;
+}
+
+/* On most entries nothing is due and nothing was reprogrammed: one
+ * comparison (v->timer_next is the earliest of all of it). */
+static inline void timers(struct vcpu *v)
+{
+	u64 now = rdtsc();
+
+	if (now >= v->timer_next || v->timer_dirty)
+		timers_due(v, now);
 }
 
 void vcpu_kick(struct vcpu *v, u32 req)

@@ -59,6 +59,9 @@ struct vcpu_ops {
 	void (*run)(struct vcpu *v, struct vm_exit *exit);
 	/* Before the next entry: skip the instruction, inject, open windows. */
 	void (*apply)(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
+	/* apply() with only skip_insn, for the common case: past the exiting
+	 * instruction of LEN bytes, no event, no window. */
+	void (*skip)(struct vcpu *v, u32 len);
 	/* vcpu->state <-> the VMCS/VMCB, for the VS_* bits in mask. */
 	void (*load_state)(struct vcpu *v, u32 mask);
 	void (*store_state)(struct vcpu *v, u32 mask);

@@ -546,14 +546,39 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 		cpu_park();
 }
 
+static void skip_insn(struct vmcb *vmcb, u32 len)
+{
+	vmcb->save.rip += len;
+	vmcb->ctl.int_state &= ~SVM_INT_STATE_SHADOW;
+}
+
+/* APM 2 15.21.4: a virtual interrupt request with VINTR intercepted exits
+ * as soon as the guest can take an interrupt */
+static void open_irq_window(struct vmcb *vmcb)
+{
+	VMCB_SET(vmcb, ctl.vintr,
+		 SVM_VINTR_MASKING | SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR |
+			 ((u64)VINTR_PRIO_ANY << SVM_VINTR_PRIO_SHIFT),
+		 CLEAN_TPR);
+	VMCB_SET(vmcb, ctl.intercept_misc1, vmcb->ctl.intercept_misc1 | SVM_INTERCEPT_VINTR,
+		 CLEAN_INTERCEPTS);
+}
+
+static void close_irq_window(struct vmcb *vmcb)
+{
+	if (vmcb->ctl.intercept_misc1 & SVM_INTERCEPT_VINTR) {
+		VMCB_SET(vmcb, ctl.vintr, SVM_VINTR_MASKING, CLEAN_TPR);
+		VMCB_SET(vmcb, ctl.intercept_misc1,
+			 vmcb->ctl.intercept_misc1 & ~SVM_INTERCEPT_VINTR, CLEAN_INTERCEPTS);
+	}
+}
+
 static void svm_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a)
 {
 	struct vmcb *vmcb = sv(v)->vmcb;
 
-	if (a->skip_insn) {
-		vmcb->save.rip += exit->insn_len;
-		vmcb->ctl.int_state &= ~SVM_INT_STATE_SHADOW;
-	}
+	if (a->skip_insn)
+		skip_insn(vmcb, exit->insn_len);
 	if (a->event.type != EVENT_NONE) {
 		static const u8 types[] = {
 			[EVENT_EXTINT] = SVM_EVT_TYPE_INTR,
@@ -568,20 +593,18 @@ static void svm_apply(struct vcpu *v, const struct vm_exit *exit, const struct v
 			ev |= SVM_EVT_ERR_VALID | ((u64)a->event.error_code << SVM_EVT_ERR_SHIFT);
 		vmcb->ctl.eventinj = ev;
 	}
-	/* APM 2 15.21.4: a virtual interrupt request with VINTR intercepted
-	 * exits as soon as the guest can take an interrupt */
-	if (a->irq_window) {
-		VMCB_SET(vmcb, ctl.vintr,
-			 SVM_VINTR_MASKING | SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR |
-				 ((u64)VINTR_PRIO_ANY << SVM_VINTR_PRIO_SHIFT),
-			 CLEAN_TPR);
-		VMCB_SET(vmcb, ctl.intercept_misc1,
-			 vmcb->ctl.intercept_misc1 | SVM_INTERCEPT_VINTR, CLEAN_INTERCEPTS);
-	} else if (vmcb->ctl.intercept_misc1 & SVM_INTERCEPT_VINTR) {
-		VMCB_SET(vmcb, ctl.vintr, SVM_VINTR_MASKING, CLEAN_TPR);
-		VMCB_SET(vmcb, ctl.intercept_misc1,
-			 vmcb->ctl.intercept_misc1 & ~SVM_INTERCEPT_VINTR, CLEAN_INTERCEPTS);
-	}
+	if (a->irq_window)
+		open_irq_window(vmcb);
+	else
+		close_irq_window(vmcb);
+}
+
+static void svm_skip(struct vcpu *v, u32 len)
+{
+	struct vmcb *vmcb = sv(v)->vmcb;
+
+	skip_insn(vmcb, len);
+	close_irq_window(vmcb);
 }
 
 static bool svm_irq_injectable(struct vcpu *v)
@@ -634,6 +657,7 @@ const struct vcpu_ops svm_ops = {
 	.vcpu_reset = svm_vcpu_reset,
 	.run = svm_run,
 	.apply = svm_apply,
+	.skip = svm_skip,
 	.load_state = svm_load_state,
 	.store_state = svm_store_state,
 	.irq_injectable = svm_irq_injectable,

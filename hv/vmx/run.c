@@ -310,6 +310,14 @@ void vmx_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply
 	set_windows(vx(v), a);
 }
 
+void vmx_skip(struct vcpu *v, u32 len)
+{
+	static const struct vm_apply no_window;
+
+	skip_insn(v, len);
+	set_windows(vx(v), &no_window);
+}
+
 bool vmx_irq_injectable(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vx(v);

@@ -143,6 +143,7 @@ const struct vcpu_ops vmx_ops = {
 	.vcpu_reset = vmx_vcpu_reset,
 	.run = vmx_run,
 	.apply = vmx_apply,
+	.skip = vmx_skip,
 	.load_state = vmx_load_state,
 	.store_state = vmx_store_state,
 	.irq_injectable = vmx_irq_injectable,

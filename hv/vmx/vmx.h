@@ -112,6 +112,7 @@ void vmx_store_state(struct vcpu *v, u32 mask);
 /* hv/vmx/run.c */
 void vmx_run(struct vcpu *v, struct vm_exit *exit);
 void vmx_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
+void vmx_skip(struct vcpu *v, u32 len);
 bool vmx_irq_injectable(struct vcpu *v);
 
 /* hv/vmx/dump.c */
