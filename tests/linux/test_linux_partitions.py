@@ -772,6 +772,90 @@ def test_qemu_crash_on_crash(linux_images, partition_times):
         b.close()
 
 
+# -- bad images -------------------------------------------------------------------
+
+BAD_IMAGES_CONF = """\
+# written by tests/linux/test_linux_partitions.py: a good Linux partition
+# beside two whose kernels are broken
+[hypervisor]
+on_idle = poweroff
+
+[partition good]
+cpus = 0
+memory = 384M
+kernel = vmlinuz
+initrd = initrd-test
+cmdline = console=ttyS0
+
+[partition truncated]
+cpus = 1
+memory = 64M
+kernel = truncated
+cmdline = console=ttyS0
+
+[partition oldproto]
+cpus = 2
+memory = 64M
+kernel = oldproto
+cmdline = console=ttyS0
+"""
+TRUNCATED_BYTES = 1 << 20
+SETUP_VERSION_OFFSET = 0x206   # the boot protocol's version (Linux boot protocol)
+OLD_PROTOCOL = 0x0200
+
+
+def test_qemu_bad_images_stop_only_their_partition(linux_images, partition_times):
+    """A truncated bzImage and one whose setup header states boot protocol
+    2.00 are refused with a line that says what is wrong with each, and
+    only their partitions stop ("bad kernel image"); the good partition
+    boots Linux to user space with clean checks, and on_idle does not
+    follow while it runs."""
+    t0 = time.monotonic()
+    workdir = fresh_dir("partitions-qemu-bad-images")
+    conf = workdir / "hv.conf"
+    conf.write_text(BAD_IMAGES_CONF)
+    image = g.KERNEL.read_bytes()
+    truncated = workdir / "truncated"
+    truncated.write_bytes(image[:TRUNCATED_BYTES])
+    old = bytearray(image)
+    old[SETUP_VERSION_OFFSET:SETUP_VERSION_OFFSET + 2] = OLD_PROTOCOL.to_bytes(2, "little")
+    oldproto = workdir / "oldproto"
+    oldproto.write_bytes(bytes(old))
+    modules = [(conf, "hv.conf"), (g.KERNEL, "vmlinuz"), (g.INITRD_TEST, "initrd-test"),
+               (truncated, "truncated"), (oldproto, "oldproto")]
+    base = qemu("partitions-qemu-bad-images", workdir, smp=QEMU_CPUS, memory=QEMU_MEMORY,
+                kernel=hv_elf(), modules=modules)
+    m = g.GuestMachine.adopt(base)
+    m.start()
+    try:
+        m.wait_for(BANNER, 60, mark="banner")
+        m.wait_for(CONFIG_ACCEPTED, 30, fail_on=(CONFIG_PROBLEM, CONFIG_REJECTED))
+        refused = {
+            "truncated": r"the file is truncated: .*",
+            "oldproto": r"its boot protocol 2\.00 is too old: 2\.12 or later is needed",
+        }
+        for name, why in refused.items():
+            line = m.wait_for(rf"^hv: error: partition {name}: kernel {name}: (?P<why>.*)$",
+                              30, anywhere=True)
+            m.check(re.fullmatch(why, line["why"]) is not None,
+                    f"partition {name}: refused with {line['why']!r}, expected /{why}/")
+            stop = m.wait_for(g.part_stopped(name), 30, anywhere=True)
+            m.check(stop["reason"] == "bad kernel image",
+                    f"partition {name} stopped: {stop['reason']!r}, expected 'bad kernel image'")
+        m.check(not m.find_all(r"^hv: partition (truncated|oldproto): starting$"),
+                "a partition with a bad kernel image started")
+        m.wait_for(g.check_done("good"), BOOT_TIMEOUT, anywhere=True,
+                   fail_on=(g.part_stopped("good"),), mark="good checked")
+        text = m.transcript()
+        problems = g.check_problems(g.parse_checks(text, "good"), cpus=1, ram_mib=384)
+        m.check(not problems, "partition good: " + "; ".join(problems))
+        m.check(not m.find_all(g.ON_IDLE_POWEROFF), "on_idle followed while good ran")
+    finally:
+        m.kill()
+        partition_times("test_qemu_bad_images_stop_only_their_partition",
+                        {**m.marks, "total": time.monotonic() - t0})
+
+
 # -- Bochs: VT-x with EPT -------------------------------------------------------
 
 BOCHS_CONF = f"""\
