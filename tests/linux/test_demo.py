@@ -130,7 +130,6 @@ def power_off(m: DemoRun, sh: g.PartitionShells, name: str, running: list[str]) 
             f"{name} stopped: {stop['reason']!r}, expected {STOPPED_S5!r}")
 
 
-@pytest.mark.slow
 def prompt_shown(m: DemoRun, tty: g.PtyConsole, name: str, timeout: float = 10) -> None:
     """Waits until the console's last, unfinished line is NAME's prompt."""
     want = f"[{name}] "
@@ -145,6 +144,7 @@ def prompt_shown(m: DemoRun, tty: g.PtyConsole, name: str, timeout: float = 10) 
            f"{timeout:.0f} s (the last line is {last!r})")
 
 
+@pytest.mark.slow
 def test_make_demo(linux_images, partition_times):
     """`make demo-run` on a terminal: the banner, both partitions at their
     shells, a command in each (Ctrl-A x3 between them), `poweroff` in each,
