@@ -289,6 +289,22 @@ void virq_pulse(struct partition *p, u32 gsi)
 	spin_unlock(&io->lock);
 }
 
+bool virq_waiting(struct partition *p, u32 gsi)
+{
+	struct vioapic *io = of(p);
+	u64 rte;
+
+	if (!io || gsi >= PLAT_IOAPIC_PINS)
+		return false;
+	spin_lock(&io->lock);
+	rte = io->rte[gsi];
+	spin_unlock(&io->lock);
+	if (rte & RTE_MASKED)
+		return false;
+	return vlapic_waiting(p, (u32)((rte >> RTE_DEST_SHIFT) & RTE_DEST_MASK),
+			      rte & RTE_DEST_LOGICAL, (u8)(rte & RTE_VECTOR_MASK));
+}
+
 void vioapic_eoi(struct partition *p, u8 vector)
 {
 	struct vioapic *io = of(p);

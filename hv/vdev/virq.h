@@ -21,5 +21,10 @@ void virq_set_level(struct partition *p, u32 gsi, bool asserted);
  */
 void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
 		    bool level);
+/* Whether an earlier edge on GSI still waits in a destination's IRR (not
+ * yet taken by its vCPU); false when the line is masked. */
+bool virq_waiting(struct partition *p, u32 gsi);
+/* Whether VECTOR waits in the IRR of a local APIC that DEST names. */
+bool vlapic_waiting(struct partition *p, u32 dest, bool logical, u8 vector);
 /* The vCPU finished a level-triggered interrupt: the I/O APIC may resend. */
 void vioapic_eoi(struct partition *p, u8 vector);

@@ -133,6 +133,11 @@ static int highest_bit(const volatile u32 *words)
 	return -1;
 }
 
+static bool irr_has(const struct vlapic *l, u8 vector)
+{
+	return l->irr[vector / 32] & (1U << (vector % 32));
+}
+
 /* SDM 3A 11.8.3.1: PPR from TPR and the highest in-service vector */
 static u32 ppr(const struct vlapic *l)
 {
@@ -252,6 +257,14 @@ static void deliver(struct vcpu *to, u32 mode, u8 vector, bool level)
 	default:
 		break; /* SMI and reserved modes are not delivered */
 	}
+}
+
+bool vlapic_waiting(struct partition *p, u32 dest, bool logical, u8 vector)
+{
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		if (dest_match(vl(p->vcpus[i]), dest, logical) && irr_has(vl(p->vcpus[i]), vector))
+			return true;
+	return false;
 }
 
 void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
@@ -400,11 +413,6 @@ u64 vlapic_timer_deadline(struct vcpu *v)
 	struct vlapic *l = vl(v);
 
 	return l->timer_held ? 0 : l->timer_deadline;
-}
-
-static bool irr_has(const struct vlapic *l, u8 vector)
-{
-	return l->irr[vector / 32] & (1U << (vector % 32));
 }
 
 /*

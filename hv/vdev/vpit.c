@@ -45,6 +45,8 @@
 #define PORTB_WRITABLE 0x0f
 #define REFRESH_HZ 66667 /* bit 4 toggles every 15 us */
 #define PIT_MIN_PERIOD 16 /* ticks: a tiny reload would flood the guest */
+#define PIT_BACKLOG_MS 100 /* periodic IRQ 0: late periods still delivered */
+#define PIT_HOLD_DIVISOR 4 /* a held period is looked at again this often */
 
 struct pit_channel {
 	u8 mode, access, bcd;
@@ -58,6 +60,7 @@ struct pit_channel {
 	bool status_latched;
 	u8 status;
 	u64 next_irq;	/* channel 0: TSC of the next IRQ 0, 0 for none */
+	u64 periods;	/* channel 0, modes 2 and 3: IRQs 0 raised since start */
 };
 
 struct vpit {
@@ -149,7 +152,11 @@ static void schedule_irq(struct vpit *t, u64 now)
 		break;
 	case 2:
 	case 3:
-		c->next_irq = tsc_after(c->start, (e / n + 1) * n);
+		/* late periods are raised late, not dropped (vpit_check), up
+		 * to PIT_BACKLOG_MS of them */
+		if (e > c->periods * n + muldiv64(PIT_BACKLOG_MS, VPIT_HZ, 1000))
+			c->periods = e / n;
+		c->next_irq = tsc_after(c->start, (c->periods + 1) * n);
 		break;
 	default:
 		break;
@@ -165,9 +172,19 @@ u64 vpit_check(struct vpit *t, u64 now)
 	/* the common case, on every guest entry: nothing due */
 	if (!next || now < next)
 		return next;
+	/*
+	 * A period whose IRQ 0 the guest has not taken yet (its vCPU did not
+	 * run: the CPU was in the hypervisor or, under an emulator, not
+	 * scheduled) waits for it rather than merging into it, so that a
+	 * guest counting ticks (Linux's jiffies while the PIT is its tick)
+	 * keeps time with the TSC.
+	 */
+	if (virq_waiting(t->part, PLAT_GSI_TIMER))
+		return now + muldiv64(period_ticks(c), tsc_hz(), VPIT_HZ) / PIT_HOLD_DIVISOR;
 	spin_lock(&t->lock);
 	if (c->next_irq && now >= c->next_irq) {
 		fire = true;
+		c->periods++;
 		schedule_irq(t, now);
 	}
 	next = c->next_irq;
@@ -182,6 +199,7 @@ static void load_count(struct vpit *t, u32 idx, u64 now)
 	struct pit_channel *c = &t->ch[idx];
 
 	c->start = now;
+	c->periods = 0;
 	/* channel 2 counts only while its gate (port 0x61 bit 0) is high */
 	c->counting = idx != 2 || (t->portb & PORTB_GATE2);
 	c->status &= ~PIT_STATUS_NULL;

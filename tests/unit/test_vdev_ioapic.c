@@ -59,6 +59,17 @@ void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 ve
 	per_vector[vector]++;
 }
 
+/* A fake vlapic_waiting: what it was asked, and what it answers. */
+static struct delivery asked;
+static bool waiting_answer;
+
+bool vlapic_waiting(struct partition *p, u32 dest, bool logical, u8 vector)
+{
+	assert_ptr_equal(p, &test_part);
+	asked = (struct delivery){ dest, logical, 0, vector, false };
+	return waiting_answer;
+}
+
 /* --- helpers ------------------------------------------------------------ */
 
 static u32 reg_read(u32 reg)
@@ -194,6 +205,32 @@ static void test_edge(void **state)
 	/* an EOI for an edge vector changes nothing */
 	vioapic_eoi(&test_part, 0x31);
 	assert_int_equal(sent_count, 4);
+}
+
+/* virq_waiting asks the local APICs the RTE names about its vector; a
+ * masked pin has nothing waiting. */
+static void test_waiting(void **state)
+{
+	(void)state;
+	program(2, 0x30, 1);
+	waiting_answer = true;
+	assert_true(virq_waiting(&test_part, 2));
+	assert_int_equal(asked.dest, 1);
+	assert_false(asked.logical);
+	assert_int_equal(asked.vector, 0x30);
+	waiting_answer = false;
+	assert_false(virq_waiting(&test_part, 2));
+	program(5, 0x41 | (1U << 11), 0x3); /* logical destination */
+	waiting_answer = true;
+	assert_true(virq_waiting(&test_part, 5));
+	assert_true(asked.logical);
+	assert_int_equal(asked.dest, 0x3);
+	assert_int_equal(asked.vector, 0x41);
+	asked.vector = 0;
+	program(2, 0x30 | MASKED, 1);
+	assert_false(virq_waiting(&test_part, 2));
+	assert_int_equal(asked.vector, 0);
+	assert_false(virq_waiting(&test_part, PLAT_IOAPIC_PINS));
 }
 
 static void test_edge_while_masked_is_lost(void **state)
@@ -398,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_regsel_and_widths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redirection_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_while_masked_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_remote_irr_and_eoi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_eoi_register, setup, teardown),

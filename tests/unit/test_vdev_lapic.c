@@ -781,6 +781,19 @@ static void test_x2apic_timer(void **state)
 
 /* --- EOI and priority (SDM 3A 11.8) --------------------------------------- */
 
+/* vlapic_waiting: a vector raised and not yet taken, at the APIC named. */
+static void test_waiting(void **state)
+{
+	(void)state;
+	assert_false(vlapic_waiting(&test_part, 0, false, 0x30));
+	vlapic_set_irq(&cpu0, 0x30);
+	assert_true(vlapic_waiting(&test_part, 0, false, 0x30));
+	assert_false(vlapic_waiting(&test_part, 0, false, 0x31));
+	assert_false(vlapic_waiting(&test_part, 1, false, 0x30)); /* another APIC ID */
+	vlapic_ack_irq(&cpu0, 0x30);
+	assert_false(vlapic_waiting(&test_part, 0, false, 0x30));
+}
+
 static void test_eoi_clears_highest_in_service(void **state)
 {
 	(void)state;
@@ -914,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tsc_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_switch_disarms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x2apic_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_clears_highest_in_service, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_in_service_class_gates, setup, teardown),
