@@ -6,7 +6,7 @@
 # the hypervisor's RAM footprint and its lines of code. Not part of
 # `make test`; it asserts nothing about time.
 #
-#   make bench                         everything (about half an hour)
+#   make bench                         everything (10-20 minutes)
 #   make bench BENCH_ARGS=--quick      smaller runs
 #   make bench BENCH_ARGS="--platform qemu"
 #   make bench BENCH_ARGS="--platform skylake --linux-runs 0"
