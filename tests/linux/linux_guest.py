@@ -485,14 +485,6 @@ class GuestMachine(Machine):
             raise BootFailure(self.report(why))
 
 
-def complete_text(m: Machine) -> str:
-    """The transcript's complete lines (all of it once the emulator has
-    exited)."""
-    exited = not m.running()
-    text = m.transcript()
-    return text if exited else text[: text.rfind("\n") + 1]
-
-
 def line_start(m: Machine) -> int:
     """Where the console's next line will start (offsets into
     m.transcript()): a position to search from for what comes next."""
@@ -502,37 +494,10 @@ def line_start(m: Machine) -> int:
 
 def wait_from(m: Machine, start: int, pattern: str, timeout: float, *, fail_on=(),
               poll: float = 0.05) -> re.Match:
-    """Waits until PATTERN matches a line after offset START, and returns the
-    match. Fails at once when the hypervisor reports a fatal fault
-    (anywhere), when a line after START matches one of FAIL_ON, when the
-    emulator exits first, or after TIMEOUT seconds (times
-    TESSERA_TIMEOUT_SCALE). POLL is how often it looks: every look decodes
-    the whole console, which the flood makes megabytes long."""
-    regex = re.compile(pattern, re.M)
-    stops = [re.compile(x, re.M) for x in fail_on]
-    limit = timeout * TIMEOUT_SCALE
-    deadline = time.monotonic() + limit
-    while True:
-        exited = not m.running()
-        text = complete_text(m)
-        for fatal in m.fatal:
-            bad = fatal.search(text)
-            if bad:
-                m.fail(f"the hypervisor printed {bad.group(0)!r} while waiting for /{pattern}/")
-        for stop in stops:
-            bad = stop.search(text, start)
-            if bad:
-                m.fail(f"{bad.group(0)!r} while waiting for /{pattern}/")
-        found = regex.search(text, start)
-        if found:
-            m.cursor = max(m.cursor, found.end())
-            return found
-        if exited:
-            m.fail(f"the emulator exited (status {m.proc.returncode}) before "
-                   f"/{pattern}/ appeared")
-        if time.monotonic() > deadline:
-            m.fail(f"/{pattern}/ did not appear within {limit:.0f} s")
-        time.sleep(poll)
+    """Machine.wait_for from offset START (FAIL_ON counts from there too),
+    looking every POLL seconds: every look decodes the whole console, which
+    the flood makes megabytes long."""
+    return m.wait_for(pattern, timeout, fail_on=fail_on, start=start, poll=poll)
 
 
 # A background loop that wakes the guest ten times a second: each wake-up
@@ -651,7 +616,7 @@ class PartitionShells:
         regex = re.compile(guest_line(f"TS-B-{n * 7}", name), re.M)
         deadline = time.monotonic() + self.echo_timeout * TIMEOUT_SCALE
         while True:
-            found = regex.search(complete_text(self.m), start)
+            found = regex.search(self.m.complete(), start)
             if found or not self.m.running() or time.monotonic() > deadline:
                 break
             time.sleep(0.05)

@@ -213,27 +213,37 @@ class Machine:
             text = text[: text.rfind("\n") + 1]
         return text
 
+    def complete(self) -> str:
+        """The transcript's complete lines (all of it once the emulator has
+        exited)."""
+        return self._complete(not self.running())
+
     def wait_for(self, pattern: str, timeout: float, *, fail_on=(),
-                 anywhere: bool = False, mark: str | None = None) -> re.Match:
+                 anywhere: bool = False, mark: str | None = None, start: int | None = None,
+                 poll: float = 0.02) -> re.Match:
         """Waits until PATTERN (a regex, multi-line mode: ^ and $ are line
         bounds) matches the console after the previous match (anywhere: from
-        the start), and returns the match. Fails at once on a fatal line or
-        a line matching one of fail_on, when the emulator exits first, or
-        after TIMEOUT seconds (times TESSERA_TIMEOUT_SCALE). MARK records the
-        time the line was seen under that name."""
+        the start; START: from that offset), and returns the match. Fails at
+        once on a fatal line or a line matching one of fail_on (after START
+        when given), when the emulator exits first, or after TIMEOUT seconds
+        (times TESSERA_TIMEOUT_SCALE). MARK records the time the line was
+        seen under that name. POLL is how often it looks: every look decodes
+        the whole console."""
         regex = re.compile(pattern, re.M)
-        stops = self.fatal + [re.compile(p, re.M) for p in fail_on]
+        stops = [re.compile(p, re.M) for p in fail_on]
+        begin = start if start is not None else 0 if anywhere else self.cursor
         limit = timeout * TIMEOUT_SCALE
         deadline = time.monotonic() + limit
         while True:
             exited = not self.running()
             text = self._complete(exited)
-            for stop in stops:
-                bad = stop.search(text)
-                if bad:
-                    self.fail(f"the hypervisor printed {bad.group(0)!r} "
-                              f"while waiting for /{pattern}/")
-            m = regex.search(text, 0 if anywhere else self.cursor)
+            seen = [f.search(text) for f in self.fatal] + \
+                [s.search(text, start or 0) for s in stops]
+            bad = next((b for b in seen if b), None)
+            if bad:
+                self.fail(f"the hypervisor printed {bad.group(0)!r} "
+                          f"while waiting for /{pattern}/")
+            m = regex.search(text, begin)
             if m:
                 self.cursor = max(self.cursor, m.end())
                 if mark:
@@ -244,7 +254,7 @@ class Machine:
                           f"before /{pattern}/ appeared")
             if time.monotonic() > deadline:
                 self.fail(f"/{pattern}/ did not appear within {limit:.0f} s")
-            time.sleep(0.02)
+            time.sleep(poll)
 
     def find_all(self, pattern: str, start: int = 0, end: int | None = None) -> list[re.Match]:
         """Every match of PATTERN in the complete lines of the console."""
