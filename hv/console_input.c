@@ -3,6 +3,7 @@
 #include "hv/console.h"
 #include "hv/console_focus.h"
 #include "hv/partition.h"
+#include "hv/spinlock.h"
 #include "hv/vdev/vuart.h"
 #include "hv/x86.h"
 
@@ -14,7 +15,7 @@ static u32 focus_index;
 static volatile u64 next_poll;
 /* Held across one drain of the physical UART: two CPUs reading it at once
  * could hand a partition two neighbouring bytes in the wrong order. */
-static volatile u32 polling;
+static struct spinlock poll_lock = SPINLOCK_INIT;
 
 static struct partition *focused(void)
 {
@@ -50,7 +51,7 @@ u64 console_input_poll(u64 now)
 	if (!__atomic_compare_exchange_n(&next_poll, &due, next, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
 		return due;
-	if (__atomic_exchange_n(&polling, 1, __ATOMIC_ACQUIRE))
+	if (!spin_trylock(&poll_lock))
 		return next;
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
@@ -71,6 +72,6 @@ u64 console_input_poll(u64 now)
 		if (p)
 			vuart_show_open(p->vuart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	}
-	__atomic_store_n(&polling, 0, __ATOMIC_RELEASE);
+	spin_unlock(&poll_lock);
 	return next;
 }
