@@ -9,6 +9,10 @@
 struct partition;
 struct vcpu;
 
+/* Periodic timers (local APIC, PIT) raise a period the guest could not take
+ * in time late rather than drop it, up to this much backlog. */
+#define VIRQ_LATE_TICKS_MS 100
+
 /* Edge: one interrupt. */
 void virq_pulse(struct partition *p, u32 gsi);
 /* Level: the line stays asserted until lowered. */

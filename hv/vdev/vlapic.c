@@ -95,7 +95,6 @@
 #define X2APIC_SELF_IPI 0x3f0 /* register offset of MSR 0x83f */
 #define X2APIC_CLUSTER_SHIFT 16
 #define APIC_TIMER_MIN_PERIOD_NS 10000 /* periodic mode: bounded exit rate */
-#define APIC_TIMER_BACKLOG_MS 100	/* periodic mode: late periods still delivered */
 
 struct vlapic {
 	struct vcpu *vcpu;
@@ -423,7 +422,7 @@ u64 vlapic_timer_deadline(struct vcpu *v)
  * clocksource) keeps time with the TSC: the next expiry keeps the timer's
  * phase, and while the last one still waits in the IRR, the next is held
  * until it is delivered (vlapic_ack_irq). A backlog beyond
- * APIC_TIMER_BACKLOG_MS is dropped, as hardware would drop it.
+ * VIRQ_LATE_TICKS_MS is dropped, as hardware would drop it.
  */
 void vlapic_timer_check(struct vcpu *v, u64 now)
 {
@@ -446,7 +445,7 @@ void vlapic_timer_check(struct vcpu *v, u64 now)
 	if (l->timer_period) {
 		l->timer_deadline += l->timer_period;
 		if (now > l->timer_deadline &&
-		    now - l->timer_deadline > tsc_hz() / 1000 * APIC_TIMER_BACKLOG_MS)
+		    now - l->timer_deadline > tsc_hz() / 1000 * VIRQ_LATE_TICKS_MS)
 			l->timer_deadline = now + l->timer_period;
 	} else {
 		l->timer_deadline = 0;

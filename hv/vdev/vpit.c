@@ -45,7 +45,6 @@
 #define PORTB_WRITABLE 0x0f
 #define REFRESH_HZ 66667 /* bit 4 toggles every 15 us */
 #define PIT_MIN_PERIOD 16 /* ticks: a tiny reload would flood the guest */
-#define PIT_BACKLOG_MS 100 /* periodic IRQ 0: late periods still delivered */
 #define PIT_HOLD_DIVISOR 4 /* a held period is looked at again this often */
 
 struct pit_channel {
@@ -153,8 +152,8 @@ static void schedule_irq(struct vpit *t, u64 now)
 	case 2:
 	case 3:
 		/* late periods are raised late, not dropped (vpit_check), up
-		 * to PIT_BACKLOG_MS of them */
-		if (e > c->periods * n + muldiv64(PIT_BACKLOG_MS, VPIT_HZ, 1000))
+		 * to VIRQ_LATE_TICKS_MS of them */
+		if (e > c->periods * n + muldiv64(VIRQ_LATE_TICKS_MS, VPIT_HZ, 1000))
 			c->periods = e / n;
 		c->next_irq = tsc_after(c->start, (c->periods + 1) * n);
 		break;
