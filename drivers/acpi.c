@@ -22,19 +22,10 @@
 #define BIOS_AREA_PA 0xe0000
 #define BIOS_AREA_LEN 0x20000
 
-/* ACPI 6.4 20.2: the AML encodings the \_S5 search understands */
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0a
-#define AML_WORD_PREFIX 0x0b
-#define AML_DWORD_PREFIX 0x0c
-#define AML_QWORD_PREFIX 0x0e
-#define AML_PACKAGE_OP 0x12
+/* ACPI 6.4 20.2: the AML encodings the \_S5 search understands, beyond
+ * those acpi.h shares with the DSDT builder */
 #define AML_ONES_OP 0xff
-#define AML_ROOT_CHAR '\\'
 #define AML_PARENT_PREFIX_CHAR '^'
-#define AML_PKGLEN_BYTES_SHIFT 6   /* lead byte bits 7-6: bytes that follow */
 #define AML_PKGLEN_SHORT_MASK 0x3f /* one-byte form: bits 5-0 */
 #define AML_PKGLEN_LONG_MASK 0x0f  /* multi-byte form: bits 3-0 ... */
 #define AML_PKGLEN_RESERVED 0x30   /* ... and bits 5-4 must be zero */

@@ -27,6 +27,19 @@
 #define ACPI_MAX_WARNINGS 16
 #define ACPI_WARNING_LEN 96
 
+/* ACPI 6.4 20.2: the AML encodings both the \\_S5 search (acpi.c) and the
+ * partitions' DSDT builder (hv/vdev/acpi_tables.c) use */
+#define AML_ZERO_OP 0x00
+#define AML_ONE_OP 0x01
+#define AML_NAME_OP 0x08
+#define AML_BYTE_PREFIX 0x0a
+#define AML_WORD_PREFIX 0x0b
+#define AML_DWORD_PREFIX 0x0c
+#define AML_QWORD_PREFIX 0x0e
+#define AML_PACKAGE_OP 0x12
+#define AML_ROOT_CHAR '\\'
+#define AML_PKGLEN_BYTES_SHIFT 6 /* 20.2.4: PkgLength lead byte, bits 7-6 */
+
 /* ACPI 6.4 5.2.3.2: Generic Address Structure address spaces */
 #define ACPI_GAS_SYSTEM_MEMORY 0
 #define ACPI_GAS_SYSTEM_IO 1

@@ -76,24 +76,15 @@
 #define MADT_FLAGS_EDGE_HIGH (ACPI_MPS_POLARITY_HIGH | ACPI_MPS_TRIGGER_EDGE)
 #define MADT_FLAGS_LEVEL_HIGH (ACPI_MPS_POLARITY_HIGH | ACPI_MPS_TRIGGER_LEVEL)
 
-/* ACPI 6.4 20.2: AML encodings */
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0a
-#define AML_WORD_PREFIX 0x0b
-#define AML_DWORD_PREFIX 0x0c
+/* ACPI 6.4 20.2: AML encodings, beyond those drivers/acpi.h shares with
+ * the \_S5 search */
 #define AML_STRING_PREFIX 0x0d
-#define AML_QWORD_PREFIX 0x0e
 #define AML_SCOPE_OP 0x10
 #define AML_BUFFER_OP 0x11
-#define AML_PACKAGE_OP 0x12
 #define AML_EXT_OP_PREFIX 0x5b
 #define AML_DEVICE_OP 0x82 /* after AML_EXT_OP_PREFIX */
-#define AML_ROOT_CHAR '\\'
 #define AML_NAME_SEG_LEN 4
 /* 20.2.4 PkgLength (see acpi_build_pkglen) */
-#define AML_PKGLEN_BYTES_SHIFT 6
 #define AML_PKGLEN_LEAD_BITS 4
 #define AML_PKGLEN_LEAD_MASK 0x0f
 
