@@ -20,6 +20,17 @@ static int read_phys(void *ctx, u64 gpa, void *buf, size_t len)
 
 const struct gpt_mem_ops guest_gpt_mem = { .read_phys = read_phys };
 
+/* The guest sees the host's physical address width (hv/cpuid.c). Asked of
+ * CPUID once: an MMIO exit walks the guest's page tables twice. */
+static u8 host_maxphyaddr(void)
+{
+	static u8 bits;
+
+	if (!bits)
+		bits = (u8)(cpuid(CPUID_ADDR_SIZES).eax & MAXPHYADDR_MASK);
+	return bits;
+}
+
 void guest_gpt_regs(const struct vcpu_state *st, struct gpt_regs *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -28,8 +39,7 @@ void guest_gpt_regs(const struct vcpu_state *st, struct gpt_regs *r)
 	r->cr4 = st->cr4;
 	r->efer = st->efer;
 	r->rflags = st->rflags;
-	/* the guest sees the host's physical address width (hv/cpuid.c) */
-	r->maxphyaddr = (u8)(cpuid(CPUID_ADDR_SIZES).eax & MAXPHYADDR_MASK);
+	r->maxphyaddr = host_maxphyaddr();
 }
 
 bool guest_long_mode(const struct vcpu_state *st)
