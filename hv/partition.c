@@ -373,6 +373,9 @@ static void print_stats(const struct partition *p)
 	}
 	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
 		irqs, exc);
+	if (p->vuart && vuart_input_lost(p->vuart))
+		pr_info("partition %s: console input lost %lu bytes\n", p->name,
+			vuart_input_lost(p->vuart));
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		const struct vcpu_stats *s = &p->vcpus[i]->stats;
 		u64 per_us = MAX(tsc_hz() / 1000000, 1ULL);

@@ -20,5 +20,7 @@ void vuart_input(struct vuart *u, u8 byte);
 void vuart_show_open(struct vuart *u, u64 now, u64 wait);
 /* Writes out a partial line (when the partition stops). */
 void vuart_flush(struct vuart *u);
+/* Console input dropped since the partition started: its queue was full. */
+u64 vuart_input_lost(const struct vuart *u);
 /* Copies up to size of the most recent output bytes; returns how many. */
 u64 vuart_recent(struct vuart *u, u8 *buf, u64 size);

@@ -1,0 +1,283 @@
+/*
+ * The 16550A model at COM1 (hv/vdev/vuart.c): lines to the console whole
+ * and in order, console input queued until the guest reads it (and only a
+ * full queue drops, said once), IRQ 4 by interrupt priority (PC16550D
+ * table 4), loopback through MCR/MSR, and a reset that forgets everything.
+ */
+#include "tests/unit/test_vdev_fakes.h"
+#include "hv/vdev/platform.h"
+#include "hv/vdev/vuart.h"
+
+#define COM1 VUART_COM1_BASE
+#define RBR (COM1 + 0)
+#define IER (COM1 + 1)
+#define IIR (COM1 + 2)
+#define FCR (COM1 + 2)
+#define MCR (COM1 + 4)
+#define LSR (COM1 + 5)
+#define MSR (COM1 + 6)
+
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define LSR_DR 0x01
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+#define QUEUE 4096 /* RX_QUEUE_SIZE */
+
+/* --- what the model calls ------------------------------------------------- */
+
+static char console[8192];
+static size_t console_len;
+static bool irq4;
+
+void console_partition_text(const char *name, const char *text, size_t len, bool eol)
+{
+	int n = snprintf(console + console_len, sizeof(console) - console_len, "[%s%s] %.*s%s",
+			 name, eol ? "" : " open", (int)len, text, eol ? "\n" : "");
+
+	assert_true(n > 0 && console_len + (size_t)n < sizeof(console));
+	console_len += (size_t)n;
+}
+
+void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+{
+	assert_ptr_equal(p, &test_part);
+	assert_int_equal(gsi, PLAT_IRQ_COM1);
+	assert_true(asserted != irq4); /* the model reports changes only */
+	irq4 = asserted;
+}
+
+/* --- the device under test ------------------------------------------------ */
+
+static struct vuart *uart;
+
+static int setup(void **state)
+{
+	(void)state;
+	part_init(1);
+	console_len = 0;
+	console[0] = 0;
+	irq4 = false;
+	uart = vuart_create(&test_part);
+	assert_non_null(uart);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free_all();
+	return 0;
+}
+
+static void out(u16 port, u8 v)
+{
+	io_out(port, 1, v);
+}
+
+static u8 in(u16 port)
+{
+	return (u8)io_in(port, 1);
+}
+
+static void send(const char *s)
+{
+	while (*s)
+		out(COM1, (u8)*s++);
+}
+
+/* What the guest's driver reads: everything while LSR says data ready. */
+static size_t drain(u8 *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (in(LSR) & LSR_DR) {
+		assert_true(n < size);
+		buf[n++] = in(RBR);
+	}
+	return n;
+}
+
+static void test_lines_reach_the_console_whole(void **state)
+{
+	(void)state;
+	send("first line\r\nsecond");
+	assert_string_equal(console, "[test] first line\n");
+	send(" half\n\n");
+	assert_string_equal(console, "[test] first line\n[test] second half\n[test] \n");
+}
+
+static void test_a_long_line_continues_on_the_next(void **state)
+{
+	char line[2100];
+
+	(void)state;
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = 0;
+	send(line);
+	send("\n");
+	/* 1024 + 1024 + 51: three console lines, no byte lost */
+	assert_int_equal(console_len, 3 * strlen("[test] \n") + sizeof(line) - 1);
+	assert_int_equal(strchr(console, '\n') - console, strlen("[test] ") + 1024);
+}
+
+static void test_flush_writes_the_partial_line(void **state)
+{
+	(void)state;
+	send("no newline");
+	assert_int_equal(console_len, 0);
+	vuart_flush(uart);
+	assert_string_equal(console, "[test] no newline\n");
+}
+
+static void test_recent_output_is_kept(void **state)
+{
+	u8 buf[64];
+	u64 n;
+
+	(void)state;
+	send("abc\r\ndef");
+	n = vuart_recent(uart, buf, sizeof(buf));
+	assert_int_equal(n, 8);
+	assert_memory_equal(buf, "abc\r\ndef", 8);
+	n = vuart_recent(uart, buf, 3);
+	assert_int_equal(n, 3);
+	assert_memory_equal(buf, "def", 3);
+}
+
+static void test_input_waits_in_order(void **state)
+{
+	static u8 got[QUEUE + 1];
+
+	(void)state;
+	for (u32 i = 0; i < QUEUE; i++)
+		vuart_input(uart, (u8)(i * 7));
+	assert_int_equal(drain(got, sizeof(got)), QUEUE);
+	for (u32 i = 0; i < QUEUE; i++)
+		assert_int_equal(got[i], (u8)(i * 7));
+	assert_int_equal(vuart_input_lost(uart), 0);
+	assert_int_equal(printk_count, 0);
+}
+
+static void test_a_full_queue_drops_and_says_so_once(void **state)
+{
+	static u8 got[QUEUE + 1];
+
+	(void)state;
+	for (u32 i = 0; i < QUEUE + 10; i++)
+		vuart_input(uart, 'a');
+	assert_int_equal(vuart_input_lost(uart), 10);
+	assert_int_equal(printk_count, 1);
+	assert_non_null(strstr(printk_last, "partition test: console input lost"));
+	/* the guest read a byte: the next loss is said again */
+	assert_int_equal(in(RBR), 'a');
+	vuart_input(uart, 'b');
+	vuart_input(uart, 'c');
+	assert_int_equal(vuart_input_lost(uart), 11);
+	assert_int_equal(printk_count, 2);
+	assert_int_equal(drain(got, sizeof(got)), QUEUE);
+	assert_int_equal(got[QUEUE - 1], 'b');
+}
+
+static void test_irq4_follows_interrupt_priority(void **state)
+{
+	(void)state;
+	out(MCR, MCR_OUT2);
+	out(IER, IER_RDI | IER_THRI);
+	/* enabling THRE interrupts with an empty THR raises one */
+	assert_true(irq4);
+	assert_int_equal(in(IIR) & 0x0f, IIR_THRI);
+	assert_false(irq4); /* reading IIR cleared it */
+	vuart_input(uart, 'k');
+	assert_true(irq4);
+	out(COM1, 'x'); /* THRE pending too: received data comes first */
+	assert_int_equal(in(IIR) & 0x0f, IIR_RDI);
+	assert_int_equal(in(RBR), 'k');
+	assert_int_equal(in(IIR) & 0x0f, IIR_THRI);
+	assert_int_equal(in(IIR) & 0x0f, IIR_NONE);
+	assert_false(irq4);
+}
+
+static void test_irq4_needs_out2(void **state)
+{
+	(void)state;
+	out(IER, IER_RDI);
+	vuart_input(uart, 'k');
+	assert_false(irq4);
+	out(MCR, MCR_OUT2);
+	assert_true(irq4);
+	in(RBR);
+	assert_false(irq4);
+}
+
+static void test_fifo_clear_drops_queued_input(void **state)
+{
+	(void)state;
+	vuart_input(uart, 'k');
+	out(FCR, 0x01);
+	assert_true(in(LSR) & LSR_DR);
+	out(FCR, 0x03);
+	assert_false(in(LSR) & LSR_DR);
+}
+
+/* Linux's 8250 probe: in loopback, what is sent comes back, MCR's outputs
+ * show as MSR's inputs, and nothing reaches the console. */
+static void test_loopback(void **state)
+{
+	(void)state;
+	out(MCR, MCR_LOOP | 0x0f);
+	assert_int_equal(in(MSR) & 0xf0, 0xf0);
+	out(MCR, MCR_LOOP);
+	assert_int_equal(in(MSR) & 0xf0, 0);
+	out(COM1, 0x5a);
+	assert_true(in(LSR) & LSR_DR);
+	assert_int_equal(in(RBR), 0x5a);
+	assert_int_equal(console_len, 0);
+	out(MCR, 0);
+	assert_int_equal(in(MSR) & 0xb0, 0xb0); /* DCD, DSR, CTS: a terminal */
+}
+
+static void test_reset_forgets_everything(void **state)
+{
+	(void)state;
+	out(MCR, MCR_OUT2);
+	out(IER, IER_RDI);
+	for (u32 i = 0; i < QUEUE + 1; i++)
+		vuart_input(uart, 'z');
+	assert_int_equal(vuart_input_lost(uart), 1);
+	vuart_reset(uart);
+	irq4 = false; /* platform_reset lowered every I/O APIC input before */
+	assert_false(in(LSR) & LSR_DR);
+	assert_int_equal(in(IER), 0);
+	assert_int_equal(vuart_input_lost(uart), 0);
+	vuart_input(uart, 'y');
+	assert_false(irq4); /* OUT2 and IER start cleared */
+	out(MCR, MCR_OUT2);
+	out(IER, IER_RDI);
+	assert_true(irq4); /* raised again: the model knew its line was low */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lines_reach_the_console_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_long_line_continues_on_the_next, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flush_writes_the_partial_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recent_output_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_waits_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_full_queue_drops_and_says_so_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_irq4_follows_interrupt_priority, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_irq4_needs_out2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_clear_drops_queued_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_forgets_everything, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("vdev_uart", tests, NULL, NULL);
+}
