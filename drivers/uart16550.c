@@ -20,7 +20,6 @@
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 
-#define UART_TX_SPIN_LIMIT 1000000
 
 bool uart_init(struct uart *u, u16 base, u32 baud)
 {
@@ -42,13 +41,15 @@ bool uart_init(struct uart *u, u16 base, u32 baud)
 	return true;
 }
 
-void uart_putc(struct uart *u, char c)
+bool uart_putc(struct uart *u, char c, u64 wait)
 {
-	/* Bounded wait: a wedged UART must not hang the hypervisor forever. */
-	for (int i = 0; i < UART_TX_SPIN_LIMIT; i++)
-		if (inb(u->base + UART_LSR) & UART_LSR_THRE)
-			break;
+	u64 start = rdtsc();
+
+	while (!(inb(u->base + UART_LSR) & UART_LSR_THRE))
+		if (rdtsc() - start >= wait)
+			return false; /* a write now would overwrite a queued byte */
 	outb(u->base + UART_THR, (u8)c);
+	return true;
 }
 
 int uart_getc(struct uart *u)

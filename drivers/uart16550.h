@@ -17,6 +17,8 @@ struct uart {
 
 /* Programs 8N1 at baud with FIFOs on; returns false when no UART answers. */
 bool uart_init(struct uart *u, u16 base, u32 baud);
-void uart_putc(struct uart *u, char c);
+/* Sends C once the transmitter has room; false (C not sent) when it had
+ * none for WAIT TSC ticks. */
+bool uart_putc(struct uart *u, char c, u64 wait);
 /* Returns -1 when no byte is waiting. */
 int uart_getc(struct uart *u);

@@ -1,5 +1,6 @@
 /* Console: the physical UART shared by the hypervisor and (later) partitions. */
 #include "hv/console.h"
+#include "drivers/tsc.h"
 #include "drivers/uart16550.h"
 #include "hv/lib.h"
 #include "hv/spinlock.h"
@@ -74,14 +75,61 @@ void console_select(int com_index)
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 
+/* How long the UART may stay busy before a byte is given up (the port is
+ * wedged, or an emulator's listener stopped reading); meanwhile console
+ * writers wait, as behind a terminal's flow control. */
+#define CONSOLE_TX_WAIT_MS 2000
+#define CONSOLE_TX_WAIT_EARLY (4ULL << 30) /* TSC ticks, before calibration */
+
+/* Bytes given up since the UART last took one. While it stays busy the
+ * next ones are given up at once; the loss is told when it takes bytes
+ * again, so none goes silently. */
+static u64 console_lost;
+
+static u64 tx_wait(void)
+{
+	u64 hz = tsc_hz();
+
+	return hz ? hz / 1000 * CONSOLE_TX_WAIT_MS : CONSOLE_TX_WAIT_EARLY;
+}
+
+static void tell_loss(void)
+{
+	char note[96];
+	u64 lost = console_lost;
+	int n = snprintf(note, sizeof(note),
+			 "\nhv: console: %lu bytes lost: the UART stayed busy for %u ms\r\n", lost,
+			 CONSOLE_TX_WAIT_MS);
+
+	console_lost = 0;
+	for (int i = 0; i < n; i++)
+		if (!uart_putc(&console_uart, note[i], tx_wait())) {
+			console_lost = lost;
+			return;
+		}
+}
+
+static void emit_byte(char c)
+{
+	if (console_lost) {
+		if (!uart_putc(&console_uart, '\r', 0)) {
+			console_lost++;
+			return;
+		}
+		tell_loss();
+	}
+	if (!uart_putc(&console_uart, c, tx_wait()))
+		console_lost = 1;
+}
+
 static void console_emit(const char *s, size_t len)
 {
 	if (!console_uart.base)
 		return;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
-			uart_putc(&console_uart, '\r');
-		uart_putc(&console_uart, s[i]);
+			emit_byte('\r');
+		emit_byte(s[i]);
 	}
 }
 
