@@ -436,8 +436,9 @@ static void dump_vcpu(struct vcpu *v)
 	pr_info("partition %s: vCPU %u state:\n", v->part->name, v->id);
 	pr_info("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", v->gpr[GPR_RAX],
 		v->gpr[GPR_RBX], v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
-	pr_info("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", v->gpr[GPR_RSI],
-		v->gpr[GPR_RDI], v->gpr[GPR_RBP], v->gpr[GPR_RSP]);
+	/* RSP with RIP, from the vendor's state (VT-x reads it lazily) */
+	pr_info("  rsi %016lx rdi %016lx rbp %016lx\n", v->gpr[GPR_RSI], v->gpr[GPR_RDI],
+		v->gpr[GPR_RBP]);
 	vcpu_ops->dump(v);
 }
 

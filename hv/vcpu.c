@@ -161,11 +161,12 @@ static void handle_requests(struct vcpu *v, u32 req)
 static void inject_pending(struct vcpu *v)
 {
 	static const struct vm_exit none;
-	struct vm_apply a = { 0 };
+	struct vm_apply a;
 	int vector;
 
 	if (!__atomic_load_n(&v->event_hint, __ATOMIC_ACQUIRE))
 		return;
+	a = (struct vm_apply){ 0 };
 	vector = vlapic_pending_irq(v);
 	if (vlapic_take_nmi(v)) {
 		a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };

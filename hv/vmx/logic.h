@@ -9,6 +9,7 @@
 #include "hv/exit.h"
 #include "hv/types.h"
 #include "hv/vcpu.h"
+#include "hv/vmx/vmcs.h"
 
 /* --- control words (SDM 3D A.3-A.5, A.7, A.8) --------------------------- */
 
@@ -93,10 +94,37 @@ u32 vmx_tr_ar_fixup(u32 ar, bool ia32e);
 
 /* --- exits (SDM 3C 28.2, SDM 3D appendix C) ------------------------------ */
 
+/* What an exit reason tells of the other exit fields */
+#define EXIT_INSN BIT(0)   /* the VM-exit instruction length is valid (28.2.5) */
+#define EXIT_QUAL BIT(1)   /* the exit qualification means something (28.2.1) */
+#define EXIT_NO_RSP BIT(2) /* its handling never looks at the guest's RSP */
+
+struct vmx_exit_desc {
+	u8 reason; /* enum vm_exit_reason */
+	u8 flags;  /* EXIT_* */
+	const char *name;
+};
+extern const struct vmx_exit_desc vmx_exit_table[VMX_EXIT_BASIC_COUNT];
+extern const struct vmx_exit_desc vmx_exit_unknown;
+
+/* The description of a basic exit reason; reasons with no neutral meaning
+ * (and unknown ones) are VMEXIT_UNHANDLED. */
+static inline const struct vmx_exit_desc *vmx_exit_desc(u32 basic)
+{
+	if (basic >= VMX_EXIT_BASIC_COUNT || !vmx_exit_table[basic].name)
+		return &vmx_exit_unknown;
+	return &vmx_exit_table[basic];
+}
+
 /* The neutral reason of a basic exit reason, and whether the VM-exit
- * instruction-length field is valid for it (SDM 3C 28.2.5). Reasons with no
- * neutral meaning (and unknown ones) are VMEXIT_UNHANDLED. */
-u32 vmx_exit_neutral(u32 basic, bool *insn_len_valid);
+ * instruction-length field is valid for it. */
+static inline u32 vmx_exit_neutral(u32 basic, bool *insn_len_valid)
+{
+	const struct vmx_exit_desc *d = vmx_exit_desc(basic);
+
+	*insn_len_valid = d->flags & EXIT_INSN;
+	return d->reason;
+}
 /* A name for logs ("EPT violation"), "unknown" outside the table. */
 const char *vmx_exit_name(u32 basic);
 

@@ -122,18 +122,17 @@ static void decode_entry_failure(u32 basic, struct vm_exit *e)
 	e->insn_len = 0;
 }
 
-static void decode_exit(struct vcpu *v, u32 reason, struct vm_exit *e)
+static void decode_exit(struct vcpu *v, u32 reason, const struct vmx_exit_desc *d,
+			struct vm_exit *e)
 {
 	struct vmx_vcpu *x = vx(v);
 	u32 basic = reason & EXIT_REASON_BASIC_MASK;
-	bool len_valid;
+	bool len_valid = d->flags & EXIT_INSN;
 
 	e->raw = basic;
-	e->reason = vmx_exit_neutral(basic, &len_valid);
+	e->reason = d->reason;
 	/* the qualification only where it means something (SDM 3C 28.2.1) */
-	if ((reason & EXIT_REASON_ENTRY_FAIL) || basic == VMX_EXIT_SIPI ||
-	    basic == VMX_EXIT_CR_ACCESS || basic == VMX_EXIT_IO ||
-	    basic == VMX_EXIT_EPT_VIOLATION || basic == VMX_EXIT_EXCEPTION_NMI)
+	if ((reason & EXIT_REASON_ENTRY_FAIL) || (d->flags & EXIT_QUAL))
 		e->qual = vmcs_get(VMCS_EXIT_QUAL);
 	if (len_valid)
 		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
@@ -141,7 +140,12 @@ static void decode_exit(struct vcpu *v, u32 reason, struct vm_exit *e)
 		decode_entry_failure(basic, e);
 		return;
 	}
-	save_vectoring(x);
+	/* an instruction's own exit never interrupts an event's delivery
+	 * (28.2.4): no IDT-vectoring information to read */
+	if (len_valid)
+		x->reinject_info = 0;
+	else
+		save_vectoring(x);
 
 	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI:
@@ -207,6 +211,7 @@ static void reinject(struct vmx_vcpu *x)
 void vmx_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vmx_vcpu *x = vx(v);
+	const struct vmx_exit_desc *d;
 	u32 result, reason;
 
 	reinject(x);
@@ -227,19 +232,28 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		entry_vmfail(v, result, exit);
 	} else {
 		reason = (u32)vmcs_get(VMCS_EXIT_REASON);
-		x->exited = true;
-		/* a failed entry leaves the VMCS unlaunched (27.8) */
-		if (!(reason & EXIT_REASON_ENTRY_FAIL))
-			x->launched = true;
-		x->guest_rsp = vmcs_get(VMCS_GUEST_RSP);
-		v->gpr[GPR_RSP] = x->guest_rsp;
-		decode_exit(v, reason, exit);
+		if (!x->launched) {
+			x->exited = true;
+			/* a failed entry leaves the VMCS unlaunched (27.8) */
+			if (!(reason & EXIT_REASON_ENTRY_FAIL))
+				x->launched = true;
+		}
+		d = vmx_exit_desc(reason & EXIT_REASON_BASIC_MASK);
+		/* RSP lives in the VMCS (25.4.1), not in gpr[] with the others:
+		 * read it for the exits whose handling may look at it. For the
+		 * others gpr[RSP] keeps the value last read, equal to guest_rsp,
+		 * and nothing is written back. */
+		if (!(d->flags & EXIT_NO_RSP)) {
+			x->guest_rsp = vmcs_get(VMCS_GUEST_RSP);
+			v->gpr[GPR_RSP] = x->guest_rsp;
+		}
+		decode_exit(v, reason, d, exit);
 	}
 }
 
 /* --- before the next entry -------------------------------------------- */
 
-static void skip_insn(struct vcpu *v, u32 len)
+static inline void skip_insn(struct vcpu *v, u32 len)
 {
 	u64 rip = vmcs_get(VMCS_GUEST_RIP) + len;
 	u64 intr = vmcs_get(VMCS_GUEST_INTERRUPTIBILITY);

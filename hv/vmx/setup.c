@@ -225,6 +225,9 @@ void vmx_vcpu_reset(struct vcpu *v)
 
 	/* nothing injected or re-injected, no window open */
 	x->reinject_info = 0;
+	/* the new RSP in gpr[] goes into the VMCS whatever was last read */
+	vmcs_set(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
+	x->guest_rsp = v->gpr[GPR_RSP];
 	x->proc &= ~(u32)(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 	vmcs_set(VMCS_PROC_CTLS, x->proc);
 	vmcs_set(VMCS_ENTRY_INTR_INFO, 0);

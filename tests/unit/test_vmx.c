@@ -453,6 +453,20 @@ static void test_exit_table(void **state)
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_BASIC_COUNT, &len), VMEXIT_UNHANDLED);
 	assert_false(len);
 	assert_string_equal(vmx_exit_name(35), "unknown");
+	/* the qualification is read where table C-1 gives it a meaning the
+	 * core uses, and RSP is left unread only where no handler needs it */
+	for (u32 b = 0; b < 0x10000; b++) {
+		u8 f = vmx_exit_desc(b)->flags;
+		bool qual = b == VMX_EXIT_EXCEPTION_NMI || b == VMX_EXIT_SIPI ||
+			    b == VMX_EXIT_CR_ACCESS || b == VMX_EXIT_IO ||
+			    b == VMX_EXIT_EPT_VIOLATION;
+		bool no_rsp = b == VMX_EXIT_CPUID || b == VMX_EXIT_HLT || b == VMX_EXIT_EXT_INTR ||
+			      b == VMX_EXIT_RDMSR || b == VMX_EXIT_WRMSR ||
+			      b == VMX_EXIT_INTR_WINDOW || b == VMX_EXIT_IO;
+
+		assert_int_equal(!!(f & EXIT_QUAL), qual);
+		assert_int_equal(!!(f & EXIT_NO_RSP), no_rsp);
+	}
 	assert_string_equal(vmx_exit_name(VMX_EXIT_EPT_VIOLATION), "EPT violation");
 	/* every defined number is named */
 	for (u32 b = 0; b < VMX_EXIT_BASIC_COUNT; b++)
