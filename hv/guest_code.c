@@ -64,7 +64,7 @@ int guest_fetch_insn(struct vcpu *v, u8 *buf, u32 *got, u32 *pf_err, u64 *fault_
 	struct gpt_regs regs;
 	u64 rip;
 
-	vcpu_ops->load_state(v, VS_RIP | VS_RFLAGS | VS_CR | VS_SEG);
+	vcpu_ops->load_state(v, VS_RIP | VS_RFLAGS | VS_CR | VS_SEG_CODE);
 	guest_gpt_regs(st, &regs);
 	/* SDM 3A 3.4.4: no CS base in 64-bit mode */
 	rip = (guest_long_mode(st) ? 0 : st->cs.base) + st->rip;

@@ -88,14 +88,17 @@ static int mem_translate(void *ctx, u8 seg, u64 off, u32 access, u64 *gpa)
 	struct mmio_ctx *m = ctx;
 	const struct vcpu_state *st = &m->v->state;
 	const struct seg *segs[] = { &st->es, &st->cs, &st->ss, &st->ds, &st->fs, &st->gs };
-	/* SDM 3A 3.4.4: in 64-bit mode only FS and GS have a base */
-	u64 base = (guest_long_mode(st) && seg < INSN_SEG_FS) || seg >= ARRAY_SIZE(segs) ?
-			   0 : segs[seg]->base;
-	u32 acc = ((access & INSN_WRITE) ? GPT_ACC_WRITE : 0) |
-		  (guest_user_mode(st) ? GPT_ACC_USER : 0);
+	u32 acc = (access & INSN_WRITE) ? GPT_ACC_WRITE : 0;
 	struct gpt_regs regs;
+	u64 base = 0;
 	int rc;
 
+	vcpu_ops->load_state(m->v, VS_SEG); /* the fetch loaded CS and SS only */
+	/* SDM 3A 3.4.4: in 64-bit mode only FS and GS have a base */
+	if (seg < ARRAY_SIZE(segs) && !(guest_long_mode(st) && seg < INSN_SEG_FS))
+		base = segs[seg]->base;
+	if (guest_user_mode(st))
+		acc |= GPT_ACC_USER;
 	guest_gpt_regs(st, &regs);
 	rc = gpt_translate(&regs, base + off, acc, &guest_gpt_mem, m->v->part, gpa,
 			   &m->pf_code);

@@ -72,7 +72,8 @@ struct vcpu_state {
 #define VS_SYSENTER BIT(5)
 #define VS_PAT BIT(6)
 #define VS_INTR BIT(7)
-#define VS_ALL (BIT(8) - 1)
+#define VS_SEG_CODE BIT(8) /* cs and ss only (load_state; VS_SEG includes them) */
+#define VS_ALL (BIT(9) - 1)
 
 #define INTR_SHADOW_STI BIT(0)
 #define INTR_SHADOW_MOVSS BIT(1)

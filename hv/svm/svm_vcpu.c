@@ -264,7 +264,8 @@ static void svm_load_state(struct vcpu *v, u32 mask)
 		st->cr4 = vs->cr4;
 		st->efer = vs->efer & ~EFER_SVME; /* the guest never sees SVME */
 	}
-	if (mask & VS_SEG) {
+	if (mask & (VS_SEG | VS_SEG_CODE)) { /* all of them: a copy from memory */
+		mask |= VS_SEG | VS_SEG_CODE;
 		seg_from_vmcb(&st->cs, &vs->cs);
 		seg_from_vmcb(&st->ds, &vs->ds);
 		seg_from_vmcb(&st->es, &vs->es);

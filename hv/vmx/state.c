@@ -45,16 +45,20 @@ static u32 seg_field(u32 es_field, enum vmx_seg s)
 	return es_field + VMCS_SEG_STRIDE * (u32)s;
 }
 
+static void load_segment(struct vcpu_state *st, enum vmx_seg s)
+{
+	struct seg *g = state_seg(st, s);
+
+	g->sel = (u16)vmcs_get(seg_field(VMCS_GUEST_ES_SEL, s));
+	g->limit = (u32)vmcs_get(seg_field(VMCS_GUEST_ES_LIMIT, s));
+	g->attr = vmx_attr_from_ar((u32)vmcs_get(seg_field(VMCS_GUEST_ES_AR, s)));
+	g->base = vmcs_get(seg_field(VMCS_GUEST_ES_BASE, s));
+}
+
 static void load_segments(struct vcpu_state *st)
 {
-	for (enum vmx_seg s = VMX_SEG_ES; s < VMX_SEG_COUNT; s++) {
-		struct seg *g = state_seg(st, s);
-
-		g->sel = (u16)vmcs_get(seg_field(VMCS_GUEST_ES_SEL, s));
-		g->limit = (u32)vmcs_get(seg_field(VMCS_GUEST_ES_LIMIT, s));
-		g->attr = vmx_attr_from_ar((u32)vmcs_get(seg_field(VMCS_GUEST_ES_AR, s)));
-		g->base = vmcs_get(seg_field(VMCS_GUEST_ES_BASE, s));
-	}
+	for (enum vmx_seg s = VMX_SEG_ES; s < VMX_SEG_COUNT; s++)
+		load_segment(st, s);
 	st->gdtr.base = vmcs_get(VMCS_GUEST_GDTR_BASE);
 	st->gdtr.limit = (u32)vmcs_get(VMCS_GUEST_GDTR_LIMIT);
 	st->idtr.base = vmcs_get(VMCS_GUEST_IDTR_BASE);
@@ -79,8 +83,13 @@ void vmx_load_state(struct vcpu *v, u32 mask)
 		st->cr2 = read_cr2();
 		st->efer = vmcs_get(VMCS_GUEST_EFER);
 	}
-	if (mask & VS_SEG)
+	if (mask & VS_SEG) {
 		load_segments(st);
+		mask |= VS_SEG_CODE;
+	} else if (mask & VS_SEG_CODE) { /* what fetching an instruction needs */
+		load_segment(st, VMX_SEG_CS);
+		load_segment(st, VMX_SEG_SS);
+	}
 	if (mask & VS_DR7)
 		st->dr7 = vmcs_get(VMCS_GUEST_DR7);
 	if (mask & VS_SYSENTER) {
