@@ -20,7 +20,6 @@
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 
-
 bool uart_init(struct uart *u, u16 base, u32 baud)
 {
 	u16 divisor = (u16)(UART_CLOCK_HZ / 16 / baud);
