@@ -87,7 +87,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "system"), str(ROOT / "tests" / "linux")]
 
 import linux_guest as g  # noqa: E402
-from hv_console import HV_MEMORY, HV_TSC, part_verdict  # noqa: E402
+from hv_console import (HV_MEMORY, HV_TSC, PART_EXITS, PART_INJECTED,  # noqa: E402
+                        PART_STARTING, for_part, part_verdict)
 from tessera_vm import BUILD, BootFailure, Machine, bochs, hv_elf, qemu  # noqa: E402
 
 RUNS = BUILD / "bench-runs"
@@ -260,10 +261,6 @@ LINUX_TYPE_PACE = {"qemu": (1, 0.03), "bochs": (None, None)}
 LINUX_EXIT_ROWS = 8           # reasons shown; the rest are summed as "other"
 
 WORKLOAD_START = r"WORKLOAD START .*"
-HV_EXITS = r"^hv: partition {name}: exits: (?P<list>.*)$"
-HV_INJECTED = (r"^hv: partition {name}: interrupts injected (?P<irqs>\d+), "
-               r"exceptions injected (?P<exc>\d+)$")
-PART_STARTING = r"^hv: partition {name}: starting$"
 # The kernel's first line (bare under QEMU, after what its set-up code
 # printed on the same line).
 KERNEL_FIRST_LINE = r"\[ *[0-9.]+\] Linux version .*"
@@ -380,7 +377,7 @@ def _linux_session(m: Machine, tty, part: str | None, emulator: str, res: LinuxR
               "work start": g.guest_line(WORKLOAD_START, part),
               "work done": g.workload_done(part)}
     if part is not None:
-        events["start"] = PART_STARTING.format(name=re.escape(part))
+        events["start"] = for_part(PART_STARTING, part)
     seen = {k: tty.watch(p) for k, p in events.items()}
 
     def when(key: str) -> float:
@@ -424,12 +421,11 @@ def _linux_session(m: Machine, tty, part: str | None, emulator: str, res: LinuxR
     stop = m.wait_for(g.part_stopped(part), limit["off"])
     if stop["reason"] != "powered off (ACPI S5)":
         res.error = f"stopped: {stop['reason']}"
-    injected = m.wait_for(HV_INJECTED.format(name=re.escape(part)), limit["off"])
+    injected = m.wait_for(for_part(PART_INJECTED, part), limit["off"])
     res.irqs, res.exceptions = int(injected["irqs"]), int(injected["exc"])
     # the exit counts come on one or more lines before that one
-    for exits in m.find_all(HV_EXITS.format(name=re.escape(part)), stop.end(),
-                            injected.start()):
-        for reason, n in parse_exits(exits["list"]).items():
+    for exits in m.find_all(for_part(PART_EXITS, part), stop.end(), injected.start()):
+        for reason, n in parse_exits(exits["exits"]).items():
             res.exits[reason] = res.exits.get(reason, 0) + n
     m.wait_for(g.ON_IDLE_POWEROFF, limit["off"])
     if emulator == "qemu":

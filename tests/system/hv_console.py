@@ -187,6 +187,7 @@ def check_idle_poweroff(m: Machine, *, config: bool, timeout: float,
 #   hv: partition NAME: vCPU N state:               the crash dump, then
 #   hv:   rax ... / rip ... lines
 #   hv: partition NAME: exits: REASON COUNT, ...     on one or more lines
+#   hv: partition NAME: interrupts injected N, exceptions injected M
 #   hv: partition NAME: restarting (restart N)
 
 PART_NAME = r"[a-z0-9_-]{1,16}"
@@ -205,6 +206,8 @@ PART_STOPPED = rf"^hv: partition (?P<name>{PART_NAME}) stopped: (?P<reason>.*)$"
 PART_RESTARTING = (rf"^hv: partition (?P<name>{PART_NAME}): restarting "
                    r"\(restart (?P<count>\d+)\)$")
 PART_EXITS = rf"^hv: partition (?P<name>{PART_NAME}): exits: (?P<exits>.*)$"
+PART_INJECTED = (rf"^hv: partition (?P<name>{PART_NAME}): interrupts injected (?P<irqs>\d+), "
+                 r"exceptions injected (?P<exc>\d+)$")
 PART_DUMP = rf"^hv: partition (?P<name>{PART_NAME}): vCPU (?P<vcpu>\d+) state:$"
 
 
