@@ -728,6 +728,22 @@ def test_qemu_poweroff_all(demo, timer):
 
 # -- crashes --------------------------------------------------------------------
 
+def crash(b: Boot, name: str, other: str) -> re.Match:
+    """Types `crash` in NAME's shell: the guest announces it, its kernel
+    panics (sysrq) and the partition stops, "guest panicked"; OTHER must not
+    stop meanwhile. Returns the stop line."""
+    m, start = b.m, g.line_start(b.m)
+    b.shells.focus(name)
+    b.shells.type("crash\n")
+    g.wait_from(m, start, g.announced("CRASH", name), 30, fail_on=no_stop(other))
+    panic = g.wait_from(m, start, g.kernel_panic(name), 30, fail_on=no_stop(other))
+    m.check("sysrq" in panic["why"].lower(), f"{name} panicked for another reason: {panic['why']}")
+    stop = g.wait_from(m, start, g.part_stopped(name), 30, fail_on=no_stop(other))
+    m.check(stop["reason"] == "guest panicked",
+            f"{name} stopped: {stop['reason']!r}, expected 'guest panicked'")
+    return stop
+
+
 def test_qemu_crash_on_crash(linux_images, partition_times):
     """A kernel panic (`crash`) follows on_crash: linux-b (restart) boots
     again and passes its checks, linux-a (stop) stops and stays stopped,
@@ -747,18 +763,7 @@ def test_qemu_crash_on_crash(linux_images, partition_times):
         # on_crash = restart
         start = g.line_start(m)
         t1 = time.monotonic()
-        sh.focus(restarter.name)
-        sh.type("crash\n")
-        g.wait_from(m, start, g.announced("CRASH", restarter.name), 30,
-                    fail_on=no_stop(stopper.name))
-        panic = g.wait_from(m, start, g.kernel_panic(restarter.name), 30,
-                            fail_on=no_stop(stopper.name))
-        m.check("sysrq" in panic["why"].lower(),
-                f"{restarter.name} panicked for another reason: {panic['why']}")
-        stop = g.wait_from(m, start, g.part_stopped(restarter.name), 30,
-                           fail_on=no_stop(stopper.name))
-        m.check(stop["reason"] == "guest panicked",
-                f"{restarter.name} stopped: {stop['reason']!r}, expected 'guest panicked'")
+        stop = crash(b, restarter.name, stopper.name)
         g.wait_from(m, start, g.part_restarting(restarter.name), 30,
                     fail_on=no_stop(stopper.name))
         g.wait_from(m, start, g.check_done(restarter.name), BOOT_TIMEOUT,
@@ -772,14 +777,7 @@ def test_qemu_crash_on_crash(linux_images, partition_times):
 
         # on_crash = stop
         start = g.line_start(m)
-        sh.focus(stopper.name)
-        sh.type("crash\n")
-        g.wait_from(m, start, g.announced("CRASH", stopper.name), 30,
-                    fail_on=no_stop(restarter.name))
-        stop = g.wait_from(m, start, g.part_stopped(stopper.name), 30,
-                           fail_on=no_stop(restarter.name))
-        m.check(stop["reason"] == "guest panicked",
-                f"{stopper.name} stopped: {stop['reason']!r}, expected 'guest panicked'")
+        crash(b, stopper.name, restarter.name)
         m.check(sh.value(restarter.name, "nproc") == str(restarter.cpus),
                 f"{restarter.name} did not answer after {stopper.name}'s crash")
         time.sleep(2)
