@@ -320,7 +320,7 @@ def _shell_ready(m: Machine, tty, part: str | None, timeout: float, pace: tuple)
     first on a retry: a garbled line may have left the shell waiting for
     the rest of a command, see _command)."""
     deadline = time.monotonic() + timeout
-    start = len(m.transcript())
+    start = g.line_start(m)
     n = 0
     while time.monotonic() < deadline and m.running():
         n += 1
@@ -351,7 +351,7 @@ def _command(m: Machine, tty, part: str | None, command: str, started: str,
         if attempt:
             tty.type(CTRL_C)
             time.sleep(0.2)
-        start = len(m.transcript())
+        start = g.line_start(m)
         tty.type_paced(command + "\n", *pace)
         deadline = time.monotonic() + limit["try"]
         while time.monotonic() < deadline:

@@ -170,6 +170,17 @@ void console_partition_text(const char *name, const char *text, size_t len, bool
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 
+bool console_partition_more(const char *name, const char *text, size_t len)
+{
+	u64 flags = spin_lock_irqsave(&console_lock);
+	bool open = open_line_owner == name;
+
+	if (open)
+		console_emit(text, len);
+	spin_unlock_irqrestore(&console_lock, flags);
+	return open;
+}
+
 void printk(const char *fmt, ...)
 {
 	char buf[PRINTK_BUF];

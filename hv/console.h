@@ -16,6 +16,9 @@ void console_write(const char *s, size_t len);
  * output, which then starts on a line of its own.
  */
 void console_partition_text(const char *name, const char *text, size_t len, bool eol);
+/* TEXT continues NAME's open console line if it still is; false, and
+ * nothing written, once other output has ended it. */
+bool console_partition_more(const char *name, const char *text, size_t len);
 /* printf to the console, no prefix. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One console message: "hv: " + the formatted text. */

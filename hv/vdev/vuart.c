@@ -166,8 +166,11 @@ static void transmit(struct vuart *u, u8 byte)
 	u->last_tx = rdtsc();
 	if (u->line_len == LINE_MAX)
 		emit_line(u);
-	else if (u->line_shown)
-		show_open(u); /* an open line goes on as it is written */
+	else if (u->line_shown && console_partition_more(u->part->name, u->line + u->line_shown,
+							 u->line_len - u->line_shown))
+		u->line_shown = u->line_len; /* a shown line goes on as it is written */
+	/* ... until other output ends it: then the rest waits to go whole (or
+	 * to be shown again, vuart_show_open), never in pieces among others */
 }
 
 static u8 modem_status(const struct vuart *u)

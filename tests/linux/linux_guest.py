@@ -225,7 +225,7 @@ def qemu_bare(name: str, workdir: Path, *, initrd: Path = INITRD_TEST, cpus: int
         "-serial", "chardev:ttyS0",
         "-kernel", str(KERNEL), "-initrd", str(initrd), "-append", append,
     ] + list(extra)
-    return Machine(name, argv, workdir), sock
+    return GuestMachine(name, argv, workdir), sock
 
 
 # -- Linux in partitions (test_linux_partitions.py) ---------------------------
@@ -457,10 +457,18 @@ class GuestMachine(Machine):
     REPORT_TAIL = 500
 
     recorder = None
+    joiner: LineJoiner | None = None
 
     @classmethod
     def adopt(cls, m: Machine) -> "GuestMachine":
         return cls(m.name, m.argv, m.workdir, logs=m.logs, stop_signal=m.stop_signal)
+
+    def transcript(self) -> str:
+        """The transcript with the lines that kernel messages cut in two
+        joined again (LineJoiner); console.txt keeps them as they came."""
+        if self.joiner is None:
+            self.joiner = LineJoiner()
+        return self.joiner.join(super().transcript())
 
     def running(self) -> bool:
         alive = super().running()
@@ -520,29 +528,51 @@ INTERJECTION = re.compile(r"\[ *\d+\.\d{6}\] .*|TESSERA-BEAT \d+ [0-9.]+$")
 # console): the message takes the rest of that console line, and the
 # program's line goes on at the start of the partition's next one.
 KERNEL_MESSAGE = re.compile(r"\[ *\d+\.\d{6}\] ")
+# A partition's line on the console: "[NAME] BODY" (a bare guest's: BODY).
+PREFIXED = re.compile(r"(\[[a-z0-9_-]+\] )(.*)")
+
+
+class LineJoiner:
+    """Reads a console transcript as its lines were written: a program's
+    line that a kernel message cut in two is joined again where its second
+    half comes (the first half waits per partition), and the message keeps
+    a line of its own. Line by line as the transcript grows; what the
+    lines before say is never changed, so offsets into the result stay
+    valid. The guest must not print time stamps in the middle of its own
+    lines (the check script strips them from the kernel lines it shows)."""
+
+    def __init__(self):
+        self.src = 0     # how much of the raw transcript is joined
+        self.text = ""   # the joined lines
+        self.cut: dict[str, str] = {}  # per prefix, the first half waiting
+
+    def join(self, raw: str) -> str:
+        """RAW (a transcript that only grew) with its complete lines joined,
+        any unfinished last line as it is."""
+        done = raw.rfind("\n") + 1
+        if done > self.src:
+            self.text += "".join(self._line(x) + "\n"
+                                 for x in raw[self.src:done - 1].split("\n"))
+            self.src = done
+        return self.text + raw[done:]
+
+    def _line(self, line: str) -> str:
+        x = PREFIXED.fullmatch(line)
+        prefix, body = (x[1], x[2]) if x else ("", line)
+        k = KERNEL_MESSAGE.search(body)
+        if k and k.start() > 0:
+            self.cut[prefix] = self.cut.get(prefix, "") + body[:k.start()]
+            return prefix + body[k.start():]
+        if k or prefix not in self.cut:
+            return line
+        return prefix + self.cut.pop(prefix) + body
 
 
 def partition_lines(m: Machine, name: str, start: int = 0,
                     end: int | None = None) -> list[tuple[int, str]]:
-    """NAME's console lines from START to END as (offset, text), a program's
-    line that a kernel message cut in two joined again (at the offset of
-    its first half) and the message kept as a line of its own."""
-    out: list[tuple[int, str]] = []
-    cut: tuple[int, str] | None = None
-    for x in m.find_all(guest_line(r"(?P<body>.*)", name), start, end):
-        at, body = x.start(), x["body"]
-        k = KERNEL_MESSAGE.search(body)
-        if k and k.start() > 0:
-            cut = (cut[0], cut[1] + body[:k.start()]) if cut else (at, body[:k.start()])
-            out.append((x.start("body") + k.start(), body[k.start():]))
-        elif k or cut is None:
-            out.append((at, body))
-        else:
-            out.append((cut[0], cut[1] + body))
-            cut = None
-    if cut:
-        out.append(cut)
-    return sorted(out)
+    """NAME's console lines from START to END as (offset, text)."""
+    return [(x.start(), x["body"])
+            for x in m.find_all(guest_line(r"(?P<body>.*)", name), start, end)]
 
 
 class GarbledInput(BootFailure):

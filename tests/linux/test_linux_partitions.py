@@ -311,8 +311,8 @@ def not_beat(line: str) -> bool:
 
 def beats(m: Machine, name: str, start: int = 0, end: int | None = None) -> list[tuple]:
     """The heartbeats of partition NAME: (offset, number, guest uptime). A
-    beat may end a line that began with something typed (the shell's echo),
-    and a kernel message may cut it in two (g.partition_lines)."""
+    beat may end a line that began with something typed (the shell's echo);
+    one that a kernel message cut in two is read whole (g.LineJoiner)."""
     beat = re.compile(r"TESSERA-BEAT (\d+) ([0-9.]+)$")
     return [(at, int(x[1]), float(x[2])) for at, text in g.partition_lines(m, name, start, end)
             if (x := beat.search(text))]
@@ -336,9 +336,15 @@ def beats_unbroken(b: Boot, name: str, start: int = 0) -> list[tuple]:
     guest would start the uptime again, a lost line shows as a gap)."""
     seen = beats(b.m, name)
     nums = [n for _, n, _ in seen]
-    b.m.check(nums == list(range(1, len(nums) + 1)),
-              f"partition {name}: heartbeats not numbered 1, 2, 3...: jumps "
-              f"{[(x, y) for x, y in zip(nums, nums[1:]) if y != x + 1][:5]}")
+    jumps = [(x, y) for x, y in zip(seen, seen[1:]) if y[1] != x[1] + 1]
+    if jumps or (nums and nums[0] != 1):
+        # what the console had between, to say where the beat went
+        at = (jumps[0][0][0], jumps[0][1][0]) if jumps else (0, seen[0][0])
+        between = [x for x in b.m.transcript()[at[0]:at[1]].split("\n")
+                   if x.startswith(f"[{name}] ") or x.startswith("hv: ")]
+        b.m.check(False, f"partition {name}: heartbeats not numbered 1, 2, 3...: jumps "
+                         f"{[(x[1], y[1]) for x, y in jumps][:5]}; its lines and the "
+                         f"hypervisor's around the first: {between[-12:]!r}")
     ups = [u for _, _, u in seen]
     bad = [(x, y) for x, y in zip(ups, ups[1:]) if not 0 < y - x <= BEAT_GAP_MAX]
     b.m.check(not bad, f"partition {name}: heartbeat uptimes not steadily increasing: "

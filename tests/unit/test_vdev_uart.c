@@ -31,15 +31,40 @@
 
 static char console[8192];
 static size_t console_len;
+static const char *console_open; /* whose line the console has open */
 static bool irq4;
+
+static void console_add(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(console + console_len, sizeof(console) - console_len, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && console_len + (size_t)n < sizeof(console));
+	console_len += (size_t)n;
+}
 
 void console_partition_text(const char *name, const char *text, size_t len, bool eol)
 {
-	int n = snprintf(console + console_len, sizeof(console) - console_len, "[%s%s] %.*s%s",
-			 name, eol ? "" : " open", (int)len, text, eol ? "\n" : "");
+	console_add("[%s%s] %.*s%s", name, eol ? "" : " open", (int)len, text, eol ? "\n" : "");
+	console_open = eol ? NULL : name;
+}
 
-	assert_true(n > 0 && console_len + (size_t)n < sizeof(console));
-	console_len += (size_t)n;
+bool console_partition_more(const char *name, const char *text, size_t len)
+{
+	if (console_open != name)
+		return false;
+	console_add("%.*s", (int)len, text);
+	return true;
+}
+
+/* Another partition's line, which ends any open one. */
+static void console_other_line(void)
+{
+	console_add("%s[other] line\n", console_open ? "\n" : "");
+	console_open = NULL;
 }
 
 void virq_set_level(struct partition *p, u32 gsi, bool asserted)
@@ -60,6 +85,7 @@ static int setup(void **state)
 	part_init(1);
 	console_len = 0;
 	console[0] = 0;
+	console_open = NULL;
 	irq4 = false;
 	uart = vuart_create(&test_part);
 	assert_non_null(uart);
@@ -122,6 +148,40 @@ static void test_a_long_line_continues_on_the_next(void **state)
 	/* 1024 + 1024 + 51: three console lines, no byte lost */
 	assert_int_equal(console_len, 3 * strlen("[test] \n") + sizeof(line) - 1);
 	assert_int_equal(strchr(console, '\n') - console, strlen("[test] ") + 1024);
+}
+
+/* THR writes by vCPU V, which then halts. */
+static void send_from(struct vcpu *v, const char *s)
+{
+	const struct vdev_range *r = vdev_find_io(&test_part.vdevs, COM1);
+
+	for (; *s; s++) {
+		struct vdev_access a = { COM1, 1, true, (u8)*s };
+
+		assert_int_equal(r->access(r->dev, v, &a), 0);
+	}
+	v->run_state = VCPU_HALTED;
+}
+
+static void test_a_prompt_is_shown_and_goes_on_until_others_write(void **state)
+{
+	struct vcpu shell = { 0 };
+
+	(void)state;
+	send_from(&shell, "tessera:/# ");
+	vuart_show_open(uart, rdtsc(), 1ULL << 40); /* not waited long enough */
+	assert_int_equal(console_len, 0);
+	vuart_show_open(uart, rdtsc() + (1ULL << 40), 1ULL << 40);
+	assert_string_equal(console, "[test open] tessera:/# ");
+	send_from(&shell, "ec"); /* the echo of typed keys, as they come */
+	assert_string_equal(console, "[test open] tessera:/# ec");
+	console_other_line();
+	/* the rest of the line waits, then goes whole, however it is written */
+	send_from(&shell, "ho TESSERA-BEAT 46\r\n");
+	assert_string_equal(console, "[test open] tessera:/# ec\n[other] line\n"
+				     "[test] ho TESSERA-BEAT 46\n");
+	send_from(&shell, "TESSERA-BEAT 47\n");
+	assert_string_equal(strrchr(console, '['), "[test] TESSERA-BEAT 47\n");
 }
 
 static void test_flush_writes_the_partial_line(void **state)
@@ -266,6 +326,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lines_reach_the_console_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_long_line_continues_on_the_next, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_prompt_is_shown_and_goes_on_until_others_write,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_writes_the_partial_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recent_output_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_waits_in_order, setup, teardown),
