@@ -40,6 +40,14 @@ static inline void fake_free_all(void)
 		free(fake_allocs[--fake_alloc_count]);
 }
 
+/* Each test's cmocka teardown: the device goes with its heap blocks. */
+static inline int teardown(void **state)
+{
+	(void)state;
+	fake_free_all();
+	return 0;
+}
+
 /* --- printk: counts the lines, keeps the last ----------------------------- */
 
 static int printk_count;
@@ -73,28 +81,28 @@ static inline u64 size_mask(u8 size)
 	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
-/* A port access as hv/io.c makes it: nobody there, or an error, reads
- * all-ones. */
-static inline u64 io_rw(u16 port, u8 size, bool write, u64 val)
+/* A port access by vCPU V (or none) as hv/io.c makes it: nobody there, or
+ * an error, reads all-ones. */
+static inline u64 io_rw(struct vcpu *v, u16 port, u8 size, bool write, u64 val)
 {
 	const struct vdev_range *r = vdev_find_io(&test_part.vdevs, port);
 	struct vdev_access a = { port, size, write, write ? val & size_mask(size) : 0 };
 
 	if (!r)
 		return size_mask(size);
-	if (r->access(r->dev, NULL, &a))
+	if (r->access(r->dev, v, &a))
 		return size_mask(size);
 	return write ? 0 : a.val & size_mask(size);
 }
 
 static inline u64 io_in(u16 port, u8 size)
 {
-	return io_rw(port, size, false, 0);
+	return io_rw(NULL, port, size, false, 0);
 }
 
 static inline void io_out(u16 port, u8 size, u64 val)
 {
-	io_rw(port, size, true, val);
+	io_rw(NULL, port, size, true, val);
 }
 
 static inline u64 mmio_rw(u64 gpa, u8 size, bool write, u64 val)

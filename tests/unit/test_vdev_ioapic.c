@@ -114,13 +114,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 /* --- registers -------------------------------------------------------- */
 
 static void test_identification(void **state)

@@ -151,13 +151,6 @@ static int setup(void **state)
 	return setup_rates(TEST_TSC_HZ, TEST_CRYSTAL_HZ);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static int pending(void)
 {
 	return vlapic_pending_irq(&cpu0);

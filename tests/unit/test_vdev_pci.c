@@ -46,13 +46,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static void test_address_register(void **state)
 {
 	(void)state;

@@ -33,13 +33,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static void test_power_on_masked(void **state)
 {
 	(void)state;

@@ -66,13 +66,6 @@ static int setup(void **state)
 	return setup_hz(2000000000ULL);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static void expect_stop(u32 why, const char *reason)
 {
 	assert_int_equal(stop_count, 1);

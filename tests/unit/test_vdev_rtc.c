@@ -268,13 +268,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static u8 cmos(u8 idx)
 {
 	io_out(PLAT_RTC_PORT, 1, idx);

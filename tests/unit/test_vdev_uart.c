@@ -92,13 +92,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free_all();
-	return 0;
-}
-
 static void out(u16 port, u8 v)
 {
 	io_out(port, 1, v);
@@ -153,13 +146,8 @@ static void test_a_long_line_continues_on_the_next(void **state)
 /* THR writes by vCPU V, which then halts. */
 static void send_from(struct vcpu *v, const char *s)
 {
-	const struct vdev_range *r = vdev_find_io(&test_part.vdevs, COM1);
-
-	for (; *s; s++) {
-		struct vdev_access a = { COM1, 1, true, (u8)*s };
-
-		assert_int_equal(r->access(r->dev, v, &a), 0);
-	}
+	while (*s)
+		io_rw(v, COM1, 1, true, (u8)*s++);
 	v->run_state = VCPU_HALTED;
 }
 
