@@ -1,6 +1,6 @@
 /* Finding a module by name: the hypervisor's side only (hv.efi needs none). */
 #include "boot/boot_info.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 const struct boot_module *boot_find_module(const struct boot_info *bi, const char *name)
 {

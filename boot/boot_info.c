@@ -1,6 +1,6 @@
 /* Helpers shared by the boot front-ends; pure, unit-tested on the host. */
 #include "boot/boot_info.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 void boot_module_name(const char *cmdline, char *out, size_t out_size)
 {

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define BOOT_MMAP_MAX 256
 #define BOOT_MODULES_MAX 32

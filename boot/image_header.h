@@ -1,7 +1,7 @@
 /* The header the UEFI front-end finds in the hypervisor image (boot/entry.asm). */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define TESSERA_HDR_MAGIC 0x3141524553534554ULL /* "TESSERA1" */
 /* EAX at mb_entry32 when the UEFI front-end enters the image */

@@ -1,7 +1,7 @@
 /* Multiboot1 and Multiboot2 front-ends: loader information -> boot_info. */
 #include "boot/multiboot.h"
 #include "boot/boot_info.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 u32 boot_e820_type(u32 e820)
 {

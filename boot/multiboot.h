@@ -2,7 +2,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define MB1_LOADER_MAGIC 0x2badb002
 #define MB2_LOADER_MAGIC 0x36d76289

@@ -6,10 +6,10 @@
 #include "boot/boot_info.h"
 #include "boot/image_header.h"
 #include "boot/multiboot.h"
-#include "hv/console.h"
-#include "hv/hv.h"
-#include "hv/lib.h"
-#include "hv/x86.h"
+#include "hv/console/console.h"
+#include "hv/main.h"
+#include "hv/lib/lib.h"
+#include "hv/hw/x86.h"
 
 extern char __image_start[], __bss_start[], __bss_end[], __image_end[];
 

@@ -4,7 +4,7 @@
  * count that firmware supplies is checked before it is used.
  */
 #include "drivers/acpi.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* Larger than any real table; a header claiming more is garbage. */
 #define ACPI_TABLE_MAX_LEN (16 * MiB)

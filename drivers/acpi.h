@@ -16,7 +16,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define ACPI_MAX_CPUS 256
 #define ACPI_MAX_IOAPICS 16

@@ -3,7 +3,7 @@
  * way down, with interrupts off: no locks, no allocation, bounded waits.
  */
 #include "drivers/acpi_power.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* ACPI 6.4 4.8.3.2.1: PM1 control register bits */
 #define PM1_CNT_SCI_EN BIT(0)

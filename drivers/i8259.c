@@ -1,7 +1,7 @@
 /* 8259A programmable interrupt controllers (Intel 8259A data sheet). */
 #include "drivers/i8259.h"
-#include "hv/trap.h"
-#include "hv/x86.h"
+#include "hv/cpu/trap.h"
+#include "hv/hw/x86.h"
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21

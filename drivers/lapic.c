@@ -1,10 +1,10 @@
 /* Local APIC driver: xAPIC MMIO or x2APIC MSRs (SDM 3A 11.4, 11.6, 11.12). */
 #include "drivers/lapic.h"
 #include "drivers/tsc.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* Register offsets (xAPIC MMIO); the x2APIC MSR is 0x800 + offset / 16. */
 #define LAPIC_ID 0x020

@@ -1,7 +1,7 @@
 /* The local APIC of each physical CPU, in xAPIC or x2APIC mode (SDM 3A ch. 11). */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define LAPIC_DEFAULT_BASE 0xfee00000ULL
 

@@ -5,8 +5,8 @@
  * (hv/vdev/vrtc.c).
  */
 #include "drivers/rtc.h"
-#include "hv/console.h"
-#include "hv/x86.h"
+#include "hv/console/console.h"
+#include "hv/hw/x86.h"
 
 #define CMOS_INDEX_PORT 0x70 /* bit 7 clear: NMIs stay enabled */
 #define CMOS_DATA_PORT 0x71

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* MC146818A register indexes (datasheet, "Address map") */
 #define RTC_REG_SEC 0x00

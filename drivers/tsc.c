@@ -4,7 +4,7 @@
  * else PIT channel 2 (1.193182 MHz).
  */
 #include "drivers/tsc.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define CPUID_TSC_LEAF 0x15
 #define PMTMR_HZ 3579545ULL

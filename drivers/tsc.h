@@ -1,7 +1,7 @@
 /* The TSC as the hypervisor's clock, calibrated against a real reference. */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 enum tsc_source { TSC_SRC_NONE, TSC_SRC_CPUID, TSC_SRC_PMTIMER, TSC_SRC_PIT };
 

@@ -1,6 +1,6 @@
 /* 16550 UART driver (National Semiconductor PC16550D data sheet). */
 #include "drivers/uart16550.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define UART_RBR 0 /* receive buffer (DLAB=0, read) */
 #define UART_THR 0 /* transmit holding (DLAB=0, write) */

@@ -1,7 +1,7 @@
 /* The physical 16550-compatible UART that carries the console. */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define UART_COM1 0x3f8
 #define UART_COM2 0x2f8

@@ -1,8 +1,8 @@
 /* Choosing the vendor backend at run time (one image for Intel and AMD). */
-#include "hv/vcpu_ops.h"
-#include "hv/console.h"
-#include "hv/lib.h"
-#include "hv/x86.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
+#include "hv/hw/x86.h"
 
 #define CPUID_1_ECX_VMX BIT(5)
 #define CPUID_EXT_ECX_SVM BIT(2)

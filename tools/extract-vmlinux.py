@@ -11,7 +11,7 @@ by its magic number: gzip, XZ (Debian's), LZMA and bzip2 are decompressed with
 Python's own modules; zstd, LZ4 and LZO with the zstd, lz4 or lzop program
 when it is installed. The result is an ELF file (the kernel appends its
 relocation table after it, which is cut off) whose PT_NOTE segment carries the
-PVH entry that hv/loader_pvh.c boots. An input that already is an ELF file is
+PVH entry that hv/loader/pvh.c boots. An input that already is an ELF file is
 copied as it is. Exits non-zero with a one-line message on any error.
 """
 import bz2

@@ -1,6 +1,6 @@
 /* The file names in hv.conf (SPEC.md 3): a scan, not a parse. */
 #include "boot/efi/conf_files.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* A UTF-8 byte order mark, which some editors put at the start of a file. */
 static const char utf8_bom[] = "\xef\xbb\xbf";
@@ -48,7 +48,7 @@ static void add_name(struct conf_file_list *out, const char *name, size_t n)
 	out->count++;
 }
 
-/* The first c in [s, end), or NULL (hv/lib.h has no memchr). */
+/* The first c in [s, end), or NULL (hv/lib/lib.h has no memchr). */
 static const char *find_char(const char *s, const char *end, char c)
 {
 	for (; s < end; s++)

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* hv.conf itself is a module too, so the rest share what remains. */
 #define CONF_FILES_MAX (BOOT_MODULES_MAX - 1)

@@ -25,7 +25,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
 EFI_SECTIONS := .text .sdata .data .dynamic .dynsym .rel .rela '.rel.*' '.rela.*' .reloc
 
 # Our sources, and the shared boot code built with our flags.
-EFI_C       := $(sort $(wildcard boot/efi/*.c)) boot/boot_info.c hv/strlcpy.c
+EFI_C       := $(sort $(wildcard boot/efi/*.c)) boot/boot_info.c hv/lib/strlcpy.c
 EFI_OBJ     := $(EFI_C:%.c=$(BUILD)/efi/obj/%.o) $(BUILD)/efi/obj/boot/efi/leave.asm.o
 
 $(EFI_C:%.c=$(BUILD)/efi/obj/%.o): $(BUILD)/efi/obj/%.o: %.c

@@ -9,7 +9,7 @@
 #include <efilib.h>
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* Printable ASCII: what command lines and file names may hold here. */
 #define ASCII_PRINTABLE_FIRST 0x20

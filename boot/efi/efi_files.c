@@ -5,7 +5,7 @@
  */
 #include "boot/efi/efi_boot.h"
 #include "boot/efi/conf_files.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 #define CONF_NAME "hv.conf"
 #define PATH_CHARS 512 /* UCS-2 characters of the directory path, with NUL */

@@ -1,6 +1,6 @@
 /* The command line, the ACPI RSDP and the framebuffer, from the firmware. */
 #include "boot/efi/efi_boot.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* ACPI 6.5, 5.2.5.3: the RSDP and where its revision says how long it is */
 #define RSDP_SIGNATURE "RSD PTR "

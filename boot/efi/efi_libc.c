@@ -1,9 +1,9 @@
 /*
  * The few C library functions the shared boot code (boot/boot_info.c,
- * hv/strlcpy.c, conf_files.c) needs in hv.efi that gnu-efi's libefi lacks
+ * hv/lib/strlcpy.c, conf_files.c) needs in hv.efi that gnu-efi's libefi lacks
  * (libefi brings memcpy and memset).
  */
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 size_t strlen(const char *s)
 {

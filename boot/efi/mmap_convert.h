@@ -5,7 +5,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* EFI_MEMORY_TYPE (UEFI 2.10, 7.2.1, Table 7.6; values fixed by the spec) */
 enum efi_mem_type {

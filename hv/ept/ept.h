@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* EPTP fields (SDM 3C 25.6.11) */
 #define EPTP_MEMTYPE_WB 6ULL /* bits 2:0: memory type of the paging structures */

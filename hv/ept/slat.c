@@ -18,7 +18,7 @@
  * changing a table in use.
  */
 #include "hv/ept/slat.h"
-#include "hv/panic.h"
+#include "hv/cpu/panic.h"
 
 #define SLAT_INDEX_BITS 9
 #define SLAT_ENTRIES (1U << SLAT_INDEX_BITS)

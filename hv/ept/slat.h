@@ -24,7 +24,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define SLAT_LEVELS 4 /* PML4, PDPT, PD, PT */
 

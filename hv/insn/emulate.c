@@ -4,10 +4,10 @@
  * One handler per kind of instruction, chosen through a table.
  */
 #include "hv/insn/insn.h"
-#include "hv/vcpu.h"
-#include "hv/x86.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/hw/x86.h"
 
-/* Arithmetic flags (SDM 1 3.4.3.1) beyond those hv/x86.h names */
+/* Arithmetic flags (SDM 1 3.4.3.1) beyond those hv/hw/x86.h names */
 #ifndef RFLAGS_PF
 #define RFLAGS_PF BIT(2)
 #endif

@@ -5,7 +5,7 @@
  * bits.
  */
 #include "hv/insn/gpt.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #ifndef CR4_LA57
 #define CR4_LA57 BIT(12)

@@ -12,7 +12,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* The guest state that paging depends on */
 struct gpt_regs {

@@ -18,7 +18,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* SDM 2 2.3.11: an instruction is at most 15 bytes, prefixes included. */
 #define INSN_MAX_LEN 15

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /*
  * The highest address a normalised map describes (exclusive). Anything

@@ -7,12 +7,12 @@
  * identity map of the low 4 GiB.
  */
 #include "hv/mm/mm.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/memmap.h"
 #include "hv/mm/palloc.h"
-#include "hv/spinlock.h"
-#include "hv/x86.h"
+#include "hv/lib/spinlock.h"
+#include "hv/hw/x86.h"
 
 #define PT_ENTRIES 512
 #define PT_INDEX(va, level) (((va) >> (12 + 9 * (3 - (level)))) & 511)
@@ -154,7 +154,7 @@ void mm_cpu_init(void)
 		wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
 	write_cr0(read_cr0() | CR0_WP); /* read-only means read-only in ring 0 */
 	/* SDM 3A 13.3: XSETBV needs CR4.OSXSAVE; the guests' XCR0 is loaded
-	 * on their CPU with it (hv/exit.c), the host itself uses no FPU state */
+	 * on their CPU with it (hv/vcpu/exit.c), the host itself uses no FPU state */
 	if (cpuid(1).ecx & CPUID_1_ECX_XSAVE)
 		write_cr4(read_cr4() | CR4_OSXSAVE | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }

@@ -7,7 +7,7 @@
 
 #include "boot/boot_info.h"
 #include "hv/layout.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* Page-table entry bits (SDM 3A 4.5, table 4-19) */
 #define PTE_P BIT(0)

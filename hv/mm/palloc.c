@@ -6,7 +6,7 @@
  * table makes an operation fail, never corrupts it.
  */
 #include "hv/mm/palloc.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 
 /* The end of the last page below 2^64: no free range goes beyond it, so
  * every range end is representable. */

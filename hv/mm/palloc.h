@@ -6,7 +6,7 @@
 #pragma once
 
 #include "boot/boot_info.h"
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define PALLOC_MAX_RANGES 256
 #define PALLOC_FAIL (~0ULL)

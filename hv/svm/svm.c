@@ -1,11 +1,11 @@
 /* AMD-V: feature probe and SVM enable on each CPU (AMD APM vol. 2, ch. 15). */
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/percpu.h"
+#include "hv/cpu/percpu.h"
 #include "hv/svm/svm.h"
-#include "hv/vcpu_ops.h"
-#include "hv/x86.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/x86.h"
 
 #define CPUID_SVM_LEAF 0x8000000a
 /* CPUID Fn8000_000A_EDX (APM 3, appendix E.4.9) */

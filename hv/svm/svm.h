@@ -2,7 +2,7 @@
 #pragma once
 
 #include "hv/svm/vmcb.h"
-#include "hv/vcpu_ops.h"
+#include "hv/vcpu/vcpu_ops.h"
 
 struct svm_vcpu {
 	struct vmcb *vmcb;

@@ -7,17 +7,17 @@
  * always pass 0 (nothing cached), which is always correct.
  */
 #include "drivers/lapic.h"
-#include "hv/console.h"
+#include "hv/console/console.h"
 #include "hv/ept/slat.h"
-#include "hv/guest_code.h"
-#include "hv/lib.h"
+#include "hv/vcpu/guest_code.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/panic.h"
-#include "hv/partition.h"
-#include "hv/percpu.h"
-#include "hv/smp.h"
+#include "hv/cpu/panic.h"
+#include "hv/partition/partition.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/smp.h"
 #include "hv/svm/svm.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* VMCB clean bits (APM 2 15.15.3, table 15-9) */
 #define CLEAN_INTERCEPTS BIT(0)

@@ -1,7 +1,7 @@
 /* The VMCB (AMD APM vol. 2, appendix B) and SVM exit codes (appendix C). */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct vmcb_seg {
 	u16 sel;

@@ -25,7 +25,7 @@
  */
 #include "hv/vdev/acpi_tables.h"
 #include "drivers/acpi.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/vdev/platform.h"
 
 /* ------------------------------------------------------------ constants */

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 #define ACPI_BUILD_OEM_ID_LEN 6 /* ACPI 6.4 5.2.6: OEM ID, padded with spaces */
 /* CMOS index of the RTC's century byte, named by FADT.CENTURY (5.2.9) */

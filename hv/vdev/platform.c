@@ -9,16 +9,16 @@
 #include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "drivers/acpi.h"
-#include "hv/hv.h"
+#include "hv/main.h"
 #include "hv/mm/mm.h"
-#include "hv/vcpu_ops.h"
+#include "hv/vcpu/vcpu_ops.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"
 #include "hv/vdev/vrtc.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 struct platform {
 	struct vioapic *ioapic;

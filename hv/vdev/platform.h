@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "hv/partition.h"
+#include "hv/partition/partition.h"
 
 /* Memory map below 4 GiB (RAM ends at GUEST_LOW_RAM_TOP at most) */
 #define PLAT_ACPI_BASE 0xe0000ULL	/* RSDP and tables, in the BIOS area */

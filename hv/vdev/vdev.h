@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct vcpu;
 struct partition;

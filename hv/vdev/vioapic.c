@@ -30,10 +30,10 @@
  * and no interrupt handler runs on a CPU that holds this lock.
  */
 #include "hv/vdev/vioapic.h"
-#include "hv/console.h"
+#include "hv/console/console.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/spinlock.h"
+#include "hv/partition/partition.h"
+#include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"

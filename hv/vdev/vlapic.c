@@ -6,22 +6,22 @@
  * TSC-deadline modes, and both the xAPIC MMIO and the x2APIC MSR interfaces.
  *
  * The timer runs on the real TSC: its deadline is a TSC value, and the vCPU
- * loop arms the physical CPU's own timer for the nearest one (hv/vcpu.c).
+ * loop arms the physical CPU's own timer for the nearest one (hv/vcpu/loop.c).
  */
 #include "hv/vdev/vlapic.h"
 #include "drivers/lapic.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/percpu.h"
-#include "hv/vcpu.h"
-#include "hv/vcpu_loop.h"
+#include "hv/partition/partition.h"
+#include "hv/cpu/percpu.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/loop.h"
 #include "drivers/tsc.h"
-#include "hv/cpuid.h"
+#include "hv/policy/cpuid.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* Register offsets (SDM 3A table 11-1) */
 #define APIC_ID 0x020

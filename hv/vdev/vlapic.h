@@ -1,7 +1,7 @@
 /* The local APIC of each vCPU (SDM 3A ch. 11), xAPIC MMIO at 0xFEE00000. */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct vcpu;
 struct partition;

@@ -6,8 +6,8 @@
  */
 #include "hv/vdev/vpci.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/spinlock.h"
+#include "hv/partition/partition.h"
+#include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 

@@ -9,16 +9,16 @@
  */
 #include "hv/vdev/vpit.h"
 #include "drivers/tsc.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/percpu.h"
-#include "hv/spinlock.h"
-#include "hv/vcpu_loop.h"
+#include "hv/partition/partition.h"
+#include "hv/cpu/percpu.h"
+#include "hv/lib/spinlock.h"
+#include "hv/vcpu/loop.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define PIT_PORT_BASE 0x40
 #define PIT_PORTS 4

@@ -1,7 +1,7 @@
 /* The 8254 programmable interval timer of each partition (ports 0x40-0x43, 0x61). */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct partition;
 struct vpit;

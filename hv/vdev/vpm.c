@@ -21,10 +21,10 @@
  * data port 0x60 is left unclaimed (reads 0xFF).
  */
 #include "hv/vdev/vpm.h"
-#include "hv/console.h"
-#include "hv/exit.h"
+#include "hv/console/console.h"
+#include "hv/vcpu/exit.h"
 #include "hv/mm/mm.h"
-#include "hv/spinlock.h"
+#include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct partition;
 struct vpm;

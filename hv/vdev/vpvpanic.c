@@ -6,8 +6,8 @@
  * apply to a kernel panic.
  */
 #include "hv/vdev/vpvpanic.h"
-#include "hv/exit.h"
-#include "hv/partition.h"
+#include "hv/vcpu/exit.h"
+#include "hv/partition/partition.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct partition;
 struct vclock;

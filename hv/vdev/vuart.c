@@ -15,16 +15,16 @@
  * guest looks again and no byte is ever dropped.
  */
 #include "hv/vdev/vuart.h"
-#include "hv/console.h"
-#include "hv/lib.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/spinlock.h"
-#include "hv/vcpu.h"
+#include "hv/partition/partition.h"
+#include "hv/lib/spinlock.h"
+#include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define REG_DATA 0 /* RBR / THR, DLL when DLAB */
 #define REG_IER 1  /* DLM when DLAB */

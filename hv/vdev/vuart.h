@@ -1,7 +1,7 @@
 /* A 16550A UART at COM1 for each partition, joined to the console (SPEC 4). */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 struct partition;
 struct vuart;

@@ -3,10 +3,10 @@
  * MSRs (SDM 3D appendix A). Pure: the MSR values come in a struct, so the
  * policy is unit-tested with the values of real and emulated CPUs.
  */
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* SDM 3D A.3-A.5: bits 31:0 are the allowed-0 settings (a 1 there means
  * the control must be 1), bits 63:32 the allowed-1 settings. */

@@ -7,7 +7,7 @@
  */
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define EXIT(basic, neutral, flags, str) [basic] = { neutral, flags, str }
 

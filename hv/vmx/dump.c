@@ -3,7 +3,7 @@
  * guest registers, segments with their access rights, the event and exit
  * information fields (SDM 3C 25.4, 25.8.3, 25.9).
  */
-#include "hv/console.h"
+#include "hv/console/console.h"
 #include "hv/vmx/vmx.h"
 
 static u64 rd(u32 field)

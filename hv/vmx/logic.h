@@ -6,9 +6,9 @@
  */
 #pragma once
 
-#include "hv/exit.h"
-#include "hv/types.h"
-#include "hv/vcpu.h"
+#include "hv/vcpu/exit.h"
+#include "hv/lib/types.h"
+#include "hv/vcpu/vcpu.h"
 #include "hv/vmx/vmcs.h"
 
 /* --- control words (SDM 3D A.3-A.5, A.7, A.8) --------------------------- */
@@ -79,7 +79,7 @@ static inline u64 vmx_cr_guest_view(u64 real, u64 shadow, u64 mask)
 
 /* --- segments (SDM 3C 25.4.1, table 25-2) -------------------------------- */
 
-/* AMD-layout attributes (hv/vcpu.h) -> VMX access rights; P clear means
+/* AMD-layout attributes (hv/vcpu/vcpu.h) -> VMX access rights; P clear means
  * unusable (the other bits are kept: SS.DPL is the CPL even then). */
 u32 vmx_ar_from_attr(u16 attr);
 /* VMX access rights -> attributes; an unusable segment reads with P clear. */

@@ -4,9 +4,9 @@
  * every bit set, so every MSR and port access exits until the core lets one
  * through.
  */
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
+#include "hv/partition/partition.h"
 #include "hv/vmx/vmx.h"
 
 static struct vmx_part *vp(struct partition *p)

@@ -4,13 +4,13 @@
  * VM entries, ch. 28 VM exits).
  */
 #include "drivers/lapic.h"
-#include "hv/console.h"
-#include "hv/lib.h"
-#include "hv/percpu.h"
-#include "hv/smp.h"
-#include "hv/trap.h"
+#include "hv/console/console.h"
+#include "hv/lib/lib.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/smp.h"
+#include "hv/cpu/trap.h"
 #include "hv/vmx/vmx.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* hv/vmx/vmx_entry.asm indexes gpr[] by these numbers */
 _Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 &&
@@ -27,7 +27,7 @@ static struct vmx_vcpu *vx(struct vcpu *v)
 
 /*
  * A host NMI arrived in the guest. NMIs are how the machine is stopped
- * (hv/smp.h); otherwise end the NMI blocking the exit left (SDM 3C 28.1)
+ * (hv/cpu/smp.h); otherwise end the NMI blocking the exit left (SDM 3C 28.1)
  * and let the core see VMEXIT_NMI.
  */
 static void host_nmi(void)
@@ -221,7 +221,7 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		x->guest_rsp = v->gpr[GPR_RSP];
 	}
 
-	/* the vCPU loop runs with interrupts off (hv/vcpu.c): host interrupts
+	/* the vCPU loop runs with interrupts off (hv/vcpu/loop.c): host interrupts
 	 * arrive as exits ("acknowledge interrupt on exit") */
 	result = vmx_enter(v->gpr, x->launched, &x->host_rsp);
 	v->state_valid = 0;

@@ -4,22 +4,17 @@
  * the guest fields the neutral state does not carry (25.4.2). The guest's
  * registers come afterwards from the core, with store_state(VS_ALL).
  */
-#include "hv/console.h"
+#include "hv/console/console.h"
 #include "hv/ept/ept.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/partition.h"
-#include "hv/percpu.h"
+#include "hv/partition/partition.h"
+#include "hv/cpu/percpu.h"
 #include "hv/vmx/vmx.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define PDPTE_COUNT 4
 #define VAPIC_VTPR 0x80 /* SDM 3C 30.1.1: the virtual TPR in the virtual-APIC page */
-
-struct desc_ptr {
-	u16 limit;
-	u64 base;
-} __packed;
 
 static u64 idt_base(void)
 {

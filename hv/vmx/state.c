@@ -1,14 +1,14 @@
 /*
- * The neutral vCPU state (hv/vcpu.h) <-> the VMCS guest-state area (SDM 3C
+ * The neutral vCPU state (hv/vcpu/vcpu.h) <-> the VMCS guest-state area (SDM 3C
  * 25.4). CR0 and CR4 are kept as the guest sees them in struct vcpu_state;
  * the VMCS holds the value the CPU runs with (the VMX fixed bits applied)
  * and the read shadow (the guest's value). CR2 has no VMCS field: the guest's
  * CR2 stays in the register, which the hypervisor does not use.
  */
-#include "hv/lib.h"
-#include "hv/partition.h"
+#include "hv/lib/lib.h"
+#include "hv/partition/partition.h"
 #include "hv/vmx/vmx.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define PDPTE_COUNT 4
 #define PAE_CR3_MASK 0xffffffe0ULL /* SDM 3A 4.4.1: the PDPT is 32-byte aligned */

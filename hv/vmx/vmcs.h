@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "hv/types.h"
+#include "hv/lib/types.h"
 
 /* --- VMCS field encodings (SDM 3D appendix B) -------------------------- */
 

@@ -4,8 +4,8 @@
  * sets CF (no current VMCS), VMfailValid sets ZF and leaves the error number
  * in the VM-instruction error field (31.4).
  */
-#include "hv/console.h"
-#include "hv/panic.h"
+#include "hv/console/console.h"
+#include "hv/cpu/panic.h"
 #include "hv/vmx/vmx.h"
 
 /* The INVEPT / INVVPID descriptors (SDM 3C 31.3) */

@@ -7,13 +7,13 @@
  * control policy (logic.h: decode.c, ctls.c, bitmap.c) and the dump
  * (dump.c).
  */
-#include "hv/console.h"
+#include "hv/console/console.h"
 #include "hv/ept/slat.h"
-#include "hv/lib.h"
+#include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/percpu.h"
+#include "hv/cpu/percpu.h"
 #include "hv/vmx/vmx.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 struct vmx_config vmx_cfg;
 

@@ -1,7 +1,7 @@
 /* VT-x backend internals shared by the files in hv/vmx/. */
 #pragma once
 
-#include "hv/vcpu_ops.h"
+#include "hv/vcpu/vcpu_ops.h"
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
 

@@ -12,7 +12,7 @@
 ;
 ; After a VM exit RFLAGS is 2 (SDM 3C 28.5.3): interrupts off, DF clear.
 
-; struct vcpu.gpr is in x86 encoding order (hv/vcpu.h, enum gpr)
+; struct vcpu.gpr is in x86 encoding order (hv/vcpu/vcpu.h, enum gpr)
 %define GPR(n) ((n) * 8)
 GPR_RAX equ 0
 GPR_RCX equ 1

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for hv/config.c: any bytes as hv.conf. Besides the
+ * libFuzzer target for hv/config/config.c: any bytes as hv.conf. Besides the
  * sanitizers, it checks what the parser promises: bounded, well-formed
  * messages with real line numbers, a plan within the limits, and for an
  * accepted file, that writing the plan back out parses to the same plan.
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/config.h"
+#include "hv/config/config.h"
 
 #define TEXT_MAX (64 * 1024)
 

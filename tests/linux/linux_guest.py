@@ -510,7 +510,7 @@ def wait_from(m: Machine, start: int, pattern: str, timeout: float, *, fail_on=(
 
 # A background loop that wakes the guest ten times a second: each wake-up
 # takes its vCPU out of the guest, where the hypervisor reads the console's
-# input (hv/console_input.c), before a real or Bochs 16550 without flow
+# input (hv/console/input.c), before a real or Bochs 16550 without flow
 # control overruns. Under QEMU, whose UART waits, it is not needed.
 KEEPALIVE = "(while :; do sleep 0.1; done) & true"
 

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "hv/console_focus.h"
+#include "hv/console/focus.h"
 
 /* Feeds s and returns the bytes delivered, with '|' for each switch. */
 static void run(const char *in, size_t len, char *got)

@@ -12,7 +12,7 @@
 
 #include "hv/insn/gpt.h"
 #include "hv/insn/insn.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 #define MEM_SIZE (512 * 1024)
 

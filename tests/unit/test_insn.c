@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "hv/insn/insn.h"
-#include "hv/vcpu.h"
+#include "hv/vcpu/vcpu.h"
 
 #define M16 INSN_MODE_16
 #define M32 INSN_MODE_32

@@ -1,5 +1,5 @@
 /*
- * hv/loader_linux.c and hv/loader_pvh.c on the host: synthetic bzImages
+ * hv/loader/linux.c and hv/loader/pvh.c on the host: synthetic bzImages
  * (setup sectors with a header at 0x1f1, a protected-mode kernel with a
  * payload) and ELF64 vmlinux files (PT_LOAD segments, a PT_NOTE with Xen
  * notes) built here byte by byte, loaded into a fake guest RAM through the
@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hv/loader.h"
+#include "hv/loader/loader.h"
 #include "hv/vdev/platform.h"
 
 /* ---- the fake guest RAM: LOW at 0, optionally 2 MiB at 4 GiB ---- */

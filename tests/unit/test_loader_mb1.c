@@ -1,5 +1,5 @@
 /*
- * hv/loader_mb1.c on the host: Multiboot1 kernels (ELF32, and the a.out
+ * hv/loader/mb1.c on the host: Multiboot1 kernels (ELF32, and the a.out
  * kludge) built here byte by byte, loaded into a fake guest RAM through the
  * struct guest_mem callback, and the Multiboot information the guest would
  * find checked field by field (Multiboot 0.6.96, 3.1-3.3). Every malformed
@@ -15,10 +15,10 @@
 #include <cmocka.h>
 
 #include "boot/multiboot.h"
-#include "hv/loader.h"
+#include "hv/loader/loader.h"
 
 /*
- * The tests of rules that hv/loader_mb1.c, as committed, does not enforce
+ * The tests of rules that hv/loader/mb1.c, as committed, does not enforce
  * (see the report for the fix): an entry point in RAM but outside the image,
  * a higher-half ELF entry, loading into the information area or the BIOS
  * hole, a module name that overflows the information area. They are skipped

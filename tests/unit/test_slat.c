@@ -19,7 +19,7 @@
 
 #include "hv/ept/ept.h"
 #include "hv/ept/slat.h"
-#include "hv/panic.h"
+#include "hv/cpu/panic.h"
 
 #define PG PAGE_SIZE
 #define M2 LARGE_PAGE_SIZE

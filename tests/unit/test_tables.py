@@ -2,9 +2,9 @@
 unit test asserts no slot is NULL").
 
 Reads build/hv.elf (make test builds it before the tests run): the vendor ops
-tables `vmx_ops` and `svm_ops` (struct vcpu_ops, hv/vcpu_ops.h) and the exit
-dispatch table `exit_handlers` (hv/exit_dispatch.h, one handler per enum
-vm_exit_reason, hv/exit.h). The image is a statically linked ET_EXEC, so the
+tables `vmx_ops` and `svm_ops` (struct vcpu_ops, hv/vcpu/vcpu_ops.h) and the exit
+dispatch table `exit_handlers` (hv/vcpu/exit.h, one handler per enum
+vm_exit_reason, hv/vcpu/exit.h). The image is a statically linked ET_EXEC, so the
 bytes in the file are the final addresses. Slot names come from the C headers,
 so a failure names the empty member or exit reason.
 
@@ -217,10 +217,10 @@ def _slots(data):
 
 @pytest.mark.parametrize("table", ["vmx_ops", "svm_ops"])
 def test_vcpu_ops_no_empty_slot(elf, table):
-    members = struct_members("hv/vcpu_ops.h", "vcpu_ops")
+    members = struct_members("hv/vcpu/vcpu_ops.h", "vcpu_ops")
     data = elf.object_bytes(table)
     assert len(data) == len(members) * SLOT, (
-        f"{table} is {len(data)} bytes but struct vcpu_ops in hv/vcpu_ops.h has "
+        f"{table} is {len(data)} bytes but struct vcpu_ops in hv/vcpu/vcpu_ops.h has "
         f"{len(members)} pointer members ({len(members) * SLOT} bytes): the "
         f"image or the header parse is out of date")
     text = elf.section(".text")
@@ -238,13 +238,13 @@ def test_vcpu_ops_no_empty_slot(elf, table):
             problems.append(f"{where} = {ptr:#x} points outside the image")
         elif member == "name" and not elf.cstring_at(ptr):
             problems.append(f"{where} = {ptr:#x} is not a non-empty string")
-    assert not problems, f"{table} (struct vcpu_ops, hv/vcpu_ops.h):\n  " + \
+    assert not problems, f"{table} (struct vcpu_ops, hv/vcpu/vcpu_ops.h):\n  " + \
         "\n  ".join(problems)
 
 
 def _exit_reasons():
-    values = enum_values("hv/exit.h", "vm_exit_reason")
-    assert "VMEXIT_REASON_COUNT" in values, "hv/exit.h: enum has no VMEXIT_REASON_COUNT"
+    values = enum_values("hv/vcpu/exit.h", "vm_exit_reason")
+    assert "VMEXIT_REASON_COUNT" in values, "hv/vcpu/exit.h: enum has no VMEXIT_REASON_COUNT"
     count = values.pop("VMEXIT_REASON_COUNT")
     names = {}
     for name, v in values.items():
@@ -276,4 +276,4 @@ def test_exit_handlers_no_empty_slot(elf):
     missing = [names[i] for i in range(len(data) // SLOT, count) if i in names]
     if missing:
         problems.append(f"no slot at all for {', '.join(missing)}")
-    assert not problems, "exit_handlers (hv/exit.c):\n  " + "\n  ".join(problems)
+    assert not problems, "exit_handlers (hv/vcpu/exit.c):\n  " + "\n  ".join(problems)

@@ -1,7 +1,7 @@
 /*
  * What the platform device tests share: fakes for the hypervisor services
  * the devices call (memory, console), and guest accesses that go through
- * the partition's vdev table the way hv/io.c and hv/mmio.c do.
+ * the partition's vdev table the way hv/policy/io.c and hv/policy/mmio.c do.
  */
 #pragma once
 
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hv/partition.h"
+#include "hv/partition/partition.h"
 #include "hv/vdev/vdev.h"
 
 /* --- mm_alloc: zeroed heap blocks, all freed by fake_free_all ---------- */
@@ -81,7 +81,7 @@ static inline u64 size_mask(u8 size)
 	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
-/* A port access by vCPU V (or none) as hv/io.c makes it: nobody there, or
+/* A port access by vCPU V (or none) as hv/policy/io.c makes it: nobody there, or
  * an error, reads all-ones. */
 static inline u64 io_rw(struct vcpu *v, u16 port, u8 size, bool write, u64 val)
 {

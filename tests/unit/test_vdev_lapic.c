@@ -8,18 +8,18 @@
  * Time: vlapic_timer_check takes "now" from its caller, so every expiry
  * here happens at a chosen TSC value. Arming (an initial-count write) and
  * the current-count register read the real TSC (rdtsc(), an inline in
- * hv/x86.h); those tests bracket the write between two rdtsc() reads and
+ * hv/hw/x86.h); those tests bracket the write between two rdtsc() reads and
  * check the deadline falls within, which is exact however long the write
  * takes. The rates (tsc_hz, cpuid_crystal_hz) are fakes.
  */
 #include "tests/unit/test_vdev_fakes.h"
 #include "drivers/tsc.h"
-#include "hv/cpuid.h"
-#include "hv/vcpu.h"
-#include "hv/vcpu_loop.h"
+#include "hv/policy/cpuid.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/loop.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/virq.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 /* Register offsets (SDM 3A table 11-1) */
 #define REG_TPR 0x080
@@ -315,7 +315,7 @@ static void test_oneshot_rate_scaling(void **state)
 	apic_write(REG_TDCR, DCR_DIV1);
 	arm(1000, 120000);
 
-	/* what hv/cpuid.c states: the TSC's own rate, or half of it above 2^32 */
+	/* what hv/policy/cpuid.c states: the TSC's own rate, or half of it above 2^32 */
 	teardown(state);
 	setup_rates(TEST_CRYSTAL_HZ, TEST_CRYSTAL_HZ);
 	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);

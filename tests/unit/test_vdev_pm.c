@@ -5,7 +5,7 @@
  * (recorded by a fake part_stop).
  */
 #include "tests/unit/test_vdev_fakes.h"
-#include "hv/exit.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"

@@ -12,7 +12,7 @@
 
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/x86.h"
+#include "hv/hw/x86.h"
 
 static u64 cap(u32 must1, u32 may1)
 {

@@ -1,0 +1,78 @@
+/* The console's input side: poll the physical UART, deliver to the focus. */
+#include "hv/console/input.h"
+#include "drivers/tsc.h"
+#include "hv/console/console.h"
+#include "hv/console/focus.h"
+#include "hv/partition/partition.h"
+#include "hv/lib/spinlock.h"
+#include "hv/vdev/vuart.h"
+#include "hv/hw/x86.h"
+
+#define POLL_INTERVAL_US 1000
+#define OPEN_LINE_WAIT_MS 50 /* the focus's unfinished line is shown after */
+
+static struct focus_state focus_state;
+static u32 focus_index;
+static volatile u64 next_poll;
+/* Held across one drain of the physical UART: two CPUs reading it at once
+ * could hand a partition two neighbouring bytes in the wrong order. */
+static struct spinlock poll_lock = SPINLOCK_INIT;
+
+static struct partition *focused(void)
+{
+	for (u32 i = 0; i < partition_count; i++) {
+		struct partition *p = &partitions[(focus_index + i) % partition_count];
+
+		if (p->vuart) {
+			focus_index = p->index;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void switch_focus(void)
+{
+	struct partition *p;
+
+	focus_index = (focus_index + 1) % (partition_count ? partition_count : 1);
+	p = focused();
+	if (p)
+		pr_info("console -> %s\n", p->name);
+}
+
+u64 console_input_poll(u64 now)
+{
+	u64 due = next_poll, next = now + tsc_hz() / 1000000 * POLL_INTERVAL_US;
+	int c;
+
+	/* one CPU polls per interval, and never two at once */
+	if (now < due)
+		return due;
+	if (!__atomic_compare_exchange_n(&next_poll, &due, next, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return due;
+	if (!spin_trylock(&poll_lock))
+		return next;
+	while ((c = console_getc()) >= 0) {
+		u8 out[FOCUS_SWITCH_PRESSES];
+		struct partition *p;
+		u32 n;
+
+		if (focus_feed(&focus_state, (u8)c, out, &n)) {
+			switch_focus();
+			continue;
+		}
+		p = focused();
+		for (u32 i = 0; p && i < n; i++)
+			vuart_input(p->vuart, out[i]);
+	}
+	if (partition_count) {
+		struct partition *p = focused();
+
+		if (p)
+			vuart_show_open(p->vuart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
+	}
+	spin_unlock(&poll_lock);
+	return next;
+}

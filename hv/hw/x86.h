@@ -1,0 +1,317 @@
+/* x86-64 architectural constants and instruction wrappers (SDM vol. 3A). */
+#pragma once
+
+#include "hv/lib/types.h"
+
+/* Control registers (SDM 3A 2.5) */
+#define CR0_PE BIT(0)
+#define CR0_MP BIT(1)
+#define CR0_EM BIT(2)
+#define CR0_TS BIT(3)
+#define CR0_ET BIT(4)
+#define CR0_NE BIT(5)
+#define CR0_WP BIT(16)
+#define CR0_AM BIT(18)
+#define CR0_NW BIT(29)
+#define CR0_CD BIT(30)
+#define CR0_PG BIT(31)
+
+#define CR4_VME BIT(0)
+#define CR4_PVI BIT(1)
+#define CR4_TSD BIT(2)
+#define CR4_DE BIT(3)
+#define CR4_PSE BIT(4)
+#define CR4_PAE BIT(5)
+#define CR4_MCE BIT(6)
+#define CR4_PGE BIT(7)
+#define CR4_PCE BIT(8)
+#define CR4_OSFXSR BIT(9)
+#define CR4_OSXMMEXCPT BIT(10)
+#define CR4_UMIP BIT(11)
+#define CR4_LA57 BIT(12)
+#define CR4_VMXE BIT(13)
+#define CR4_SMXE BIT(14)
+#define CR4_FSGSBASE BIT(16)
+#define CR4_PCIDE BIT(17)
+#define CR4_OSXSAVE BIT(18)
+#define CR4_SMEP BIT(20)
+#define CR4_SMAP BIT(21)
+
+#define RFLAGS_CF BIT(0)
+#define RFLAGS_FIXED BIT(1)
+#define RFLAGS_PF BIT(2)
+#define RFLAGS_AF BIT(4)
+#define RFLAGS_ZF BIT(6)
+#define RFLAGS_SF BIT(7)
+#define RFLAGS_TF BIT(8)
+#define RFLAGS_IF BIT(9)
+#define RFLAGS_DF BIT(10)
+#define RFLAGS_OF BIT(11)
+#define RFLAGS_IOPL (3ULL << 12)
+#define RFLAGS_VM BIT(17)
+#define RFLAGS_AC BIT(18)
+
+/* MSRs (SDM 4, AMD APM 2 appendix A) */
+#define MSR_IA32_APIC_BASE 0x0000001b
+#define MSR_IA32_FEATURE_CONTROL 0x0000003a
+#define MSR_IA32_TSC_ADJUST 0x0000003b
+#define MSR_IA32_SPEC_CTRL 0x00000048
+#define MSR_IA32_PRED_CMD 0x00000049
+#define MSR_IA32_BIOS_SIGN_ID 0x0000008b
+#define MSR_IA32_MTRRCAP 0x000000fe
+#define MSR_IA32_ARCH_CAPABILITIES 0x0000010a
+#define MSR_IA32_SYSENTER_CS 0x00000174
+#define MSR_IA32_SYSENTER_ESP 0x00000175
+#define MSR_IA32_SYSENTER_EIP 0x00000176
+#define MSR_IA32_MISC_ENABLE 0x000001a0
+#define MSR_IA32_PAT 0x00000277
+#define MSR_IA32_MTRR_DEF_TYPE 0x000002ff
+#define MSR_IA32_VMX_BASIC 0x00000480
+#define MSR_IA32_VMX_PINBASED_CTLS 0x00000481
+#define MSR_IA32_VMX_PROCBASED_CTLS 0x00000482
+#define MSR_IA32_VMX_EXIT_CTLS 0x00000483
+#define MSR_IA32_VMX_ENTRY_CTLS 0x00000484
+#define MSR_IA32_VMX_MISC 0x00000485
+#define MSR_IA32_VMX_CR0_FIXED0 0x00000486
+#define MSR_IA32_VMX_CR0_FIXED1 0x00000487
+#define MSR_IA32_VMX_CR4_FIXED0 0x00000488
+#define MSR_IA32_VMX_CR4_FIXED1 0x00000489
+#define MSR_IA32_VMX_VMCS_ENUM 0x0000048a
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x0000048b
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x0000048c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x0000048d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x0000048e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x0000048f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x00000490
+#define MSR_IA32_VMX_VMFUNC 0x00000491
+#define MSR_IA32_TSC_DEADLINE 0x000006e0
+#define MSR_X2APIC_BASE 0x00000800
+#define MSR_IA32_EFER 0xc0000080
+#define MSR_IA32_STAR 0xc0000081
+#define MSR_IA32_LSTAR 0xc0000082
+#define MSR_IA32_CSTAR 0xc0000083
+#define MSR_IA32_FMASK 0xc0000084
+#define MSR_IA32_FS_BASE 0xc0000100
+#define MSR_IA32_GS_BASE 0xc0000101
+#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC_AUX 0xc0000103
+#define MSR_AMD_VM_CR 0xc0010114
+#define MSR_AMD_VM_HSAVE_PA 0xc0010117
+
+#define FEATURE_CONTROL_LOCKED BIT(0)
+#define FEATURE_CONTROL_VMX_IN_SMX BIT(1)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
+
+#define EFER_SCE BIT(0)
+#define EFER_LME BIT(8)
+#define EFER_LMA BIT(10)
+#define EFER_NXE BIT(11)
+#define EFER_SVME BIT(12)
+
+#define AMD_VM_CR_SVMDIS BIT(4)
+
+#define APIC_BASE_BSP BIT(8)
+#define APIC_BASE_EXTD BIT(10)
+#define APIC_BASE_EN BIT(11)
+
+/* Exception vectors (SDM 3A 6.3.1) */
+enum {
+	X86_EXC_DE = 0, X86_EXC_DB = 1, X86_EXC_NMI = 2, X86_EXC_BP = 3,
+	X86_EXC_OF = 4, X86_EXC_BR = 5, X86_EXC_UD = 6, X86_EXC_NM = 7,
+	X86_EXC_DF = 8, X86_EXC_TS = 10, X86_EXC_NP = 11, X86_EXC_SS = 12,
+	X86_EXC_GP = 13, X86_EXC_PF = 14, X86_EXC_MF = 16, X86_EXC_AC = 17,
+	X86_EXC_MC = 18, X86_EXC_XM = 19, X86_EXC_VE = 20, X86_EXC_CP = 21,
+	X86_EXC_COUNT = 32,
+};
+
+/* The operand of LGDT/LIDT and SGDT/SIDT (SDM 3A 3.5.1) */
+struct desc_ptr {
+	u16 limit;
+	u64 base;
+} __packed;
+
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
+static inline void cpuid_count(u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r->eax), "=b"(r->ebx), "=c"(r->ecx), "=d"(r->edx)
+			 : "a"(leaf), "c"(sub));
+}
+
+static inline struct cpuid_regs cpuid(u32 leaf)
+{
+	struct cpuid_regs r;
+
+	cpuid_count(leaf, 0, &r);
+	return r;
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void wrmsr(u32 msr, u64 val)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
+			 : "memory");
+}
+
+/*
+ * MSR access that survives a #GP (an MSR the CPU or emulator lacks): the
+ * fault handler finds the faulting RIP in .ex_table and resumes at the fixup,
+ * which returns -E_IO.
+ */
+static inline int rdmsr_safe(u32 msr, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+	int err = 0;
+
+	__asm__ volatile("1: rdmsr\n"
+			 "2:\n"
+			 ".pushsection .ex_table, \"a\"\n"
+			 ".balign 8\n"
+			 ".quad 1b, 3f\n"
+			 ".popsection\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl %[eio], %[err]\n"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 : "+a"(lo), "+d"(hi), [err] "+r"(err)
+			 : "c"(msr), [eio] "i"(-E_IO));
+	*val = ((u64)hi << 32) | lo;
+	return err;
+}
+
+static inline int wrmsr_safe(u32 msr, u64 val)
+{
+	int err = 0;
+
+	__asm__ volatile("1: wrmsr\n"
+			 "2:\n"
+			 ".pushsection .ex_table, \"a\"\n"
+			 ".balign 8\n"
+			 ".quad 1b, 3f\n"
+			 ".popsection\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl %[eio], %[err]\n"
+			 "jmp 2b\n"
+			 ".popsection\n"
+			 : [err] "+r"(err)
+			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)), [eio] "i"(-E_IO)
+			 : "memory");
+	return err;
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void outb(u16 port, u8 v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline void outw(u16 port, u16 v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline u8 inb(u16 port)
+{
+	u8 v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline u16 inw(u16 port)
+{
+	u16 v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline u32 inl(u16 port)
+{
+	u32 v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+#define DEFINE_CR(n)                                                     \
+	static inline u64 read_cr##n(void)                               \
+	{                                                                \
+		u64 v;                                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));        \
+		return v;                                                \
+	}                                                                \
+	static inline void write_cr##n(u64 v)                            \
+	{                                                                \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); \
+	}
+DEFINE_CR(0)
+DEFINE_CR(2)
+DEFINE_CR(3)
+DEFINE_CR(4)
+#undef DEFINE_CR
+
+static inline u64 read_rflags(void)
+{
+	u64 v;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static inline void irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+static inline void irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+static inline void halt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
+
+static inline void barrier(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void invlpg(u64 va)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+static inline void io_delay(void)
+{
+	outb(0x80, 0);
+}

@@ -1,0 +1,47 @@
+/*
+ * The small C library the hypervisor carries. Host builds (unit tests, the
+ * host tools) use the system's libc for the same names instead.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include "hv/lib/strlcpy.h"
+#include "hv/lib/types.h"
+
+#ifdef HV_HOST
+#include <stdio.h>
+#include <string.h>
+#else
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#endif
+
+
+/* a * b / c without overflow in the product (saturates at ~0 when the
+ * quotient does not fit); for time conversions between clock rates. */
+static inline u64 muldiv64(u64 a, u64 b, u64 c)
+{
+#ifdef HV_HOST
+	unsigned __int128 p = (unsigned __int128)a * b / c;
+
+	return p >> 64 ? ~0ULL : (u64)p;
+#else
+	u64 lo, hi, q;
+
+	__asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(a), "rm"(b) : "cc");
+	if (hi >= c)
+		return ~0ULL;
+	__asm__("divq %4" : "=a"(q), "=d"(hi) : "a"(lo), "d"(hi), "rm"(c) : "cc");
+	return q;
+#endif
+}

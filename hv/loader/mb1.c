@@ -1,0 +1,271 @@
+/*
+ * Multiboot1 guest loader (Multiboot Specification 0.6.96, sections 3.1-3.3):
+ * the kernel is entered as GRUB would, in flat 32-bit protected mode with
+ * paging off, EAX = 0x2BADB002 and EBX = the information structure, which
+ * describes exactly the partition's RAM.
+ */
+#include "boot/multiboot.h"
+#include "hv/lib/lib.h"
+#include "hv/loader/loader.h"
+
+#define MB1_FLAG_AOUT_KLUDGE BIT(16)
+#define MB1_REQUIRED_MASK 0xffffU  /* bits 0-15: the loader must honour them */
+#define MB1_SUPPORTED (BIT(0) | BIT(1)) /* page-aligned modules, memory info */
+#define MB1_VIDEO BIT(2)		/* optional for us: text console only */
+#define GUEST_BIOS_HOLE 0x9fc00ULL
+#define GUEST_1M 0x100000ULL
+#define ELF_MAGIC 0x464c457f
+#define ELFCLASS32 1
+#define ELFDATA2LSB 1
+#define EM_386 3
+#define ET_EXEC 2
+#define PT_LOAD 1
+#define ENTRY_NONE (~0ULL) /* no segment holds e_entry (yet) */
+
+struct mb1_header {
+	u32 magic, flags, checksum;
+	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+} __packed;
+
+struct elf32_ehdr {
+	u32 magic;
+	u8 cls, data, version, osabi, pad[8];
+	u16 type, machine;
+	u32 version2, entry, phoff, shoff, flags;
+	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+} __packed;
+
+struct elf32_phdr {
+	u32 type, offset, vaddr, paddr, filesz, memsz, flags, align;
+} __packed;
+
+#define fail(...)                                        \
+	do {                                             \
+		snprintf(err, err_size, __VA_ARGS__);    \
+		return -E_INVAL;                         \
+	} while (0)
+
+static const struct mb1_header *find_header(const u8 *image, u64 len, u64 *off)
+{
+	for (u64 o = 0; o + sizeof(struct mb1_header) <= MIN(len, MB1_SEARCH_LEN); o += 4) {
+		const struct mb1_header *h = (const void *)(image + o);
+
+		if (h->magic == MB1_HEADER_MAGIC &&
+		    (u32)(h->magic + h->flags + h->checksum) == 0) {
+			*off = o;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+bool mb1_probe(const u8 *image, u64 len)
+{
+	u64 off;
+
+	return find_header(image, len, &off) != NULL;
+}
+
+/* Copies len bytes to guest-physical gpa and zeroes zero_len more. */
+static int put(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
+	       u64 zero_len)
+{
+	u8 *dst;
+
+	if (gpa + len + zero_len < gpa)
+		return -E_RANGE;
+	dst = mem->ptr(mem->ctx, gpa, len + zero_len);
+	if (!dst)
+		return -E_RANGE;
+	memcpy(dst, src, len);
+	memset(dst + len, 0, zero_len);
+	return 0;
+}
+
+static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *end,
+		    u64 *entry, char *err, size_t err_size)
+{
+	const struct elf32_ehdr *eh = (const void *)image;
+
+	if (len < sizeof(*eh) || eh->magic != ELF_MAGIC)
+		fail("not an ELF file and no a.out kludge in its Multiboot header");
+	if (eh->cls != ELFCLASS32 || eh->data != ELFDATA2LSB || eh->machine != EM_386 ||
+	    eh->type != ET_EXEC)
+		fail("not a 32-bit x86 executable ELF (Multiboot1 kernels are)");
+	if (eh->phentsize != sizeof(struct elf32_phdr) ||
+	    (u64)eh->phoff + (u64)eh->phnum * sizeof(struct elf32_phdr) > len)
+		fail("ELF program headers lie outside the file");
+	*end = 0;
+	*entry = ENTRY_NONE;
+	for (u32 i = 0; i < eh->phnum; i++) {
+		const struct elf32_phdr *ph =
+			(const void *)(image + eh->phoff + i * sizeof(*ph));
+
+		if (ph->type != PT_LOAD || !ph->memsz)
+			continue;
+		if (ph->filesz > ph->memsz)
+			fail("ELF segment %u is larger in the file than in memory", i);
+		if ((u64)ph->offset + ph->filesz > len)
+			fail("ELF segment %u lies outside the file", i);
+		/* the information area and the BIOS hole are below 1 MiB */
+		if (ph->paddr < GUEST_1M)
+			fail("ELF segment %u at %#x is below 1 MiB", i, ph->paddr);
+		if (put(mem, ph->paddr, image + ph->offset, ph->filesz,
+			ph->memsz - ph->filesz))
+			fail("ELF segment %u at %#x (%u bytes) is outside the partition's RAM",
+			     i, ph->paddr, ph->memsz);
+		*end = MAX(*end, (u64)ph->paddr + ph->memsz);
+		/* e_entry is virtual: start at its physical address (as GRUB 2) */
+		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
+			*entry = (u64)ph->paddr + (eh->entry - ph->vaddr);
+	}
+	if (!*end)
+		fail("ELF file has nothing to load");
+	if (*entry == ENTRY_NONE)
+		fail("its entry point %#x is not in a loaded ELF segment", eh->entry);
+	return 0;
+}
+
+static int load_aout(const u8 *image, u64 len, const struct mb1_header *h, u64 hoff,
+		     const struct guest_mem *mem, u64 *end, u64 *entry, char *err,
+		     size_t err_size)
+{
+	/* Multiboot 3.1.3: header_addr corresponds to the header's file offset */
+	u64 file_start, load_len, bss_end;
+
+	if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > hoff)
+		fail("Multiboot header addresses are inconsistent");
+	file_start = hoff - (h->header_addr - h->load_addr);
+	load_len = h->load_end_addr ? (u64)h->load_end_addr - h->load_addr : len - file_start;
+	if (h->load_end_addr && h->load_end_addr < h->load_addr)
+		fail("Multiboot load_end_addr is below load_addr");
+	if (file_start + load_len > len)
+		fail("the image is shorter than its Multiboot header says");
+	bss_end = h->bss_end_addr ? h->bss_end_addr : h->load_addr + load_len;
+	if (bss_end < h->load_addr + load_len)
+		fail("Multiboot bss_end_addr is below the loaded image");
+	if (h->load_addr < GUEST_1M)
+		fail("the image at %#x is below 1 MiB", h->load_addr);
+	if (h->entry_addr < h->load_addr || h->entry_addr >= bss_end)
+		fail("its entry point %#x is not in its loaded image", h->entry_addr);
+	if (put(mem, h->load_addr, image + file_start, load_len,
+		bss_end - h->load_addr - load_len))
+		fail("the image at %#x (%lu bytes) is outside the partition's RAM",
+		     h->load_addr, bss_end - h->load_addr);
+	*end = bss_end;
+	*entry = h->entry_addr;
+	return 0;
+}
+
+/* The information structure and what it points to, built at MB1_INFO_GPA. */
+struct info_builder {
+	u8 buf[MB1_INFO_LIMIT - MB1_INFO_GPA];
+	u64 used;
+};
+
+static u32 info_add(struct info_builder *b, const void *data, u64 len)
+{
+	u64 at = ALIGN_UP(b->used, 8);
+
+	if (at + len > sizeof(b->buf))
+		return 0;
+	memcpy(b->buf + at, data, len);
+	b->used = at + len;
+	return (u32)(MB1_INFO_GPA + at);
+}
+
+static u32 add_mmap(struct info_builder *b, const struct guest_mem *mem, u32 *length)
+{
+	struct mb1_mmap_entry e[2 * LOADER_MAX_REGIONS + 1];
+	u32 n = 0;
+
+	for (u32 i = 0; i < mem->region_count; i++) {
+		u64 base = mem->regions[i].gpa, size = mem->regions[i].size;
+
+		if (base == 0 && size > GUEST_1M) {
+			/* the PC hole below 1 MiB (DESIGN.md, guest layout) */
+			e[n++] = (struct mb1_mmap_entry){ 20, 0, GUEST_BIOS_HOLE, E820_RAM };
+			e[n++] = (struct mb1_mmap_entry){ 20, GUEST_BIOS_HOLE,
+							   GUEST_1M - GUEST_BIOS_HOLE,
+							   E820_RESERVED };
+			base = GUEST_1M;
+			size -= GUEST_1M;
+		}
+		e[n++] = (struct mb1_mmap_entry){ 20, base, size, E820_RAM };
+	}
+	*length = n * sizeof(e[0]);
+	return info_add(b, e, *length);
+}
+
+int mb1_load(const u8 *image, u64 len, const char *cmdline,
+	     const struct loader_module *mods, u32 mod_count,
+	     const struct guest_mem *mem, struct loader_entry *entry,
+	     char *err, size_t err_size)
+{
+	static struct info_builder b; /* too big for the stack; loads are serialised */
+	struct mb1_info info = { 0 };
+	struct mb1_module modv[4];
+	u64 hoff, end, rip;
+	u32 mmap_length;
+	bool fits = true;
+	const struct mb1_header *h = find_header(image, len, &hoff);
+	int rc;
+
+	if (!h)
+		fail("no Multiboot1 header in its first 8 KiB");
+	if (h->flags & MB1_REQUIRED_MASK & ~(MB1_SUPPORTED | MB1_VIDEO))
+		fail("it requires Multiboot features %#x that Tessera does not offer",
+		     (u32)(h->flags & MB1_REQUIRED_MASK & ~(MB1_SUPPORTED | MB1_VIDEO)));
+	if (mod_count > ARRAY_SIZE(modv))
+		fail("too many modules");
+	if (h->flags & MB1_FLAG_AOUT_KLUDGE)
+		rc = load_aout(image, len, h, hoff, mem, &end, &rip, err, err_size);
+	else
+		rc = load_elf(image, len, mem, &end, &rip, err, err_size);
+	if (rc)
+		return rc;
+	if (rip < GUEST_1M || !mem->ptr(mem->ctx, rip, 1))
+		fail("its entry point %#lx is not in its loaded image", rip);
+
+	/* modules follow the image, page-aligned (flag bit 0) */
+	for (u32 i = 0; i < mod_count; i++) {
+		u64 at = ALIGN_UP(end, PAGE_SIZE);
+
+		if (put(mem, at, mods[i].data, mods[i].len, 0))
+			fail("module %s (%lu bytes) does not fit in the partition's RAM",
+			     mods[i].name, mods[i].len);
+		modv[i] = (struct mb1_module){ (u32)at, (u32)(at + mods[i].len), 0, 0 };
+		end = at + mods[i].len;
+	}
+
+	memset(&b, 0, sizeof(b));
+	info.flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MMAP | MB1_INFO_MODS |
+		     MB1_INFO_LOADER_NAME;
+	info.mem_lower = (u32)(GUEST_BIOS_HOLE / KiB);
+	info.mem_upper = (u32)((mem->regions[0].size - GUEST_1M) / KiB);
+	info.cmdline = info_add(&b, cmdline, strlen(cmdline) + 1);
+	info.boot_loader_name = info_add(&b, "Tessera", sizeof("Tessera"));
+	for (u32 i = 0; i < mod_count; i++) {
+		modv[i].cmdline = info_add(&b, mods[i].name, strlen(mods[i].name) + 1);
+		fits &= modv[i].cmdline != 0;
+	}
+	info.mods_count = mod_count;
+	if (mod_count) {
+		info.mods_addr = info_add(&b, modv, mod_count * sizeof(modv[0]));
+		fits &= info.mods_addr != 0;
+	}
+	info.mmap_addr = add_mmap(&b, mem, &mmap_length);
+	info.mmap_length = mmap_length;
+	entry->rbx = info_add(&b, &info, sizeof(info));
+	if (!fits || !info.cmdline || !info.boot_loader_name || !info.mmap_addr ||
+	    !entry->rbx)
+		fail("its command line and modules do not fit the information area");
+	if (put(mem, MB1_INFO_GPA, b.buf, b.used, 0))
+		fail("the partition's RAM does not reach the information area");
+
+	entry->mode = LOADER_ENTRY_PROTECTED32;
+	entry->rip = rip;
+	entry->rax = MB1_BOOT_MAGIC;
+	entry->rsi = 0;
+	return 0;
+}

@@ -1,0 +1,485 @@
+/*
+ * Partitions (DESIGN.md, data flow 4; SPEC 5): carve RAM from free host
+ * memory, map it 0-based in the second-level tables, create the vCPUs pinned
+ * to their CPUs and the virtual devices, load the guest image from the
+ * pristine module, and start vCPU 0; the guest starts the others with
+ * INIT/SIPI. Stop and restart touch only the partition concerned.
+ */
+#include "hv/partition/partition.h"
+#include "drivers/lapic.h"
+#include "drivers/tsc.h"
+#include "hv/console/console.h"
+#include "hv/policy/cpuid.h"
+#include "hv/vcpu/exit.h"
+#include "hv/main.h"
+#include "hv/lib/lib.h"
+#include "hv/loader/loader.h"
+#include "hv/mm/mm.h"
+#include "hv/policy/msr.h"
+#include "hv/cpu/percpu.h"
+#include "hv/vcpu/loop.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/vdev/acpi_tables.h"
+#include "hv/vdev/platform.h"
+#include "hv/vdev/vlapic.h"
+#include "hv/vdev/vpit.h"
+#include "hv/vdev/vpvpanic.h"
+#include "hv/vdev/vuart.h"
+#include "hv/hw/x86.h"
+
+#define FLAT_LIMIT 0xffffffffU
+#define MB_CODE_SEL 0x08
+#define MB_DATA_SEL 0x10
+#define ATTR_CODE32 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX | SEG_ATTR_DB | SEG_ATTR_G)
+#define ATTR_DATA32 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW | SEG_ATTR_DB | SEG_ATTR_G)
+#define ATTR_CODE64 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX | SEG_ATTR_L | SEG_ATTR_G)
+#define TSS_LIMIT 0x67
+#define ACPI_OEM "TESSRA"
+#define ERR_MAX 160
+
+struct partition partitions[CONFIG_MAX_PARTITIONS];
+u32 partition_count;
+
+/* --- guest memory ------------------------------------------------------ */
+
+void *part_gpa_ptr(const struct partition *p, u64 gpa, u64 len)
+{
+	for (u32 i = 0; i < p->region_count; i++) {
+		const struct guest_region *r = &p->regions[i];
+
+		if (gpa >= r->gpa && len <= r->size && gpa - r->gpa <= r->size - len)
+			return phys_to_virt(r->hpa + (gpa - r->gpa));
+	}
+	return NULL;
+}
+
+static void *loader_ptr(void *ctx, u64 gpa, u64 len)
+{
+	return part_gpa_ptr(ctx, gpa, len);
+}
+
+static u64 slat_alloc(void *ctx)
+{
+	void *page = mm_alloc_page();
+
+	(void)ctx;
+	return page ? virt_to_phys(page) : 0;
+}
+
+static void slat_free(u64 pa, void *ctx)
+{
+	(void)ctx;
+	mm_free(phys_to_virt(pa), PAGE_SIZE);
+}
+
+static u64 *slat_table(u64 pa, void *ctx)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static int carve_ram(struct partition *p)
+{
+	u64 size = p->cfg->memory, low = MIN(size, GUEST_LOW_RAM_TOP);
+
+	/* 1 GiB alignment lets the second-level tables use 1 GiB pages */
+	p->ram_hpa = IS_ALIGNED(size, HUGE_PAGE_SIZE) ? mm_alloc_guest(size, HUGE_PAGE_SIZE) : 0;
+	if (!p->ram_hpa)
+		p->ram_hpa = mm_alloc_guest(size, LARGE_PAGE_SIZE);
+	if (!p->ram_hpa)
+		return -E_NOMEM;
+	p->ram_size = size;
+	p->regions[0] = (struct guest_region){ 0, low, p->ram_hpa };
+	p->region_count = 1;
+	if (size > low)
+		p->regions[p->region_count++] =
+			(struct guest_region){ GUEST_HIGH_RAM_BASE, size - low, p->ram_hpa + low };
+	return 0;
+}
+
+static int build_slat(struct partition *p)
+{
+	const struct slat_env env = { slat_alloc, slat_free, slat_table, NULL };
+	bool large_1g = virt_caps.npt ? (cpuid(0x80000001).edx & BIT(26)) : virt_caps.ept_1g;
+	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env, true, large_1g);
+
+	for (u32 i = 0; !err && i < p->region_count; i++)
+		err = slat_map(&p->slat, p->regions[i].gpa, p->regions[i].hpa,
+			       p->regions[i].size, SLAT_RWX, SLAT_MEM_WB);
+	return err;
+}
+
+/* --- building ---------------------------------------------------------- */
+
+static int build_vcpus(struct partition *p)
+{
+	for (u32 cpu = 0; cpu < cpu_count; cpu++) {
+		struct vcpu *v;
+
+		if (!config_cpu_isset(p->cfg, cpu))
+			continue;
+		v = mm_alloc(sizeof(*v), 64, 0);
+		if (!v || vlapic_create(v))
+			return -E_NOMEM;
+		v->part = p;
+		v->id = p->vcpu_count;
+		v->cpu = cpus[cpu];
+		p->cpu_of[p->vcpu_count] = cpu;
+		p->vcpus[p->vcpu_count++] = v;
+		cpus[cpu]->vcpu = v;
+	}
+	return 0;
+}
+
+static int build_one(struct partition *p, const struct boot_info *bi)
+{
+	int err;
+
+	p->kernel = boot_find_module(bi, p->cfg->kernel);
+	p->initrd = boot_find_module(bi, p->cfg->initrd);
+	if (!p->kernel || (p->cfg->initrd[0] && !p->initrd))
+		return -E_NOENT;
+	err = carve_ram(p);
+	err = err ? err : build_slat(p);
+	err = err ? err : vcpu_ops->part_init(p);
+	if (err)
+		return err;
+	msr_setup_partition(p);
+	if (p->cfg->console == CONFIG_CONSOLE_VUART) {
+		p->vuart = vuart_create(p);
+		if (!p->vuart)
+			return -E_NOMEM;
+	}
+	err = vlapic_register(p);
+	err = err ? err : build_vcpus(p);
+	err = err ? err : platform_create(p);
+	if (!err) {
+		p->vpit = vpit_create(p);
+		err = p->vpit ? 0 : -E_NOMEM;
+	}
+	err = err ? err : vpvpanic_create(p);
+	err = err ? err : platform_pm_timer_setup(p);
+	if (!err)
+		cpuid_init_partition(p);
+	return err;
+}
+
+int part_build_all(const struct config *c, const struct boot_info *bi)
+{
+	for (u32 i = 0; i < c->partition_count; i++) {
+		struct partition *p = &partitions[i];
+		char cpus_text[64];
+		int err;
+
+		p->index = i;
+		p->cfg = &c->partitions[i];
+		p->name = p->cfg->name;
+		err = build_one(p, bi);
+		if (err) {
+			pr_err("partition %s: cannot be built (error %d)\n", p->name, err);
+			return err;
+		}
+		partition_count = i + 1;
+		config_format_cpus(cpus_text, sizeof(cpus_text), p->cfg->cpus);
+		pr_info("partition %s: cpus %s, %lu MiB at host %#lx, kernel %s%s%s\n",
+			p->name, cpus_text, p->ram_size / MiB, p->ram_hpa, p->cfg->kernel,
+			p->initrd ? ", initrd " : "", p->initrd ? p->cfg->initrd : "");
+	}
+	return 0;
+}
+
+/* --- loading ----------------------------------------------------------- */
+
+/* vCPU 0 at the image's entry, as hv/loader/loader.h describes for each mode. */
+static void entry_state(struct vcpu *v, const struct loader_entry *e)
+{
+	struct vcpu_state *st = &v->state;
+	u16 cs = e->code_sel ? e->code_sel : MB_CODE_SEL;
+	u16 ds = e->data_sel ? e->data_sel : MB_DATA_SEL;
+	const struct seg data = { ds, ATTR_DATA32, FLAT_LIMIT, 0 };
+
+	vcpu_init_state(v);
+	st->cr0 = CR0_PE | CR0_ET;
+	st->cs = (struct seg){ cs, ATTR_CODE32, FLAT_LIMIT, 0 };
+	if (e->mode == LOADER_ENTRY_LONG64) {
+		/* SDM 3A 10.8.5: long mode needs PAE paging and EFER.LME/LMA */
+		st->cr0 |= CR0_PG;
+		st->cr4 = CR4_PAE;
+		st->efer = EFER_LME | EFER_LMA;
+		st->cr3 = e->cr3;
+		st->cs.attr = ATTR_CODE64;
+	}
+	st->ds = st->es = st->fs = st->gs = st->ss = data;
+	st->gdtr = (struct dtable){ e->gdt_base, e->gdt_limit };
+	st->idtr = (struct dtable){ 0, 0 };
+	st->tr.limit = TSS_LIMIT;
+	st->rip = e->rip;
+	v->gpr[GPR_RAX] = e->rax;
+	v->gpr[GPR_RBX] = e->rbx;
+	v->gpr[GPR_RSI] = e->rsi;
+	v->gpr[GPR_RDX] = 0;
+}
+
+/* SPEC 6: each partition has its own ACPI tables describing exactly it. */
+static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size)
+{
+	struct acpi_build_cfg cfg = {
+		.cpu_count = p->vcpu_count,
+		.base_gpa = PLAT_ACPI_BASE,
+		.size = PLAT_ACPI_SIZE,
+		.oem_id = ACPI_OEM,
+		.rtc_century = true,
+		.power_button = true,
+	};
+	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
+	int rc;
+
+	platform_pm_timer(p, &cfg.pm_tmr_port, &cfg.pm_tmr_32bit);
+	rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
+
+	if (rc < 0)
+		snprintf(err, err_size, "cannot build its ACPI tables (error %d)", rc);
+	return rc < 0 ? rc : 0;
+}
+
+/* The kernel's format decides the boot protocol. */
+static int load_kernel(struct partition *p, const struct guest_mem *mem, u64 rsdp,
+		       struct loader_entry *entry, char *err, size_t err_size)
+{
+	const u8 *image = phys_to_virt(p->kernel->base);
+	u64 len = p->kernel->len;
+	struct loader_module initrd = { 0 };
+
+	if (p->initrd)
+		initrd = (struct loader_module){ phys_to_virt(p->initrd->base), p->initrd->len,
+						 p->initrd->name };
+	if (linux_probe(image, len))
+		return linux_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
+				  mem, entry, err, err_size);
+	if (mb1_probe(image, len))
+		return mb1_load(image, len, p->cfg->cmdline, &initrd, p->initrd ? 1 : 0, mem,
+				entry, err, err_size);
+	if (pvh_probe(image, len))
+		return pvh_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
+				mem, entry, err, err_size);
+	snprintf(err, err_size, "not a Linux bzImage, a Multiboot1 kernel or a PVH vmlinux");
+	return -E_INVAL;
+}
+
+/* Zeroes RAM, loads the image from its pristine module, resets the vCPUs. */
+static int load(struct partition *p)
+{
+	struct guest_mem mem = { .ptr = loader_ptr, .ctx = p };
+	struct loader_entry entry = { 0 };
+	char err[ERR_MAX];
+	u64 rsdp = 0;
+	int rc;
+
+	/* DESIGN.md: memory hygiene, RAM is zeroed before the guest sees it */
+	for (u32 i = 0; i < p->region_count; i++)
+		memset(phys_to_virt(p->regions[i].hpa), 0, p->regions[i].size);
+	mem.region_count = p->region_count;
+	for (u32 i = 0; i < p->region_count; i++) {
+		mem.regions[i].gpa = p->regions[i].gpa;
+		mem.regions[i].size = p->regions[i].size;
+	}
+	rc = build_acpi(p, &rsdp, err, sizeof(err));
+	if (!rc)
+		rc = load_kernel(p, &mem, rsdp, &entry, err, sizeof(err));
+	if (rc) {
+		pr_err("partition %s: kernel %s: %s\n", p->name, p->cfg->kernel, err);
+		return rc;
+	}
+	platform_reset(p);
+	vpit_reset(p->vpit);
+	if (p->vuart)
+		vuart_reset(p->vuart);
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		struct vcpu *v = p->vcpus[i];
+
+		v->requests = 0;
+		vlapic_reset(v);
+		if (i == 0) {
+			entry_state(v, &entry);
+			v->run_state = VCPU_RUNNING;
+		} else {
+			vcpu_init_state(v);
+			v->run_state = VCPU_WAIT_SIPI;
+		}
+	}
+	p->open_bus_accesses = 0;
+	p->stop_reason = NULL;
+	return 0;
+}
+
+static void set_running(struct partition *p)
+{
+	spin_lock(&p->lock);
+	p->state = PART_RUNNING;
+	spin_unlock(&p->lock);
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		if (p->vcpus[i]->cpu != this_cpu())
+			lapic_send_fixed(p->vcpus[i]->cpu->apic_id, VECTOR_KICK);
+}
+
+void part_start_all(void)
+{
+	for (u32 i = 0; i < partition_count; i++) {
+		struct partition *p = &partitions[i];
+
+		if (load(p)) {
+			pr_info("partition %s stopped: bad kernel image\n", p->name);
+			continue;
+		}
+		pr_info("partition %s: starting\n", p->name);
+		set_running(p);
+	}
+}
+
+/* --- stopping ---------------------------------------------------------- */
+
+/* Exits by reason, as many "reason count" pairs to a line as fit. */
+#define STATS_LINE 160
+
+static void print_stats(const struct partition *p)
+{
+	char line[STATS_LINE];
+	u64 irqs = 0, exc = 0;
+	bool any = false;
+	int n = 0;
+
+	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++) {
+		char item[64];
+		int len;
+		u64 sum = 0;
+
+		for (u32 i = 0; i < p->vcpu_count; i++)
+			sum += p->vcpus[i]->stats.exits[r];
+		if (!sum)
+			continue;
+		len = snprintf(item, sizeof(item), "%s %lu", vm_exit_name(r), sum);
+		if (n && n + 2 + len >= (int)sizeof(line)) {
+			pr_info("partition %s: exits: %s\n", p->name, line);
+			n = 0;
+		}
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s", n ? ", " : "", item);
+		any = true;
+	}
+	if (n || !any)
+		pr_info("partition %s: exits: %s\n", p->name, n ? line : "none");
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		irqs += p->vcpus[i]->stats.irqs_injected;
+		exc += p->vcpus[i]->stats.exceptions_injected;
+	}
+	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
+		irqs, exc);
+	if (p->vuart && vuart_input_lost(p->vuart))
+		pr_info("partition %s: console input lost %lu bytes\n", p->name,
+			vuart_input_lost(p->vuart));
+	for (u32 i = 0; i < p->vcpu_count; i++) {
+		const struct vcpu_stats *s = &p->vcpus[i]->stats;
+		u64 per_us = MAX(tsc_hz() / 1000000, 1ULL);
+
+		if (s->timer_fired)
+			pr_info("partition %s: vCPU %u: APIC timer fired %lu times, late by "
+				"%lu us on average, %lu us at most\n", p->name, i, s->timer_fired,
+				s->timer_late / s->timer_fired / per_us, s->timer_late_max / per_us);
+	}
+	if (p->open_bus_accesses)
+		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
+			p->name, p->open_bus_accesses);
+}
+
+static bool any_running(void)
+{
+	for (u32 i = 0; i < partition_count; i++)
+		if (partitions[i].state != PART_STOPPED)
+			return true;
+	return false;
+}
+
+static bool wants_restart(const struct partition *p)
+{
+	if (p->stop_action == EXIT_REBOOT)
+		return p->cfg->on_reboot == CONFIG_ACTION_RESTART;
+	if (p->stop_action == EXIT_CRASH)
+		return p->cfg->on_crash == CONFIG_ACTION_RESTART;
+	return false;
+}
+
+/* The last vCPU out: report, then restart or leave it stopped. */
+static void finish_stop(struct partition *p)
+{
+	if (p->vuart)
+		vuart_flush(p->vuart);
+	pr_info("partition %s stopped: %s\n", p->name,
+		p->stop_reason ? p->stop_reason : "stopped");
+	print_stats(p);
+	if (wants_restart(p)) {
+		p->restarts++;
+		pr_info("partition %s: restarting (restart %u)\n", p->name, p->restarts);
+		if (!load(p)) {
+			set_running(p);
+			return;
+		}
+		pr_info("partition %s stopped: bad kernel image\n", p->name);
+	}
+	spin_lock(&p->lock);
+	p->state = PART_STOPPED;
+	spin_unlock(&p->lock);
+	if (!any_running())
+		hv_idle();
+}
+
+static void dump_vcpu(struct vcpu *v)
+{
+	pr_info("partition %s: vCPU %u state:\n", v->part->name, v->id);
+	pr_info("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", v->gpr[GPR_RAX],
+		v->gpr[GPR_RBX], v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
+	/* RSP with RIP, from the vendor's state (VT-x reads it lazily) */
+	pr_info("  rsi %016lx rdi %016lx rbp %016lx\n", v->gpr[GPR_RSI], v->gpr[GPR_RDI],
+		v->gpr[GPR_RBP]);
+	vcpu_ops->dump(v);
+}
+
+void part_stop(struct partition *p, u32 why, const char *reason)
+{
+	struct vcpu *self = this_cpu()->vcpu;
+
+	spin_lock(&p->lock);
+	if (p->state != PART_RUNNING) {
+		spin_unlock(&p->lock);
+		return;
+	}
+	p->state = PART_STOPPING;
+	p->stop_action = why;
+	p->stop_reason = reason;
+	spin_unlock(&p->lock);
+	if (why == EXIT_CRASH && self && self->part == p)
+		dump_vcpu(self);
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		vcpu_kick(p->vcpus[i], VCPU_REQ_STOP);
+}
+
+bool part_enter(struct partition *p)
+{
+	bool ok;
+
+	spin_lock(&p->lock);
+	ok = p->state == PART_RUNNING;
+	if (ok)
+		p->vcpus_active++;
+	spin_unlock(&p->lock);
+	return ok;
+}
+
+void part_leave(struct partition *p)
+{
+	bool last;
+
+	spin_lock(&p->lock);
+	last = --p->vcpus_active == 0 && p->state == PART_STOPPING;
+	spin_unlock(&p->lock);
+	if (last)
+		finish_stop(p);
+}

@@ -1,0 +1,86 @@
+/* Partitions: build, start, stop, restart (SPEC 5), each on its own CPUs. */
+#pragma once
+
+#include "boot/boot_info.h"
+#include "hv/config/config.h"
+#include "hv/ept/slat.h"
+#include "hv/lib/spinlock.h"
+#include "hv/lib/types.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vdev/vdev.h"
+#include "hv/hw/x86.h"
+
+#define PART_MAX_VCPUS CONFIG_MAX_PARTITION_CPUS
+#define CPUID_CACHE_BASIC 0x20 /* leaves 0-0x1f */
+#define CPUID_CACHE_EXT 9      /* leaves 0x80000000-0x80000008 */
+#define PART_MAX_REGIONS 2
+
+/* Guest-physical layout (DESIGN.md): RAM from 0, a hole for devices below
+ * 4 GiB, the rest of RAM from 4 GiB. */
+#define GUEST_LOW_RAM_TOP 0xc0000000ULL	/* 3 GiB */
+#define GUEST_HIGH_RAM_BASE 0x100000000ULL	/* 4 GiB */
+#define GUEST_LAPIC_BASE 0xfee00000ULL
+#define GUEST_IOAPIC_BASE 0xfec00000ULL
+#define GUEST_BIOS_HOLE_START 0x9fc00ULL	/* e820: reserved up to 1 MiB */
+#define GUEST_BIOS_HOLE_END 0x100000ULL
+
+enum part_state {
+	PART_STOPPED = 0,
+	PART_RUNNING,
+	PART_STOPPING, /* its vCPUs are leaving; the last one out finishes */
+};
+
+struct guest_region {
+	u64 gpa, size, hpa;
+};
+
+struct partition {
+	u32 index;		/* 0-based; VPID/ASID is index + 1 */
+	const char *name;
+	const struct config_partition *cfg;
+	volatile u32 state;	/* enum part_state */
+	struct spinlock lock;
+
+	u64 ram_hpa, ram_size;	/* one contiguous host block */
+	u32 region_count;
+	struct guest_region regions[PART_MAX_REGIONS];
+	struct slat slat;
+	void *vendor;		/* I/O and MSR bitmaps: owned by the backend */
+
+	u32 vcpu_count;
+	struct vcpu *vcpus[PART_MAX_VCPUS];
+	u32 cpu_of[PART_MAX_VCPUS]; /* physical logical CPU of each vCPU */
+
+	/* the pristine images, kept reserved from boot (SPEC 5: restart) */
+	const struct boot_module *kernel, *initrd;
+	u64 entry_rip; /* where vCPU 0 starts */
+	u32 restarts;
+	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
+	struct vdev_table vdevs;	/* its emulated ports and MMIO ranges */
+	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
+	u32 cpuid_plain; /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
+	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
+	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
+	struct vpit *vpit;		/* 8254 (hv/vdev/vpit.c) */
+	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
+	const char *stop_reason;
+	u32 stop_action;		/* enum exit_action that stopped it */
+};
+
+extern struct partition partitions[CONFIG_MAX_PARTITIONS];
+extern u32 partition_count;
+
+/* Builds every partition of the plan (RAM, tables, vCPUs, devices). */
+int part_build_all(const struct config *c, const struct boot_info *bi);
+/* Loads and starts every partition. */
+void part_start_all(void);
+/* Stops p for why (an enum exit_action: STOP, CRASH, REBOOT); its
+ * on_crash / on_reboot decide whether it restarts. Any CPU may call it. */
+void part_stop(struct partition *p, u32 why, const char *reason);
+/* A vCPU's CPU enters / leaves its partition's run loop. */
+bool part_enter(struct partition *p);
+void part_leave(struct partition *p);
+
+/* Guest-physical -> hypervisor pointer for len bytes of RAM; NULL when
+ * [gpa, gpa+len) is not all RAM of the partition. */
+void *part_gpa_ptr(const struct partition *p, u64 gpa, u64 len);

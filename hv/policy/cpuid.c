@@ -1,0 +1,363 @@
+/*
+ * CPUID policy (SPEC 6). The host's answer, then: leaves that describe what
+ * Tessera does not virtualize are hidden (allow-list of leaves), feature bits
+ * are cleared by a mask table, the topology is made consistent with the
+ * partition's CPU count (one thread per core, one package), and the
+ * hypervisor leaves carry Tessera's signature.
+ */
+#include "hv/policy/cpuid.h"
+#include "drivers/tsc.h"
+#include "hv/lib/lib.h"
+#include "hv/partition/partition.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/vcpu_ops.h"
+
+enum { R_EAX, R_EBX, R_ECX, R_EDX };
+#define ANY_SUB 0xffffffffU
+#define EXT_BASE 0x80000000U
+#define EXT_MAX 0x80000008U
+
+/* Leaves passed through (then masked); all others read as zero. */
+static const u32 allowed_leaves[] = {
+	0x0, 0x1, 0x2, 0x4, 0x6, 0x7, 0xb, 0xd, 0x15, 0x16, 0x1f,
+	0x80000000, 0x80000001, 0x80000002, 0x80000003, 0x80000004,
+	0x80000005, 0x80000006, 0x80000007, 0x80000008,
+};
+
+struct cpuid_mask {
+	u32 leaf, sub;
+	u8 reg;
+	u32 keep; /* bits that survive; everything else is cleared */
+};
+
+/* Bit numbers from SDM 2A CPUID tables 3-10/3-11 and APM 3 appendix E. */
+static const struct cpuid_mask masks[] = {
+	/* 1.ECX: no DTES64(2) MONITOR(3) DS-CPL(4) VMX(5) SMX(6) EST(7) TM2(8)
+	 * SDBG(11) xTPR(14) PDCM(15) DCA(18); x2APIC and TSC-deadline are
+	 * the virtual local APIC's (decided below) */
+	{ 0x1, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
+				      BIT(8) | BIT(11) | BIT(14) | BIT(15) | BIT(18)) },
+	/* 1.EDX: no MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31) */
+	{ 0x1, ANY_SUB, R_EDX, ~(u32)(BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) |
+				      BIT(29) | BIT(31)) },
+	/* 7.0.EBX: no TSC_ADJUST(1: the TSC is the host's, not the guest's to
+	 * move) SGX(2) PQM(12) MPX(14) PQE(15) Intel PT(25) */
+	{ 0x7, 0, R_EBX, ~(u32)(BIT(1) | BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(25)) },
+	/* 7.0.ECX: no WAITPKG(5) SGX-LC(30) PKS(31) */
+	{ 0x7, 0, R_ECX, ~(u32)(BIT(5) | BIT(30) | BIT(31)) },
+	/* 7.0.EDX: no hybrid(15) PCONFIG(18) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
+	 * ARCH_CAPABILITIES(29) CORE_CAPABILITIES(30) SSBD(31): their MSRs are
+	 * not offered */
+	{ 0x7, 0, R_EDX, ~(u32)(BIT(15) | BIT(18) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
+				BIT(30) | BIT(31)) },
+	{ 0x7, 1, R_EAX, 0 },
+	{ 0x7, 1, R_EBX, 0 },
+	{ 0x7, 1, R_ECX, 0 },
+	{ 0x7, 1, R_EDX, 0 },
+	/* 0xd.1.EAX: no XSAVES(3): IA32_XSS is not offered */
+	{ 0xd, 1, R_EAX, ~(u32)BIT(3) },
+	/* 0x80000001.ECX: no SVM(2) ExtApicSpace(3) SKINIT(12) WDT(13) LWP(15)
+	 * TOPOEXT(22) PerfCtrExtCore(23) PerfCtrExtNB(24) DataBkptExt(26)
+	 * PerfTsc(27) PerfCtrExtLLC(28) MONITORX(29) */
+	{ 0x80000001, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(12) | BIT(13) | BIT(15) |
+					     BIT(22) | BIT(23) | BIT(24) | BIT(26) |
+					     BIT(27) | BIT(28) | BIT(29)) },
+	/* 0x80000007.EDX: only the invariant TSC (8), and only when true */
+	{ 0x80000007, ANY_SUB, R_EAX, 0 },
+	{ 0x80000007, ANY_SUB, R_EBX, 0 },
+	{ 0x80000007, ANY_SUB, R_ECX, 0 },
+	{ 0x80000007, ANY_SUB, R_EDX, BIT(8) },
+	/* 0x80000008.EBX: no IBPB(12) IBRS(14) STIBP(15) IBRS-always(16)
+	 * STIBP-always(17) IBRS-preferred(18) SSBD(24) VIRT_SSBD(25) */
+	{ 0x80000008, ANY_SUB, R_EBX, ~(u32)(BIT(12) | BIT(14) | BIT(15) | BIT(16) |
+					     BIT(17) | BIT(18) | BIT(24) | BIT(25)) },
+	{ 0x80000008, ANY_SUB, R_EDX, 0 },
+};
+
+#define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID1_ECX_OSXSAVE BIT(27)
+#define CPUID6_EAX_ARAT BIT(2)
+#define CPUID1_ECX_HYPERVISOR BIT(31)
+#define CPUID1_EDX_HTT BIT(28)
+#define CPUID1_EBX_APIC_ID_SHIFT 24
+#define CPUID1_EBX_COUNT_SHIFT 16
+#define CPUID1_EBX_LOW_MASK 0xffffU
+#define CPUID4_TYPE_MASK 0x1f
+#define CPUID4_CORES_SHIFT 26
+#define CPUID4_SHARING_SHIFT 14
+#define CPUID4_SHARING_MASK (0xfffU << CPUID4_SHARING_SHIFT)
+#define CPUID4_LEVEL_SHIFT 5
+#define CPUID4_LEVEL_MASK 0x7
+#define TOPO_LEVEL_SMT 1
+#define TOPO_LEVEL_CORE 2
+#define TOPO_TYPE_SHIFT 8
+#define CPUID_EXT1_ECX_CMP_LEGACY BIT(1)
+#define CPUID_EXT8_ECX_ID_SIZE_SHIFT 12
+
+static u32 *reg_of(struct cpuid_regs *r, u8 reg)
+{
+	u32 *regs[] = { &r->eax, &r->ebx, &r->ecx, &r->edx };
+
+	return regs[reg];
+}
+
+static bool leaf_allowed(u32 leaf)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(allowed_leaves); i++)
+		if (allowed_leaves[i] == leaf)
+			return true;
+	return false;
+}
+
+/* Bits needed to number count CPUs (the APIC ID shift of a level). */
+static u32 id_bits(u32 count)
+{
+	u32 bits = 0;
+
+	while ((1U << bits) < count)
+		bits++;
+	return bits;
+}
+
+static void topology(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	u32 n = v->part->vcpu_count;
+
+	switch (leaf) {
+	case 0x1:
+		r->ebx = (r->ebx & CPUID1_EBX_LOW_MASK) | (v->id << CPUID1_EBX_APIC_ID_SHIFT) |
+			 (n << CPUID1_EBX_COUNT_SHIFT);
+		r->edx |= CPUID1_EDX_HTT;
+		break;
+	case 0x4:
+		if (!(r->eax & CPUID4_TYPE_MASK))
+			break; /* no more caches */
+		r->eax &= ~((0x3fU << CPUID4_CORES_SHIFT) | CPUID4_SHARING_MASK);
+		r->eax |= (n - 1) << CPUID4_CORES_SHIFT;
+		/* the last level is shared by the package, the rest per core */
+		if (((r->eax >> CPUID4_LEVEL_SHIFT) & CPUID4_LEVEL_MASK) >= 3)
+			r->eax |= ((n - 1) << CPUID4_SHARING_SHIFT) & CPUID4_SHARING_MASK;
+		break;
+	case 0xb:
+	case 0x1f:
+		/* SDM 2A CPUID leaf 0Bh: SMT level of one thread, core level of n */
+		r->edx = v->id;
+		if (sub == 0) {
+			r->eax = 0;
+			r->ebx = 1;
+			r->ecx = (TOPO_LEVEL_SMT << TOPO_TYPE_SHIFT) | sub;
+		} else if (sub == 1) {
+			r->eax = id_bits(n);
+			r->ebx = n;
+			r->ecx = (TOPO_LEVEL_CORE << TOPO_TYPE_SHIFT) | sub;
+		} else {
+			r->eax = r->ebx = 0;
+			r->ecx = sub;
+		}
+		break;
+	case 0x80000001:
+		if (n > 1)
+			r->ecx |= CPUID_EXT1_ECX_CMP_LEGACY;
+		else
+			r->ecx &= ~CPUID_EXT1_ECX_CMP_LEGACY;
+		break;
+	case 0x80000008:
+		/* APM 3 E.4.7: NC = cores - 1, ApicIdSize */
+		r->ecx = (id_bits(n) << CPUID_EXT8_ECX_ID_SIZE_SHIFT) | (n - 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * SDM 2A CPUID 15h/16h: the TSC and core-crystal frequencies. They are
+ * stated from what the hypervisor measured, not copied from the host, so the
+ * guest's TSC rate is the one it really runs at (an emulator's TSC need not
+ * match its model's nominal clock). The crystal is also the local APIC
+ * timer's input (hv/vdev/vlapic.c uses cpuid_crystal_hz()).
+ */
+#define CPUID_TSC_LEAF 0x15
+#define CPUID_FREQ_LEAF 0x16
+#define HZ_PER_MHZ 1000000ULL
+
+u64 cpuid_crystal_hz(void)
+{
+	u64 hz = tsc_hz();
+
+	/* ECX holds 32 bits: halve the crystal and double the ratio above that */
+	return hz > 0xffffffffULL ? hz / 2 : hz;
+}
+
+static void frequency_leaves(u32 leaf, struct cpuid_regs *r)
+{
+	u64 crystal = cpuid_crystal_hz();
+
+	memset(r, 0, sizeof(*r));
+	if (leaf == CPUID_TSC_LEAF) {
+		/* TSC = crystal * EBX / EAX */
+		r->eax = 1;
+		r->ebx = crystal == tsc_hz() ? 1 : 2;
+		r->ecx = (u32)crystal;
+	} else {
+		/* base and maximum frequency (MHz); bus frequency unknown */
+		r->eax = r->ebx = (u32)(tsc_hz() / HZ_PER_MHZ);
+	}
+}
+
+static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (leaf == CPUID_HV_LEAF) {
+		r->eax = CPUID_HV_LAST;
+		r->ebx = CPUID_HV_SIG_EBX;
+		r->ecx = CPUID_HV_SIG_ECX;
+		r->edx = CPUID_HV_SIG_EDX;
+	}
+}
+
+/* The full computation, for any vCPU, leaf and subleaf. */
+static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	u32 max_basic = cpuid(0).eax, max_ext = MIN(cpuid(EXT_BASE).eax, EXT_MAX);
+
+	if (leaf >= CPUID_HV_LEAF && leaf < EXT_BASE) {
+		hypervisor_leaves(leaf, r);
+		return;
+	}
+	if (!leaf_allowed(leaf) || (leaf < EXT_BASE && leaf > max_basic) ||
+	    (leaf >= EXT_BASE && leaf > max_ext)) {
+		memset(r, 0, sizeof(*r));
+		return;
+	}
+	if (leaf == CPUID_TSC_LEAF || leaf == CPUID_FREQ_LEAF) {
+		frequency_leaves(leaf, r);
+		return;
+	}
+	cpuid_count(leaf, sub, r);
+	for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
+		if (masks[i].leaf == leaf && (masks[i].sub == ANY_SUB || masks[i].sub == sub))
+			*reg_of(r, masks[i].reg) &= masks[i].keep;
+	if (leaf == EXT_BASE)
+		r->eax = max_ext;
+	if (leaf == 0x6) {
+		/* only ARAT: the virtual APIC timer never stops (no C-states) */
+		memset(r, 0, sizeof(*r));
+		r->eax = CPUID6_EAX_ARAT;
+	}
+	/*
+	 * The virtual local APIC has x2APIC mode and all three timer modes,
+	 * but CPUID offers TSC-deadline mode to none. With it, Linux keeps
+	 * its early periodic tick by re-arming a one-shot deadline from each
+	 * tick's handler, so every tick is late by the time the interrupt
+	 * took to reach that handler; on an emulator, or a CPU shared with
+	 * exits, that is percent of a tick, and the clocksource watchdog
+	 * (refined-jiffies against the TSC, until the PM timer registers)
+	 * then marks the TSC unstable. Without it, the tick uses periodic
+	 * mode, whose late expiries hv/vdev/vlapic.c delivers rather than
+	 * drops: jiffies keep time with the TSC.
+	 */
+	if (leaf == 0x1)
+		r->ecx = (r->ecx | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC) &
+			 ~(CPUID1_ECX_OSXSAVE | CPUID1_ECX_TSC_DEADLINE);
+	topology(v, leaf, sub, r);
+}
+
+/* Leaves whose answer depends on the subleaf (SDM 2A CPUID). */
+static bool has_subleaves(u32 leaf)
+{
+	return leaf == 0x4 || leaf == 0x7 || leaf == 0xb || leaf == 0xd || leaf == 0x1f;
+}
+
+static struct cpuid_regs *cached(struct partition *p, u32 leaf)
+{
+	if (leaf < CPUID_CACHE_BASIC)
+		return &p->cpuid_basic[leaf];
+	if (leaf >= EXT_BASE && leaf - EXT_BASE < CPUID_CACHE_EXT)
+		return &p->cpuid_ext[leaf - EXT_BASE];
+	return NULL;
+}
+
+/* Everything but the per-vCPU fields is the same for all of a partition's
+ * vCPUs and never changes: compute it once, with vCPU 0. */
+void cpuid_init_partition(struct partition *p)
+{
+	p->cpuid_plain = 0;
+	for (u32 leaf = 0; leaf < CPUID_CACHE_BASIC; leaf++) {
+		cpuid_compute(p->vcpus[0], leaf, 0, &p->cpuid_basic[leaf]);
+		/* cpuid_guest's per-vCPU and per-XCR0 fields */
+		if (leaf != 0x1 && leaf != 0xb && leaf != 0xd && leaf != 0x1f)
+			p->cpuid_plain |= BIT(leaf);
+	}
+	for (u32 i = 0; i < CPUID_CACHE_EXT; i++)
+		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
+}
+
+/*
+ * SDM 1 13.4 / 2A CPUID 0Dh: EBX of subleaf 0 is the XSAVE area's size for
+ * the features enabled in XCR0. Computed from the components' own offsets
+ * and sizes (subleaves 2 and up) for the XCR0 in force (the guest's, on
+ * this CPU), so it always agrees with them, as the guest checks, even where
+ * the processor's (or an emulator's) own figure does not.
+ */
+#define XSAVE_LEGACY_SIZE 576 /* legacy area 512 + header 64 */
+#define XSAVE_FIRST_EXT 2
+#define XSAVE_COMPONENTS 64
+
+static u32 xsave_size(u64 xcr0)
+{
+	u32 size = XSAVE_LEGACY_SIZE;
+
+	for (u32 i = XSAVE_FIRST_EXT; i < XSAVE_COMPONENTS; i++) {
+		struct cpuid_regs c;
+
+		if (!(xcr0 & BIT(i)))
+			continue;
+		cpuid_count(0xd, i, &c);
+		size = MAX(size, c.ebx + c.eax); /* offset + size */
+	}
+	return size;
+}
+
+static u64 xgetbv0(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
+{
+	if (leaf < CPUID_CACHE_BASIC && (p->cpuid_plain & BIT(leaf)) &&
+	    (sub == 0 || !has_subleaves(leaf)))
+		return &p->cpuid_basic[leaf];
+	return NULL;
+}
+
+void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	const struct cpuid_regs *c = cached(v->part, leaf);
+
+	/* leaf 0xd sizes follow the XCR0 in force: the guest's, on this CPU */
+	if (c && leaf != 0xd && (sub == 0 || !has_subleaves(leaf)))
+		*r = *c;
+	else
+		cpuid_compute(v, leaf, sub, r);
+	/* what differs between vCPUs: the APIC ID, and OSXSAVE, which mirrors
+	 * the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27) */
+	if (leaf == 0x1) {
+		r->ebx = (r->ebx & ~(0xffU << CPUID1_EBX_APIC_ID_SHIFT)) |
+			 (v->id << CPUID1_EBX_APIC_ID_SHIFT);
+		vcpu_ops->load_state(v, VS_CR);
+		if (v->state.cr4 & CR4_OSXSAVE)
+			r->ecx |= CPUID1_ECX_OSXSAVE;
+	} else if (leaf == 0xb || leaf == 0x1f) {
+		r->edx = v->id;
+	} else if (leaf == 0xd && sub == 0 && r->eax) {
+		vcpu_ops->load_state(v, VS_CR);
+		if (v->state.cr4 & CR4_OSXSAVE)
+			r->ebx = xsave_size(xgetbv0());
+	}
+}

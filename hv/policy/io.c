@@ -1,0 +1,71 @@
+/*
+ * Port I/O exits. A port that one of the partition's virtual devices claims
+ * goes to it; any other port is not there (default deny, DESIGN.md): reads
+ * return all-ones, writes are dropped, as on an ISA bus with nothing behind.
+ */
+#include "hv/policy/io.h"
+#include "hv/partition/partition.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/vdev/vdev.h"
+
+static u64 size_mask(u8 size)
+{
+	return size >= 8 ? ~0ULL : BIT(size * 8) - 1;
+}
+
+static int port_access(struct vcpu *v, u16 port, u8 size, bool write, u64 *val)
+{
+	const struct vdev_range *r = vdev_find_io(&v->part->vdevs, port);
+	struct vdev_access a = { port, size, write, write ? *val & size_mask(size) : 0 };
+	int err;
+
+	if (!r) {
+		if (!write)
+			*val = size_mask(size);
+		return 0;
+	}
+	err = r->access(r->dev, v, &a);
+	if (!write)
+		*val = err ? size_mask(size) : a.val & size_mask(size);
+	return 0;
+}
+
+/* String I/O (INS/OUTS) to ports without a device: OUTS drops its data,
+ * INS cannot be emulated without a device either: both advance their
+ * registers as the hardware would, INS storing nothing. No device of ours
+ * takes string I/O, and the guest sees it as a port with nothing behind. */
+static void string_io_nothing(struct vcpu *v, struct vm_exit *e)
+{
+	u64 count = e->io.rep ? v->gpr[GPR_RCX] : 1;
+	u64 step = count * e->io.size;
+	u8 idx = e->io.in ? GPR_RDI : GPR_RSI;
+
+	vcpu_ops->load_state(v, VS_RFLAGS);
+	if (v->state.rflags & RFLAGS_DF)
+		v->gpr[idx] -= step;
+	else
+		v->gpr[idx] += step;
+	if (e->io.rep)
+		v->gpr[GPR_RCX] = 0;
+}
+
+enum exit_action io_handle(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val = v->gpr[GPR_RAX];
+
+	if (e->io.string) {
+		string_io_nothing(v, e);
+		return exit_skip(v, e);
+	}
+	port_access(v, e->io.port, e->io.size, !e->io.in, &val);
+	if (e->io.in) {
+		u64 mask = size_mask(e->io.size);
+
+		/* SDM 1 3.4.1.1: 8/16-bit results merge; a 32-bit IN zero-extends */
+		if (e->io.size == 4)
+			v->gpr[GPR_RAX] = val & mask;
+		else
+			v->gpr[GPR_RAX] = (v->gpr[GPR_RAX] & ~mask) | (val & mask);
+	}
+	return exit_skip(v, e);
+}

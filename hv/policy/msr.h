@@ -1,0 +1,13 @@
+/* MSR policy: default deny with an allow-list (DESIGN.md). */
+#pragma once
+
+#include "hv/lib/types.h"
+
+struct vcpu;
+struct partition;
+
+/* Clears the intercepts of the MSRs the guest owns outright. */
+void msr_setup_partition(struct partition *p);
+/* 0 and *val, or -E_INVAL: the guest gets #GP(0) as on hardware. */
+int msr_read(struct vcpu *v, u32 msr, u64 *val);
+int msr_write(struct vcpu *v, u32 msr, u64 val);

@@ -1,0 +1,297 @@
+/*
+ * The total dispatch over neutral exits (STYLE.md: vendors decode, the core
+ * decides). Every enum vm_exit_reason has a handler; a guest can reach only
+ * "inject an exception", "emulate" or "contain its partition", never a
+ * hypervisor stop.
+ */
+#include "hv/vcpu/exit.h"
+#include "hv/policy/io.h"
+#include "hv/policy/mmio.h"
+#include "hv/console/console.h"
+#include "hv/policy/cpuid.h"
+#include "hv/lib/lib.h"
+#include "hv/policy/msr.h"
+#include "hv/partition/partition.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/x86.h"
+
+#define XCR0_X87 BIT(0)
+#define XCR0_SSE BIT(1)
+#define XCR0_AVX BIT(2)
+#define CPUID_XSAVE_LEAF 0xd
+#define LOW32 0xffffffffULL
+/* VMX and SMX, and bits no CPU defines yet */
+#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE | ~(BIT(25) - 1))
+
+static const char *const reason_names[VMEXIT_REASON_COUNT] = {
+	[VMEXIT_NONE] = "none",
+	[VMEXIT_EXT_INTR] = "external interrupt",
+	[VMEXIT_NMI] = "NMI",
+	[VMEXIT_INTR_WINDOW] = "interrupt window",
+	[VMEXIT_NMI_WINDOW] = "NMI window",
+	[VMEXIT_CPUID] = "CPUID",
+	[VMEXIT_HLT] = "HLT",
+	[VMEXIT_IO] = "I/O",
+	[VMEXIT_MSR_READ] = "RDMSR",
+	[VMEXIT_MSR_WRITE] = "WRMSR",
+	[VMEXIT_CR_ACCESS] = "CR access",
+	[VMEXIT_XSETBV] = "XSETBV",
+	[VMEXIT_SLAT_FAULT] = "second-level fault",
+	[VMEXIT_SLAT_MISCONFIG] = "second-level misconfiguration",
+	[VMEXIT_EXCEPTION] = "exception",
+	[VMEXIT_HYPERCALL] = "hypercall",
+	[VMEXIT_VIRT_INSN] = "virtualization instruction",
+	[VMEXIT_UD_INSN] = "unsupported instruction",
+	[VMEXIT_INVD] = "INVD/WBINVD",
+	[VMEXIT_PAUSE] = "PAUSE",
+	[VMEXIT_RDTSCP] = "RDTSCP",
+	[VMEXIT_INIT] = "INIT",
+	[VMEXIT_SIPI] = "SIPI",
+	[VMEXIT_TRIPLE_FAULT] = "triple fault",
+	[VMEXIT_INVALID_STATE] = "invalid guest state",
+	[VMEXIT_ENTRY_FAIL] = "VM entry failure",
+	[VMEXIT_UNHANDLED] = "unhandled exit",
+};
+
+const char *vm_exit_name(u32 reason)
+{
+	return reason < VMEXIT_REASON_COUNT && reason_names[reason] ? reason_names[reason]
+								     : "unknown";
+}
+
+enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
+{
+	vcpu_ops->skip(v, e->insn_len);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_inject(struct vcpu *v, struct vm_exit *e, u8 vector, bool has_error,
+			     u32 error_code)
+{
+	const struct vm_apply a = {
+		.event = { .type = EVENT_EXCEPTION, .vector = vector, .has_error = has_error,
+			   .error_code = error_code },
+	};
+
+	vcpu_ops->apply(v, e, &a);
+	v->stats.exceptions_injected++;
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_fatal(struct vcpu *v, enum exit_action action, const char *reason)
+{
+	struct partition *p = v->part;
+
+	if (!p->stop_reason)
+		p->stop_reason = reason;
+	return action;
+}
+
+static enum exit_action handle_resume(struct vcpu *v, struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_ud(struct vcpu *v, struct vm_exit *e)
+{
+	return exit_inject(v, e, X86_EXC_UD, false, 0);
+}
+
+static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	const struct cpuid_regs *c = cpuid_plain(v->part, (u32)v->gpr[GPR_RAX],
+						 (u32)v->gpr[GPR_RCX]);
+	struct cpuid_regs r;
+
+	if (!c) {
+		cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
+		c = &r;
+	}
+	v->gpr[GPR_RAX] = c->eax;
+	v->gpr[GPR_RBX] = c->ebx;
+	v->gpr[GPR_RCX] = c->ecx;
+	v->gpr[GPR_RDX] = c->edx;
+	return exit_skip(v, e);
+}
+
+static enum exit_action handle_hlt(struct vcpu *v, struct vm_exit *e)
+{
+	exit_skip(v, e);
+	return EXIT_HALT;
+}
+
+static enum exit_action handle_rdmsr(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val;
+
+	if (msr_read(v, e->msr.index, &val))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	v->gpr[GPR_RAX] = val & LOW32;
+	v->gpr[GPR_RDX] = val >> 32;
+	return exit_skip(v, e);
+}
+
+static enum exit_action handle_wrmsr(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val = (v->gpr[GPR_RAX] & LOW32) | (v->gpr[GPR_RDX] << 32);
+
+	if (msr_write(v, e->msr.index, val))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	return exit_skip(v, e);
+}
+
+/* SDM 3A 2.6 and 13.3: what XCR0 may hold */
+static bool xcr0_valid(u64 xcr0)
+{
+	struct cpuid_regs r;
+	u64 supported;
+
+	cpuid_count(CPUID_XSAVE_LEAF, 0, &r);
+	supported = ((u64)r.edx << 32) | r.eax;
+	return (xcr0 & XCR0_X87) && !(xcr0 & ~supported) &&
+	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE));
+}
+
+/* The host never uses extended state, so the guest's XCR0 can stay loaded
+ * on its CPU (one vCPU per CPU). */
+static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val = (v->gpr[GPR_RAX] & LOW32) | (v->gpr[GPR_RDX] << 32);
+
+	if ((u32)v->gpr[GPR_RCX] != 0 || !xcr0_valid(val))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)val), "d"((u32)(val >> 32)));
+	return exit_skip(v, e);
+}
+
+/* MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value. */
+static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
+{
+	struct vcpu_state *st = &v->state;
+	u64 val;
+
+	vcpu_ops->load_state(v, VS_CR);
+	switch (e->cr.type) {
+	case CR_ACCESS_MOV_TO:
+		val = v->gpr[e->cr.gpr];
+		if (e->cr.cr == 0)
+			st->cr0 = val;
+		else if (e->cr.cr == 4)
+			st->cr4 = val;
+		else if (e->cr.cr == 3)
+			st->cr3 = val;
+		else
+			return exit_fatal(v, EXIT_CRASH, "unexpected control-register write");
+		break;
+	case CR_ACCESS_MOV_FROM:
+		v->gpr[e->cr.gpr] = e->cr.cr == 0 ? st->cr0 : e->cr.cr == 4 ? st->cr4 : st->cr3;
+		return exit_skip(v, e);
+	case CR_ACCESS_CLTS:
+		st->cr0 &= ~CR0_TS;
+		break;
+	case CR_ACCESS_LMSW:
+		/* SDM 2A LMSW: loads PE, MP, EM, TS; cannot clear PE */
+		st->cr0 = (st->cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (st->cr0 & CR0_PE);
+		break;
+	default:
+		return exit_fatal(v, EXIT_CRASH, "unexpected control-register access");
+	}
+	/* SDM 3A 2.5: CR0.PG requires PE; NW without CD is invalid */
+	if (((st->cr0 & CR0_PG) && !(st->cr0 & CR0_PE)) ||
+	    ((st->cr0 & CR0_NW) && !(st->cr0 & CR0_CD)) || (st->cr0 >> 32))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	/* SDM 3A 9.8.5: paging with EFER.LME needs CR4.PAE */
+	if ((st->cr0 & CR0_PG) && (st->efer & EFER_LME) && !(st->cr4 & CR4_PAE))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	/* features CPUID hides from the guest cannot be turned on (SDM 2.5) */
+	if (st->cr4 & CR4_GUEST_RESERVED)
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	vcpu_ops->store_state(v, VS_CR);
+	return exit_skip(v, e);
+}
+
+/* An intercepted exception goes back to the guest as it was. */
+static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
+{
+	bool has_error = e->exc.vector == X86_EXC_DF || e->exc.vector == X86_EXC_GP ||
+			 e->exc.vector == X86_EXC_PF || e->exc.vector == X86_EXC_TS ||
+			 e->exc.vector == X86_EXC_NP || e->exc.vector == X86_EXC_SS ||
+			 e->exc.vector == X86_EXC_AC;
+
+	return exit_inject(v, e, e->exc.vector, has_error, e->exc.error_code);
+}
+
+/* No hypercalls are offered yet: VMCALL/VMMCALL raise #UD, as on bare metal. */
+static enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
+{
+	return handle_ud(v, e);
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	return exit_fatal(v, EXIT_CRASH, "triple fault");
+}
+
+static enum exit_action handle_invalid_state(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	return exit_fatal(v, EXIT_CRASH, "invalid guest state");
+}
+
+static enum exit_action handle_entry_fail(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	return exit_fatal(v, EXIT_CRASH, "VM entry failed");
+}
+
+static enum exit_action handle_misconfig(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	return exit_fatal(v, EXIT_CRASH, "second-level table misconfiguration");
+}
+
+static enum exit_action handle_unhandled(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	return exit_fatal(v, EXIT_CRASH, "unhandled VM exit");
+}
+
+const exit_handler_fn exit_handlers[VMEXIT_REASON_COUNT] = {
+	[VMEXIT_NONE] = handle_resume,
+	[VMEXIT_EXT_INTR] = handle_resume,
+	[VMEXIT_NMI] = handle_resume,
+	[VMEXIT_INTR_WINDOW] = handle_resume,
+	[VMEXIT_NMI_WINDOW] = handle_resume,
+	[VMEXIT_CPUID] = handle_cpuid,
+	[VMEXIT_HLT] = handle_hlt,
+	[VMEXIT_IO] = io_handle,
+	[VMEXIT_MSR_READ] = handle_rdmsr,
+	[VMEXIT_MSR_WRITE] = handle_wrmsr,
+	[VMEXIT_CR_ACCESS] = handle_cr,
+	[VMEXIT_XSETBV] = handle_xsetbv,
+	[VMEXIT_SLAT_FAULT] = mmio_handle,
+	[VMEXIT_SLAT_MISCONFIG] = handle_misconfig,
+	[VMEXIT_EXCEPTION] = handle_exception,
+	[VMEXIT_HYPERCALL] = handle_hypercall,
+	[VMEXIT_VIRT_INSN] = handle_ud,
+	[VMEXIT_UD_INSN] = handle_ud,
+	[VMEXIT_INVD] = exit_skip,
+	[VMEXIT_PAUSE] = exit_skip,
+	[VMEXIT_RDTSCP] = handle_unhandled, /* RDTSCP is never intercepted */
+	[VMEXIT_INIT] = handle_resume,	    /* physical INIT: none is ever sent */
+	[VMEXIT_SIPI] = handle_resume,
+	[VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
+	[VMEXIT_INVALID_STATE] = handle_invalid_state,
+	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
+	[VMEXIT_UNHANDLED] = handle_unhandled,
+};
+
+enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e)
+{
+	if (e->reason >= VMEXIT_REASON_COUNT)
+		return handle_unhandled(v, e);
+	return exit_handlers[e->reason](v, e);
+}

@@ -1,0 +1,262 @@
+/*
+ * The vCPU loop (DESIGN.md, data flow 5): enter the guest, take the exit,
+ * let hv/vcpu/exit.c decide, apply, enter again. Requests from other CPUs (stop,
+ * INIT, SIPI, a new interrupt) arrive as bits in vcpu->requests plus a kick
+ * IPI that makes the guest exit.
+ */
+#include "hv/vcpu/loop.h"
+#include "drivers/lapic.h"
+#include "hv/console/console.h"
+#include "hv/console/input.h"
+#include "hv/vcpu/exit.h"
+#include "hv/lib/lib.h"
+#include "hv/partition/partition.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/trap.h"
+#include "hv/vcpu/vcpu_ops.h"
+#include "hv/vdev/platform.h"
+#include "hv/vdev/vlapic.h"
+#include "hv/vdev/vpit.h"
+#include "hv/hw/x86.h"
+
+/* SDM 3A 9.1.1, table 9-1: the state after INIT */
+#define INIT_CR0 0x60000010ULL /* CD, NW, ET */
+#define INIT_RIP 0xfff0
+#define INIT_CS_SEL 0xf000
+#define INIT_CS_BASE 0xffff0000ULL
+#define REALMODE_LIMIT 0xffff
+#define INIT_DR7 0x400
+#define PAT_POWER_ON 0x0007040600070406ULL
+#define ATTR_CODE (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX)
+#define ATTR_DATA (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW)
+#define ATTR_LDT (SEG_ATTR_P | SEG_TYPE_LDT)
+#define ATTR_TSS (SEG_ATTR_P | SEG_TYPE_TSS_BUSY)
+#define SIPI_CS_SHIFT 8
+#define SIPI_BASE_SHIFT 12
+
+/* Kicks and timer interrupts only end a guest run or a wait; the loop then
+ * looks at requests and deadlines. */
+static void wakeup_handler(struct trap_frame *f)
+{
+	(void)f;
+	lapic_eoi();
+}
+
+void vcpu_loop_init(void)
+{
+	trap_set_handler(VECTOR_KICK, wakeup_handler);
+	trap_set_handler(VECTOR_TIMER, wakeup_handler);
+}
+
+/* Raises due guest timers and keeps this CPU's timer armed for the next;
+ * polls the console. vCPU 0's CPU also keeps time for the partition's PIT. */
+static void timers_due(struct vcpu *v, u64 now)
+{
+	u64 deadline, pit, poll;
+
+	v->timer_dirty = 0;
+	poll = console_input_poll(now);
+	vlapic_timer_check(v, now);
+	deadline = vlapic_timer_deadline(v);
+	if (v->id == 0 && v->part->vpit) {
+		pit = vpit_check(v->part->vpit, now);
+		if (pit && (!deadline || pit < deadline))
+			deadline = pit;
+		pit = platform_check(v->part);
+		if (pit && (!deadline || pit < deadline))
+			deadline = pit;
+	}
+	if (deadline != v->cpu->timer_armed) {
+		lapic_timer_arm(VECTOR_TIMER, deadline);
+		v->cpu->timer_armed = deadline;
+	}
+	v->timer_next = deadline && deadline < poll ? deadline : poll;
+}
+
+/* On most entries nothing is due and nothing was reprogrammed: one
+ * comparison (v->timer_next is the earliest of all of it). */
+static inline void timers(struct vcpu *v)
+{
+	u64 now = rdtsc();
+
+	if (now >= v->timer_next || v->timer_dirty)
+		timers_due(v, now);
+}
+
+void vcpu_kick(struct vcpu *v, u32 req)
+{
+	vcpu_request(v, req);
+	if (v->cpu != this_cpu())
+		lapic_send_fixed(v->cpu->apic_id, VECTOR_KICK);
+}
+
+void vcpu_init_state(struct vcpu *v)
+{
+	struct vcpu_state *st = &v->state;
+	const struct seg data = { 0, ATTR_DATA, REALMODE_LIMIT, 0 };
+
+	memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[GPR_RDX] = cpuid(1).eax; /* processor signature */
+	memset(st, 0, sizeof(*st));
+	st->rip = INIT_RIP;
+	st->rflags = RFLAGS_FIXED;
+	st->cr0 = INIT_CR0;
+	st->dr7 = INIT_DR7;
+	st->pat = PAT_POWER_ON;
+	st->cs = (struct seg){ INIT_CS_SEL, ATTR_CODE, REALMODE_LIMIT, INIT_CS_BASE };
+	st->ds = st->es = st->fs = st->gs = st->ss = data;
+	st->ldtr = (struct seg){ 0, ATTR_LDT, REALMODE_LIMIT, 0 };
+	st->tr = (struct seg){ 0, ATTR_TSS, REALMODE_LIMIT, 0 };
+	st->gdtr.limit = st->idtr.limit = REALMODE_LIMIT;
+}
+
+/* SDM 3A 9.4.4.1: a startup IPI starts the AP in real mode at vector:0000 */
+static void sipi_state(struct vcpu *v, u8 vector)
+{
+	vcpu_init_state(v);
+	v->state.cs.sel = (u16)(vector << SIPI_CS_SHIFT);
+	v->state.cs.base = (u64)vector << SIPI_BASE_SHIFT;
+	v->state.rip = 0;
+}
+
+static void load_new_state(struct vcpu *v)
+{
+	vcpu_ops->store_state(v, VS_ALL);
+	vcpu_ops->vcpu_reset(v);
+}
+
+static bool event_pending(struct vcpu *v)
+{
+	return vlapic_pending_irq(v) >= 0;
+}
+
+/* Waits with interrupts open until a kick or the vCPU's timer. */
+static void wait_for_kick(struct vcpu *v)
+{
+	timers(v);
+	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) || event_pending(v))
+		return;
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	timers(v);
+}
+
+static void handle_requests(struct vcpu *v, u32 req)
+{
+	if (req & VCPU_REQ_INIT) {
+		vcpu_init_state(v);
+		load_new_state(v);
+		vlapic_reset(v);
+		v->run_state = VCPU_WAIT_SIPI;
+	}
+	if ((req & VCPU_REQ_SIPI) && v->run_state == VCPU_WAIT_SIPI) {
+		sipi_state(v, v->sipi_vector);
+		load_new_state(v);
+		v->run_state = VCPU_RUNNING;
+	}
+	if (req & VCPU_REQ_FLUSH_TLB)
+		vcpu_ops->flush_tlb(v);
+}
+
+/* Injects the highest pending interrupt, or asks for a window to do so. */
+static void inject_pending(struct vcpu *v)
+{
+	static const struct vm_exit none;
+	struct vm_apply a;
+	int vector;
+
+	if (!__atomic_load_n(&v->event_hint, __ATOMIC_ACQUIRE))
+		return;
+	a = (struct vm_apply){ 0 };
+	vector = vlapic_pending_irq(v);
+	if (vlapic_take_nmi(v)) {
+		a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };
+	} else if (vector >= 0) {
+		if (vcpu_ops->irq_injectable(v)) {
+			a.event = (struct vcpu_event){ .type = EVENT_EXTINT, .vector = (u8)vector };
+			vlapic_ack_irq(v, (u8)vector);
+			v->stats.irqs_injected++;
+		} else {
+			a.irq_window = true;
+		}
+	}
+	if (a.event.type != EVENT_NONE || a.irq_window)
+		vcpu_ops->apply(v, &none, &a);
+}
+
+/* Runs v until its partition stops. */
+static void vcpu_run(struct vcpu *v)
+{
+	struct vm_exit exit;
+
+	for (;;) {
+		u32 req = vcpu_take_requests(v);
+
+		if (req & VCPU_REQ_STOP)
+			return;
+		if (req)
+			handle_requests(v, req);
+		if (v->run_state == VCPU_HALTED && event_pending(v))
+			v->run_state = VCPU_RUNNING;
+		if (v->run_state != VCPU_RUNNING) {
+			wait_for_kick(v);
+			continue;
+		}
+		timers(v);
+		inject_pending(v);
+		vcpu_ops->run(v, &exit);
+		v->stats.exits[exit.reason]++;
+		switch (exit_dispatch(v, &exit)) {
+		case EXIT_RESUME:
+			break;
+		case EXIT_HALT:
+			v->run_state = VCPU_HALTED;
+			break;
+		case EXIT_STOP:
+			part_stop(v->part, EXIT_STOP, v->part->stop_reason);
+			break;
+		case EXIT_CRASH:
+			part_stop(v->part, EXIT_CRASH, v->part->stop_reason);
+			break;
+		case EXIT_REBOOT:
+			part_stop(v->part, EXIT_REBOOT, v->part->stop_reason);
+			break;
+		}
+	}
+}
+
+static void vcpu_start(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	int err = 0;
+
+	if (!v->vendor)
+		err = vcpu_ops->vcpu_init(v);
+	if (err) {
+		pr_err("partition %s: vCPU %u: cannot set up (%d)\n", p->name, v->id, err);
+		part_stop(p, EXIT_CRASH, "vCPU set-up failed");
+		return;
+	}
+	/* the partition's boot code chose each vCPU's state and run_state */
+	load_new_state(v);
+	/* a (re)started partition begins as after RESET: XCR0 = x87 only
+	 * (SDM 1 13.3); the guest's XCR0 lives in the real one (hv/vcpu/exit.c) */
+	if (read_cr4() & CR4_OSXSAVE)
+		__asm__ volatile("xsetbv" ::"c"(0), "a"(1), "d"(0));
+	vcpu_run(v);
+	lapic_timer_arm(VECTOR_TIMER, 0);
+	v->cpu->timer_armed = 0;
+}
+
+void cpu_idle_loop(struct percpu *c)
+{
+	for (;;) {
+		struct vcpu *v = c->vcpu;
+
+		if (v && part_enter(v->part)) {
+			vcpu_start(v);
+			part_leave(v->part);
+			continue;
+		}
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+}

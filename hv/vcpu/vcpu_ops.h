@@ -1,0 +1,85 @@
+/*
+ * The vendor contract (STYLE.md): the core reaches VT-x or AMD-V only through
+ * this table. hv/vmx/ and hv/svm/ each fill one with designated initialisers;
+ * the backend is chosen once at boot from CPUID.
+ */
+#pragma once
+
+#include "hv/vcpu/exit.h"
+#include "hv/lib/types.h"
+#include "hv/vcpu/vcpu.h"
+
+struct percpu;
+struct partition;
+struct slat_format;
+
+/* What the vendor backend found on the boot CPU. */
+struct virt_caps {
+	const char *vendor; /* "VT-x" | "AMD-V" */
+	const char *slat;   /* "EPT" | "NPT" */
+	bool usable;	    /* everything a partition needs is there */
+	char reason[96];    /* when !usable: why Tessera cannot run partitions */
+	/* VT-x */
+	u32 vmcs_revision;
+	bool ept, vpid, unrestricted, ept_ad, ept_2m, ept_1g, true_ctls;
+	/* AMD-V */
+	bool npt, nrip_save, decode_assists, flush_by_asid, vmcb_clean;
+	u32 asid_count;
+};
+
+/*
+ * Every slot is filled (a unit test checks). Per-vCPU slots run on the
+ * physical CPU the vCPU is pinned to (its VMCS is current there).
+ */
+struct vcpu_ops {
+	const char *name;
+	/* the second-level table format: EPT or NPT (hv/ept/slat.h) */
+	const struct slat_format *slat_fmt;
+
+	/* Detects the features on the boot CPU and prints them. */
+	int (*probe)(struct virt_caps *caps);
+	/* Enters VMX operation / sets EFER.SVME on the calling CPU. */
+	int (*cpu_enable)(struct percpu *c, const struct virt_caps *caps);
+	void (*cpu_disable)(struct percpu *c);
+
+	/* Per partition: I/O and MSR intercept bitmaps (all intercepted at
+	 * first: default deny), the VPID/ASID. */
+	int (*part_init)(struct partition *p);
+	void (*part_free)(struct partition *p);
+	void (*set_msr_intercept)(struct partition *p, u32 msr, bool read, bool write);
+	void (*set_io_intercept)(struct partition *p, u16 port, bool intercept);
+
+	/* Per vCPU: control structures, host state, controls, SLAT root. The
+	 * guest state is then set by the core with store_state(VS_ALL). */
+	int (*vcpu_init)(struct vcpu *v);
+	void (*vcpu_free)(struct vcpu *v);
+	/* Drops pending injections and flushes the vCPU's TLB (INIT, restart). */
+	void (*vcpu_reset)(struct vcpu *v);
+	/* Enters the guest; on exit syncs gpr[] and decodes into *exit. */
+	void (*run)(struct vcpu *v, struct vm_exit *exit);
+	/* Before the next entry: skip the instruction, inject, open windows. */
+	void (*apply)(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
+	/* apply() with only skip_insn, for the common case: past the exiting
+	 * instruction of LEN bytes, no event, no window. */
+	void (*skip)(struct vcpu *v, u32 len);
+	/* vcpu->state <-> the VMCS/VMCB, for the VS_* bits in mask. */
+	void (*load_state)(struct vcpu *v, u32 mask);
+	void (*store_state)(struct vcpu *v, u32 mask);
+	/* Whether an external interrupt could be injected now (RFLAGS.IF, no
+	 * interrupt shadow, nothing already being injected). */
+	bool (*irq_injectable)(struct vcpu *v);
+	void (*flush_tlb)(struct vcpu *v);
+	/* Prints the vendor's view of the vCPU (VMCS fields, VMCB). */
+	void (*dump)(struct vcpu *v);
+};
+
+extern const struct vcpu_ops vmx_ops;
+extern const struct vcpu_ops svm_ops;
+
+/* The backend in use and what it found (set by virt_probe). */
+extern const struct vcpu_ops *vcpu_ops;
+extern struct virt_caps virt_caps;
+
+/* Picks the backend; returns false with virt_caps.reason set when the
+ * machine cannot run partitions. */
+bool virt_probe(void);
