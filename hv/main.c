@@ -16,7 +16,7 @@
 #include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
 #include "hv/vcpu/loop.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/hw/x86.h"
 
 #define CONFIG_MODULE "hv.conf"

@@ -1,7 +1,12 @@
-/* Choosing the vendor backend at run time (one image for Intel and AMD). */
-#include "hv/vcpu/vcpu_ops.h"
+/*
+ * Choosing the vendor backend at run time (one image for Intel and AMD):
+ * the only file outside hv/vmx/ and hv/svm/ that names them.
+ */
+#include "hv/virt.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
+#include "hv/svm/svm.h"
+#include "hv/vmx/vmx.h"
 #include "hv/hw/x86.h"
 
 #define CPUID_1_ECX_VMX BIT(5)

@@ -5,7 +5,7 @@
 #include "hv/mm/mm.h"
 #include "hv/cpu/panic.h"
 #include "hv/cpu/trap.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/hw/x86.h"
 
 #define SEG_CODE64 0x00af9b000000ffffULL /* P, DPL0, code RX accessed, L */
@@ -83,7 +83,7 @@ void cpu_bringup(struct percpu *c)
 	int err = -E_NOSUPP;
 
 	if (virt_caps.usable)
-		err = vcpu_ops->cpu_enable(c, &virt_caps);
+		err = vcpu_ops->cpu_enable(c);
 	c->virt_err = err;
 	c->virt_on = !err;
 	if (virt_caps.usable && err)

@@ -35,8 +35,6 @@ struct percpu {
 	int virt_err; /* why virtualization could not be enabled */
 	struct vcpu *vcpu; /* the vCPU pinned here, NULL when the CPU is unowned */
 	u64 timer_armed;   /* TSC deadline this CPU's timer is set for, 0: none */
-	u64 vmxon_pa; /* VT-x: the VMXON region */
-	u64 hsave_pa; /* AMD-V: the host save area */
 	u64 gdt[GDT_ENTRIES] __aligned(16);
 	struct tss64 tss __aligned(16);
 };

@@ -18,7 +18,7 @@
 #include "hv/policy/msr.h"
 #include "hv/cpu/percpu.h"
 #include "hv/vcpu/loop.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vlapic.h"
@@ -100,8 +100,7 @@ static int carve_ram(struct partition *p)
 static int build_slat(struct partition *p)
 {
 	const struct slat_env env = { slat_alloc, slat_free, slat_table, NULL };
-	bool large_1g = virt_caps.npt ? (cpuid(0x80000001).edx & BIT(26)) : virt_caps.ept_1g;
-	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env, true, large_1g);
+	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env, true, virt_caps.slat_1g);
 
 	for (u32 i = 0; !err && i < p->region_count; i++)
 		err = slat_map(&p->slat, p->regions[i].gpa, p->regions[i].hpa,

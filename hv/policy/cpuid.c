@@ -10,7 +10,7 @@
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX };
 #define ANY_SUB 0xffffffffU

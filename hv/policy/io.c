@@ -5,7 +5,7 @@
  */
 #include "hv/policy/io.h"
 #include "hv/partition/partition.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/vdev.h"
 
 static u64 size_mask(u8 size)

@@ -13,7 +13,7 @@
 #include "hv/insn/insn.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/vdev.h"
 #include "hv/hw/x86.h"
 

@@ -8,7 +8,7 @@
 #include "hv/console/console.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/hw/x86.h"
 

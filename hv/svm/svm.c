@@ -14,6 +14,14 @@
 #define SVM_FEAT_VMCB_CLEAN BIT(5)
 #define SVM_FEAT_FLUSH_BY_ASID BIT(6)
 #define SVM_FEAT_DECODE_ASSISTS BIT(7)
+/* CPUID Fn8000_0001_EDX[Page1GB] (APM 3, appendix E.4.2): NPT takes 1 GiB
+ * pages when the host paging does (APM 2 15.25.1) */
+#define CPUID_EXT_FEATURES 0x80000001
+#define CPUID_EXT_EDX_PAGE1GB BIT(26)
+
+struct svm_caps svm_caps;
+/* Each CPU's host save area (APM 2 15.30.4), by logical CPU index. */
+static u64 hsave_pa[HV_MAX_CPUS];
 
 static const char *yes_no(bool b)
 {
@@ -32,26 +40,28 @@ static bool svm_disabled(void)
 int svm_probe(struct virt_caps *caps)
 {
 	struct cpuid_regs r = cpuid(CPUID_SVM_LEAF);
+	struct svm_caps *sc = &svm_caps;
 
 	caps->vendor = "AMD-V";
 	caps->slat = "NPT";
-	caps->npt = r.edx & SVM_FEAT_NPT;
-	caps->nrip_save = r.edx & SVM_FEAT_NRIPS;
-	caps->vmcb_clean = r.edx & SVM_FEAT_VMCB_CLEAN;
-	caps->flush_by_asid = r.edx & SVM_FEAT_FLUSH_BY_ASID;
-	caps->decode_assists = r.edx & SVM_FEAT_DECODE_ASSISTS;
-	caps->asid_count = r.ebx;
+	sc->npt = r.edx & SVM_FEAT_NPT;
+	sc->nrip_save = r.edx & SVM_FEAT_NRIPS;
+	sc->vmcb_clean = r.edx & SVM_FEAT_VMCB_CLEAN;
+	sc->flush_by_asid = r.edx & SVM_FEAT_FLUSH_BY_ASID;
+	sc->decode_assists = r.edx & SVM_FEAT_DECODE_ASSISTS;
+	sc->asid_count = r.ebx;
+	caps->slat_1g = cpuid(CPUID_EXT_FEATURES).edx & CPUID_EXT_EDX_PAGE1GB;
 	pr_info("svm: AMD-V, NPT %s, next-RIP save %s, decode assists %s, "
 		"flush-by-ASID %s\n",
-		yes_no(caps->npt), yes_no(caps->nrip_save),
-		yes_no(caps->decode_assists), yes_no(caps->flush_by_asid));
+		yes_no(sc->npt), yes_no(sc->nrip_save),
+		yes_no(sc->decode_assists), yes_no(sc->flush_by_asid));
 
 	if (svm_disabled()) {
 		snprintf(caps->reason, sizeof(caps->reason),
 			 "AMD-V is disabled by the firmware (VM_CR.SVMDIS)");
 		return -E_NOSUPP;
 	}
-	if (!caps->npt) {
+	if (!sc->npt) {
 		snprintf(caps->reason, sizeof(caps->reason), "AMD-V without NPT");
 		return -E_NOSUPP;
 	}
@@ -60,20 +70,19 @@ int svm_probe(struct virt_caps *caps)
 }
 
 /* APM 2 15.4 (enabling SVM) and 15.30.4 (VM_HSAVE_PA) */
-int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps)
+int svm_cpu_enable(struct percpu *c)
 {
-	(void)caps;
 	if (svm_disabled())
 		return -E_NOSUPP;
-	if (!c->hsave_pa) {
+	if (!hsave_pa[c->index]) {
 		void *hsave = mm_alloc_page();
 
 		if (!hsave)
 			return -E_NOMEM;
-		c->hsave_pa = virt_to_phys(hsave);
+		hsave_pa[c->index] = virt_to_phys(hsave);
 	}
 	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_SVME);
-	wrmsr(MSR_AMD_VM_HSAVE_PA, c->hsave_pa);
+	wrmsr(MSR_AMD_VM_HSAVE_PA, hsave_pa[c->index]);
 	return 0;
 }
 

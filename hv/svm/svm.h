@@ -16,7 +16,17 @@ struct svm_part {
 	u64 iopm_pa, msrpm_pa;
 };
 
+/* What CPUID Fn8000_000A says the CPU has (set by svm_probe). */
+struct svm_caps {
+	bool npt, nrip_save, decode_assists, flush_by_asid, vmcb_clean;
+	u32 asid_count;
+};
+extern struct svm_caps svm_caps;
+
+/* The backend's ops table (hv/svm/svm_vcpu.c); only hv/virt.c names it. */
+extern const struct vcpu_ops svm_ops;
+
 int svm_probe(struct virt_caps *caps);
-int svm_cpu_enable(struct percpu *c, const struct virt_caps *caps);
+int svm_cpu_enable(struct percpu *c);
 void svm_cpu_disable(struct percpu *c);
 void svm_vmrun(u64 *gpr, u64 vmcb_pa);

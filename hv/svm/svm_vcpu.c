@@ -213,7 +213,7 @@ static void svm_vcpu_free(struct vcpu *v)
 static void svm_flush_tlb(struct vcpu *v)
 {
 	VMCB_SET(sv(v)->vmcb, ctl.tlb_control,
-		 virt_caps.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL,
+		 svm_caps.flush_by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL,
 		 0);
 }
 
@@ -447,7 +447,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 		e->reason = vmcb->ctl.exitinfo1 ? VMEXIT_MSR_WRITE : VMEXIT_MSR_READ;
 		e->msr.index = (u32)v->gpr[GPR_RCX];
 		e->insn_len = LEN_MSR;
-		if (!virt_caps.nrip_save)
+		if (!svm_caps.nrip_save)
 			e->insn_len = decoded_len(v, e->reason == VMEXIT_MSR_WRITE ?
 						     opcode_wrmsr : opcode_rdmsr,
 						  LEN_MSR, LEN_MSR);
@@ -466,7 +466,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 		if (simple_exits[i].code == code) {
 			e->reason = simple_exits[i].reason;
 			e->insn_len = simple_exits[i].len;
-			if (e->insn_len && !virt_caps.nrip_save)
+			if (e->insn_len && !svm_caps.nrip_save)
 				e->insn_len = decoded_len(v, simple_exits[i].opcode,
 							  simple_exits[i].len, e->insn_len);
 			goto nrip;
@@ -482,7 +482,7 @@ static void decode_exit(struct vcpu *v, struct vm_exit *e)
 	return;
 nrip:
 	/* with next-RIP save the CPU tells the length (APM 2 15.7.1) */
-	if (virt_caps.nrip_save && vmcb->ctl.nrip > vmcb->save.rip && e->insn_len)
+	if (svm_caps.nrip_save && vmcb->ctl.nrip > vmcb->save.rip && e->insn_len)
 		e->insn_len = (u32)(vmcb->ctl.nrip - vmcb->save.rip);
 }
 
@@ -513,7 +513,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 
 	vmcb->save.rax = v->gpr[GPR_RAX];
 	vmcb->save.rsp = v->gpr[GPR_RSP];
-	if (!virt_caps.vmcb_clean)
+	if (!svm_caps.vmcb_clean)
 		vmcb->ctl.clean = 0;
 
 	/* APM 2 15.5.2: the hidden state VMRUN leaves alone (FS, GS, TR, LDTR,
@@ -533,7 +533,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 
 	v->gpr[GPR_RAX] = vmcb->save.rax;
 	v->gpr[GPR_RSP] = vmcb->save.rsp;
-	vmcb->ctl.clean = virt_caps.vmcb_clean ? CLEAN_ALL : 0;
+	vmcb->ctl.clean = svm_caps.vmcb_clean ? CLEAN_ALL : 0;
 	vmcb->ctl.tlb_control = SVM_TLB_NONE;
 	v->state_valid = 0;
 	decode_exit(v, exit);

@@ -12,7 +12,7 @@
 #include "hv/lib/lib.h"
 #include "hv/policy/msr.h"
 #include "hv/partition/partition.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/hw/x86.h"
 
 #define XCR0_X87 BIT(0)

@@ -2,7 +2,7 @@
 #include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/hw/x86.h"
 
 #define CPUID_ADDR_SIZES 0x80000008

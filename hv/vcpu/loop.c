@@ -13,7 +13,7 @@
 #include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vpit.h"

@@ -1,7 +1,8 @@
 /*
  * The vendor contract (STYLE.md): the core reaches VT-x or AMD-V only through
  * this table. hv/vmx/ and hv/svm/ each fill one with designated initialisers;
- * the backend is chosen once at boot from CPUID.
+ * hv/virt.c chooses the backend once at boot from CPUID, and hv/virt.h is
+ * what the core includes to reach it.
  */
 #pragma once
 
@@ -13,18 +14,17 @@ struct percpu;
 struct partition;
 struct slat_format;
 
-/* What the vendor backend found on the boot CPU. */
+/*
+ * What the vendor backend found on the boot CPU, in neutral terms: the core
+ * asks these questions and never looks at a vendor's capability bits, which
+ * stay in the backend.
+ */
 struct virt_caps {
-	const char *vendor; /* "VT-x" | "AMD-V" */
-	const char *slat;   /* "EPT" | "NPT" */
+	const char *vendor; /* display name: "VT-x" | "AMD-V" */
+	const char *slat;   /* display name of the second-level tables: "EPT" | "NPT" */
 	bool usable;	    /* everything a partition needs is there */
 	char reason[96];    /* when !usable: why Tessera cannot run partitions */
-	/* VT-x */
-	u32 vmcs_revision;
-	bool ept, vpid, unrestricted, ept_ad, ept_2m, ept_1g, true_ctls;
-	/* AMD-V */
-	bool npt, nrip_save, decode_assists, flush_by_asid, vmcb_clean;
-	u32 asid_count;
+	bool slat_1g;	    /* 1 GiB pages in the second-level table */
 };
 
 /*
@@ -38,8 +38,9 @@ struct vcpu_ops {
 
 	/* Detects the features on the boot CPU and prints them. */
 	int (*probe)(struct virt_caps *caps);
-	/* Enters VMX operation / sets EFER.SVME on the calling CPU. */
-	int (*cpu_enable)(struct percpu *c, const struct virt_caps *caps);
+	/* Turns the vendor's virtualization on on the calling CPU (its
+	 * per-CPU pages belong to the backend). */
+	int (*cpu_enable)(struct percpu *c);
 	void (*cpu_disable)(struct percpu *c);
 
 	/* Per partition: I/O and MSR intercept bitmaps (all intercepted at
@@ -72,14 +73,3 @@ struct vcpu_ops {
 	/* Prints the vendor's view of the vCPU (VMCS fields, VMCB). */
 	void (*dump)(struct vcpu *v);
 };
-
-extern const struct vcpu_ops vmx_ops;
-extern const struct vcpu_ops svm_ops;
-
-/* The backend in use and what it found (set by virt_probe). */
-extern const struct vcpu_ops *vcpu_ops;
-extern struct virt_caps virt_caps;
-
-/* Picks the backend; returns false with virt_caps.reason set when the
- * machine cannot run partitions. */
-bool virt_probe(void);

@@ -11,7 +11,7 @@
 #include "drivers/acpi.h"
 #include "hv/main.h"
 #include "hv/mm/mm.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/virt.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"

@@ -158,6 +158,8 @@ int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why
 
 	c->nmi_window = (c->pin & PIN_VIRTUAL_NMIS) &&
 			vmx_ctl_allowed(m->proc, PROC_NMI_WINDOW_EXITING);
+	c->revision = (u32)(m->basic & VMX_BASIC_REVISION_MASK);
+	c->ept_1g = m->ept_vpid & VMX_EPT_1G;
 	c->ept_ad = m->ept_vpid & VMX_EPT_AD;
 	c->invept_single = m->ept_vpid & VMX_EPT_INVEPT_SINGLE;
 	c->invvpid_single = m->ept_vpid & VMX_VPID_INVVPID_SINGLE;

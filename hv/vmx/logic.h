@@ -44,6 +44,8 @@ struct vmx_msrs {
 
 /* What every VMCS on this machine is set up with. */
 struct vmx_config {
+	u32 revision;	     /* VMCS revision identifier (SDM 3D A.1) */
+	bool ept_1g;	     /* 1 GiB EPT pages (SDM 3D A.10) */
 	/* control words, with the window exits and IA-32e mode guest off */
 	u32 pin, proc, proc2, exit, entry;
 	bool nmi_window;     /* NMI-window exiting exists (needs virtual NMIs) */

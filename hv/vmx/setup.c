@@ -177,7 +177,7 @@ int vmx_vcpu_init(struct vcpu *v)
 	x->vapic_pa = virt_to_phys(x->vapic);
 	/* SDM 3C 25.2: the revision identifier, shadow-VMCS indicator clear */
 	revision = x->vmcs;
-	*revision = virt_caps.vmcs_revision;
+	*revision = vmx_cfg.revision;
 
 	/* 25.11.3: VMCLEAR initialises the region (launch state clear), then
 	 * VMPTRLD makes it current on this CPU, where it stays */

@@ -16,6 +16,8 @@
 #include "hv/hw/x86.h"
 
 struct vmx_config vmx_cfg;
+/* Each CPU's VMXON region (SDM 3C 25.11.5), by logical CPU index. */
+static u64 vmxon_pa[HV_MAX_CPUS];
 
 static const char *yes_no(bool b)
 {
@@ -52,36 +54,33 @@ static void read_msrs(struct vmx_msrs *m)
 static int vmx_probe(struct virt_caps *caps)
 {
 	struct vmx_msrs m;
+	bool ept, vpid, unrestricted;
 	int err;
 
 	read_msrs(&m);
 	caps->vendor = "VT-x";
 	caps->slat = "EPT";
-	caps->vmcs_revision = (u32)(m.basic & VMX_BASIC_REVISION_MASK);
-	caps->true_ctls = m.basic & VMX_BASIC_TRUE_CTLS;
-	caps->ept = vmx_ctl_allowed(m.proc2, PROC2_EPT) && (m.ept_vpid & VMX_EPT_WALK_4) &&
-		    (m.ept_vpid & VMX_EPT_WB);
-	caps->vpid = vmx_ctl_allowed(m.proc2, PROC2_VPID);
-	caps->unrestricted = vmx_ctl_allowed(m.proc2, PROC2_UNRESTRICTED_GUEST);
-	caps->ept_ad = m.ept_vpid & VMX_EPT_AD;
-	caps->ept_2m = m.ept_vpid & VMX_EPT_2M;
-	caps->ept_1g = m.ept_vpid & VMX_EPT_1G;
+	ept = vmx_ctl_allowed(m.proc2, PROC2_EPT) && (m.ept_vpid & VMX_EPT_WALK_4) &&
+	      (m.ept_vpid & VMX_EPT_WB);
+	vpid = vmx_ctl_allowed(m.proc2, PROC2_VPID);
+	unrestricted = vmx_ctl_allowed(m.proc2, PROC2_UNRESTRICTED_GUEST);
 	pr_info("vmx: VT-x, EPT %s, VPID %s, unrestricted guest %s, EPT A/D %s\n",
-		yes_no(caps->ept), yes_no(caps->vpid), yes_no(caps->unrestricted),
-		yes_no(caps->ept_ad));
+		yes_no(ept), yes_no(vpid), yes_no(unrestricted),
+		yes_no(m.ept_vpid & VMX_EPT_AD));
 
 	err = vmx_config_compute(&m, &vmx_cfg, caps->reason, sizeof(caps->reason));
 	caps->usable = !err;
 	if (err)
 		return err;
+	caps->slat_1g = vmx_cfg.ept_1g;
 	pr_info("vmx controls: pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n",
 		vmx_cfg.pin, vmx_cfg.proc, vmx_cfg.proc2, vmx_cfg.exit, vmx_cfg.entry,
-		caps->true_ctls ? " (true)" : "");
+		(m.basic & VMX_BASIC_TRUE_CTLS) ? " (true)" : "");
 	return 0;
 }
 
 /* SDM 3C 24.7 (enabling VMX operation) and 3D A.7/A.8 (fixed CR bits) */
-static int vmx_cpu_enable(struct percpu *c, const struct virt_caps *caps)
+static int vmx_cpu_enable(struct percpu *c)
 {
 	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	u32 *region;
@@ -99,17 +98,17 @@ static int vmx_cpu_enable(struct percpu *c, const struct virt_caps *caps)
 	write_cr4(((read_cr4() | CR4_VMXE) | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) &
 		  rdmsr(MSR_IA32_VMX_CR4_FIXED1));
 
-	if (!c->vmxon_pa) {
+	if (!vmxon_pa[c->index]) {
 		region = mm_alloc_page();
 		if (!region)
 			return -E_NOMEM;
-		c->vmxon_pa = virt_to_phys(region);
+		vmxon_pa[c->index] = virt_to_phys(region);
 	} else {
-		region = phys_to_virt(c->vmxon_pa);
+		region = phys_to_virt(vmxon_pa[c->index]);
 	}
-	region[0] = caps->vmcs_revision;
+	region[0] = vmx_cfg.revision;
 	/* VMfailInvalid sets CF, VMfailValid ZF (SDM 3C 31.2) */
-	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(fail) : "m"(c->vmxon_pa)
+	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(fail) : "m"(vmxon_pa[c->index])
 			 : "cc", "memory");
 	return fail ? -E_IO : 0;
 }

@@ -40,6 +40,9 @@ struct vmx_part {
 	u64 msr_bitmap_pa, io_bitmap_a_pa, io_bitmap_b_pa;
 };
 
+/* The backend's ops table (hv/vmx/vmx.c); only hv/virt.c names it. */
+extern const struct vcpu_ops vmx_ops;
+
 /* The controls and CR bits every VMCS uses (set by vmx_probe). */
 extern struct vmx_config vmx_cfg;
 

@@ -103,6 +103,8 @@ static void test_config_skylake(void **state)
 			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS);
 	assert_false(c.entry & (ENTRY_TO_SMM | ENTRY_DEACT_DUAL_MONITOR));
 	assert_true(c.vpid);
+	assert_int_equal(c.revision, 4);
+	assert_true(c.ept_1g);
 	assert_true(c.ept_ad);
 	assert_true(c.invept_single);
 	assert_true(c.invvpid_single);
@@ -194,6 +196,13 @@ static void test_config_optional(void **state)
 	assert_true(c.vpid);
 	assert_false(c.invvpid_single);
 	assert_false(c.invept_single);
+
+	/* EPT without 1 GiB pages: 2 MiB pages only */
+	m = skylake();
+	m.ept_vpid &= ~VMX_EPT_1G;
+	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), 0);
+	assert_false(c.ept_1g);
+	assert_true(c.ept_ad);
 
 	/* no virtual NMIs: no NMI window */
 	m = skylake();
