@@ -1,4 +1,7 @@
-/* The VMCB (AMD APM vol. 2, appendix B) and SVM exit codes (appendix C). */
+/*
+ * AMD-V architectural numbers: the VMCB (AMD APM vol. 2, appendix B), SVM
+ * exit codes (appendix C) and the SVM MSRs (15.30).
+ */
 #pragma once
 
 #include "hv/lib/types.h"
@@ -198,3 +201,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 #define SVM_EXIT_RDPRU 0x08e
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffU /* compare the low 32 bits (QEMU) */
+
+/* SVM MSRs (APM 2 15.30) */
+#define MSR_AMD_VM_CR 0xc0010114       /* 15.30.1 */
+#define MSR_AMD_VM_HSAVE_PA 0xc0010117 /* 15.30.4 */
+#define AMD_VM_CR_SVMDIS BIT(4)	       /* SVM disabled: EFER.SVME cannot be set */
