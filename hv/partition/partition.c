@@ -163,6 +163,20 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 	return err;
 }
 
+/* After a failed build_one: the backend's part, the second-level tables
+ * and the RAM go back (the partition never runs). */
+static void unbuild(struct partition *p)
+{
+	if (p->vendor)
+		vcpu_ops->part_free(p);
+	slat_destroy(&p->slat);
+	if (p->ram_hpa)
+		mm_free_guest(p->ram_hpa, p->ram_size);
+	p->ram_hpa = 0;
+	p->ram_size = 0;
+	p->region_count = 0;
+}
+
 int part_build_all(const struct config *c, const struct boot_info *bi)
 {
 	for (u32 i = 0; i < c->partition_count; i++) {
@@ -175,6 +189,7 @@ int part_build_all(const struct config *c, const struct boot_info *bi)
 		p->name = p->cfg->name;
 		err = build_one(p, bi);
 		if (err) {
+			unbuild(p);
 			pr_err("partition %s: cannot be built (error %d)\n", p->name, err);
 			return err;
 		}

@@ -85,10 +85,3 @@ int svm_cpu_enable(struct percpu *c)
 	wrmsr(MSR_AMD_VM_HSAVE_PA, hsave_pa[c->index]);
 	return 0;
 }
-
-void svm_cpu_disable(struct percpu *c)
-{
-	(void)c;
-	wrmsr(MSR_AMD_VM_HSAVE_PA, 0);
-	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) & ~EFER_SVME);
-}

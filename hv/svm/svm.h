@@ -28,5 +28,4 @@ extern const struct vcpu_ops svm_ops;
 
 int svm_probe(struct virt_caps *caps);
 int svm_cpu_enable(struct percpu *c);
-void svm_cpu_disable(struct percpu *c);
 void svm_vmrun(u64 *gpr, u64 vmcb_pa);

@@ -73,35 +73,39 @@ static void vmcb_dirty(struct vmcb *vmcb, u32 bits)
 
 /* --- partitions: the I/O and MSR permission maps ----------------------- */
 
-static int svm_part_init(struct partition *p)
-{
-	struct svm_part *s = mm_alloc(sizeof(*s), 8, 0);
-
-	if (!s)
-		return -E_NOMEM;
-	s->iopm = mm_alloc(IOPM_SIZE, PAGE_SIZE, 0);
-	s->msrpm = mm_alloc(MSRPM_SIZE, PAGE_SIZE, 0);
-	if (!s->iopm || !s->msrpm)
-		return -E_NOMEM;
-	/* default deny: every port and every MSR intercepted */
-	memset(s->iopm, 0xff, IOPM_SIZE);
-	memset(s->msrpm, 0xff, MSRPM_SIZE);
-	s->iopm_pa = virt_to_phys(s->iopm);
-	s->msrpm_pa = virt_to_phys(s->msrpm);
-	p->vendor = s;
-	return 0;
-}
-
 static void svm_part_free(struct partition *p)
 {
 	struct svm_part *s = sp(p);
 
 	if (!s)
 		return;
-	mm_free(s->iopm, IOPM_SIZE);
-	mm_free(s->msrpm, MSRPM_SIZE);
+	if (s->iopm)
+		mm_free(s->iopm, IOPM_SIZE);
+	if (s->msrpm)
+		mm_free(s->msrpm, MSRPM_SIZE);
 	mm_free(s, sizeof(*s));
 	p->vendor = NULL;
+}
+
+static int svm_part_init(struct partition *p)
+{
+	struct svm_part *s = mm_alloc(sizeof(*s), 8, 0);
+
+	if (!s)
+		return -E_NOMEM;
+	p->vendor = s;
+	s->iopm = mm_alloc(IOPM_SIZE, PAGE_SIZE, 0);
+	s->msrpm = mm_alloc(MSRPM_SIZE, PAGE_SIZE, 0);
+	if (!s->iopm || !s->msrpm) {
+		svm_part_free(p);
+		return -E_NOMEM;
+	}
+	/* default deny: every port and every MSR intercepted */
+	memset(s->iopm, 0xff, IOPM_SIZE);
+	memset(s->msrpm, 0xff, MSRPM_SIZE);
+	s->iopm_pa = virt_to_phys(s->iopm);
+	s->msrpm_pa = virt_to_phys(s->msrpm);
+	return 0;
 }
 
 /* APM 2 15.11: three 2 KiB ranges, two bits (read, write) per MSR */
@@ -181,33 +185,38 @@ static void setup_controls(struct vcpu *v)
 	vmcb->ctl.clean = 0;
 }
 
+/* svm_vcpu_init's failure paths: what it allocated goes back. */
+static void vcpu_free(struct vcpu *v)
+{
+	struct svm_vcpu *s = sv(v);
+
+	if (!s)
+		return;
+	if (s->vmcb)
+		mm_free(s->vmcb, PAGE_SIZE);
+	if (s->host_save)
+		mm_free(s->host_save, PAGE_SIZE);
+	mm_free(s, sizeof(*s));
+	v->vendor = NULL;
+}
+
 static int svm_vcpu_init(struct vcpu *v)
 {
 	struct svm_vcpu *s = mm_alloc(sizeof(*s), 8, 0);
 
 	if (!s)
 		return -E_NOMEM;
+	v->vendor = s;
 	s->vmcb = mm_alloc_page();
 	s->host_save = mm_alloc_page();
-	if (!s->vmcb || !s->host_save)
+	if (!s->vmcb || !s->host_save) {
+		vcpu_free(v);
 		return -E_NOMEM;
+	}
 	s->vmcb_pa = virt_to_phys(s->vmcb);
 	s->host_save_pa = virt_to_phys(s->host_save);
-	v->vendor = s;
 	setup_controls(v);
 	return 0;
-}
-
-static void svm_vcpu_free(struct vcpu *v)
-{
-	struct svm_vcpu *s = sv(v);
-
-	if (!s)
-		return;
-	mm_free(s->vmcb, PAGE_SIZE);
-	mm_free(s->host_save, PAGE_SIZE);
-	mm_free(s, sizeof(*s));
-	v->vendor = NULL;
 }
 
 static void svm_flush_tlb(struct vcpu *v)
@@ -648,13 +657,11 @@ const struct vcpu_ops svm_ops = {
 	.slat_fmt = &slat_fmt_npt,
 	.probe = svm_probe,
 	.cpu_enable = svm_cpu_enable,
-	.cpu_disable = svm_cpu_disable,
 	.part_init = svm_part_init,
 	.part_free = svm_part_free,
 	.set_msr_intercept = svm_set_msr_intercept,
 	.set_io_intercept = svm_set_io_intercept,
 	.vcpu_init = svm_vcpu_init,
-	.vcpu_free = svm_vcpu_free,
 	.vcpu_reset = svm_vcpu_reset,
 	.run = svm_run,
 	.apply = svm_apply,

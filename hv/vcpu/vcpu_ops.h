@@ -28,7 +28,8 @@ struct virt_caps {
 };
 
 /*
- * Every slot is filled (a unit test checks). Per-vCPU slots run on the
+ * Every slot is filled and every function slot is called by the core
+ * (tests/unit/test_tables.py checks both). Per-vCPU slots run on the
  * physical CPU the vCPU is pinned to (its VMCS is current there).
  */
 struct vcpu_ops {
@@ -41,19 +42,22 @@ struct vcpu_ops {
 	/* Turns the vendor's virtualization on on the calling CPU (its
 	 * per-CPU pages belong to the backend). */
 	int (*cpu_enable)(struct percpu *c);
-	void (*cpu_disable)(struct percpu *c);
 
 	/* Per partition: I/O and MSR intercept bitmaps (all intercepted at
-	 * first: default deny), the VPID/ASID. */
+	 * first: default deny), the VPID/ASID. part_init frees what it
+	 * allocated when it fails; part_free undoes a part_init that succeeded
+	 * (when building the partition fails later). */
 	int (*part_init)(struct partition *p);
 	void (*part_free)(struct partition *p);
 	void (*set_msr_intercept)(struct partition *p, u32 msr, bool read, bool write);
 	void (*set_io_intercept)(struct partition *p, u16 port, bool intercept);
 
 	/* Per vCPU: control structures, host state, controls, SLAT root. The
-	 * guest state is then set by the core with store_state(VS_ALL). */
+	 * guest state is then set by the core with store_state(VS_ALL). On
+	 * failure it frees what it allocated and leaves v->vendor NULL; on
+	 * success the vCPU keeps its structures for good (a restart reuses
+	 * them through vcpu_reset). */
 	int (*vcpu_init)(struct vcpu *v);
-	void (*vcpu_free)(struct vcpu *v);
 	/* Drops pending injections and flushes the vCPU's TLB (INIT, restart). */
 	void (*vcpu_reset)(struct vcpu *v);
 	/* Enters the guest; on exit syncs gpr[] and decodes into *exit. */

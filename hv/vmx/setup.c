@@ -137,7 +137,8 @@ static bool setup_guest(void)
 	return ok;
 }
 
-void vmx_vcpu_free(struct vcpu *v)
+/* vmx_vcpu_init's failure paths: what it allocated goes back. */
+static void vcpu_free(struct vcpu *v)
 {
 	struct vmx_vcpu *x = vx(v);
 
@@ -170,7 +171,7 @@ int vmx_vcpu_init(struct vcpu *v)
 	x->vmcs = mm_alloc_page();
 	x->vapic = mm_alloc_page();
 	if (!x->vmcs || !x->vapic) {
-		vmx_vcpu_free(v);
+		vcpu_free(v);
 		return -E_NOMEM;
 	}
 	x->vmcs_pa = virt_to_phys(x->vmcs);
@@ -184,12 +185,12 @@ int vmx_vcpu_init(struct vcpu *v)
 	if (!vmx_vmclear(x->vmcs_pa) || !vmx_vmptrld(x->vmcs_pa)) {
 		pr_err("vmx: vcpu %u: VMCLEAR/VMPTRLD failed (VM-instruction error %u)\n",
 		       v->id, vmcs_insn_error());
-		vmx_vcpu_free(v);
+		vcpu_free(v);
 		return -E_IO;
 	}
 	if (!setup_controls(v) || !setup_host() || !setup_guest()) {
 		pr_err("vmx: vcpu %u: VMCS set-up failed\n", v->id);
-		vmx_vcpu_free(v);
+		vcpu_free(v);
 		return -E_IO;
 	}
 	vmx_flush_tlb(v);

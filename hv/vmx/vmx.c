@@ -113,32 +113,16 @@ static int vmx_cpu_enable(struct percpu *c)
 	return fail ? -E_IO : 0;
 }
 
-static void vmx_cpu_disable(struct percpu *c)
-{
-	u8 fail;
-
-	__asm__ volatile("vmxoff; setbe %0" : "=qm"(fail) : : "cc", "memory");
-	if (fail) {
-		/* still in VMX operation: CR4.VMXE cannot be cleared (SDM 3C 24.7) */
-		pr_err("vmx: cpu %u: VMXOFF failed (VM-instruction error %u)\n", c->index,
-		       vmcs_insn_error());
-		return;
-	}
-	write_cr4(read_cr4() & ~CR4_VMXE);
-}
-
 const struct vcpu_ops vmx_ops = {
 	.name = "vmx",
 	.slat_fmt = &slat_fmt_ept,
 	.probe = vmx_probe,
 	.cpu_enable = vmx_cpu_enable,
-	.cpu_disable = vmx_cpu_disable,
 	.part_init = vmx_part_init,
 	.part_free = vmx_part_free,
 	.set_msr_intercept = vmx_set_msr_intercept,
 	.set_io_intercept = vmx_set_io_intercept,
 	.vcpu_init = vmx_vcpu_init,
-	.vcpu_free = vmx_vcpu_free,
 	.vcpu_reset = vmx_vcpu_reset,
 	.run = vmx_run,
 	.apply = vmx_apply,

@@ -98,7 +98,6 @@ void vmx_invvpid(u64 type, u16 vpid);
 
 /* hv/vmx/setup.c */
 int vmx_vcpu_init(struct vcpu *v);
-void vmx_vcpu_free(struct vcpu *v);
 void vmx_vcpu_reset(struct vcpu *v);
 void vmx_flush_tlb(struct vcpu *v);
 

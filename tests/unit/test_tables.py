@@ -1,12 +1,17 @@
 """The dispatch tables in the built image have no empty slot (STYLE.md: "a
-unit test asserts no slot is NULL").
+unit test asserts no slot is NULL"), and the vendor contract has no dead slot.
 
 Reads build/hv.elf (make test builds it before the tests run): the vendor ops
-tables `vmx_ops` and `svm_ops` (struct vcpu_ops, hv/vcpu/vcpu_ops.h) and the exit
-dispatch table `exit_handlers` (hv/vcpu/exit.h, one handler per enum
-vm_exit_reason, hv/vcpu/exit.h). The image is a statically linked ET_EXEC, so the
-bytes in the file are the final addresses. Slot names come from the C headers,
-so a failure names the empty member or exit reason.
+tables `vmx_ops` and `svm_ops` (struct vcpu_ops, the contract in
+hv/vcpu/vcpu_ops.h; hv/virt.c picks one) and the exit dispatch table
+`exit_handlers` (one handler per enum vm_exit_reason, hv/vcpu/exit.h). The
+image is a statically linked ET_EXEC, so the bytes in the file are the final
+addresses. Slot names come from the C headers, so a failure names the empty
+member or exit reason.
+
+Every function slot of struct vcpu_ops is also called through `vcpu_ops->`
+somewhere in the core (hv/ outside the backends hv/vmx/, hv/svm/, hv/ept/):
+a slot nothing calls is removed from the contract and both backends.
 
 Only the standard library: the ELF64 section headers and .symtab are parsed
 with struct. Set HV_TREE to check another tree (its build/hv.elf and headers).
@@ -240,6 +245,22 @@ def test_vcpu_ops_no_empty_slot(elf, table):
             problems.append(f"{where} = {ptr:#x} is not a non-empty string")
     assert not problems, f"{table} (struct vcpu_ops, hv/vcpu/vcpu_ops.h):\n  " + \
         "\n  ".join(problems)
+
+
+BACKEND_DIRS = ("hv/vmx/", "hv/svm/", "hv/ept/")
+
+
+def test_vcpu_ops_every_slot_called():
+    members = [m for m, is_fn in struct_members("hv/vcpu/vcpu_ops.h", "vcpu_ops") if is_fn]
+    core = [p for p in sorted((ROOT / "hv").rglob("*.c"))
+            if not p.relative_to(ROOT).as_posix().startswith(BACKEND_DIRS)]
+    assert core, f"no core sources under {ROOT / 'hv'}"
+    text = "\n".join(_strip_c_comments(p.read_text()) for p in core)
+    unused = [m for m in members if not re.search(r"\bvcpu_ops->%s\s*\(" % m, text)]
+    assert not unused, (
+        "struct vcpu_ops (hv/vcpu/vcpu_ops.h) slots the core never calls through "
+        f"vcpu_ops->: {', '.join(unused)} (call them where they belong, or remove them "
+        "from the contract and both backends)")
 
 
 def _exit_reasons():
