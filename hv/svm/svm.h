@@ -1,20 +1,14 @@
-/* AMD-V backend internals shared by the files in hv/svm/. */
+/*
+ * AMD-V backend internals shared by the files in hv/svm/: the pure logic
+ * (logic.h: exit decode, VMCB accessors, state, permission maps) and the
+ * half that runs SVM instructions (svm.c: probe and enable; svm_vcpu.c:
+ * allocation, VMRUN, the ops table; svm_entry.asm).
+ */
 #pragma once
 
+#include "hv/svm/logic.h"
 #include "hv/svm/vmcb.h"
 #include "hv/vcpu/vcpu_ops.h"
-
-struct svm_vcpu {
-	struct vmcb *vmcb;
-	u64 vmcb_pa;
-	u64 host_save_pa; /* VMSAVE/VMLOAD area for the host's hidden state */
-	u8 *host_save;
-};
-
-struct svm_part {
-	u8 *iopm, *msrpm;
-	u64 iopm_pa, msrpm_pa;
-};
 
 /* What CPUID Fn8000_000A says the CPU has (set by svm_probe). */
 struct svm_caps {
@@ -28,4 +22,5 @@ extern const struct vcpu_ops svm_ops;
 
 int svm_probe(struct virt_caps *caps);
 int svm_cpu_enable(struct percpu *c);
+/* hv/svm/svm_entry.asm */
 void svm_vmrun(u64 *gpr, u64 vmcb_pa);

@@ -167,7 +167,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 /* Exit codes (APM 2 appendix C) */
 #define SVM_EXIT_READ_CR0 0x000
 #define SVM_EXIT_WRITE_CR0 0x010
-#define SVM_EXIT_EXCP_BASE 0x040
+#define SVM_EXIT_EXCP_BASE 0x040 /* + vector, 0-31 */
+#define SVM_EXIT_EXCP_COUNT 32
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_SMI 0x062
