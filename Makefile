@@ -25,8 +25,10 @@ NASMFLAGS := -f elf64 -g -I$(BUILD)/gen/
 LDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
             --no-warn-rwx-segments -T linker.ld
 
-# The hypervisor image: everything under boot/ (but boot/efi/), hv/, drivers/.
-HV_C     := $(sort $(wildcard boot/*.c hv/*.c hv/*/*.c drivers/*.c))
+# The hypervisor image: everything under boot/ (but boot/efi/), hv/, drivers/,
+# but the sources of the stubs' numbers (ASM_DEFS_C, compiled to assembly only).
+ASM_DEFS_C := hv/vcpu/asm_defs.c hv/vmx/asm_defs.c
+HV_C     := $(filter-out $(ASM_DEFS_C),$(sort $(wildcard boot/*.c hv/*.c hv/*/*.c drivers/*.c)))
 HV_ASM   := $(sort $(wildcard boot/*.asm hv/*.asm hv/*/*.asm drivers/*.asm))
 HV_OBJ   := $(HV_C:%.c=$(BUILD)/obj/%.o) $(HV_ASM:%.asm=$(BUILD)/obj/%.asm.o)
 
@@ -40,6 +42,15 @@ $(BUILD)/gen/layout.inc: hv/layout.h
 	@mkdir -p $(@D)
 	sed -n 's/^#define \([A-Z0-9_]*\) \([0-9a-fx]*\).*/%define \1 \2/p' $< > $@
 
+# The numbers the world-switch stubs take from C (hv/vcpu/asm_defs.h): each
+# "=>NAME value" line of the ASM_DEFS_C compiled to assembly, as %define.
+$(BUILD)/gen/%.s: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -S $< -o $@
+
+$(BUILD)/gen/asm_defs.inc: $(ASM_DEFS_C:%.c=$(BUILD)/gen/%.s)
+	sed -n 's/^=>\([A-Za-z0-9_]*\) \([0-9]*\)$$/%define \1 \2/p' $^ > $@
+
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
@@ -48,7 +59,7 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/layout.inc
+$(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/layout.inc $(BUILD)/gen/asm_defs.inc
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  NASM    $<")
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
@@ -62,7 +73,7 @@ $(BUILD)/hv.bin: $(BUILD)/hv.elf
 	$(OBJCOPY) -O binary $< $@
 
 -include $(wildcard boot/efi/*.mk tools/*.mk tests/*/*.mk bench/*.mk)
--include $(HV_OBJ:.o=.d)
+-include $(HV_OBJ:.o=.d) $(ASM_DEFS_C:%.c=$(BUILD)/gen/%.d)
 
 tools: $(TOOLS)
 

@@ -4,13 +4,8 @@
 ;
 ; void svm_vmrun(u64 *gpr /* rdi: struct vcpu.gpr */, u64 vmcb_pa /* rsi */)
 
-%define GPR(n) (n * 8)
-GPR_RCX equ 1
-GPR_RDX equ 2
-GPR_RBX equ 3
-GPR_RBP equ 5
-GPR_RSI equ 6
-GPR_RDI equ 7
+; GPR_*_OFFSET: struct vcpu.gpr, from C (hv/vcpu/asm_defs.h)
+%include "asm_defs.inc"
 
 global svm_vmrun
 
@@ -27,39 +22,39 @@ svm_vmrun:
 	push rdi			; the gpr array, needed after the exit
 
 	mov rax, rsi			; VMRUN takes the VMCB's physical address
-	mov rcx, [rdi + GPR(GPR_RCX)]
-	mov rdx, [rdi + GPR(GPR_RDX)]
-	mov rbx, [rdi + GPR(GPR_RBX)]
-	mov rbp, [rdi + GPR(GPR_RBP)]
-	mov rsi, [rdi + GPR(GPR_RSI)]
-	mov r8, [rdi + GPR(8)]
-	mov r9, [rdi + GPR(9)]
-	mov r10, [rdi + GPR(10)]
-	mov r11, [rdi + GPR(11)]
-	mov r12, [rdi + GPR(12)]
-	mov r13, [rdi + GPR(13)]
-	mov r14, [rdi + GPR(14)]
-	mov r15, [rdi + GPR(15)]
-	mov rdi, [rdi + GPR(GPR_RDI)]
+	mov rcx, [rdi + GPR_RCX_OFFSET]
+	mov rdx, [rdi + GPR_RDX_OFFSET]
+	mov rbx, [rdi + GPR_RBX_OFFSET]
+	mov rbp, [rdi + GPR_RBP_OFFSET]
+	mov rsi, [rdi + GPR_RSI_OFFSET]
+	mov r8, [rdi + GPR_R8_OFFSET]
+	mov r9, [rdi + GPR_R9_OFFSET]
+	mov r10, [rdi + GPR_R10_OFFSET]
+	mov r11, [rdi + GPR_R11_OFFSET]
+	mov r12, [rdi + GPR_R12_OFFSET]
+	mov r13, [rdi + GPR_R13_OFFSET]
+	mov r14, [rdi + GPR_R14_OFFSET]
+	mov r15, [rdi + GPR_R15_OFFSET]
+	mov rdi, [rdi + GPR_RDI_OFFSET]
 
 	vmrun				; rax = the VMCB
 
 	push rdi			; the guest's RDI
 	mov rdi, [rsp + 8]		; the gpr array
-	mov [rdi + GPR(GPR_RCX)], rcx
-	mov [rdi + GPR(GPR_RDX)], rdx
-	mov [rdi + GPR(GPR_RBX)], rbx
-	mov [rdi + GPR(GPR_RBP)], rbp
-	mov [rdi + GPR(GPR_RSI)], rsi
-	mov [rdi + GPR(8)], r8
-	mov [rdi + GPR(9)], r9
-	mov [rdi + GPR(10)], r10
-	mov [rdi + GPR(11)], r11
-	mov [rdi + GPR(12)], r12
-	mov [rdi + GPR(13)], r13
-	mov [rdi + GPR(14)], r14
-	mov [rdi + GPR(15)], r15
-	pop qword [rdi + GPR(GPR_RDI)]
+	mov [rdi + GPR_RCX_OFFSET], rcx
+	mov [rdi + GPR_RDX_OFFSET], rdx
+	mov [rdi + GPR_RBX_OFFSET], rbx
+	mov [rdi + GPR_RBP_OFFSET], rbp
+	mov [rdi + GPR_RSI_OFFSET], rsi
+	mov [rdi + GPR_R8_OFFSET], r8
+	mov [rdi + GPR_R9_OFFSET], r9
+	mov [rdi + GPR_R10_OFFSET], r10
+	mov [rdi + GPR_R11_OFFSET], r11
+	mov [rdi + GPR_R12_OFFSET], r12
+	mov [rdi + GPR_R13_OFFSET], r13
+	mov [rdi + GPR_R14_OFFSET], r14
+	mov [rdi + GPR_R15_OFFSET], r15
+	pop qword [rdi + GPR_RDI_OFFSET]
 
 	add rsp, 8
 	pop r15

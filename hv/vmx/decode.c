@@ -104,6 +104,13 @@ const char *vmx_exit_name(u32 basic)
 	return vmx_exit_desc(basic)->name;
 }
 
+/* Table 28-3 names the register of a MOV CR by its x86 number, which the
+ * core uses as an index into gpr[] */
+_Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 &&
+		       GPR_RSP == 4 && GPR_RBP == 5 && GPR_RSI == 6 && GPR_RDI == 7 &&
+		       GPR_R8 == 8 && GPR_R15 == 15,
+	       "enum gpr is not in x86 encoding order");
+
 void vmx_decode_cr(u64 qual, struct vm_exit *e)
 {
 	e->cr.cr = (u8)(qual & CR_QUAL_CR_MASK);

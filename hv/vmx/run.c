@@ -12,12 +12,6 @@
 #include "hv/vmx/vmx.h"
 #include "hv/hw/x86.h"
 
-/* hv/vmx/vmx_entry.asm indexes gpr[] by these numbers */
-_Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 &&
-		       GPR_RSP == 4 && GPR_RBP == 5 && GPR_RSI == 6 && GPR_RDI == 7 &&
-		       GPR_R8 == 8 && GPR_R15 == 15,
-	       "enum gpr is not in x86 encoding order");
-
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
 	return v->vendor;

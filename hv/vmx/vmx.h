@@ -5,7 +5,7 @@
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
 
-/* Results of vmx_enter (hv/vmx/vmx_entry.asm uses the same numbers). */
+/* Results of vmx_enter (hv/vmx/vmx_entry.asm takes them from hv/vmx/asm_defs.c). */
 #define VMX_ENTER_EXITED 0	 /* the guest ran and a VM exit came back */
 #define VMX_ENTER_FAIL_INVALID 1 /* VMfailInvalid: no current VMCS */
 #define VMX_ENTER_FAIL_VALID 2	 /* VMfailValid: see the VM-instruction error */

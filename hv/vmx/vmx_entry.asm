@@ -12,21 +12,9 @@
 ;
 ; After a VM exit RFLAGS is 2 (SDM 3C 28.5.3): interrupts off, DF clear.
 
-; struct vcpu.gpr is in x86 encoding order (hv/vcpu/vcpu.h, enum gpr)
-%define GPR(n) ((n) * 8)
-GPR_RAX equ 0
-GPR_RCX equ 1
-GPR_RDX equ 2
-GPR_RBX equ 3
-GPR_RBP equ 5
-GPR_RSI equ 6
-GPR_RDI equ 7
-
-VMCS_HOST_RSP equ 0x6c14		; SDM 3D B.4.4
-
-VMX_ENTER_EXITED equ 0
-VMX_ENTER_FAIL_INVALID equ 1
-VMX_ENTER_FAIL_VALID equ 2
+; GPR_*_OFFSET (struct vcpu.gpr), VMCS_HOST_RSP and VMX_ENTER_* come from C
+; (hv/vcpu/asm_defs.h, hv/vmx/asm_defs.c)
+%include "asm_defs.inc"
 
 global vmx_enter
 global vmx_exit_stub
@@ -55,21 +43,21 @@ vmx_enter:
 
 .load:
 	test esi, esi			; ZF set: never launched
-	mov rax, [rdi + GPR(GPR_RAX)]
-	mov rcx, [rdi + GPR(GPR_RCX)]
-	mov rdx, [rdi + GPR(GPR_RDX)]
-	mov rbx, [rdi + GPR(GPR_RBX)]
-	mov rbp, [rdi + GPR(GPR_RBP)]
-	mov rsi, [rdi + GPR(GPR_RSI)]
-	mov r8, [rdi + GPR(8)]
-	mov r9, [rdi + GPR(9)]
-	mov r10, [rdi + GPR(10)]
-	mov r11, [rdi + GPR(11)]
-	mov r12, [rdi + GPR(12)]
-	mov r13, [rdi + GPR(13)]
-	mov r14, [rdi + GPR(14)]
-	mov r15, [rdi + GPR(15)]
-	mov rdi, [rdi + GPR(GPR_RDI)]	; MOV leaves the flags of the TEST
+	mov rax, [rdi + GPR_RAX_OFFSET]
+	mov rcx, [rdi + GPR_RCX_OFFSET]
+	mov rdx, [rdi + GPR_RDX_OFFSET]
+	mov rbx, [rdi + GPR_RBX_OFFSET]
+	mov rbp, [rdi + GPR_RBP_OFFSET]
+	mov rsi, [rdi + GPR_RSI_OFFSET]
+	mov r8, [rdi + GPR_R8_OFFSET]
+	mov r9, [rdi + GPR_R9_OFFSET]
+	mov r10, [rdi + GPR_R10_OFFSET]
+	mov r11, [rdi + GPR_R11_OFFSET]
+	mov r12, [rdi + GPR_R12_OFFSET]
+	mov r13, [rdi + GPR_R13_OFFSET]
+	mov r14, [rdi + GPR_R14_OFFSET]
+	mov r15, [rdi + GPR_R15_OFFSET]
+	mov rdi, [rdi + GPR_RDI_OFFSET]	; MOV leaves the flags of the TEST
 	jnz .resume
 	vmlaunch
 	jmp .fail
@@ -97,21 +85,21 @@ vmx_enter:
 vmx_exit_stub:
 	push rdi			; the guest's RDI
 	mov rdi, [rsp + 8]
-	mov [rdi + GPR(GPR_RAX)], rax
-	mov [rdi + GPR(GPR_RCX)], rcx
-	mov [rdi + GPR(GPR_RDX)], rdx
-	mov [rdi + GPR(GPR_RBX)], rbx
-	mov [rdi + GPR(GPR_RBP)], rbp
-	mov [rdi + GPR(GPR_RSI)], rsi
-	mov [rdi + GPR(8)], r8
-	mov [rdi + GPR(9)], r9
-	mov [rdi + GPR(10)], r10
-	mov [rdi + GPR(11)], r11
-	mov [rdi + GPR(12)], r12
-	mov [rdi + GPR(13)], r13
-	mov [rdi + GPR(14)], r14
-	mov [rdi + GPR(15)], r15
-	pop qword [rdi + GPR(GPR_RDI)]
+	mov [rdi + GPR_RAX_OFFSET], rax
+	mov [rdi + GPR_RCX_OFFSET], rcx
+	mov [rdi + GPR_RDX_OFFSET], rdx
+	mov [rdi + GPR_RBX_OFFSET], rbx
+	mov [rdi + GPR_RBP_OFFSET], rbp
+	mov [rdi + GPR_RSI_OFFSET], rsi
+	mov [rdi + GPR_R8_OFFSET], r8
+	mov [rdi + GPR_R9_OFFSET], r9
+	mov [rdi + GPR_R10_OFFSET], r10
+	mov [rdi + GPR_R11_OFFSET], r11
+	mov [rdi + GPR_R12_OFFSET], r12
+	mov [rdi + GPR_R13_OFFSET], r13
+	mov [rdi + GPR_R14_OFFSET], r14
+	mov [rdi + GPR_R15_OFFSET], r15
+	pop qword [rdi + GPR_RDI_OFFSET]
 	mov eax, VMX_ENTER_EXITED
 	jmp vmx_enter.out		; the same frame as a failed entry
 
