@@ -5,13 +5,11 @@
  * knows (the guest's instruction bytes without next-RIP save). Also the
  * backend's ops table.
  */
-#include "drivers/lapic.h"
 #include "hv/console/console.h"
 #include "hv/ept/slat.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/cpu/panic.h"
 #include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
@@ -131,7 +129,8 @@ static void svm_vcpu_reset(struct vcpu *v)
  * do not match (another vCPU rewrote them), the plain encoding's length.
  * Out of line: svm_run's frame stays without the instruction buffer.
  */
-__attribute__((noinline)) static u32 decoded_len(struct vcpu *v, const u8 *opcode, u32 oplen, u32 fallback)
+__attribute__((noinline)) static u32 decoded_len(struct vcpu *v, const u8 *opcode, u32 oplen,
+						  u32 fallback)
 {
 	u8 bytes[INSN_MAX_LEN];
 	u32 got, pf_err;

@@ -48,6 +48,7 @@
 #define VMCS_GUEST_PAT 0x2804
 #define VMCS_GUEST_EFER 0x2806
 #define VMCS_GUEST_PDPTE0 0x280a /* PDPTE n at 0x280a + 2 n */
+#define VMCS_GUEST_PDPTE_COUNT 4 /* PAE paging: one PDPT of four entries */
 
 /* 64-bit host-state fields (B.2.4) */
 #define VMCS_HOST_PAT 0x2c00

@@ -1,5 +1,6 @@
 """The dispatch tables in the built image have no empty slot (STYLE.md: "a
-unit test asserts no slot is NULL"), and the vendor contract has no dead slot.
+unit test asserts no slot is NULL"), and no function slot of the vendor
+contract is dead.
 
 Reads build/hv.elf (make test builds it before the tests run): the vendor ops
 tables `vmx_ops` and `svm_ops` (struct vcpu_ops, the contract in
