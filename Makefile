@@ -30,7 +30,7 @@ HV_C     := $(sort $(wildcard boot/*.c hv/*.c hv/*/*.c drivers/*.c))
 HV_ASM   := $(sort $(wildcard boot/*.asm hv/*.asm hv/*/*.asm drivers/*.asm))
 HV_OBJ   := $(HV_C:%.c=$(BUILD)/obj/%.o) $(HV_ASM:%.asm=$(BUILD)/obj/%.asm.o)
 
-.PHONY: all clean test demo iso pxe bench unit system deps cloc format-check tools
+.PHONY: all clean test demo iso pxe bench unit system deps cloc format format-check tools
 # Fragments (boot/efi/*.mk, tools/*.mk, tests/*/*.mk, bench/*.mk) add to
 # TOOLS (host programs in build/tools/) and define their own targets.
 TOOLS :=
@@ -75,5 +75,10 @@ cloc:
 	  | xargs cat | grep -cv '^\s*\(//.*\|/\*.*\|\*.*\|;.*\)\?$$' \
 	  | sed 's/^/hypervisor lines of code: /'
 
+# The C style (.clang-format) over boot/ hv/ drivers/ tests/{unit,guests,fuzz}/
+# and tools/*.c; tests/unit/test_format.py runs the same check in make test.
+format:
+	@tools/format.sh
+
 format-check:
-	clang-format --dry-run --Werror $(HV_C) $(wildcard boot/*.h hv/*.h hv/*/*.h drivers/*.h)
+	@tools/format.sh --check
