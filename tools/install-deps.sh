@@ -35,8 +35,8 @@ done
 
 if ((EUID != 0)); then
 	echo "${0##*/}: missing Debian packages: ${missing[*]}" >&2
-	echo "${0##*/}: install them as root with:" >&2
-	echo "  apt-get update && apt-get install --no-install-recommends ${missing[*]}" >&2
+	echo "${0##*/}: install them with: sudo make deps   (or, as root:" \
+		"apt-get update && apt-get install --no-install-recommends ${missing[*]})" >&2
 	exit 1
 fi
 
