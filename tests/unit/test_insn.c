@@ -59,8 +59,10 @@ struct dcase {
 };
 
 #define B(s) s, (u8)(sizeof(s) - 1)
+/* clang-format off */
 #define D(mode, src, bytes, op, dir, size, rsize, asize, reg, hi, seg, flags, imm) \
 	{ src, mode, B(bytes), INSN_OP_##op, dir, size, rsize, asize, reg, hi, seg, flags, imm }
+/* clang-format on */
 
 #define P13 "\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e"
 
@@ -313,7 +315,9 @@ struct ecase {
 	int err;
 };
 
+/* clang-format off */
 #define E(mode, src, bytes, err) { src, mode, B(bytes), err }
+/* clang-format on */
 #define P13_66 "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
 #define P14 "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
 

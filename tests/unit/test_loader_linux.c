@@ -176,11 +176,13 @@ static void fill_pattern(u8 *p, u64 len, u8 seed)
 #define H_HANDOVER 0x264
 #define H_END_215 0x26c /* end of the 2.15 header */
 
+/* clang-format off */
 static void put16(u8 *p, u64 off, u16 v) { memcpy(p + off, &v, 2); }
 static void put32(u8 *p, u64 off, u32 v) { memcpy(p + off, &v, 4); }
 static void put64(u8 *p, u64 off, u64 v) { memcpy(p + off, &v, 8); }
 static u32 get32(const u8 *p, u64 off) { u32 v; memcpy(&v, p + off, 4); return v; }
 static u64 get64(const u8 *p, u64 off) { u64 v; memcpy(&v, p + off, 8); return v; }
+/* clang-format on */
 
 /* ---- synthetic bzImage ---- */
 
@@ -672,6 +674,7 @@ struct bz_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void m_no_magic(void) { memcpy(bz + H_MAGIC, "HdrT", 4); }
 static void m_old(void) { put16(bz, H_VERSION, 0x020b); }
 static void m_no_jump(void) { bz[H_JUMP] = 0xe9; }
@@ -694,6 +697,7 @@ static void m_zero_align(void) { put32(bz, H_KERNEL_ALIGNMENT, 0); }
 static void m_low_pref(void) { put64(bz, H_PREF_ADDRESS, 0x80000); }
 static void m_pref_past_ram(void) { put64(bz, H_PREF_ADDRESS, 0x7fe00000); }
 static void m_pref_huge(void) { put64(bz, H_PREF_ADDRESS, ~0ULL - 0xfff); }
+/* clang-format on */
 
 static const struct bz_case bz_cases[] = {
 	{ "no HdrS", m_no_magic, "HdrS" },
@@ -996,6 +1000,7 @@ struct pvh_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void p_not_elf(void) { elf[0] = 'M'; }
 static void p_elf32(void) { elf[4] = 1; }
 static void p_big_endian(void) { elf[5] = 2; }
@@ -1021,6 +1026,7 @@ static void p_seg_wrap(void) { put64(elf, PH(1) + 24, ~0ULL - 0x100); }
 static void p_seg_file(void) { put64(elf, PH(1) + 32, SEG2_SZ + 1); put64(elf, PH(1) + 40, SEG2_SZ + 1); }
 static void p_seg_off(void) { put64(elf, PH(1) + 8, ~0ULL - 0x10); }
 static void p_filesz_memsz(void) { put64(elf, PH(1) + 40, SEG2_SZ - 1); }
+/* clang-format on */
 static void p_no_load(void)
 {
 	put32(elf, PH(0), 0);

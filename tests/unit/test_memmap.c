@@ -22,7 +22,9 @@
 #define NVS BOOT_MEM_NVS
 #define UNUS BOOT_MEM_UNUSABLE
 #define FWRT BOOT_MEM_FW_RUNTIME
+/* clang-format off */
 #define R(b, l, t) { .base = (b), .len = (l), .type = (t) }
+/* clang-format on */
 #define TOP (~0ULL)
 #define MAX_CASE 48
 
@@ -81,6 +83,7 @@ static void run_case(const struct mm_case *c)
 
 /* ---- table-driven cases ---- */
 
+/* clang-format off */
 static const struct mm_case cases[] = {
 	{ "empty", { R(0, 0, RAM) }, 0, { R(0, 0, 0) }, 0 },
 	{ "one aligned RAM range", { R(0x100000, 0x100000, RAM) }, 1,
@@ -181,6 +184,7 @@ static const struct mm_case cases[] = {
 	  { R(0, 0x1000, RES), R(0x1000, 0x800, RAM), R(0x2000, 0x1000, RES) }, 3,
 	  { R(0, 0x1000, RES), R(0x2000, 0x1000, RES) }, 2 },
 };
+/* clang-format on */
 
 static void test_cases(void **state)
 {
@@ -260,6 +264,7 @@ static void test_qemu_e820(void **state)
  * runtime services are FW_RUNTIME): many neighbouring entries of one type,
  * a few of them listed out of order as some firmware does.
  */
+/* clang-format off */
 static const struct boot_mem_range ovmf_map[] = {
 	R(0x0000000000, 0x0001000, RAM),      /* BS code */
 	R(0x0000001000, 0x009f000, RAM),      /* conventional */
@@ -290,6 +295,7 @@ static const struct boot_mem_range ovmf_map[] = {
 	R(0x00ffe00000, 0x0001000, RES),      /* duplicate inside the flash */
 	R(0xfd00000000, 0x300000000ULL, RES), /* reserved for the IOMMU window */
 };
+/* clang-format on */
 
 static void test_ovmf_map(void **state)
 {
