@@ -32,7 +32,8 @@ fi
 
 if ! command -v "$CLANG_FORMAT" >/dev/null; then
 	echo "$prog: missing tools: $CLANG_FORMAT (package clang-format)" >&2
-	echo "$prog: install it with: sudo make deps   (or: apt-get install --no-install-recommends clang-format)" >&2
+	echo "$prog: install it with: sudo make deps" \
+		"  (or: sudo apt-get install --no-install-recommends clang-format)" >&2
 	exit 1
 fi
 version=$("$CLANG_FORMAT" --version | sed -n 's/.*clang-format version \([0-9]*\).*/\1/p')
