@@ -126,7 +126,8 @@ NEEDS_cloc   :=
 
 need_what  = $(firstword $(subst =, ,$(1)))
 need_pkg   = $(lastword $(subst =, ,$(1)))
-need_found = $(wildcard $(if $(filter /%,$(1)),$(1),$(addsuffix /$(1),$(subst :, ,$(PATH)) /usr/sbin /sbin)))
+need_dirs  = $(subst :, ,$(PATH)) /usr/sbin /sbin
+need_found = $(wildcard $(if $(filter /%,$(1)),$(1),$(addsuffix /$(1),$(need_dirs))))
 goal_needs = $(if $(filter undefined,$(origin NEEDS_$(1))),$(NEEDS_all),$(NEEDS_$(1)))
 
 NEEDS_MISSING := $(strip $(foreach n,$(sort $(foreach g,$(or $(MAKECMDGOALS),all),\
@@ -135,10 +136,12 @@ ifneq ($(NEEDS_MISSING),)
 need_space := $(subst x, ,x)
 need_comma := ,
 NEEDS_PKGS := $(sort $(foreach n,$(NEEDS_MISSING),$(call need_pkg,$(n))))
+need_text  = $(call need_what,$(1))^(package^$(call need_pkg,$(1)))
 NEEDS_TEXT := $(subst ^, ,$(subst $(need_space),$(need_comma)$(need_space),$(strip \
-                $(foreach n,$(NEEDS_MISSING),$(call need_what,$(n))^(package^$(call need_pkg,$(n)))))))
+                $(foreach n,$(NEEDS_MISSING),$(call need_text,$(n))))))
 NEEDS_SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 $(info make: missing tools: $(NEEDS_TEXT).)
-$(info make: install them with: $(NEEDS_SUDO)make deps   (or: $(NEEDS_SUDO)apt-get install --no-install-recommends $(NEEDS_PKGS)))
+NEEDS_APT  := $(NEEDS_SUDO)apt-get install --no-install-recommends $(NEEDS_PKGS)
+$(info make: install them with: $(NEEDS_SUDO)make deps   (or: $(NEEDS_APT)))
 $(error stopped before building anything)
 endif

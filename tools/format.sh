@@ -59,7 +59,8 @@ mapfile -t bad < <(printf '%s\n' "$out" |
 ((${#bad[@]} == 0)) && exit 0
 
 places=$(printf '%s\n' "$out" | grep -c 'code should be clang-formatted' || true)
-echo "$prog: ${#bad[@]} of ${#files[@]} files are not formatted as .clang-format says ($places places):" >&2
+echo "$prog: ${#bad[@]} of ${#files[@]} files are not formatted as .clang-format says" \
+	"($places places):" >&2
 printf '  %s\n' "${bad[@]}" >&2
 echo "$prog: fix them with: make format   (or: tools/format.sh FILE...)" >&2
 exit 1

@@ -18,8 +18,9 @@ FUZZ_RUN_FLAGS := -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 
 # Checked before anything is built (NEEDS_ in the Makefile): clang, and
 # libFuzzer, which Debian's clang only recommends.
+FUZZ_LIBFUZZER    = /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev \
-                    /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev
+                    $(FUZZ_LIBFUZZER)=libclang-rt-14-dev
 NEEDS_fuzz        = $(NEEDS_fuzz-build)
 NEEDS_fuzz-config = $(NEEDS_fuzz-build)
 
