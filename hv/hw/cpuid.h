@@ -11,6 +11,7 @@
 #define CPUID_TOPO_LEAF 0x0000000b	/* extended topology enumeration */
 #define CPUID_TSC_LEAF 0x00000015	/* TSC / core crystal clock ratio */
 #define CPUID_FREQ_LEAF 0x00000016	/* processor frequency information */
+#define CPUID_HV_BASE_LEAF 0x40000000 /* up to 0x4fffffff: never a CPU's, left to hypervisors */
 #define CPUID_EXT_LEAF 0x80000000	/* EAX: highest extended leaf */
 #define CPUID_EXT_FEATURES 0x80000001
 #define CPUID_ADDR_SIZES 0x80000008
