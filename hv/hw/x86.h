@@ -95,7 +95,7 @@ enum {
 	X86_EXC_COUNT = 32,
 };
 
-/* The operand of LGDT/LIDT and SGDT/SIDT (SDM 3A 3.5.1) */
+/* The operand of LGDT/LIDT and SGDT/SIDT in 64-bit mode (SDM 3A 3.5.1) */
 struct desc_ptr {
 	u16 limit;
 	u64 base;

@@ -27,8 +27,12 @@ GUEST_CFLAGS := -m32 -march=i686 -std=c11 -O2 -g $(WARN) -ffreestanding -nostdli
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static --gc-sections -z max-page-size=0x1000 \
                  -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld
 
+# Each hardware header compiles on its own in 32-bit code, whether or not a
+# guest includes it yet.
+GUEST_HW_CHECKS := $(patsubst hv/hw/%.h,$(GUEST_OUT)/hw-check/%.o,$(wildcard hv/hw/*.h))
+
 .PHONY: guests
-guests: $(GUEST_ELFS)
+guests: $(GUEST_ELFS) $(GUEST_HW_CHECKS)
 
 TEST_BUILD += guests
 
@@ -45,6 +49,11 @@ $(GUEST_OUT)/obj/hv/%.o: hv/%.c
 	@$(if $(Q),echo "  CC32    $<")
 	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
+$(GUEST_OUT)/hw-check/%.o: hv/hw/%.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CHK32   $<")
+	$(Q)$(CC) $(GUEST_CFLAGS) -include $< -x c -c /dev/null -o $@
+
 $(GUEST_OUT)/obj/lib/%.asm.o: tests/guests/lib/%.asm
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  NASM32  $<")
@@ -54,4 +63,5 @@ $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJ) tests/guests/guest.ld
 	@$(if $(Q),echo "  LD32    $@")
 	$(Q)$(LD) $(GUEST_LDFLAGS) $< $(GUEST_LIB_OBJ) -o $@
 
--include $(wildcard $(GUEST_OUT)/obj/*.d $(GUEST_OUT)/obj/lib/*.d $(GUEST_OUT)/obj/hv/*/*.d)
+-include $(wildcard $(GUEST_OUT)/obj/*.d $(GUEST_OUT)/obj/lib/*.d $(GUEST_OUT)/obj/hv/*/*.d \
+                    $(GUEST_OUT)/hw-check/*.d)
