@@ -11,6 +11,7 @@
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/cpuid.h"
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX };
 #define ANY_SUB 0xffffffffU
@@ -178,8 +179,6 @@ static void topology(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs 
  * match its model's nominal clock). The crystal is also the local APIC
  * timer's input (hv/vdev/vlapic.c uses cpuid_crystal_hz()).
  */
-#define CPUID_TSC_LEAF 0x15
-#define CPUID_FREQ_LEAF 0x16
 #define HZ_PER_MHZ 1000000ULL
 
 u64 cpuid_crystal_hz(void)
