@@ -218,7 +218,7 @@ static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
 	bool has_error = e->exc.vector == X86_EXC_DF || e->exc.vector == X86_EXC_GP ||
 			 e->exc.vector == X86_EXC_PF || e->exc.vector == X86_EXC_TS ||
 			 e->exc.vector == X86_EXC_NP || e->exc.vector == X86_EXC_SS ||
-			 e->exc.vector == X86_EXC_AC;
+			 e->exc.vector == X86_EXC_AC || e->exc.vector == X86_EXC_CP;
 
 	return exit_inject(v, e, e->exc.vector, has_error, e->exc.error_code);
 }

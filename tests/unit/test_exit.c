@@ -21,6 +21,7 @@
 #define GP 13
 #define PF 14
 #define AC 17
+#define CP 21
 #define MISC_ENABLE 0x1a0
 #define TSC_DEADLINE 0x6e0
 
@@ -637,10 +638,10 @@ static void test_xsetbv(void **state)
 /* ---- intercepted exceptions ---- */
 
 /* Back to the guest as they came, with an error code for exactly the vectors
- * that push one (SDM 3A 6.15: #DF #TS #NP #SS #GP #PF #AC). */
+ * that push one (SDM 3A 6.15: #DF #TS #NP #SS #GP #PF #AC #CP). */
 static void test_exception_reinjection(void **state)
 {
-	static const u8 with_error[] = { DF, TS, NP, SS, GP, PF, AC };
+	static const u8 with_error[] = { DF, TS, NP, SS, GP, PF, AC, CP };
 
 	(void)state;
 	for (u32 vec = 0; vec < 32; vec++) {
