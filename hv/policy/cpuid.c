@@ -216,10 +216,18 @@ static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
 	}
 }
 
+static u32 host_eax(u32 leaf)
+{
+	struct cpuid_regs r;
+
+	cpuid_host(leaf, 0, &r);
+	return r.eax;
+}
+
 /* The full computation, for any vCPU, leaf and subleaf. */
 static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
-	u32 max_basic = cpuid(0).eax, max_ext = MIN(cpuid(EXT_BASE).eax, EXT_MAX);
+	u32 max_basic = host_eax(0), max_ext = MIN(host_eax(EXT_BASE), EXT_MAX);
 
 	if (leaf >= CPUID_HV_LEAF && leaf < EXT_BASE) {
 		hypervisor_leaves(leaf, r);
@@ -234,7 +242,7 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 		frequency_leaves(leaf, r);
 		return;
 	}
-	cpuid_count(leaf, sub, r);
+	cpuid_host(leaf, sub, r);
 	for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
 		if (masks[i].leaf == leaf && (masks[i].sub == ANY_SUB || masks[i].sub == sub))
 			*reg_of(r, masks[i].reg) &= masks[i].keep;
@@ -313,18 +321,10 @@ static u32 xsave_size(u64 xcr0)
 
 		if (!(xcr0 & BIT(i)))
 			continue;
-		cpuid_count(0xd, i, &c);
+		cpuid_host(0xd, i, &c);
 		size = MAX(size, c.ebx + c.eax); /* offset + size */
 	}
 	return size;
-}
-
-static u64 xgetbv0(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((u64)hi << 32) | lo;
 }
 
 const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
@@ -357,6 +357,6 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 	} else if (leaf == 0xd && sub == 0 && r->eax) {
 		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
-			r->ebx = xsave_size(xgetbv0());
+			r->ebx = xsave_size(cpuid_host_xcr0());
 	}
 }

@@ -19,6 +19,7 @@
 
 #include "hv/insn/insn.h"
 #include "hv/vcpu/vcpu.h"
+#include "tests/unit/test_support.h"
 
 #define M16 INSN_MODE_16
 #define M32 INSN_MODE_32
@@ -458,17 +459,6 @@ static struct insn decode_ok(const u8 *bytes, size_t n, u8 mode)
 static u64 size_mask(u8 size)
 {
 	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
-/* xorshift64*, fixed seed: reproducible */
-static u64 rng_state = 0x9e3779b97f4a7c15ULL;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
 /* Random operands with a bias to the edges where flags change. */

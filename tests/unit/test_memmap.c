@@ -15,6 +15,7 @@
 
 #include "hv/mm/memmap.h"
 #include "hv/mm/palloc.h"
+#include "tests/unit/test_support.h"
 
 #define RAM BOOT_MEM_RAM
 #define RES BOOT_MEM_RESERVED
@@ -357,22 +358,6 @@ static void test_ram_helpers(void **state)
 
 /* ---- randomized: a page-by-page oracle ---- */
 
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	/* xorshift64*: reproducible everywhere, good enough for tests */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static u64 rnd_below(u64 n)
-{
-	return n ? rnd() % n : 0;
-}
-
 /* The end of an input range, saturated at 2^64-1 when it wraps. */
 static u64 sat_end(const struct boot_mem_range *r)
 {
@@ -504,7 +489,7 @@ static void test_random_against_oracle(void **state)
 	enum { ROUNDS = 3000, MAX_IN = 24 };
 
 	(void)state;
-	rng_state = 0x5eed0001;
+	rnd_seed(0x5eed0001);
 	for (int round = 0; round < ROUNDS; round++) {
 		struct boot_mem_range in[MAX_IN], perm[MAX_IN], out[4 * MAX_IN], out2[4 * MAX_IN];
 		u32 n_in = gen_map(in, MAX_IN);
@@ -643,7 +628,7 @@ static void test_no_reserved_memory_handed_out(void **state)
 
 	(void)state;
 	assert_non_null(blocks);
-	rng_state = 0x5eed0002;
+	rnd_seed(0x5eed0002);
 	for (int round = 0; round < ROUNDS; round++) {
 		struct boot_mem_range fw[MAX_IN], norm[4 * MAX_IN];
 		struct block rsv[MAX_RSV];
