@@ -1,9 +1,9 @@
 /*
- * The MMIO instruction emulator: performs a decoded instruction (decode.c)
+ * The MMIO instruction emulator: performs a decoded instruction (insn.c)
  * against device callbacks, with the register and flag rules of the SDM.
  * One handler per kind of instruction, chosen through a table.
  */
-#include "hv/insn/insn.h"
+#include "hv/insn/emulate.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/hw/x86.h"
 

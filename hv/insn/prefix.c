@@ -1,5 +1,5 @@
 /* Counting prefixes: enough to find the length of a known instruction. */
-#include "hv/insn/insn.h"
+#include "hv/insn/prefix.h"
 
 /* SDM 2 2.1.1: the legacy prefixes, groups 1-4 */
 static bool legacy_prefix(u8 b)

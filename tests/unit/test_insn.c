@@ -17,7 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hv/insn/insn.h"
+#include "hv/insn/emulate.h"
+#include "hv/insn/prefix.h"
 #include "hv/vcpu/vcpu.h"
 #include "tests/unit/test_support.h"
 
