@@ -23,7 +23,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hv/loader/loader.h"
+#include "hv/loader/linux.h"
+#include "hv/loader/pvh.h"
 #include "hv/vdev/platform.h"
 
 /* ---- the fake guest RAM: LOW at 0, optionally 2 MiB at 4 GiB ---- */

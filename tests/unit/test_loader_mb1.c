@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "boot/multiboot.h"
-#include "hv/loader/loader.h"
+#include "hv/loader/mb1.h"
 
 /*
  * The tests of rules that hv/loader/mb1.c, as committed, does not enforce
@@ -302,8 +302,8 @@ static int load_n(u64 len, const char *cmdline, const struct loader_module *mods
 	memcpy(copy, img.buf, len);
 	memset(&entry, 0, sizeof(entry));
 	memset(err, 0, sizeof(err));
-	rc = mb1_load(copy, len, cmdline, mods, mod_count, &ram.mem, &entry, err,
-		      sizeof(err));
+	rc = mb1_load_modules(copy, len, cmdline, mods, mod_count, &ram.mem, &entry, err,
+			      sizeof(err));
 	free(copy);
 	return rc;
 }
