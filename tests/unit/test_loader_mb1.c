@@ -6,13 +6,7 @@
  * image must be refused with a message. Images are handed over in buffers of
  * their exact size, so AddressSanitizer reports any read past the end.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
+#include "tests/unit/test_loader_fakes.h"
 
 #include "boot/multiboot.h"
 #include "hv/loader/mb1.h"
@@ -28,74 +22,11 @@
 #define MB1_LOADER_FIXED 1
 #endif
 
-/* ---- the fake guest RAM: 8 MiB at 0, optionally 2 MiB at 4 GiB ---- */
+/* ---- the fake guest RAM (test_loader_fakes.h): 8 MiB at 0 ---- */
 
 #define RAM_LOW_SIZE (8 * MiB)
-#define RAM_HIGH_GPA (4 * GiB)
-#define RAM_HIGH_SIZE (2 * MiB)
-#define POISON 0xaa
 #define BIOS_HOLE 0x9fc00ULL /* where the guest's e820 hole starts */
 #define ONE_MIB 0x100000ULL
-
-struct fake_ram {
-	struct guest_mem mem;
-	u8 *buf[LOADER_MAX_REGIONS];
-};
-
-static struct fake_ram ram;
-
-static void *fake_ptr(void *ctx, u64 gpa, u64 len)
-{
-	struct fake_ram *r = ctx;
-
-	for (u32 i = 0; i < r->mem.region_count; i++) {
-		u64 base = r->mem.regions[i].gpa, size = r->mem.regions[i].size;
-
-		if (gpa >= base && gpa - base <= size && len <= size - (gpa - base))
-			return r->buf[i] + (gpa - base);
-	}
-	return NULL;
-}
-
-static void ram_free(void)
-{
-	for (u32 i = 0; i < LOADER_MAX_REGIONS; i++) {
-		free(ram.buf[i]);
-		ram.buf[i] = NULL;
-	}
-}
-
-static void ram_new(bool high)
-{
-	ram_free();
-	memset(&ram.mem, 0, sizeof(ram.mem));
-	ram.mem.ptr = fake_ptr;
-	ram.mem.ctx = &ram;
-	ram.mem.regions[0].gpa = 0;
-	ram.mem.regions[0].size = RAM_LOW_SIZE;
-	ram.mem.region_count = 1;
-	if (high) {
-		ram.mem.regions[1].gpa = RAM_HIGH_GPA;
-		ram.mem.regions[1].size = RAM_HIGH_SIZE;
-		ram.mem.region_count = 2;
-	}
-	for (u32 i = 0; i < ram.mem.region_count; i++) {
-		ram.buf[i] = malloc(ram.mem.regions[i].size);
-		assert_non_null(ram.buf[i]);
-		memset(ram.buf[i], POISON, ram.mem.regions[i].size);
-	}
-}
-
-/* The host address of guest [gpa, gpa + len), which must be RAM. */
-static u8 *gp(u64 gpa, u64 len)
-{
-	u8 *p = fake_ptr(&ram, gpa, len);
-
-	if (!p)
-		fail_msg("guest range [%#llx, +%#llx) is not in the fake RAM",
-			 (unsigned long long)gpa, (unsigned long long)len);
-	return p;
-}
 
 /* A NUL-terminated string at guest address gpa, entirely in RAM. */
 static const char *gstr(u64 gpa)
@@ -108,26 +39,6 @@ static const char *gstr(u64 gpa)
 	if (!memchr(p, 0, room))
 		fail_msg("string at %#llx runs off the end of RAM", (unsigned long long)gpa);
 	return (const char *)p;
-}
-
-static void expect_bytes(u64 gpa, const u8 *want, u64 len)
-{
-	u8 *p = gp(gpa, len);
-
-	for (u64 i = 0; i < len; i++)
-		if (p[i] != want[i])
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], want[i]);
-}
-
-static void expect_fill(u64 gpa, u8 value, u64 len)
-{
-	u8 *p = gp(gpa, len);
-
-	for (u64 i = 0; i < len; i++)
-		if (p[i] != value)
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], value);
 }
 
 /* ---- image building ---- */
@@ -288,8 +199,6 @@ static void build_aout(void)
 
 /* ---- running the loader ---- */
 
-static struct loader_entry entry;
-static char err[LOADER_ERR_MAX];
 
 /* Loads the first len bytes of img from an exactly-sized copy. */
 static int load_n(u64 len, const char *cmdline, const struct loader_module *mods,
@@ -341,7 +250,7 @@ static void expect_reject(const char *phrase)
 static int setup(void **state)
 {
 	(void)state;
-	ram_new(false);
+	ram_new(RAM_LOW_SIZE, false);
 	return 0;
 }
 
@@ -494,7 +403,7 @@ static void test_elf_high_ram(void **state)
 	struct want_mod wm[2];
 
 	(void)state;
-	ram_new(true);
+	ram_new(RAM_LOW_SIZE, true);
 	mods_init(lm, wm);
 	build_elf();
 	expect_ok("x", lm, 1);
@@ -774,7 +683,7 @@ static void test_elf_segment_outside_ram(void **state)
 
 	(void)state;
 	for (int high = 0; high < 2; high++) {
-		ram_new(high);
+		ram_new(RAM_LOW_SIZE, high);
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 			build_elf();
 			phdr(0)->paddr = bad[i].paddr;
