@@ -11,17 +11,6 @@
 #include "boot/multiboot.h"
 #include "hv/loader/mb1.h"
 
-/*
- * The tests of rules that hv/loader/mb1.c, as committed, does not enforce
- * (see the report for the fix): an entry point in RAM but outside the image,
- * a higher-half ELF entry, loading into the information area or the BIOS
- * hole, a module name that overflows the information area. They are skipped
- * until the fix is in; set this to 1 with it.
- */
-#ifndef MB1_LOADER_FIXED
-#define MB1_LOADER_FIXED 1
-#endif
-
 /* ---- the fake guest RAM (test_loader_fakes.h): 8 MiB at 0 ---- */
 
 #define RAM_LOW_SIZE (8 * MiB)
@@ -726,8 +715,6 @@ static void test_entry_outside_ram(void **state)
 static void test_entry_in_ram_outside_image(void **state)
 {
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	ehdr()->entry = 0x700000; /* in RAM, but not in any segment */
 	expect_reject("entry point");
@@ -752,8 +739,6 @@ static void test_elf_higher_half_entry(void **state)
 	const u32 va = 0xc0000000;
 
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	phdr(0)->vaddr += va;
 	phdr(2)->vaddr += va;
@@ -771,8 +756,6 @@ static void test_elf_higher_half_entry(void **state)
 static void test_load_into_info_area(void **state)
 {
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	phdr(2)->paddr = phdr(2)->vaddr = MB1_INFO_GPA;
 	expect_reject("below 1 MiB");
@@ -882,8 +865,6 @@ static void test_module_name_too_long(void **state)
 	struct loader_module lm = { mod_b, sizeof(mod_b), name };
 
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	memset(name, 'n', sizeof(name) - 1);
 	build_elf();
 	expect_reject_mods("do not fit the information area", &lm, 1);
