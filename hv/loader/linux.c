@@ -14,6 +14,7 @@
  * init_size), which must fit in low RAM, else the load fails.
  */
 #include "hv/loader/linux.h"
+#include "hv/hw/paging.h"
 #include "hv/lib/lib.h"
 
 /* boot.rst, "The Real-Mode Kernel Header" */
@@ -37,10 +38,7 @@
 #define ZERO_PAGE_SIZE 0x1000
 
 /* SDM 3A 4.5: 4-level paging entries */
-#define PTE_P BIT(0)
 #define PTE_RW BIT(1)
-#define PTE_PS BIT(7) /* a 2 MiB page in a page directory */
-#define PT_ENTRIES 512
 
 /* boot.rst: the setup header, 0x1f1 to 0x26c (protocol 2.15) */
 struct setup_header {

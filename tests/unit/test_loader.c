@@ -32,7 +32,6 @@
 #define PVH_SEG_PADDR 0x300000ULL
 #define PVH_ENTRY (PVH_SEG_PADDR + 0x10)
 #define PVH_NOTE_OFF 0x100
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 static u8 img[IMG_MAX];
 static u64 img_len;
@@ -98,7 +97,7 @@ static void pvh_put(void)
 	put64(img, ph + phsize + 40, 20);
 	put32(img, PVH_NOTE_OFF, 4);	/* namesz: "Xen" and its NUL */
 	put32(img, PVH_NOTE_OFF + 4, 4);
-	put32(img, PVH_NOTE_OFF + 8, XEN_ELFNOTE_PHYS32_ENTRY);
+	put32(img, PVH_NOTE_OFF + 8, 18);	/* XEN_ELFNOTE_PHYS32_ENTRY */
 	memcpy(img + PVH_NOTE_OFF + 12, "Xen", 4);
 	put32(img, PVH_NOTE_OFF + 16, (u32)PVH_ENTRY);
 	fill_pattern(img + PVH_SEG_OFF, PVH_SEG_SIZE, 0x21);
@@ -162,7 +161,7 @@ static void test_picks_bzimage(void **state)
 	load_ok(load("console=ttyS0", NULL));
 	expect_bzimage();
 	assert_string_equal((const char *)gp(CMDLINE, 14), "console=ttyS0");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_picks_multiboot(void **state)
@@ -190,7 +189,7 @@ static void test_picks_multiboot(void **state)
 	info = expect_multiboot();
 	assert_string_equal((const char *)gp(info->cmdline, 1), "");
 	assert_int_equal(info->mods_count, 0);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_picks_pvh(void **state)
@@ -201,7 +200,7 @@ static void test_picks_pvh(void **state)
 	load_ok(load("console=hvc0", NULL));
 	expect_pvh();
 	assert_string_equal((const char *)gp(CMDLINE, 13), "console=hvc0");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* An image two probes accept goes to the first in the table's order. */
@@ -221,7 +220,7 @@ static void test_probe_order(void **state)
 	mb_put(0x200);
 	load_ok(load(NULL, NULL));
 	expect_multiboot();
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_not_a_kernel(void **state)
@@ -246,7 +245,7 @@ static void test_not_a_kernel(void **state)
 	assert_int_equal(loader_load(img, 0, NULL, NULL, 0, &ram.mem, &entry, small,
 				     sizeof(small)), -E_INVAL);
 	assert_string_equal(small, "not a Lin");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /*
- * What the guest loader tests share (test_loader*.c): a fake guest RAM
- * behind struct guest_mem, poisoned so that stray writes show, with
- * accessors and expectations on its bytes; exact-size image copies for
+ * What the guest loader tests share (test_loader*.c): test_support.h's fake
+ * guest RAM behind a struct guest_mem, poisoned so that stray writes show,
+ * with accessors and expectations on its bytes; exact-size image copies for
  * AddressSanitizer; the low structures every Linux bzImage and PVH load
  * builds (hv/loader/loader.c: the e820 map, the boot GDT), written out
  * from the specifications; and the lookup of a real Debian kernel under
@@ -23,6 +23,7 @@
 
 #include "hv/loader/loader.h"
 #include "hv/vdev/platform.h"
+#include "tests/unit/test_support.h"
 
 /* ---- the fake guest RAM: LOW at 0, optionally 2 MiB at 4 GiB ---- */
 
@@ -31,59 +32,34 @@
 #define RAM_HIGH_SIZE (2 * MiB)
 #define POISON 0xaa
 
-struct fake_ram {
+/* what the loader sees, and behind it the RAM (test_support.h) */
+static struct {
 	struct guest_mem mem;
-	u8 *buf[LOADER_MAX_REGIONS];
-};
-
-static struct fake_ram ram;
+	struct fake_ram fake;
+} ram;
 static char err[LOADER_ERR_MAX];
-
-static inline void *fake_ptr(void *ctx, u64 gpa, u64 len)
-{
-	struct fake_ram *r = ctx;
-
-	for (u32 i = 0; i < r->mem.region_count; i++) {
-		u64 base = r->mem.regions[i].gpa, size = r->mem.regions[i].size;
-
-		if (gpa >= base && gpa - base <= size && len <= size - (gpa - base))
-			return r->buf[i] + (gpa - base);
-	}
-	return NULL;
-}
-
-static inline void ram_free(void)
-{
-	for (u32 i = 0; i < LOADER_MAX_REGIONS; i++) {
-		free(ram.buf[i]);
-		ram.buf[i] = NULL;
-	}
-}
 
 static inline void ram_new(u64 low, bool high)
 {
-	ram_free();
+	fake_ram_free(&ram.fake);
+	fake_ram_add(&ram.fake, 0, low, POISON);
+	if (high)
+		fake_ram_add(&ram.fake, RAM_HIGH_GPA, RAM_HIGH_SIZE, POISON);
 	memset(&ram.mem, 0, sizeof(ram.mem));
-	ram.mem.ptr = fake_ptr;
-	ram.mem.ctx = &ram;
-	ram.mem.regions[0].size = low;
-	ram.mem.region_count = 1;
-	if (high) {
-		ram.mem.regions[1].gpa = RAM_HIGH_GPA;
-		ram.mem.regions[1].size = RAM_HIGH_SIZE;
-		ram.mem.region_count = 2;
-	}
-	for (u32 i = 0; i < ram.mem.region_count; i++) {
-		ram.buf[i] = malloc(ram.mem.regions[i].size);
-		assert_non_null(ram.buf[i]);
-		memset(ram.buf[i], POISON, ram.mem.regions[i].size);
+	ram.mem.ptr = fake_ram_ptr;
+	ram.mem.ctx = &ram.fake;
+	ram.mem.region_count = ram.fake.count;
+	for (u32 i = 0; i < ram.fake.count; i++) {
+		ram.mem.regions[i].gpa = ram.fake.region[i].gpa;
+		ram.mem.regions[i].size = ram.fake.region[i].size;
 	}
 	memset(err, 0, sizeof(err));
 }
 
+/* The host address of guest [gpa, gpa + len), which must be RAM. */
 static inline u8 *gp(u64 gpa, u64 len)
 {
-	u8 *p = fake_ptr(&ram, gpa, len);
+	u8 *p = fake_ram_ptr(&ram.fake, gpa, len);
 
 	if (!p)
 		fail_msg("guest range [%#llx, +%#llx) is not in the fake RAM",
@@ -136,11 +112,13 @@ static inline void fill_pattern(u8 *p, u64 len, u8 seed)
 #define ZP 0x8000ULL	   /* where loader.h says the zero page is */
 #define CMDLINE 0x9000ULL
 
+/* clang-format off */
 static inline void put16(u8 *p, u64 off, u16 v) { memcpy(p + off, &v, 2); }
 static inline void put32(u8 *p, u64 off, u32 v) { memcpy(p + off, &v, 4); }
 static inline void put64(u8 *p, u64 off, u64 v) { memcpy(p + off, &v, 8); }
 static inline u32 get32(const u8 *p, u64 off) { u32 v; memcpy(&v, p + off, 4); return v; }
 static inline u64 get64(const u8 *p, u64 off) { u64 v; memcpy(&v, p + off, 8); return v; }
+/* clang-format on */
 
 /* An exactly sized heap copy of the first len bytes, for AddressSanitizer. */
 static inline u8 *exact(const u8 *src, u64 len)

@@ -238,7 +238,7 @@ static void test_bz_load_64(void **state)
 	for (u32 i = 1; i < 512; i++)
 		assert_int_equal(rd(entry.cr3 + i * 8, 8), 0);
 	expect_gdt(true);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_load_32(void **state)
@@ -258,7 +258,7 @@ static void test_bz_load_32(void **state)
 	/* no initrd, no RSDP, empty command line */
 	expect_zero_page(BZ_PREF, 0, 0, 0);
 	assert_int_equal(*gp(CMDLINE, 1), 0);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_e820_high(void **state)
@@ -269,7 +269,7 @@ static void test_bz_e820_high(void **state)
 	load_ok(bz_load(NULL, NULL, 0xf0000));
 	assert_int_equal(rd(ZP + BP_E820_ENTRIES, 1), 5);
 	expect_zero_page(BZ_PREF, 0, 0, 0xf0000);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_e820_direct(void **state)
@@ -293,7 +293,7 @@ static void test_e820_direct(void **state)
 	/* too little room */
 	expect_error(loader_e820(&ram.mem, map, 3, err, sizeof(err)), "entries");
 	/* layouts the partition code must never hand over (nothing is touched) */
-	m.ptr = fake_ptr;
+	m.ptr = fake_ram_ptr;
 	m.region_count = 1;
 	m.regions[0].gpa = 0x100000;
 	m.regions[0].size = 64 * MiB;
@@ -310,7 +310,7 @@ static void test_e820_direct(void **state)
 	expect_error(loader_e820(&m, map, LOADER_E820_MAX, err, sizeof(err)), "overlaps");
 	m.region_count = 0;
 	expect_error(loader_e820(&m, map, LOADER_E820_MAX, err, sizeof(err)), "start at 0");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- bzImage: placement rules ---- */
@@ -356,7 +356,7 @@ static void test_bz_initrd_addr_max(void **state)
 	load_ok(bz_load(NULL, &m, 0));
 	assert_int_equal(rd(ZP + H_RAMDISK_IMAGE, 4), 0);
 	assert_int_equal(rd(ZP + H_RAMDISK_SIZE, 4), 0);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_initrd_too_big(void **state)
@@ -374,7 +374,7 @@ static void test_bz_initrd_too_big(void **state)
 	assert_int_equal(rd(ZP + H_RAMDISK_IMAGE, 4), BZ_PREF + BZ_INIT_SIZE);
 	m.len++;
 	expect_error(bz_load(NULL, &m, 0), "does not fit");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_kernel_fit(void **state)
@@ -408,7 +408,7 @@ static void test_bz_kernel_fit(void **state)
 	put32(bz, H_INIT_SIZE, 0xfff00000);
 	ram_new(RAM_LOW_DEFAULT, false);
 	expect_error(bz_load(NULL, NULL, 0), "needs RAM");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_cmdline(void **state)
@@ -449,7 +449,7 @@ static void test_bz_cmdline(void **state)
 		load_ok(bz_load(huge, NULL, 0));
 		free(huge);
 	}
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- bzImage: malformed ---- */
@@ -460,6 +460,7 @@ struct bz_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void m_no_magic(void) { memcpy(bz + H_MAGIC, "HdrT", 4); }
 static void m_old(void) { put16(bz, H_VERSION, 0x020b); }
 static void m_no_jump(void) { bz[H_JUMP] = 0xe9; }
@@ -482,6 +483,7 @@ static void m_zero_align(void) { put32(bz, H_KERNEL_ALIGNMENT, 0); }
 static void m_low_pref(void) { put64(bz, H_PREF_ADDRESS, 0x80000); }
 static void m_pref_past_ram(void) { put64(bz, H_PREF_ADDRESS, 0x7fe00000); }
 static void m_pref_huge(void) { put64(bz, H_PREF_ADDRESS, ~0ULL - 0xfff); }
+/* clang-format on */
 
 static const struct bz_case bz_cases[] = {
 	{ "no HdrS", m_no_magic, "HdrS" },
@@ -525,7 +527,7 @@ static void test_bz_malformed(void **state)
 	assert_false(linux_probe(bz, 0x205));
 	m_no_magic();
 	assert_false(linux_probe(bz, bz_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* Every shorter file fails cleanly; ASan checks no byte past len is read. */
@@ -546,7 +548,7 @@ static void test_bz_truncations(void **state)
 	load_ok(bz_load(NULL, NULL, 0));
 	expect_bytes(BZ_PREF, bz + BZ_SETUP_SIZE, BZ_KERNEL_SIZE);
 	expect_fill(BZ_PREF + BZ_KERNEL_SIZE, POISON, 512);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 /* ---- a real Debian kernel, when one is there ---- */
 
@@ -594,7 +596,7 @@ static void test_real_bzimage(void **state)
 	expect_bytes(ZP + H_PAYLOAD_OFFSET, img + H_PAYLOAD_OFFSET, 8);
 	expect_bytes(ZP + H_INIT_SIZE, img + H_INIT_SIZE, 4);
 	free(img);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 int main(void)

@@ -246,7 +246,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	ram_free();
+	fake_ram_free(&ram.fake);
 	return 0;
 }
 

@@ -203,7 +203,7 @@ static void test_pvh_load(void **state)
 	load_ok(pvh_load_elf(NULL, NULL, 0));
 	expect_start_info(0, 0, 0);
 	assert_true(pvh_probe(elf, elf_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_initrd(void **state)
@@ -222,7 +222,7 @@ static void test_pvh_initrd(void **state)
 			 ALIGN_UP(SEG2_PADDR + SEG2_SZ, 4096));
 	m.len += 1;
 	expect_error(pvh_load_elf(NULL, &m, 0), "does not fit");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_cmdline(void **state)
@@ -239,7 +239,7 @@ static void test_pvh_cmdline(void **state)
 	line[2047] = 'c';
 	line[2048] = 0;
 	expect_error(pvh_load_elf(line, NULL, 0), "command line has 2048 characters");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 struct pvh_case {
@@ -248,6 +248,7 @@ struct pvh_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void p_not_elf(void) { elf[0] = 'M'; }
 static void p_elf32(void) { elf[4] = 1; }
 static void p_big_endian(void) { elf[5] = 2; }
@@ -273,6 +274,7 @@ static void p_seg_wrap(void) { put64(elf, PH(1) + 24, ~0ULL - 0x100); }
 static void p_seg_file(void) { put64(elf, PH(1) + 32, SEG2_SZ + 1); put64(elf, PH(1) + 40, SEG2_SZ + 1); }
 static void p_seg_off(void) { put64(elf, PH(1) + 8, ~0ULL - 0x10); }
 static void p_filesz_memsz(void) { put64(elf, PH(1) + 40, SEG2_SZ - 1); }
+/* clang-format on */
 static void p_no_load(void)
 {
 	put32(elf, PH(0), 0);
@@ -326,7 +328,7 @@ static void test_pvh_malformed(void **state)
 	assert_false(pvh_probe(elf, 63));
 	p_elf32();
 	assert_false(pvh_probe(elf, elf_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_truncations(void **state)
@@ -341,7 +343,7 @@ static void test_pvh_truncations(void **state)
 			fail_msg("a file cut to %llu bytes loaded (rc %d)", (unsigned long long)len,
 				 rc);
 	}
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 /* ---- a real Debian vmlinux, when one is there ---- */
 
@@ -376,7 +378,7 @@ static void test_real_vmlinux(void **state)
 	assert_int_equal(entry.rbx, START_INFO);
 	expect_start_info(rd(rd(START_INFO + SI_MODLIST, 8), 8), sizeof(initrd_data), 0xe0000);
 	free(img);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 int main(void)
