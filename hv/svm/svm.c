@@ -5,6 +5,7 @@
 #include "hv/cpu/percpu.h"
 #include "hv/svm/svm.h"
 #include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 
 #define CPUID_SVM_LEAF 0x8000000a
@@ -14,10 +15,6 @@
 #define SVM_FEAT_VMCB_CLEAN BIT(5)
 #define SVM_FEAT_FLUSH_BY_ASID BIT(6)
 #define SVM_FEAT_DECODE_ASSISTS BIT(7)
-/* CPUID Fn8000_0001_EDX[Page1GB] (APM 3, appendix E.4.2): NPT takes 1 GiB
- * pages when the host paging does (APM 2 15.25.1) */
-#define CPUID_PAGE1GB_LEAF 0x80000001
-#define CPUID_PAGE1GB_EDX BIT(26)
 
 struct svm_caps svm_caps;
 /* Each CPU's host save area (APM 2 15.30.4), by logical CPU index. */
@@ -50,7 +47,8 @@ int svm_probe(struct virt_caps *caps)
 	sc->flush_by_asid = r.edx & SVM_FEAT_FLUSH_BY_ASID;
 	sc->decode_assists = r.edx & SVM_FEAT_DECODE_ASSISTS;
 	sc->asid_count = r.ebx;
-	caps->slat_1g = cpuid(CPUID_PAGE1GB_LEAF).edx & CPUID_PAGE1GB_EDX;
+	/* APM 2 15.25.1: NPT has the page sizes of the host's paging */
+	caps->slat_1g = cpuid(CPUID_EXT_FEATURES).edx & CPUID_EXT_EDX_PAGE1GB;
 	pr_info("svm: AMD-V, NPT %s, next-RIP save %s, decode assists %s, "
 		"flush-by-ASID %s\n",
 		yes_no(sc->npt), yes_no(sc->nrip_save),

@@ -7,6 +7,7 @@
  */
 #include "hv/console/console.h"
 #include "hv/ept/slat.h"
+#include "hv/insn/prefix.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"

@@ -1,6 +1,6 @@
 /*
  * AMD-V architectural numbers: the VMCB (AMD APM vol. 2, appendix B), SVM
- * exit codes (appendix C) and the SVM MSRs (15.30).
+ * exit codes (appendix C), the SVM MSRs (15.30) and its CPUID bit.
  */
 #pragma once
 
@@ -202,6 +202,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 #define SVM_EXIT_RDPRU 0x08e
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID 0xffffffffU /* compare the low 32 bits (QEMU) */
+
+/* CPUID Fn8000_0001_ECX (APM 3 appendix E.4.2): the CPU has SVM */
+#define CPUID_EXT_ECX_SVM BIT(2)
 
 /* SVM MSRs (APM 2 15.30) */
 #define MSR_AMD_VM_CR 0xc0010114       /* 15.30.1 */

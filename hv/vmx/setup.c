@@ -11,6 +11,7 @@
 #include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/vmx/vmx.h"
+#include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
 
 #define VAPIC_VTPR 0x80 /* SDM 3C 30.1.1: the virtual TPR in the virtual-APIC page */
@@ -131,7 +132,7 @@ static bool setup_guest(void)
 	ok &= vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	ok &= vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	ok &= vmcs_write(VMCS_GUEST_DEBUGCTL, 0);
-	for (u32 i = 0; i < VMCS_GUEST_PDPTE_COUNT; i++)
+	for (u32 i = 0; i < PDPTE_COUNT; i++)
 		ok &= vmcs_write(VMCS_GUEST_PDPTE0 + 2 * i, 0);
 	return ok;
 }

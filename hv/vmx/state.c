@@ -8,9 +8,8 @@
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vmx/vmx.h"
+#include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
-
-#define PAE_CR3_MASK 0xffffffe0ULL /* SDM 3A 4.4.1: the PDPT is 32-byte aligned */
 
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
@@ -149,9 +148,8 @@ static void load_pdptes(struct vcpu *v)
 	const u64 *pdpt = NULL;
 
 	if ((st->cr0 & CR0_PG) && (st->cr4 & CR4_PAE) && !(st->efer & EFER_LMA))
-		pdpt = part_gpa_ptr(v->part, st->cr3 & PAE_CR3_MASK,
-				    VMCS_GUEST_PDPTE_COUNT * sizeof(u64));
-	for (u32 i = 0; i < VMCS_GUEST_PDPTE_COUNT; i++)
+		pdpt = part_gpa_ptr(v->part, st->cr3 & PAE_CR3_MASK, PDPTE_COUNT * sizeof(u64));
+	for (u32 i = 0; i < PDPTE_COUNT; i++)
 		vmcs_set(VMCS_GUEST_PDPTE0 + 2 * i, pdpt ? pdpt[i] : 0);
 }
 

@@ -48,7 +48,6 @@
 #define VMCS_GUEST_PAT 0x2804
 #define VMCS_GUEST_EFER 0x2806
 #define VMCS_GUEST_PDPTE0 0x280a /* PDPTE n at 0x280a + 2 n */
-#define VMCS_GUEST_PDPTE_COUNT 4 /* PAE paging: one PDPT of four entries */
 
 /* 64-bit host-state fields (B.2.4) */
 #define VMCS_HOST_PAT 0x2c00
@@ -233,6 +232,9 @@ enum vmx_seg {
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x0000048f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x00000490
 #define MSR_IA32_VMX_VMFUNC 0x00000491
+
+/* CPUID.1:ECX (SDM 2 table 3-10): the CPU has VMX */
+#define CPUID_1_ECX_VMX BIT(5)
 
 /* IA32_FEATURE_CONTROL (SDM 3C 24.7): VMXON is allowed in or outside SMX */
 #define FEATURE_CONTROL_VMX_IN_SMX BIT(1)

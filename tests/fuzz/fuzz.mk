@@ -1,7 +1,7 @@
 # Fuzzing with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
 #
 #   make fuzz                  every fuzz target, FUZZ_TIME seconds each
-#   make fuzz-config           hv/config/config.c: any bytes as hv.conf
+#   make fuzz-config           hv/config/*.c: any bytes as hv.conf
 #   make fuzz FUZZ_TIME=600    longer
 #
 # A crash, sanitizer report or failed check stops the run and fails the
@@ -16,10 +16,20 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -DHV_HOST -I. -Wall -Wextra -Werror -Wshadow \
 FUZZ_RUN_FLAGS := -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
                   -rss_limit_mb=2048 -print_final_stats=1
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c hv/config/config.c hv/config/config.h hv/lib/lib.h \
-		hv/lib/types.h boot/boot_info.h
+# Checked before anything is built (NEEDS_ in the Makefile): clang, and
+# libFuzzer, which Debian's clang only recommends.
+FUZZ_LIBFUZZER    = /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev \
+                    $(FUZZ_LIBFUZZER)=libclang-rt-14-dev
+NEEDS_fuzz        = $(NEEDS_fuzz-build)
+NEEDS_fuzz-config = $(NEEDS_fuzz-build)
+
+FUZZ_CONFIG_SRC := $(sort $(wildcard hv/config/*.c))
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(wildcard hv/config/*.h) \
+		hv/lib/lib.h hv/lib/types.h boot/boot_info.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c hv/config/config.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) -o $@
 
 .PHONY: fuzz fuzz-build fuzz-config
 fuzz-build: $(BUILD)/fuzz/fuzz_config
