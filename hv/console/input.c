@@ -5,6 +5,7 @@
 #include "hv/console/focus.h"
 #include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
+#include "hv/vdev/vdev.h"
 #include "hv/vdev/vuart.h"
 #include "hv/hw/x86.h"
 
@@ -18,12 +19,18 @@ static volatile u64 next_poll;
  * could hand a partition two neighbouring bytes in the wrong order. */
 static struct spinlock poll_lock = SPINLOCK_INIT;
 
+/* The partition's console, its COM1; NULL when it has none. */
+static struct vuart *uart_of(struct partition *p)
+{
+	return vdev_find(&p->vdevs, &vuart_type);
+}
+
 static struct partition *focused(void)
 {
 	for (u32 i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[(focus_index + i) % partition_count];
 
-		if (p->vuart) {
+		if (uart_of(p)) {
 			focus_index = p->index;
 			return p;
 		}
@@ -65,13 +72,13 @@ u64 console_input_poll(u64 now)
 		}
 		p = focused();
 		for (u32 i = 0; p && i < n; i++)
-			vuart_input(p->vuart, out[i]);
+			vuart_input(uart_of(p), out[i]);
 	}
 	if (partition_count) {
 		struct partition *p = focused();
 
 		if (p)
-			vuart_show_open(p->vuart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
+			vuart_show_open(uart_of(p), now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	}
 	spin_unlock(&poll_lock);
 	return next;

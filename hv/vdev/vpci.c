@@ -6,7 +6,6 @@
  */
 #include "hv/vdev/vpci.h"
 #include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -269,17 +268,42 @@ void vpci_reset(struct vpci *pci)
 	spin_unlock(&pci->lock);
 }
 
-struct vpci *vpci_create(struct partition *p)
+struct vpci *vpci_create(struct vdev_registry *reg)
 {
 	struct vpci *pci = mm_alloc(sizeof(*pci), 8, 0);
-	struct vdev_table *t = &p->vdevs;
 
-	if (!pci || vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb))
+	if (!pci)
 		return NULL;
+	if (vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb) ||
+	    vdev_add_io(reg, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
+	    vdev_add_io(reg, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
+	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci)) {
+		mm_free(pci, sizeof(*pci));
+		return NULL;
+	}
 	vpci_reset(pci);
-	if (vdev_add_io(t, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
-	    vdev_add_io(t, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
-	    vdev_add_mmio(t, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci))
-		return NULL;
 	return pci;
 }
+
+static int vpci_type_create(struct vdev_registry *reg, void **dev)
+{
+	*dev = vpci_create(reg);
+	return *dev ? 0 : -E_NOMEM;
+}
+
+static void vpci_type_reset(void *dev)
+{
+	vpci_reset(dev);
+}
+
+static void vpci_free(void *dev)
+{
+	mm_free(dev, sizeof(struct vpci));
+}
+
+const struct vdev_type vpci_type = {
+	.name = "PCI host bridge",
+	.create = vpci_type_create,
+	.reset = vpci_type_reset,
+	.free = vpci_free,
+};

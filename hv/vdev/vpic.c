@@ -12,7 +12,6 @@
  */
 #include "hv/vdev/vpic.h"
 #include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -256,17 +255,41 @@ void vpic_reset(struct vpic *pic)
 	spin_unlock(&pic->lock);
 }
 
-struct vpic *vpic_create(struct partition *p)
+struct vpic *vpic_create(struct vdev_registry *reg)
 {
 	struct vpic *pic = mm_alloc(sizeof(*pic), 8, 0);
-	struct vdev_table *t = &p->vdevs;
 
 	if (!pic)
 		return NULL;
 	vpic_reset(pic);
-	if (vdev_add_io(t, PLAT_PIC1_PORT, VPIC_PORTS, vpic_access, pic) ||
-	    vdev_add_io(t, PLAT_PIC2_PORT, VPIC_PORTS, vpic_access, pic) ||
-	    vdev_add_io(t, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic))
+	if (vdev_add_io(reg, PLAT_PIC1_PORT, VPIC_PORTS, vpic_access, pic) ||
+	    vdev_add_io(reg, PLAT_PIC2_PORT, VPIC_PORTS, vpic_access, pic) ||
+	    vdev_add_io(reg, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic)) {
+		mm_free(pic, sizeof(*pic));
 		return NULL;
+	}
 	return pic;
 }
+
+static int vpic_type_create(struct vdev_registry *reg, void **dev)
+{
+	*dev = vpic_create(reg);
+	return *dev ? 0 : -E_NOMEM;
+}
+
+static void vpic_type_reset(void *dev)
+{
+	vpic_reset(dev);
+}
+
+static void vpic_free(void *dev)
+{
+	mm_free(dev, sizeof(struct vpic));
+}
+
+const struct vdev_type vpic_type = {
+	.name = "8259 pair",
+	.create = vpic_type_create,
+	.reset = vpic_type_reset,
+	.free = vpic_free,
+};

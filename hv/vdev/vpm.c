@@ -22,11 +22,11 @@
  */
 #include "hv/vdev/vpm.h"
 #include "hv/console/console.h"
-#include "hv/vcpu/exit.h"
 #include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/virq.h"
 
 #define PM1_EVT_LEN 4
@@ -42,7 +42,7 @@
 enum pm_action { PM_NONE, PM_POWEROFF, PM_REBOOT_RST, PM_REBOOT_KBC };
 
 struct vpm {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	u16 sts, en, cnt;
 	u8 rst_cnt;
@@ -65,7 +65,7 @@ static void update_sci(struct vpm *pm)
 
 	if (level != pm->sci) {
 		pm->sci = level;
-		virq_set_level(pm->part, PLAT_IRQ_SCI, level);
+		virq_set_level(pm->reg, PLAT_IRQ_SCI, level);
 	}
 }
 
@@ -73,13 +73,13 @@ static void act(struct vpm *pm, enum pm_action what)
 {
 	switch (what) {
 	case PM_POWEROFF:
-		part_stop(pm->part, EXIT_STOP, "powered off (ACPI S5)");
+		vdev_stop(pm->reg, VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 		break;
 	case PM_REBOOT_RST:
-		part_stop(pm->part, EXIT_REBOOT, "reboot (reset register)");
+		vdev_stop(pm->reg, VDEV_STOP_REBOOT, "reboot (reset register)");
 		break;
 	case PM_REBOOT_KBC:
-		part_stop(pm->part, EXIT_REBOOT, "reboot (keyboard controller)");
+		vdev_stop(pm->reg, VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 		break;
 	case PM_NONE:
 		break;
@@ -124,8 +124,8 @@ static enum pm_action cnt_write(struct vpm *pm, u16 val)
 		return PM_POWEROFF;
 	if (!pm->sleep_logged) {
 		pm->sleep_logged = true;
-		pr_info("partition %s: sleep type %u not supported: ignored\n", pm->part->name,
-			typ);
+		pr_info("partition %s: sleep type %u not supported: ignored\n",
+			pm->reg->owner.name, typ);
 	}
 	pm->sts |= PM1_WAK_STS;
 	return PM_NONE;
@@ -199,18 +199,50 @@ void vpm_power_button(struct vpm *pm)
 	spin_unlock(&pm->lock);
 }
 
-struct vpm *vpm_create(struct partition *p)
+struct vpm *vpm_create(struct vdev_registry *reg)
 {
 	struct vpm *pm = mm_alloc(sizeof(*pm), 8, 0);
-	struct vdev_table *t = &p->vdevs;
 
 	if (!pm)
 		return NULL;
-	pm->part = p;
-	if (vdev_add_io(t, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
-	    vdev_add_io(t, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
-	    vdev_add_io(t, PLAT_RESET_PORT, 1, rst_access, pm) ||
-	    vdev_add_io(t, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm))
+	pm->reg = reg;
+	if (vdev_add_io(reg, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
+	    vdev_add_io(reg, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
+	    vdev_add_io(reg, PLAT_RESET_PORT, 1, rst_access, pm) ||
+	    vdev_add_io(reg, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm)) {
+		mm_free(pm, sizeof(*pm));
 		return NULL;
+	}
 	return pm;
 }
+
+static int vpm_type_create(struct vdev_registry *reg, void **dev)
+{
+	*dev = vpm_create(reg);
+	return *dev ? 0 : -E_NOMEM;
+}
+
+static void vpm_type_reset(void *dev)
+{
+	vpm_reset(dev);
+}
+
+static void vpm_free(void *dev)
+{
+	mm_free(dev, sizeof(struct vpm));
+}
+
+/* PM1 has the fixed-feature power button (vpm_power_button). */
+static void vpm_firmware(void *dev, struct acpi_build_cfg *cfg)
+{
+	(void)dev;
+	cfg->power_button = true;
+}
+
+const struct vdev_type vpm_type = {
+	.name = "ACPI PM1",
+	.create = vpm_type_create,
+	.reset = vpm_type_reset,
+	.free = vpm_free,
+	.firmware = vpm_firmware,
+};

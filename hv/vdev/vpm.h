@@ -7,8 +7,8 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vpm;
 
 /* PM1 status/enable bits (ACPI 6.4 tables 4.16, 4.17) */
@@ -40,7 +40,9 @@ struct vpm;
 #define KBC_CMD_PULSE_BASE 0xf0 /* 0xF0-0xFF: pulse output bits whose mask bit is 0 */
 #define KBC_OUT_RESET BIT(0)	/* output port bit 0: CPU reset line */
 
-struct vpm *vpm_create(struct partition *p);
+extern const struct vdev_type vpm_type;
+
+struct vpm *vpm_create(struct vdev_registry *reg);
 void vpm_reset(struct vpm *pm);
 /*
  * Presses the fixed power button (ACPI 6.4 4.8.2.2.1.1): sets PWRBTN_STS

@@ -28,12 +28,12 @@
 #include "hv/vdev/vrtc.h"
 #include "drivers/rtc.h"
 #include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/vdev/vpmtimer.h"
+#include "hv/vdev/vclock.h"
 
 #define INDEX_MASK 0x7f
 #define INDEX_PORT_READ 0xff	 /* the index port is write-only */
@@ -60,7 +60,7 @@
 #define RATE_BASE_HZ 65536
 
 struct vrtc {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	struct vclock clk;
 	u64 epoch0, ticks0;	/* wall-clock seconds at clock value ticks0 */
@@ -228,7 +228,7 @@ static void raise_if_due(struct vrtc *r)
 
 	update_flags(r);
 	if (!was && (r->ram[RTC_REG_C] & RTC_C_IRQF))
-		virq_pulse(r->part, PLAT_IRQ_RTC);
+		virq_pulse(r->reg, PLAT_IRQ_RTC);
 }
 
 /* --- registers ---------------------------------------------------------- */
@@ -431,7 +431,7 @@ void vrtc_reset(struct vrtc *r)
 	spin_unlock(&r->lock);
 }
 
-struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoch,
+struct vrtc *vrtc_create(struct vdev_registry *reg, const struct vclock *clk, u64 epoch,
 			 u64 epoch_ticks)
 {
 	struct vrtc *r;
@@ -441,7 +441,7 @@ struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoc
 	r = mm_alloc(sizeof(*r), 8, 0);
 	if (!r)
 		return NULL;
-	r->part = p;
+	r->reg = reg;
 	r->clk = *clk;
 	r->epoch0 = epoch;
 	r->ticks0 = epoch_ticks;
@@ -449,7 +449,53 @@ struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoc
 	r->ram[RTC_REG_B] = B_DEFAULT;
 	r->flags_sec = elapsed(r) / clk->hz;
 	r->flags_period = periodic_hz(r) ? vclock_scale(elapsed(r), periodic_hz(r), clk->hz) : 0;
-	if (vdev_add_io(&p->vdevs, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r))
+	if (vdev_add_io(reg, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r)) {
+		mm_free(r, sizeof(*r));
 		return NULL;
+	}
 	return r;
 }
+
+/* The machine's clock at boot (drivers/rtc.c), kept on by the TSC. */
+static int vrtc_type_create(struct vdev_registry *reg, void **dev)
+{
+	struct vclock clk;
+	u64 epoch, epoch_tsc;
+
+	vclock_host(&clk);
+	rtc_boot_time(&epoch, &epoch_tsc);
+	*dev = vrtc_create(reg, &clk, epoch, epoch_tsc);
+	return *dev ? 0 : -E_NOMEM;
+}
+
+static void vrtc_type_reset(void *dev)
+{
+	vrtc_reset(dev);
+}
+
+static void vrtc_free(void *dev)
+{
+	mm_free(dev, sizeof(struct vrtc));
+}
+
+static u64 vrtc_timer(void *dev, u64 now)
+{
+	(void)now; /* it reads its own clock */
+	return vrtc_check(dev);
+}
+
+/* The century byte is kept (FADT.CENTURY). */
+static void vrtc_firmware(void *dev, struct acpi_build_cfg *cfg)
+{
+	(void)dev;
+	cfg->rtc_century = true;
+}
+
+const struct vdev_type vrtc_type = {
+	.name = "RTC",
+	.create = vrtc_type_create,
+	.reset = vrtc_type_reset,
+	.free = vrtc_free,
+	.timer = vrtc_timer,
+	.firmware = vrtc_firmware,
+};

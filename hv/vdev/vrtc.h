@@ -10,17 +10,19 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vclock;
 struct vrtc;
 
 #define VRTC_PORTS 2
 #define VRTC_CMOS_SIZE 128
 
+extern const struct vdev_type vrtc_type;
+
 /* epoch: seconds since 1970 when clk->read() returned epoch_ticks.
- * NULL: no memory, or a clock without a rate. */
-struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoch,
+ * NULL: no memory or no room for its ports, or a clock without a rate. */
+struct vrtc *vrtc_create(struct vdev_registry *reg, const struct vclock *clk, u64 epoch,
 			 u64 epoch_ticks);
 /* What the chip's RESET pin does: interrupt enables and flags cleared.
  * The time, the guest's offset and the CMOS RAM survive (battery). */

@@ -2,15 +2,19 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vuart;
 
 #define VUART_COM1_BASE 0x3f8
 #define VUART_PORTS 8
 #define VUART_RING_SIZE (16 * 1024) /* recent output kept per partition */
 
-struct vuart *vuart_create(struct partition *p);
+/* The partition's, when its configuration says console = vuart (else the
+ * type declines); vdev_find finds it. */
+extern const struct vdev_type vuart_type;
+
+struct vuart *vuart_create(struct vdev_registry *reg);
 void vuart_reset(struct vuart *u);
 /* Console input for the partition with the focus. */
 void vuart_input(struct vuart *u, u8 byte);

@@ -1,7 +1,8 @@
 /*
  * What the platform device tests share: fakes for the hypervisor services
- * the devices call (memory, console), and guest accesses that go through
- * the partition's vdev table the way hv/policy/io.c and hv/policy/mmio.c do.
+ * the devices call (memory, console, and struct vdev_host: what they ask
+ * of their partition), the partition's device registry, and guest accesses
+ * that go through it the way hv/policy/io.c and hv/policy/mmio.c do.
  */
 #pragma once
 
@@ -13,14 +14,18 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hv/config/config.h"
 #include "hv/partition/partition.h"
 #include "hv/vdev/vdev.h"
 
-/* --- mm_alloc: zeroed heap blocks, all freed by fake_free_all ---------- */
+/* --- mm_alloc: zeroed heap blocks, freed by mm_free or fake_free_all --- */
 
 #define FAKE_ALLOCS 64
 static void *fake_allocs[FAKE_ALLOCS];
+static u64 fake_alloc_sizes[FAKE_ALLOCS];
 static int fake_alloc_count;
+static int fake_alloc_fail_at = -1; /* the allocation that fails (0: the first) */
+static int fake_alloc_calls;
 
 void *mm_alloc(u64 bytes, u64 align, u64 max_addr)
 {
@@ -28,16 +33,36 @@ void *mm_alloc(u64 bytes, u64 align, u64 max_addr)
 
 	(void)align;
 	(void)max_addr;
+	if (fake_alloc_calls++ == fake_alloc_fail_at)
+		return NULL;
 	assert_true(fake_alloc_count < FAKE_ALLOCS);
 	p = calloc(1, bytes);
+	fake_alloc_sizes[fake_alloc_count] = bytes;
 	fake_allocs[fake_alloc_count++] = p;
 	return p;
+}
+
+/* A block mm_alloc gave, with its size: anything else fails the test. */
+void mm_free(void *va, u64 bytes)
+{
+	for (int i = 0; i < fake_alloc_count; i++) {
+		if (fake_allocs[i] != va)
+			continue;
+		assert_int_equal(fake_alloc_sizes[i], bytes);
+		free(va);
+		fake_allocs[i] = fake_allocs[--fake_alloc_count];
+		fake_alloc_sizes[i] = fake_alloc_sizes[fake_alloc_count];
+		return;
+	}
+	fail_msg("mm_free of a block mm_alloc did not give");
 }
 
 static inline void fake_free_all(void)
 {
 	while (fake_alloc_count)
 		free(fake_allocs[--fake_alloc_count]);
+	fake_alloc_fail_at = -1;
+	fake_alloc_calls = 0;
 }
 
 /* Each test's cmocka teardown: the device goes with its heap blocks. */
@@ -63,17 +88,78 @@ void printk(const char *fmt, ...)
 	printk_count++;
 }
 
+/* --- what devices ask of their partition: unexpected unless a test says -- */
+
+static void unexpected_kick(struct vcpu *v, u32 req)
+{
+	(void)v;
+	(void)req;
+	fail_msg("unexpected kick");
+}
+
+static void unexpected_stop(struct partition *p, enum vdev_stop how, const char *reason)
+{
+	(void)p;
+	fail_msg("unexpected stop %d: %s", how, reason);
+}
+
+static void *unexpected_gpa_ptr(const struct partition *p, u64 gpa, u64 len)
+{
+	(void)p;
+	fail_msg("unexpected gpa_ptr %#llx+%#llx", (unsigned long long)gpa,
+		 (unsigned long long)len);
+	return NULL;
+}
+
+static void unexpected_pass_io(struct partition *p, u16 port, bool pass)
+{
+	(void)p;
+	fail_msg("unexpected pass_io %#x %d", port, pass);
+}
+
+static u64 unexpected_crystal_hz(void)
+{
+	fail_msg("unexpected crystal_hz");
+	return 0;
+}
+
+static const struct acpi_info *no_acpi(void)
+{
+	return NULL;
+}
+
+/* Each test's part_init puts these back; a test assigns what it expects. */
+static struct vdev_host fake_host;
+
 /* --- the partition under test ------------------------------------------- */
 
 static struct partition test_part;
+static struct config_partition test_cfg;
 
+/* Its registry, empty, for a partition of vcpus vCPUs (test_part.vcpus[]
+ * are the test's to fill before it creates per-vCPU devices). */
 static inline void part_init(u32 vcpus)
 {
+	struct vdev_owner owner;
+
 	memset(&test_part, 0, sizeof(test_part));
+	memset(&test_cfg, 0, sizeof(test_cfg));
 	test_part.name = "test";
+	test_part.cfg = &test_cfg;
 	test_part.vcpu_count = vcpus;
+	fake_host = (struct vdev_host){ unexpected_kick, unexpected_stop, unexpected_gpa_ptr,
+					unexpected_pass_io, unexpected_crystal_hz, no_acpi };
+	owner = (struct vdev_owner){ &test_part, test_part.name, &test_cfg, test_part.vcpus,
+				     vcpus };
+	vdev_init(&test_part.vdevs, &owner, &fake_host);
 	printk_count = 0;
 	printk_last[0] = 0;
+}
+
+/* Creates the devices of types (in order) in the registry. */
+static inline int create_devices(const struct vdev_type *const *types, u32 count)
+{
+	return vdev_create_all(&test_part.vdevs, types, count);
 }
 
 static inline u64 size_mask(u8 size)

@@ -41,7 +41,7 @@ static int setup(void **state)
 {
 	(void)state;
 	part_init(1);
-	pci = vpci_create(&test_part);
+	pci = vpci_create(&test_part.vdevs);
 	assert_non_null(pci);
 	return 0;
 }

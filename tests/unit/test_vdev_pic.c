@@ -28,7 +28,7 @@ static int setup(void **state)
 {
 	(void)state;
 	part_init(1);
-	pic = vpic_create(&test_part);
+	pic = vpic_create(&test_part.vdevs);
 	assert_non_null(pic);
 	return 0;
 }

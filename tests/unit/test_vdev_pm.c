@@ -5,7 +5,6 @@
  * (recorded by a fake part_stop).
  */
 #include "tests/unit/test_vdev_fakes.h"
-#include "hv/vcpu/exit.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"
@@ -23,7 +22,7 @@ static int stop_count;
 static u32 stop_why;
 static const char *stop_reason;
 
-void part_stop(struct partition *p, u32 why, const char *reason)
+static void fake_stop(struct partition *p, enum vdev_stop why, const char *reason)
 {
 	assert_ptr_equal(p, &test_part);
 	stop_count++;
@@ -34,9 +33,9 @@ void part_stop(struct partition *p, u32 why, const char *reason)
 static int sci_calls;
 static bool sci_level;
 
-void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_SCI);
 	sci_calls++;
 	sci_level = asserted;
@@ -50,11 +49,12 @@ static int setup_hz(u64 hz)
 	struct vclock clk = { fake_clock, hz };
 
 	part_init(1);
+	fake_host.stop = fake_stop;
 	stop_count = sci_calls = 0;
 	sci_level = false;
 	fake_tsc = 1000; /* the timer counts from its creation */
-	pm = vpm_create(&test_part);
-	tmr = vpmtimer_create(&test_part, &clk);
+	pm = vpm_create(&test_part.vdevs);
+	tmr = vpmtimer_create(&test_part.vdevs, &clk);
 	assert_non_null(pm);
 	assert_non_null(tmr);
 	return 0;
@@ -229,7 +229,7 @@ static void test_pm1_control(void **state)
 	assert_int_equal(io_in(PLAT_PM1A_CNT_PORT, 2), PM1_CNT_BM_RLD | PM1_CNT_SCI_EN);
 	/* then with SLP_EN: powered off */
 	io_out(PLAT_PM1A_CNT_PORT, 2, SLP_TYP(PLAT_SLP_TYP_S5) | PM1_CNT_SLP_EN);
-	expect_stop(EXIT_STOP, "powered off (ACPI S5)");
+	expect_stop(VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 	assert_false(io_in(PLAT_PM1A_CNT_PORT, 2) & PM1_CNT_SLP_EN); /* write-only */
 }
 
@@ -239,7 +239,7 @@ static void test_s5_by_bytes(void **state)
 	io_out(PLAT_PM1A_CNT_PORT, 1, 0x00);
 	assert_int_equal(stop_count, 0);
 	io_out(PLAT_PM1A_CNT_PORT + 1, 1, (SLP_TYP(PLAT_SLP_TYP_S5) | PM1_CNT_SLP_EN) >> 8);
-	expect_stop(EXIT_STOP, "powered off (ACPI S5)");
+	expect_stop(VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 }
 
 static void test_other_sleep_states(void **state)
@@ -271,14 +271,14 @@ static void test_reset_register(void **state)
 	assert_int_equal(stop_count, 0);
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x02);
 	io_out(PLAT_RESET_PORT, 1, 0x06);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x02); /* bit 2 self-clears */
 	io_out(PLAT_RESET_PORT, 1, 0x0e);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x0a);
 	/* the FADT's reset value */
 	io_out(PLAT_RESET_PORT, 1, PLAT_RESET_VALUE);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	io_out(PLAT_RESET_PORT, 1, 0x08);
 	assert_int_equal(stop_count, 0);
 	/* 0xCF8 and 0xCFA are not the reset register */
@@ -296,9 +296,9 @@ static void test_keyboard_controller(void **state)
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xfd);
 	assert_int_equal(stop_count, 0);
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xfe);
-	expect_stop(EXIT_REBOOT, "reboot (keyboard controller)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xf0); /* pulses all four, reset among them */
-	expect_stop(EXIT_REBOOT, "reboot (keyboard controller)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 	/* the data port is not there */
 	assert_null(vdev_find_io(&test_part.vdevs, 0x60));
 	assert_int_equal(io_in(0x60, 1), 0xff);

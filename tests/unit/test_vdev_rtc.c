@@ -30,9 +30,9 @@ static u64 fake_clock(void)
 
 static int pulses;
 
-void virq_pulse(struct partition *p, u32 gsi)
+void virq_pulse(struct vdev_registry *reg, u32 gsi)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_RTC);
 	pulses++;
 }
@@ -263,7 +263,7 @@ static int setup(void **state)
 	pulses = 0;
 	fake_step = 0;
 	fake_tsc = T0 + SEC / 2; /* created half a second after the reading */
-	rtc = vrtc_create(&test_part, &clk, EPOCH0, T0);
+	rtc = vrtc_create(&test_part.vdevs, &clk, EPOCH0, T0);
 	assert_non_null(rtc);
 	return 0;
 }

@@ -67,9 +67,9 @@ static void console_other_line(void)
 	console_open = NULL;
 }
 
-void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_COM1);
 	assert_true(asserted != irq4); /* the model reports changes only */
 	irq4 = asserted;
@@ -87,7 +87,7 @@ static int setup(void **state)
 	console[0] = 0;
 	console_open = NULL;
 	irq4 = false;
-	uart = vuart_create(&test_part);
+	uart = vuart_create(&test_part.vdevs);
 	assert_non_null(uart);
 	return 0;
 }
