@@ -5,6 +5,8 @@
  * (recorded by a fake part_stop).
  */
 #include "tests/unit/test_vdev_fakes.h"
+#include "drivers/acpi.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"
@@ -162,6 +164,88 @@ static void test_pmtimer_widths(void **state)
 	assert_int_equal(vpmtimer_read(tmr), v);
 }
 
+/* --- the machine's own timer, passed through -------------------------------- */
+
+static struct acpi_info machine;
+static u32 passed[VPMTIMER_PORTS], intercepted[VPMTIMER_PORTS];
+static u16 pass_base;
+
+static const struct acpi_info *fake_acpi(void)
+{
+	return &machine;
+}
+
+static void fake_pass_io(struct partition *p, u16 port, bool pass)
+{
+	assert_ptr_equal(p, &test_part);
+	assert_in_range(port, pass_base, pass_base + VPMTIMER_PORTS - 1);
+	if (pass)
+		passed[port - pass_base]++;
+	else
+		intercepted[port - pass_base]++;
+}
+
+/* The PM1 block and the timer, as in every partition (vdev_list.c); the
+ * FADT's view of them. */
+static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit)
+{
+	static const struct vdev_type *const types[] = { &vpm_type, &vpmtimer_type };
+	struct acpi_build_cfg cfg = { 0 };
+
+	teardown(NULL);
+	part_init(1);
+	fake_host.acpi = fake_acpi;
+	fake_host.pass_io = fake_pass_io;
+	machine.pm_tmr_port = port;
+	machine.pm_tmr_32bit = is_32bit;
+	pass_base = port;
+	memset(passed, 0, sizeof(passed));
+	memset(intercepted, 0, sizeof(intercepted));
+	assert_int_equal(create_devices(types, ARRAY_SIZE(types)), 0);
+	vdev_firmware(&test_part.vdevs, &cfg);
+	assert_true(cfg.power_button); /* PM1's fixed power button */
+	return cfg;
+}
+
+static void expect_emulated(const struct acpi_build_cfg *cfg)
+{
+	assert_int_equal(cfg->pm_tmr_port, PLAT_PM_TMR_PORT);
+	assert_false(cfg->pm_tmr_32bit);
+	assert_non_null(vdev_find_io(&test_part.vdevs, PLAT_PM_TMR_PORT));
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		assert_int_equal(passed[i], 0);
+}
+
+static void test_pmtimer_machine_passthrough(void **state)
+{
+	struct acpi_build_cfg cfg;
+
+	(void)state;
+	/* a free port: the guest reads the machine's timer there, no exit */
+	cfg = create_with_machine_timer(0x1808, true);
+	assert_int_equal(cfg.pm_tmr_port, 0x1808);
+	assert_true(cfg.pm_tmr_32bit);
+	assert_null(vdev_find_io(&test_part.vdevs, PLAT_PM_TMR_PORT));
+	assert_null(vdev_find_io(&test_part.vdevs, 0x1808));
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++) {
+		assert_int_equal(passed[i], 1);
+		assert_int_equal(intercepted[i], 0);
+	}
+	/* freed (a failed build): intercepted again */
+	vdev_free_all(&test_part.vdevs);
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		assert_int_equal(intercepted[i], 1);
+
+	/* on a port a device claims (PM1_EN here), or running past 0xffff,
+	 * or none: the emulated one */
+	cfg = create_with_machine_timer(PLAT_PM1A_EVT_PORT + 2, false);
+	expect_emulated(&cfg);
+	cfg = create_with_machine_timer(0xfffd, false);
+	expect_emulated(&cfg);
+	cfg = create_with_machine_timer(0, false);
+	expect_emulated(&cfg);
+}
+
 /* --- PM1 event block and the SCI ---------------------------------------- */
 
 static void test_pm1_status_enable(void **state)
@@ -311,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pmtimer_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pmtimer_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pmtimer_widths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pmtimer_machine_passthrough, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pm1_status_enable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pm1_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_s5_by_bytes, setup, teardown),
