@@ -14,7 +14,7 @@
  * unmasked input (a pulse is a rising edge); an edge while masked is lost,
  * as on the 82093AA. Level pins (1) send when the input is asserted,
  * unmasked and remote IRR is clear, and set remote IRR; the local APIC's
- * EOI for that vector (vioapic_eoi, or the EOI register) clears it and
+ * EOI for that vector (virq_eoi, or the EOI register) clears it and
  * sends again if the input is still asserted. Unmasking an asserted level
  * input sends. NMI, INIT, SMI and ExtINT are edge-only modes (82093AA
  * 3.2.4): they never set remote IRR. SMI and ExtINT (there is no 8259

@@ -297,7 +297,7 @@ static void test_reset_forgets_everything(void **state)
 		vuart_input(uart, 'z');
 	assert_int_equal(vuart_input_lost(uart), 1);
 	vuart_reset(uart);
-	irq4 = false; /* platform_reset lowered every I/O APIC input before */
+	irq4 = false; /* the I/O APIC's reset, after it, lowers every input */
 	assert_false(in(LSR) & LSR_DR);
 	assert_int_equal(in(IER), 0);
 	assert_int_equal(vuart_input_lost(uart), 0);
