@@ -7,6 +7,8 @@
  */
 #include "hv/partition/partition.h"
 #include "drivers/lapic.h"
+#include "drivers/rtc.h"
+#include "drivers/tsc.h"
 #include "hv/console/console.h"
 #include "hv/policy/cpuid.h"
 #include "hv/vcpu/exit.h"
@@ -19,6 +21,7 @@
 #include "hv/vcpu/loop.h"
 #include "hv/vcpu/vcpu_ops.h"
 #include "hv/vdev/firmware.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/vdev_list.h"
 #include "hv/hw/x86.h"
@@ -144,12 +147,24 @@ static void dev_pass_io(struct partition *p, u16 port, bool pass)
 	vcpu_ops->set_io_intercept(p, port, !pass);
 }
 
+static u64 host_tsc(void)
+{
+	return rdtsc();
+}
+
+static void dev_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ host_tsc, tsc_hz() };
+}
+
 /* What its devices may ask of the hypervisor. */
 static const struct vdev_host dev_host = {
 	.kick = vcpu_kick,
 	.stop = dev_stop,
 	.gpa_ptr = part_gpa_ptr,
 	.pass_io = dev_pass_io,
+	.clock = dev_clock,
+	.wall_clock = rtc_boot_time,
 	.crystal_hz = cpuid_crystal_hz,
 	.acpi = hv_acpi,
 };

@@ -5,15 +5,13 @@
 
 /*
  * Host time as the platform devices see it: a monotonic counter and its
- * rate. The hypervisor passes the TSC (vclock_host); host tests pass a fake.
+ * rate (vdev_host.clock). The hypervisor passes the TSC; host tests pass a
+ * fake.
  */
 struct vclock {
 	u64 (*read)(void);
 	u64 hz;
 };
-
-/* The TSC and its rate. */
-void vclock_host(struct vclock *clk);
 
 /*
  * floor(ticks * mul / div) without a 128-bit product or a division helper

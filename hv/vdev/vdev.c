@@ -1,6 +1,7 @@
 /* The registry of a partition's devices: their lifecycle and their ranges. */
 #include "hv/vdev/vdev.h"
 #include "hv/lib/lib.h"
+#include "hv/mm/mm.h"
 
 static bool per_vcpu(const struct vdev_type *t)
 {
@@ -20,112 +21,103 @@ void vdev_init(struct vdev_registry *reg, const struct vdev_owner *owner,
 	reg->host = host;
 }
 
-typedef void (*vdev_hook)(void *dev);
-
-enum hook { HOOK_FREE, HOOK_RESET, HOOK_STOPPED, HOOK_STATS };
-
-static vdev_hook hook_of(const struct vdev_type *t, enum hook h)
+/* hook on the device's instance, or on each of its vCPU instances. */
+static void each(struct vdev_registry *reg, const struct vdev *d, void (*hook)(void *dev))
 {
-	switch (h) {
-	case HOOK_FREE:
-		return t->free;
-	case HOOK_RESET:
-		return t->reset;
-	case HOOK_STOPPED:
-		return t->stopped;
-	case HOOK_STATS:
-		return t->stats;
+	for (u32 c = 0; hook && c < (per_vcpu(d->type) ? reg->owner.vcpu_count : 1); c++) {
+		void *dev = per_vcpu(d->type) ? reg->owner.vcpus[c]->dev[d->type->vcpu_slot]
+					      : d->dev;
+
+		if (dev)
+			hook(dev);
 	}
-	return NULL;
 }
 
-/* The hook of every instance, last created first (a per-vCPU type's, in
- * the order of its vCPUs). */
-static void each_backwards(struct vdev_registry *reg, enum hook h)
+static void release(const struct vdev_type *t, void *dev)
 {
-	u32 n = reg->owner.vcpu_count;
-
-	for (u32 i = reg->count; i-- > 0;) {
-		const struct vdev *d = &reg->devs[i];
-		vdev_hook hook = hook_of(d->type, h);
-
-		if (!hook)
-			continue;
-		if (!per_vcpu(d->type)) {
-			if (d->dev)
-				hook(d->dev);
-			continue;
-		}
-		for (u32 c = 0; c < n; c++) {
-			void *dev = reg->owner.vcpus[c]->dev[d->type->vcpu_slot];
-
-			if (dev)
-				hook(dev);
-		}
-	}
+	if (t->free)
+		t->free(dev);
+	if (t->size)
+		mm_free(dev, t->size);
 }
 
 void vdev_free_all(struct vdev_registry *reg)
 {
-	each_backwards(reg, HOOK_FREE);
-	for (u32 i = 0; i < reg->count; i++) {
-		const struct vdev_type *t = reg->devs[i].type;
+	for (u32 i = reg->count; i-- > 0;) {
+		const struct vdev *d = &reg->devs[i];
 
-		for (u32 c = 0; per_vcpu(t) && c < reg->owner.vcpu_count; c++)
-			reg->owner.vcpus[c]->dev[t->vcpu_slot] = NULL;
+		for (u32 c = 0; per_vcpu(d->type) && c < reg->owner.vcpu_count; c++) {
+			void **dev = &reg->owner.vcpus[c]->dev[d->type->vcpu_slot];
+
+			if (*dev)
+				release(d->type, *dev);
+			*dev = NULL;
+		}
+		if (d->dev)
+			release(d->type, d->dev);
 	}
 	reg->count = reg->io_count = reg->mmio_count = 0;
 }
 
 void vdev_reset_all(struct vdev_registry *reg)
 {
-	each_backwards(reg, HOOK_RESET);
+	for (u32 i = reg->count; i-- > 0;)
+		each(reg, &reg->devs[i], reg->devs[i].type->reset);
 }
 
 void vdev_stopped(struct vdev_registry *reg)
 {
-	each_backwards(reg, HOOK_STOPPED);
+	for (u32 i = reg->count; i-- > 0;)
+		each(reg, &reg->devs[i], reg->devs[i].type->stopped);
 }
 
 void vdev_stats(struct vdev_registry *reg)
 {
-	each_backwards(reg, HOOK_STATS);
+	for (u32 i = reg->count; i-- > 0;)
+		each(reg, &reg->devs[i], reg->devs[i].type->stats);
 }
 
-static bool slot_taken(const struct vdev_registry *reg, u32 slot)
+/* An instance of t made by create or, for vCPU v, vcpu_create (a per-vCPU
+ * type's create keeps none): 0 and *dev, or an error with nothing kept. */
+static int make(struct vdev_registry *reg, const struct vdev_type *t, struct vcpu *v,
+		void **dev)
 {
-	for (u32 i = 0; i < reg->count; i++)
-		if (per_vcpu(reg->devs[i].type) && reg->devs[i].type->vcpu_slot == slot)
-			return true;
-	return false;
+	u32 size = v || !per_vcpu(t) ? t->size : 0;
+	int err;
+
+	*dev = size ? mm_alloc(size, 8, 0) : NULL;
+	if (size && !*dev)
+		return -E_NOMEM;
+	err = v ? t->vcpu_create(reg, v, *dev) : t->create ? t->create(reg, *dev) : 0;
+	if (err && *dev)
+		mm_free(*dev, size);
+	return err;
 }
 
-/* One type: 0 (created or declined), or an error with what it made freed. */
+/* One type: 0 (created or declined), or an error. */
 static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 {
 	struct vdev *d = &reg->devs[reg->count];
-	void *dev = NULL;
+	u32 n = reg->owner.vcpu_count;
+	void *dev;
 	int err;
 
 	if (reg->count == VDEV_MAX)
 		return -E_NOMEM;
-	if (per_vcpu(t) && (t->vcpu_slot >= VCPU_DEV_SLOTS || slot_taken(reg, t->vcpu_slot)))
+	/* a slot of its own, free in the vCPUs */
+	if (per_vcpu(t) && (t->vcpu_slot >= VCPU_DEV_SLOTS ||
+			    (n && reg->owner.vcpus[0]->dev[t->vcpu_slot])))
 		return -E_INVAL;
-	err = t->create ? t->create(reg, &dev) : 0;
-	if (err == VDEV_DECLINED)
-		return 0;
+	err = make(reg, t, NULL, &dev);
 	if (err)
-		return err;
-	*d = (struct vdev){ t, per_vcpu(t) ? NULL : dev };
+		return err == VDEV_DECLINED ? 0 : err;
+	*d = (struct vdev){ t, dev };
 	reg->count++;
-	for (u32 i = 0; per_vcpu(t) && i < reg->owner.vcpu_count; i++) {
-		struct vcpu *v = reg->owner.vcpus[i];
-
-		dev = NULL;
-		err = t->vcpu_create(reg, v, &dev);
+	for (u32 i = 0; per_vcpu(t) && i < n; i++) {
+		err = make(reg, t, reg->owner.vcpus[i], &dev);
 		if (err)
 			return err < 0 ? err : -E_INVAL;
-		v->dev[t->vcpu_slot] = dev;
+		reg->owner.vcpus[i]->dev[t->vcpu_slot] = dev;
 	}
 	return 0;
 }

@@ -26,6 +26,7 @@ struct acpi_build_cfg;
 struct acpi_info;
 struct config_partition;
 struct partition;
+struct vclock;
 
 struct vdev_access {
 	u64 addr;  /* port number or guest-physical address */
@@ -56,8 +57,9 @@ struct vdev_registry;
 /*
  * A device type. A partition device has one instance (create); a per-vCPU
  * device has one in each vCPU (vcpu_create), at vcpu->dev[vcpu_slot], which
- * its vCPU reaches in O(1) (the local APIC: every entry asks it). The hooks
- * act on the instances; any but name may be NULL.
+ * its vCPU reaches in O(1) (the local APIC: every entry asks it). The
+ * registry allocates each instance, size bytes zeroed, and frees it; the
+ * hooks act on the instances; any but name may be NULL.
  *
  * Order: the registry creates the types in list order, and undoes in the
  * reverse order (stopped, stats, reset, free): a device goes down before
@@ -66,18 +68,19 @@ struct vdev_registry;
  */
 struct vdev_type {
 	const char *name;
+	u32 size;		/* of an instance; 0: it keeps nothing (dev NULL) */
 	/*
-	 * The instance: 0 with *dev set (and its ranges registered), or
-	 * VDEV_DECLINED, or a negative error, having freed what it took. A
-	 * per-vCPU type's create (optional) registers the ranges its
-	 * instances share and keeps no instance (*dev stays NULL).
+	 * Sets up the instance dev and registers its ranges: 0, or
+	 * VDEV_DECLINED, or a negative error. A per-vCPU type's create
+	 * (optional, dev NULL) registers the ranges its instances share.
 	 */
-	int (*create)(struct vdev_registry *reg, void **dev);
-	int (*vcpu_create)(struct vdev_registry *reg, struct vcpu *v, void **dev);
+	int (*create)(struct vdev_registry *reg, void *dev);
+	int (*vcpu_create)(struct vdev_registry *reg, struct vcpu *v, void *dev);
 	u32 vcpu_slot;		/* enum vcpu_dev_slot, with vcpu_create */
 	/* Power-on state again (partition restart; INIT for a per-vCPU one). */
 	void (*reset)(void *dev);
-	/* Frees it (a failed build): its ranges go with the registry. */
+	/* Gives back what it holds besides its memory and ranges (a failed
+	 * build). */
 	void (*free)(void *dev);
 	/* Raises its due interrupts at TSC now; the TSC of the next, 0: none.
 	 * A per-vCPU instance runs on its vCPU's CPU, a partition's on the
@@ -113,6 +116,10 @@ struct vdev_host {
 	void *(*gpa_ptr)(const struct partition *p, u64 gpa, u64 len);
 	/* The guest reaches the host's port directly (pass), or exits again. */
 	void (*pass_io)(struct partition *p, u16 port, bool pass);
+	/* The devices' time base (the TSC), and the wall-clock time (seconds
+	 * since 1970) at its value ticks (drivers/rtc.h). */
+	void (*clock)(struct vclock *clk);
+	void (*wall_clock)(u64 *epoch, u64 *ticks);
 	/* The core crystal clock the partition's CPUID 15h states. */
 	u64 (*crystal_hz)(void);
 	/* What the machine's firmware told the hypervisor (drivers/acpi.h). */
@@ -130,7 +137,7 @@ struct vdev_owner {
 
 struct vdev {
 	const struct vdev_type *type;
-	void *dev; /* NULL for a per-vCPU type */
+	void *dev; /* NULL for a per-vCPU type or one of size 0 */
 };
 
 struct vdev_registry {
@@ -149,8 +156,8 @@ void vdev_init(struct vdev_registry *reg, const struct vdev_owner *owner,
 /*
  * Creates count types in order, each for the partition or each of its
  * vCPUs. On an error every device created is freed and the registry is
- * empty again; -E_NOMEM (a full registry), -E_INVAL (a bad slot) or the
- * device's error.
+ * empty again; -E_NOMEM (no memory, a full registry), -E_INVAL (a bad
+ * slot) or the device's error.
  */
 int vdev_create_all(struct vdev_registry *reg, const struct vdev_type *const *types,
 		    u32 count);

@@ -31,7 +31,6 @@
  */
 #include "hv/vdev/vioapic.h"
 #include "hv/console/console.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -313,8 +312,11 @@ void virq_eoi(struct vdev_registry *reg, u8 vector)
 	spin_unlock(&io->lock);
 }
 
-void vioapic_reset(struct vioapic *io)
+/* Power-on state: every pin masked, every input low; the ID is the
+ * partition's vCPU count, as the MADT says. */
+static void vioapic_reset(void *dev)
 {
+	struct vioapic *io = dev;
 	u32 cpus = io->reg->owner.vcpu_count;
 
 	spin_lock(&io->lock);
@@ -326,40 +328,19 @@ void vioapic_reset(struct vioapic *io)
 	spin_unlock(&io->lock);
 }
 
-struct vioapic *vioapic_create(struct vdev_registry *reg)
+static int vioapic_create(struct vdev_registry *reg, void *dev)
 {
-	struct vioapic *io = mm_alloc(sizeof(*io), 8, 0);
+	struct vioapic *io = dev;
 
-	if (!io)
-		return NULL;
 	io->reg = reg;
 	vioapic_reset(io);
-	if (vdev_add_mmio(reg, PLAT_IOAPIC_BASE, PLAT_IOAPIC_SIZE, vioapic_access, io)) {
-		mm_free(io, sizeof(*io));
-		return NULL;
-	}
-	return io;
+	return vdev_add_mmio(reg, PLAT_IOAPIC_BASE, PLAT_IOAPIC_SIZE, vioapic_access, io);
 }
 
-static int vioapic_type_create(struct vdev_registry *reg, void **dev)
-{
-	*dev = vioapic_create(reg);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vioapic_type_reset(void *dev)
-{
-	vioapic_reset(dev);
-}
-
-static void vioapic_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vioapic));
-}
-
+/* The partition's GSIs reach the one in its registry (virq_*). */
 const struct vdev_type vioapic_type = {
 	.name = "I/O APIC",
-	.create = vioapic_type_create,
-	.reset = vioapic_type_reset,
-	.free = vioapic_free,
+	.size = sizeof(struct vioapic),
+	.create = vioapic_create,
+	.reset = vioapic_reset,
 };

@@ -10,15 +10,6 @@
 #include "hv/lib/types.h"
 #include "hv/vdev/vdev.h"
 
-struct vioapic;
-
 #define VIOAPIC_VERSION 0x20
 
 extern const struct vdev_type vioapic_type;
-
-/* Registers the MMIO range; its ID is the partition's vCPU count, as the
- * MADT says. The partition's GSIs reach the one in its registry. NULL: no
- * memory or no room for the range. */
-struct vioapic *vioapic_create(struct vdev_registry *reg);
-/* Power-on state: every pin masked, every input low. */
-void vioapic_reset(struct vioapic *io);

@@ -11,7 +11,6 @@
 #include "hv/vdev/vlapic.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 #include "hv/vcpu/vcpu.h"
 #include "drivers/tsc.h"
 #include "hv/vdev/platform.h"
@@ -682,28 +681,20 @@ bool vlapic_x2apic_mode(struct vcpu *v)
 /* --- the device --------------------------------------------------------- */
 
 /* The MMIO page every vCPU sees at the same address as its own APIC. */
-static int vlapic_share(struct vdev_registry *reg, void **dev)
+static int vlapic_share(struct vdev_registry *reg, void *dev)
 {
 	(void)dev;
 	return vdev_add_mmio(reg, PLAT_LAPIC_BASE, VLAPIC_MMIO_SIZE, vlapic_access, NULL);
 }
 
-static int vlapic_create(struct vdev_registry *reg, struct vcpu *v, void **dev)
+static int vlapic_create(struct vdev_registry *reg, struct vcpu *v, void *dev)
 {
-	struct vlapic *l = mm_alloc(sizeof(*l), 8, 0);
+	struct vlapic *l = dev;
 
-	if (!l)
-		return -E_NOMEM;
 	l->vcpu = v;
 	l->reg = reg;
 	vlapic_reset(l);
-	*dev = l;
 	return 0;
-}
-
-static void vlapic_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vlapic));
 }
 
 static u64 vlapic_timer(void *dev, u64 now)
@@ -730,11 +721,11 @@ static void vlapic_stats(void *dev)
 
 const struct vdev_type vlapic_type = {
 	.name = "local APIC",
+	.size = sizeof(struct vlapic),
 	.create = vlapic_share,
 	.vcpu_create = vlapic_create,
 	.vcpu_slot = VCPU_DEV_IRQCHIP,
 	.reset = vlapic_reset,
-	.free = vlapic_free,
 	.timer = vlapic_timer,
 	.stats = vlapic_stats,
 };

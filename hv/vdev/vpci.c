@@ -5,7 +5,6 @@
  * same accesses whichever way the guest came.
  */
 #include "hv/vdev/vpci.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -258,8 +257,11 @@ int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *o
 	return err;
 }
 
-void vpci_reset(struct vpci *pci)
+/* Host bridge to power-on state, every added function's reset, CF8 = 0. */
+static void vpci_reset(void *dev)
 {
+	struct vpci *pci = dev;
+
 	spin_lock(&pci->lock);
 	pci->cf8 = 0;
 	for (u32 i = 0; i < pci->count; i++)
@@ -268,42 +270,22 @@ void vpci_reset(struct vpci *pci)
 	spin_unlock(&pci->lock);
 }
 
-struct vpci *vpci_create(struct vdev_registry *reg)
+static int vpci_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpci *pci = mm_alloc(sizeof(*pci), 8, 0);
+	struct vpci *pci = dev;
 
-	if (!pci)
-		return NULL;
 	if (vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb) ||
 	    vdev_add_io(reg, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
 	    vdev_add_io(reg, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
-	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci)) {
-		mm_free(pci, sizeof(*pci));
-		return NULL;
-	}
+	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci))
+		return -E_NOMEM;
 	vpci_reset(pci);
-	return pci;
-}
-
-static int vpci_type_create(struct vdev_registry *reg, void **dev)
-{
-	*dev = vpci_create(reg);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vpci_type_reset(void *dev)
-{
-	vpci_reset(dev);
-}
-
-static void vpci_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vpci));
+	return 0;
 }
 
 const struct vdev_type vpci_type = {
 	.name = "PCI host bridge",
-	.create = vpci_type_create,
-	.reset = vpci_type_reset,
-	.free = vpci_free,
+	.size = sizeof(struct vpci),
+	.create = vpci_create,
+	.reset = vpci_reset,
 };

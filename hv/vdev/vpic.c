@@ -11,7 +11,6 @@
  * and EOIs have nothing to clear.
  */
 #include "hv/vdev/vpic.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -246,8 +245,11 @@ static int elcr_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpic_reset(struct vpic *pic)
+/* Power-on state: both chips uninitialised with every line masked. */
+static void vpic_reset(void *dev)
 {
+	struct vpic *pic = dev;
+
 	spin_lock(&pic->lock);
 	chip_reset(&pic->chip[0]);
 	chip_reset(&pic->chip[1]);
@@ -255,41 +257,19 @@ void vpic_reset(struct vpic *pic)
 	spin_unlock(&pic->lock);
 }
 
-struct vpic *vpic_create(struct vdev_registry *reg)
+static int vpic_create(struct vdev_registry *reg, void *pic)
 {
-	struct vpic *pic = mm_alloc(sizeof(*pic), 8, 0);
-
-	if (!pic)
-		return NULL;
 	vpic_reset(pic);
 	if (vdev_add_io(reg, PLAT_PIC1_PORT, VPIC_PORTS, vpic_access, pic) ||
 	    vdev_add_io(reg, PLAT_PIC2_PORT, VPIC_PORTS, vpic_access, pic) ||
-	    vdev_add_io(reg, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic)) {
-		mm_free(pic, sizeof(*pic));
-		return NULL;
-	}
-	return pic;
-}
-
-static int vpic_type_create(struct vdev_registry *reg, void **dev)
-{
-	*dev = vpic_create(reg);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vpic_type_reset(void *dev)
-{
-	vpic_reset(dev);
-}
-
-static void vpic_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vpic));
+	    vdev_add_io(reg, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic))
+		return -E_NOMEM;
+	return 0;
 }
 
 const struct vdev_type vpic_type = {
 	.name = "8259 pair",
-	.create = vpic_type_create,
-	.reset = vpic_type_reset,
-	.free = vpic_free,
+	.size = sizeof(struct vpic),
+	.create = vpic_create,
+	.reset = vpic_reset,
 };

@@ -13,13 +13,7 @@
 #include "hv/lib/types.h"
 #include "hv/vdev/vdev.h"
 
-struct vpic;
-
 #define VPIC_PORTS 2	/* command/status at +0, data (IMR) at +1 */
 #define VPIC_ELCR_PORTS 2
 
 extern const struct vdev_type vpic_type;
-
-struct vpic *vpic_create(struct vdev_registry *reg);
-/* Power-on state: both chips uninitialised with every line masked. */
-void vpic_reset(struct vpic *pic);

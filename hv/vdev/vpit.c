@@ -11,9 +11,9 @@
  */
 #include "hv/vdev/vpit.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 
@@ -135,7 +135,7 @@ static void schedule_irq(struct vpit *t, u64 now)
 		break;
 	case 2:
 	case 3:
-		/* late periods are raised late, not dropped (vpit_check), up
+		/* late periods are raised late, not dropped (vpit_timer), up
 		 * to VIRQ_LATE_TICKS_MS of them */
 		if (e > c->periods * n + muldiv64(VIRQ_LATE_TICKS_MS, VPIT_HZ, 1000))
 			c->periods = e / n;
@@ -146,8 +146,10 @@ static void schedule_irq(struct vpit *t, u64 now)
 	}
 }
 
-u64 vpit_check(struct vpit *t, u64 now)
+/* Raises IRQ 0 if channel 0 is due at clock value now; the next deadline. */
+static u64 vpit_timer(void *dev, u64 now)
 {
+	struct vpit *t = dev;
 	struct pit_channel *c = &t->ch[0];
 	bool fire = false;
 	u64 next = __atomic_load_n(&c->next_irq, __ATOMIC_RELAXED);
@@ -345,8 +347,10 @@ static int vpit_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpit_reset(struct vpit *t)
+static void vpit_reset(void *dev)
 {
+	struct vpit *t = dev;
+
 	spin_lock(&t->lock);
 	memset(t->ch, 0, sizeof(t->ch));
 	for (u32 i = 0; i < PIT_CHANNELS; i++)
@@ -355,54 +359,26 @@ void vpit_reset(struct vpit *t)
 	spin_unlock(&t->lock);
 }
 
-struct vpit *vpit_create(struct vdev_registry *reg, const struct vclock *clk)
+/* Counting on the devices' clock (the TSC). */
+static int vpit_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpit *t;
+	struct vpit *t = dev;
 
-	if (!clk->hz)
-		return NULL;
-	t = mm_alloc(sizeof(*t), 8, 0);
-	if (!t)
-		return NULL;
 	t->reg = reg;
-	t->clk = *clk;
+	reg->host->clock(&t->clk);
+	if (!t->clk.hz)
+		return -E_INVAL;
 	vpit_reset(t);
 	if (vdev_add_io(reg, PIT_PORT_BASE, PIT_PORTS, vpit_access, t) ||
-	    vdev_add_io(reg, PIT_PORT_B, 1, vpit_access, t)) {
-		mm_free(t, sizeof(*t));
-		return NULL;
-	}
-	return t;
-}
-
-static int vpit_type_create(struct vdev_registry *reg, void **dev)
-{
-	struct vclock clk;
-
-	vclock_host(&clk);
-	*dev = vpit_create(reg, &clk);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vpit_type_reset(void *dev)
-{
-	vpit_reset(dev);
-}
-
-static void vpit_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vpit));
-}
-
-static u64 vpit_timer(void *dev, u64 now)
-{
-	return vpit_check(dev, now);
+	    vdev_add_io(reg, PIT_PORT_B, 1, vpit_access, t))
+		return -E_NOMEM;
+	return 0;
 }
 
 const struct vdev_type vpit_type = {
 	.name = "8254 PIT",
-	.create = vpit_type_create,
-	.reset = vpit_type_reset,
-	.free = vpit_free,
+	.size = sizeof(struct vpit),
+	.create = vpit_create,
+	.reset = vpit_reset,
 	.timer = vpit_timer,
 };

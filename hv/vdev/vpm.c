@@ -22,7 +22,6 @@
  */
 #include "hv/vdev/vpm.h"
 #include "hv/console/console.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -182,8 +181,10 @@ static int kbc_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpm_reset(struct vpm *pm)
+static void vpm_reset(void *dev)
 {
+	struct vpm *pm = dev;
+
 	spin_lock(&pm->lock);
 	pm->sts = pm->en = pm->cnt = 0;
 	pm->rst_cnt = 0;
@@ -199,37 +200,17 @@ void vpm_power_button(struct vpm *pm)
 	spin_unlock(&pm->lock);
 }
 
-struct vpm *vpm_create(struct vdev_registry *reg)
+static int vpm_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpm *pm = mm_alloc(sizeof(*pm), 8, 0);
+	struct vpm *pm = dev;
 
-	if (!pm)
-		return NULL;
 	pm->reg = reg;
 	if (vdev_add_io(reg, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
 	    vdev_add_io(reg, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
 	    vdev_add_io(reg, PLAT_RESET_PORT, 1, rst_access, pm) ||
-	    vdev_add_io(reg, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm)) {
-		mm_free(pm, sizeof(*pm));
-		return NULL;
-	}
-	return pm;
-}
-
-static int vpm_type_create(struct vdev_registry *reg, void **dev)
-{
-	*dev = vpm_create(reg);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vpm_type_reset(void *dev)
-{
-	vpm_reset(dev);
-}
-
-static void vpm_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vpm));
+	    vdev_add_io(reg, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm))
+		return -E_NOMEM;
+	return 0;
 }
 
 /* PM1 has the fixed-feature power button (vpm_power_button). */
@@ -241,8 +222,8 @@ static void vpm_firmware(void *dev, struct acpi_build_cfg *cfg)
 
 const struct vdev_type vpm_type = {
 	.name = "ACPI PM1",
-	.create = vpm_type_create,
-	.reset = vpm_type_reset,
-	.free = vpm_free,
+	.size = sizeof(struct vpm),
+	.create = vpm_create,
+	.reset = vpm_reset,
 	.firmware = vpm_firmware,
 };

@@ -42,8 +42,6 @@ struct vpm;
 
 extern const struct vdev_type vpm_type;
 
-struct vpm *vpm_create(struct vdev_registry *reg);
-void vpm_reset(struct vpm *pm);
 /*
  * Presses the fixed power button (ACPI 6.4 4.8.2.2.1.1): sets PWRBTN_STS
  * and raises the SCI if the guest enabled it, so that an ACPI guest shuts

@@ -7,7 +7,6 @@
  */
 #include "hv/vdev/vpmtimer.h"
 #include "drivers/acpi.h"
-#include "hv/mm/mm.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -57,23 +56,6 @@ static int vpmtimer_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-struct vpmtimer *vpmtimer_create(struct vdev_registry *reg, const struct vclock *clk)
-{
-	struct vpmtimer *t = mm_alloc(sizeof(*t), 8, 0);
-
-	if (!t)
-		return NULL;
-	t->clk = *clk;
-	t->start = clk->read();
-	t->reg = reg;
-	t->port = PLAT_PM_TMR_PORT;
-	if (vdev_add_io(reg, PLAT_PM_TMR_PORT, VPMTIMER_PORTS, vpmtimer_access, t)) {
-		mm_free(t, sizeof(*t));
-		return NULL;
-	}
-	return t;
-}
-
 /*
  * The ACPI PM timer (ACPI 6.4 4.8.3.3) is a free-running counter that
  * writes do not change: the machine's own, when it has one in I/O space,
@@ -100,37 +82,33 @@ static const struct acpi_info *machine_timer(const struct vdev_registry *reg)
 	return ai;
 }
 
-static int vpmtimer_type_create(struct vdev_registry *reg, void **dev)
+static int vpmtimer_create(struct vdev_registry *reg, void *dev)
 {
 	const struct acpi_info *ai = machine_timer(reg);
-	struct vpmtimer *t;
-	struct vclock clk;
+	struct vpmtimer *t = dev;
 
-	if (!ai) {
-		vclock_host(&clk);
-		*dev = vpmtimer_create(reg, &clk);
-		return *dev ? 0 : -E_NOMEM;
-	}
-	t = mm_alloc(sizeof(*t), 8, 0);
-	if (!t)
-		return -E_NOMEM;
 	t->reg = reg;
+	if (!ai) {
+		reg->host->clock(&t->clk);
+		t->start = t->clk.read();
+		t->port = PLAT_PM_TMR_PORT;
+		return vdev_add_io(reg, PLAT_PM_TMR_PORT, VPMTIMER_PORTS, vpmtimer_access, t);
+	}
 	t->port = (u16)ai->pm_tmr_port;
 	t->is_32bit = ai->pm_tmr_32bit;
 	t->passed = true;
 	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
 		reg->host->pass_io(reg->owner.part, (u16)(t->port + i), true);
-	*dev = t;
 	return 0;
 }
 
+/* The machine's timer is the partition's no more. */
 static void vpmtimer_free(void *dev)
 {
 	struct vpmtimer *t = dev;
 
 	for (u32 i = 0; t->passed && i < VPMTIMER_PORTS; i++)
 		t->reg->host->pass_io(t->reg->owner.part, (u16)(t->port + i), false);
-	mm_free(t, sizeof(*t));
 }
 
 static void vpmtimer_firmware(void *dev, struct acpi_build_cfg *cfg)
@@ -143,7 +121,8 @@ static void vpmtimer_firmware(void *dev, struct acpi_build_cfg *cfg)
 
 const struct vdev_type vpmtimer_type = {
 	.name = "ACPI PM timer",
-	.create = vpmtimer_type_create,
+	.size = sizeof(struct vpmtimer),
+	.create = vpmtimer_create,
 	.free = vpmtimer_free,
 	.firmware = vpmtimer_firmware,
 };

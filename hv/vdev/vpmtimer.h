@@ -17,13 +17,10 @@ struct vpmtimer;
 
 /*
  * The device passes the machine's own timer through when it can, else
- * emulates one (vpmtimer_create); the FADT says which port.
+ * emulates one at PLAT_PM_TMR_PORT on the devices' clock, counting from
+ * its creation and, like the chipset's, not reset when the partition
+ * restarts; the FADT says which port.
  */
 extern const struct vdev_type vpmtimer_type;
-
-/* The emulated timer at PLAT_PM_TMR_PORT; the counter runs from here on
- * and, like the chipset's, is not reset when the partition restarts.
- * NULL: no memory or no room for the port. */
-struct vpmtimer *vpmtimer_create(struct vdev_registry *reg, const struct vclock *clk);
 /* The counter now: monotonic across the partition's CPUs, 24 bits. */
 u32 vpmtimer_read(struct vpmtimer *t);

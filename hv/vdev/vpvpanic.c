@@ -24,10 +24,10 @@ static int pvpanic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-/* Nothing to keep but its port: the instance is the registry. */
-static int vpvpanic_create(struct vdev_registry *reg, void **dev)
+/* Nothing to keep but its port. */
+static int vpvpanic_create(struct vdev_registry *reg, void *dev)
 {
-	*dev = reg;
+	(void)dev;
 	return vdev_add_io(reg, PLAT_PVPANIC_PORT, 1, pvpanic_access, reg);
 }
 

@@ -27,7 +27,6 @@
  */
 #include "hv/vdev/vrtc.h"
 #include "drivers/rtc.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
@@ -423,59 +422,33 @@ u64 vrtc_check(struct vrtc *r)
 	return deadline;
 }
 
-void vrtc_reset(struct vrtc *r)
+static void vrtc_reset(void *dev)
 {
+	struct vrtc *r = dev;
+
 	spin_lock(&r->lock);
 	r->ram[RTC_REG_B] &= (u8)~(B_ENABLES | RTC_B_SQWE);
 	r->ram[RTC_REG_C] = 0;
 	spin_unlock(&r->lock);
 }
 
-struct vrtc *vrtc_create(struct vdev_registry *reg, const struct vclock *clk, u64 epoch,
-			 u64 epoch_ticks)
+/* The machine's clock at boot (drivers/rtc.c), kept on by the TSC. */
+static int vrtc_create(struct vdev_registry *reg, void *dev)
 {
-	struct vrtc *r;
+	struct vrtc *r = dev;
+	u64 hz;
 
-	if (!clk->hz)
-		return NULL;
-	r = mm_alloc(sizeof(*r), 8, 0);
-	if (!r)
-		return NULL;
 	r->reg = reg;
-	r->clk = *clk;
-	r->epoch0 = epoch;
-	r->ticks0 = epoch_ticks;
+	reg->host->clock(&r->clk);
+	reg->host->wall_clock(&r->epoch0, &r->ticks0);
+	hz = r->clk.hz;
+	if (!hz)
+		return -E_INVAL;
 	r->ram[RTC_REG_A] = A_DEFAULT;
 	r->ram[RTC_REG_B] = B_DEFAULT;
-	r->flags_sec = elapsed(r) / clk->hz;
-	r->flags_period = periodic_hz(r) ? vclock_scale(elapsed(r), periodic_hz(r), clk->hz) : 0;
-	if (vdev_add_io(reg, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r)) {
-		mm_free(r, sizeof(*r));
-		return NULL;
-	}
-	return r;
-}
-
-/* The machine's clock at boot (drivers/rtc.c), kept on by the TSC. */
-static int vrtc_type_create(struct vdev_registry *reg, void **dev)
-{
-	struct vclock clk;
-	u64 epoch, epoch_tsc;
-
-	vclock_host(&clk);
-	rtc_boot_time(&epoch, &epoch_tsc);
-	*dev = vrtc_create(reg, &clk, epoch, epoch_tsc);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vrtc_type_reset(void *dev)
-{
-	vrtc_reset(dev);
-}
-
-static void vrtc_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vrtc));
+	r->flags_sec = elapsed(r) / hz;
+	r->flags_period = periodic_hz(r) ? vclock_scale(elapsed(r), periodic_hz(r), hz) : 0;
+	return vdev_add_io(reg, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r);
 }
 
 static u64 vrtc_timer(void *dev, u64 now)
@@ -493,9 +466,9 @@ static void vrtc_firmware(void *dev, struct acpi_build_cfg *cfg)
 
 const struct vdev_type vrtc_type = {
 	.name = "RTC",
-	.create = vrtc_type_create,
-	.reset = vrtc_type_reset,
-	.free = vrtc_free,
+	.size = sizeof(struct vrtc),
+	.create = vrtc_create,
+	.reset = vrtc_reset,
 	.timer = vrtc_timer,
 	.firmware = vrtc_firmware,
 };

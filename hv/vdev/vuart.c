@@ -18,7 +18,6 @@
 #include "hv/config/config.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
@@ -273,8 +272,10 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vuart_reset(struct vuart *u)
+static void vuart_reset(void *dev)
 {
+	struct vuart *u = dev;
+
 	spin_lock(&u->lock);
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
 	u->rx_head = u->rx_count = 0;
@@ -283,8 +284,11 @@ void vuart_reset(struct vuart *u)
 	spin_unlock(&u->lock);
 }
 
-void vuart_flush(struct vuart *u)
+/* The partition stopped: a partial line goes out. */
+static void vuart_flush(void *dev)
 {
+	struct vuart *u = dev;
+
 	spin_lock(&u->lock);
 	if (u->line_len)
 		emit_line(u);
@@ -329,42 +333,15 @@ u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
 	return n;
 }
 
-struct vuart *vuart_create(struct vdev_registry *reg)
-{
-	struct vuart *u = mm_alloc(sizeof(*u), 8, 0);
-
-	if (!u)
-		return NULL;
-	u->reg = reg;
-	if (vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u)) {
-		mm_free(u, sizeof(*u));
-		return NULL;
-	}
-	return u;
-}
-
 /* Only a partition whose console is its COM1 (SPEC 4) has one. */
-static int vuart_type_create(struct vdev_registry *reg, void **dev)
+static int vuart_create(struct vdev_registry *reg, void *dev)
 {
+	struct vuart *u = dev;
+
 	if (reg->owner.cfg->console != CONFIG_CONSOLE_VUART)
 		return VDEV_DECLINED;
-	*dev = vuart_create(reg);
-	return *dev ? 0 : -E_NOMEM;
-}
-
-static void vuart_type_reset(void *dev)
-{
-	vuart_reset(dev);
-}
-
-static void vuart_free(void *dev)
-{
-	mm_free(dev, sizeof(struct vuart));
-}
-
-static void vuart_stopped(void *dev)
-{
-	vuart_flush(dev);
+	u->reg = reg;
+	return vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u);
 }
 
 static void vuart_stats(void *dev)
@@ -378,9 +355,9 @@ static void vuart_stats(void *dev)
 
 const struct vdev_type vuart_type = {
 	.name = "COM1",
-	.create = vuart_type_create,
-	.reset = vuart_type_reset,
-	.free = vuart_free,
-	.stopped = vuart_stopped,
+	.size = sizeof(struct vuart),
+	.create = vuart_create,
+	.reset = vuart_reset,
+	.stopped = vuart_flush,
 	.stats = vuart_stats,
 };

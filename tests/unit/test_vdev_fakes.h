@@ -16,6 +16,7 @@
 
 #include "hv/config/config.h"
 #include "hv/partition/partition.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 
 /* --- mm_alloc: zeroed heap blocks, freed by mm_free or fake_free_all --- */
@@ -117,6 +118,19 @@ static void unexpected_pass_io(struct partition *p, u16 port, bool pass)
 	fail_msg("unexpected pass_io %#x %d", port, pass);
 }
 
+static void unexpected_clock(struct vclock *clk)
+{
+	(void)clk;
+	fail_msg("unexpected clock");
+}
+
+static void unexpected_wall_clock(u64 *epoch, u64 *ticks)
+{
+	(void)epoch;
+	(void)ticks;
+	fail_msg("unexpected wall_clock");
+}
+
 static u64 unexpected_crystal_hz(void)
 {
 	fail_msg("unexpected crystal_hz");
@@ -147,8 +161,16 @@ static inline void part_init(u32 vcpus)
 	test_part.name = "test";
 	test_part.cfg = &test_cfg;
 	test_part.vcpu_count = vcpus;
-	fake_host = (struct vdev_host){ unexpected_kick, unexpected_stop, unexpected_gpa_ptr,
-					unexpected_pass_io, unexpected_crystal_hz, no_acpi };
+	fake_host = (struct vdev_host){
+		.kick = unexpected_kick,
+		.stop = unexpected_stop,
+		.gpa_ptr = unexpected_gpa_ptr,
+		.pass_io = unexpected_pass_io,
+		.clock = unexpected_clock,
+		.wall_clock = unexpected_wall_clock,
+		.crystal_hz = unexpected_crystal_hz,
+		.acpi = no_acpi,
+	};
 	owner = (struct vdev_owner){ &test_part, test_part.name, &test_cfg, test_part.vcpus,
 				     vcpus };
 	vdev_init(&test_part.vdevs, &owner, &fake_host);
@@ -160,6 +182,13 @@ static inline void part_init(u32 vcpus)
 static inline int create_devices(const struct vdev_type *const *types, u32 count)
 {
 	return vdev_create_all(&test_part.vdevs, types, count);
+}
+
+/* Creates the one device of type t; its instance. */
+static inline void *create_device(const struct vdev_type *t)
+{
+	assert_int_equal(create_devices(&t, 1), 0);
+	return vdev_find(&test_part.vdevs, t);
 }
 
 static inline u64 size_mask(u8 size)

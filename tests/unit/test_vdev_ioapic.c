@@ -109,8 +109,7 @@ static int setup(void **state)
 	part_init(3);
 	sent_count = 0;
 	memset(per_vector, 0, sizeof(per_vector));
-	assert_int_equal(create_devices((const struct vdev_type *[]){ &vioapic_type }, 1), 0);
-	ioapic = vdev_find(&test_part.vdevs, &vioapic_type);
+	ioapic = create_device(&vioapic_type);
 	assert_non_null(ioapic);
 	return 0;
 }
@@ -372,7 +371,7 @@ static void test_bad_gsi_and_reset(void **state)
 	virq_set_level(&test_part.vdevs, 9, true);
 	assert_int_equal(sent_count, 1);
 	reg_write(REG_ID, 0x0f000000);
-	vioapic_reset(ioapic);
+	vioapic_type.reset(ioapic);
 	/* power-on state: the MADT's ID, all masked, every line low */
 	assert_int_equal(reg_read(REG_ID), 3U << 24);
 	assert_int_equal(reg_read(REDTBL(9)), MASKED);

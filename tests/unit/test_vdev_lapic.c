@@ -139,7 +139,7 @@ static int setup_rates(u64 tsc, u64 crystal)
 	ioapic_eoi_vector = 0;
 	fake_host.kick = fake_kick;
 	fake_host.crystal_hz = fake_crystal;
-	assert_int_equal(create_devices((const struct vdev_type *[]){ &vlapic_type }, 1), 0);
+	assert_int_equal(create_devices(&(const struct vdev_type *){ &vlapic_type }, 1), 0);
 	assert_ptr_not_equal(cpu0.dev[VCPU_DEV_IRQCHIP], NULL);
 	apic_write(REG_SVR, SVR_ENABLE | SVR_SPURIOUS);
 	return 0;

@@ -95,19 +95,23 @@ static void fake_kick(struct vcpu *v, u32 req)
 
 static struct vpit *pit;
 
+static void fake_host_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ fake_clock, CLOCK_HZ };
+}
+
 static int setup(void **state)
 {
-	struct vclock clk = { fake_clock, CLOCK_HZ };
-
 	(void)state;
 	part_init(1);
 	memset(&cpu0, 0, sizeof(cpu0));
 	test_part.vcpus[0] = &cpu0;
 	fake_host.kick = fake_kick;
+	fake_host.clock = fake_host_clock;
 	pulses = kicks = 0;
 	irq_waiting = false;
 	fake_now = 1000;
-	pit = vpit_create(&test_part.vdevs, &clk);
+	pit = create_device(&vpit_type);
 	assert_non_null(pit);
 	return 0;
 }
@@ -163,16 +167,16 @@ static bool out0(void)
 	return status(0) & ST_OUT;
 }
 
-/* vpit_check at clock now: how many IRQs 0 it raised, and its deadline. */
+/* The timer at clock now: how many IRQs 0 it raised, and its deadline. */
 static u32 check(u64 now, u64 *next)
 {
 	u32 before = pulses;
 
-	*next = vpit_check(pit, now);
+	*next = vpit_type.timer(pit, now);
 	return pulses - before;
 }
 
-/* The vCPU loop at clock now: vpit_check again while something is due
+/* The vCPU loop at clock now: the timer again while something is due
  * (each IRQ 0 taken at once); how many it raised, and the next deadline. */
 static u32 catch_up(u64 now, u64 *next)
 {
@@ -183,7 +187,7 @@ static u32 catch_up(u64 now, u64 *next)
 		if (!*next || *next > now)
 			return n;
 	}
-	fail_msg("vpit_check keeps finding something due");
+	fail_msg("the timer keeps finding something due");
 	return n;
 }
 
@@ -590,7 +594,7 @@ static void test_reset(void **state)
 	(void)state;
 	program(CH0, LINUX_TICK, LINUX_LATCH);
 	out(PORTB, B_GATE2 | B_SPEAKER);
-	vpit_reset(pit);
+	vpit_type.reset(pit);
 	assert_int_equal(check(clock_at(LINUX_LATCH), &next), 0);
 	assert_int_equal(next, 0);
 	assert_int_equal(in(PORTB) & 0x0f, 0);

@@ -45,18 +45,29 @@ void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 
 static struct vpm *pm;
 static struct vpmtimer *tmr;
+static u64 fake_hz;
 
+static void fake_host_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ fake_clock, fake_hz };
+}
+
+/* The PM1 block and the timer, as in every partition (vdev_list.c); the
+ * machine has no timer of its own to pass through (no_acpi). */
 static int setup_hz(u64 hz)
 {
-	struct vclock clk = { fake_clock, hz };
+	static const struct vdev_type *const types[] = { &vpm_type, &vpmtimer_type };
 
 	part_init(1);
 	fake_host.stop = fake_stop;
+	fake_host.clock = fake_host_clock;
+	fake_hz = hz;
 	stop_count = sci_calls = 0;
 	sci_level = false;
 	fake_tsc = 1000; /* the timer counts from its creation */
-	pm = vpm_create(&test_part.vdevs);
-	tmr = vpmtimer_create(&test_part.vdevs, &clk);
+	assert_int_equal(create_devices(types, ARRAY_SIZE(types)), 0);
+	pm = vdev_find(&test_part.vdevs, &vpm_type);
+	tmr = vdev_find(&test_part.vdevs, &vpmtimer_type);
 	assert_non_null(pm);
 	assert_non_null(tmr);
 	return 0;
@@ -196,6 +207,7 @@ static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit)
 	part_init(1);
 	fake_host.acpi = fake_acpi;
 	fake_host.pass_io = fake_pass_io;
+	fake_host.clock = fake_host_clock;
 	machine.pm_tmr_port = port;
 	machine.pm_tmr_32bit = is_32bit;
 	pass_base = port;
@@ -291,7 +303,7 @@ static void test_pm1_status_enable(void **state)
 
 	vpm_power_button(pm);
 	assert_true(sci_level);
-	vpm_reset(pm);
+	vpm_type.reset(pm);
 	assert_false(sci_level);
 	assert_int_equal(io_in(PLAT_PM1A_EVT_PORT, 4), 0);
 }

@@ -66,68 +66,62 @@ static int fake_access(void *dev, struct vcpu *v, struct vdev_access *a)
 }
 
 /* A partition device named name, with one port at port (0: none). */
-static int make(struct vdev_registry *reg, const char *name, u16 port, void **dev)
+static int make(struct vdev_registry *reg, const char *name, u16 port, struct fake_dev *d)
 {
-	struct fake_dev *d;
-
 	assert_ptr_equal(reg, &test_part.vdevs);
 	log_event("%s.create", name);
+	/* a zeroed instance of the type's size, to set up */
+	assert_non_null(d);
+	assert_int_equal(d->name[0] | d->deadline | d->timer_now, 0);
+	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (decline && !strcmp(decline, name))
 		return VDEV_DECLINED;
 	if (fail && !strcmp(fail, name))
 		return -E_BUSY;
 	if (port && vdev_add_io(reg, port, 1, fake_access, &range_dev))
 		return -E_NOMEM;
-	d = mm_alloc(sizeof(*d), 8, 0);
-	assert_non_null(d);
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	*dev = d;
 	return 0;
 }
 
-static int create_a(struct vdev_registry *reg, void **dev)
+static int create_a(struct vdev_registry *reg, void *dev)
 {
 	return make(reg, "A", 0x100, dev);
 }
 
-static int create_b(struct vdev_registry *reg, void **dev)
+static int create_b(struct vdev_registry *reg, void *dev)
 {
 	return make(reg, "B", 0x200, dev);
 }
 
-static int create_c(struct vdev_registry *reg, void **dev)
+static int create_c(struct vdev_registry *reg, void *dev)
 {
 	return make(reg, "C", 0, dev);
 }
 
-static int create_f(struct vdev_registry *reg, void **dev)
+static int create_f(struct vdev_registry *reg, void *dev)
 {
 	return make(reg, "F", 0, dev);
 }
 
 /* P's shared part: an MMIO page, no instance of its own. */
-static int create_p_shared(struct vdev_registry *reg, void **dev)
+static int create_p_shared(struct vdev_registry *reg, void *dev)
 {
 	log_event("P.share");
-	(void)dev;
+	assert_null(dev);
 	if (decline && !strcmp(decline, "P"))
 		return VDEV_DECLINED;
 	return vdev_add_mmio(reg, PLAT_LAPIC_BASE, 0x1000, fake_access, NULL);
 }
 
-static int create_p(struct vdev_registry *reg, struct vcpu *v, void **dev)
+static int create_p(struct vdev_registry *reg, struct vcpu *v, void *dev)
 {
-	struct fake_dev *d;
+	struct fake_dev *d = dev;
 
 	assert_ptr_equal(reg, &test_part.vdevs);
 	log_event("P.vcpu_create %u", v->id);
-	if (fail_vcpu == (int)v->id)
-		return -E_NOMEM;
-	d = mm_alloc(sizeof(*d), 8, 0);
 	assert_non_null(d);
 	snprintf(d->name, sizeof(d->name), "P%u", v->id);
-	*dev = d;
-	return 0;
+	return fail_vcpu == (int)v->id ? -E_NOMEM : 0;
 }
 
 static void fake_reset(void *dev)
@@ -135,10 +129,10 @@ static void fake_reset(void *dev)
 	log_event("%s.reset", ((struct fake_dev *)dev)->name);
 }
 
+/* What it holds besides its memory, which the registry frees after. */
 static void fake_free(void *dev)
 {
 	log_event("%s.free", ((struct fake_dev *)dev)->name);
-	mm_free(dev, sizeof(struct fake_dev));
 }
 
 static u64 fake_timer(void *dev, u64 now)
@@ -160,24 +154,27 @@ static void fake_stats(void *dev)
 	log_event("%s.stats", ((struct fake_dev *)dev)->name);
 }
 
-#define FAKE_HOOKS .reset = fake_reset, .free = fake_free, .stopped = fake_stopped, \
-		   .stats = fake_stats
+#define FAKE_HOOKS .size = sizeof(struct fake_dev), .reset = fake_reset, .free = fake_free, \
+		   .stopped = fake_stopped, .stats = fake_stats
 
 static const struct vdev_type type_a = { .name = "A", .create = create_a, FAKE_HOOKS,
 					 .timer = fake_timer };
 static const struct vdev_type type_b = { .name = "B", .create = create_b, FAKE_HOOKS,
 					 .timer = fake_timer };
 /* no hooks at all but create */
-static const struct vdev_type type_c = { .name = "C", .create = create_c };
+static const struct vdev_type type_c = { .name = "C", .size = sizeof(struct fake_dev),
+					 .create = create_c };
 static const struct vdev_type type_f = { .name = "F", .create = create_f, FAKE_HOOKS };
 static const struct vdev_type type_p = { .name = "P", .create = create_p_shared,
 					 .vcpu_create = create_p,
 					 .vcpu_slot = VCPU_DEV_IRQCHIP, FAKE_HOOKS,
 					 .timer = fake_timer };
 /* another per-vCPU type that wants the same slot */
-static const struct vdev_type type_q = { .name = "Q", .vcpu_create = create_p,
+static const struct vdev_type type_q = { .name = "Q", .size = sizeof(struct fake_dev),
+					 .vcpu_create = create_p,
 					 .vcpu_slot = VCPU_DEV_IRQCHIP };
-static const struct vdev_type type_bad_slot = { .name = "S", .vcpu_create = create_p,
+static const struct vdev_type type_bad_slot = { .name = "S", .size = sizeof(struct fake_dev),
+						.vcpu_create = create_p,
 						.vcpu_slot = VCPU_DEV_SLOTS };
 
 /* --- the partition: two vCPUs ------------------------------------------------ */
@@ -266,7 +263,9 @@ static void test_a_type_may_decline(void **state)
 	EXPECT_LOG("A.reset");
 	vdev_free_all(reg);
 	EXPECT_LOG("A.free");
-	assert_int_equal(fake_alloc_count, 1); /* C's: it has no free hook */
+	/* the declined one's memory went at once, the others' now; C has
+	 * nothing to give back but its memory */
+	assert_int_equal(fake_alloc_count, 0);
 
 	/* a per-vCPU type that declines has no instance in any vCPU */
 	decline = "P";
@@ -300,7 +299,7 @@ static void test_reset_stop_stats_in_reverse(void **state)
 	EXPECT_LOG("P1.reset");
 	vdev_free_all(reg);
 	EXPECT_LOG("B.free", "A.free", "P0.free", "P1.free");
-	assert_int_equal(fake_alloc_count, 1); /* C has no free hook: its block stays */
+	assert_int_equal(fake_alloc_count, 0); /* C's memory too, without a free hook */
 	assert_int_equal(reg->count, 0);
 	assert_int_equal(reg->io_count, 0);
 	assert_int_equal(reg->mmio_count, 0);
@@ -334,6 +333,15 @@ static void test_free_all_when_a_create_fails(void **state)
 	assert_int_equal(reg->count, 0);
 	assert_null(vcpu_dev(0));
 	assert_null(vcpu_dev(1));
+
+	/* no memory for an instance (A's, P0's, then P1's) */
+	fail_vcpu = -1;
+	fake_alloc_calls = 0;
+	fake_alloc_fail_at = 2;
+	assert_int_equal(CREATE(&type_a, &type_p, &type_b), -E_NOMEM);
+	EXPECT_LOG("A.create", "P.share", "P.vcpu_create 0", "P0.free", "A.free");
+	assert_int_equal(fake_alloc_count, 0);
+	assert_int_equal(reg->count, 0);
 }
 
 static void test_bad_lists(void **state)
@@ -354,8 +362,8 @@ static void test_bad_lists(void **state)
 	assert_int_equal(create_devices(many, ARRAY_SIZE(many)), -E_NOMEM);
 	assert_int_equal(log_count, VDEV_MAX);
 	assert_int_equal(reg->count, 0);
+	assert_int_equal(fake_alloc_count, 0);
 	log_count = 0;
-	fake_free_all(); /* C has no free hook */
 }
 
 /* --- timers ------------------------------------------------------------------- */
@@ -442,7 +450,6 @@ static void test_lookup_and_ranges(void **state)
 	assert_non_null(vdev_find_mmio(reg, ~0ULL));
 	assert_null(vdev_find_mmio(reg, ~0ULL - 0x1000));
 	log_count = 0;
-	fake_free_all();
 }
 
 /* --- firmware tables --------------------------------------------------------- */
@@ -463,20 +470,20 @@ static void firmware_rtc(void *dev, struct acpi_build_cfg *cfg)
 	cfg->rtc_century = true;
 }
 
-static int create_t(struct vdev_registry *r, void **dev)
+static int create_t(struct vdev_registry *r, void *dev)
 {
 	return make(r, "T", 0, dev);
 }
 
-static int create_r(struct vdev_registry *r, void **dev)
+static int create_r(struct vdev_registry *r, void *dev)
 {
 	return make(r, "R", 0, dev);
 }
 
-static const struct vdev_type type_t = { .name = "T", .create = create_t,
-					 .free = fake_free, .firmware = firmware_timer };
-static const struct vdev_type type_r = { .name = "R", .create = create_r,
-					 .free = fake_free, .firmware = firmware_rtc };
+static const struct vdev_type type_t = { .name = "T", .size = sizeof(struct fake_dev),
+					 .create = create_t, .firmware = firmware_timer };
+static const struct vdev_type type_r = { .name = "R", .size = sizeof(struct fake_dev),
+					 .create = create_r, .firmware = firmware_rtc };
 
 static u8 *fake_ram;
 
