@@ -12,6 +12,8 @@
 #   make bench BENCH_ARGS="--platform skylake --linux-runs 0"
 
 BENCH_ARGS ?=
+# Checked before anything is built (NEEDS_ in the Makefile).
+NEEDS_bench = $(NEEDS_all) $(NEEDS_guests) $(NEEDS_linux-images) $(NEEDS_EMULATORS)
 
 bench: $(BUILD)/hv.elf guests linux-images linux-vmlinux
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)

@@ -84,12 +84,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "system"), str(ROOT / "tests" / "linux")]
+sys.path.insert(0, str(ROOT / "tests"))  # the test harness package, tests/harness/
 
-import linux_guest as g  # noqa: E402
-from hv_console import (HV_MEMORY, HV_TSC, PART_EXITS, PART_INJECTED,  # noqa: E402
-                        PART_STARTING, for_part, part_verdict)
-from tessera_vm import BUILD, BootFailure, Machine, bochs, hv_elf, qemu  # noqa: E402
+from harness import linux_guest as g  # noqa: E402
+from harness.hv_console import (HV_MEMORY, HV_TSC, PART_EXITS, PART_INJECTED,  # noqa: E402
+                                PART_STARTING, for_part, part_verdict)
+from harness.tessera_vm import BUILD, BootFailure, Machine, bochs, hv_elf, qemu  # noqa: E402
 
 RUNS = BUILD / "bench-runs"
 GUESTS = BUILD / "guests"

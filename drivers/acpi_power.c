@@ -3,50 +3,18 @@
  * way down, with interrupts off: no locks, no allocation, bounded waits.
  */
 #include "drivers/acpi_power.h"
+#include "hv/hw/acpi.h"
+#include "hv/hw/pc.h"
+#include "hv/hw/pci.h"
 #include "hv/hw/x86.h"
 
-/* ACPI 6.4 4.8.3.2.1: PM1 control register bits */
-#define PM1_CNT_SCI_EN BIT(0)
-#define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_TYP_MASK (0x7u << PM1_CNT_SLP_TYP_SHIFT)
-#define PM1_CNT_SLP_EN BIT(13)
-
-/* ACPI 6.4 4.8.3.7: sleep control register (HW-reduced ACPI) */
-#define SLEEP_CNT_SLP_TYP_SHIFT 2
-#define SLEEP_CNT_SLP_TYP_MASK (0x7u << SLEEP_CNT_SLP_TYP_SHIFT)
-#define SLEEP_CNT_SLP_EN BIT(5)
-
-/* ACPI 6.4 4.8.3.3: the PM timer counts at 3.579545 MHz */
-#define PM_TIMER_HZ 3579545ULL
-#define PM_TIMER_MASK_24 0xffffffULL
-#define PM_TIMER_MASK_32 0xffffffffULL
-
-/* PCI configuration mechanism #1 (PCI Local Bus 3.0 3.2.2.3.2), for a
- * reset register in PCI configuration space (ACPI 6.4 5.2.3.2: bus 0) */
-#define PCI_CONF_ADDR 0xcf8
-#define PCI_CONF_DATA 0xcfc
-#define PCI_CONF_ENABLE BIT(31)
-#define PCI_CONF_DEV_SHIFT 11
-#define PCI_CONF_FN_SHIFT 8
-#define PCI_CONF_REG_MASK 0xfc
 /* ACPI 6.4 5.2.3.2: a PCI configuration GAS address is device (bits
- * 32-47), function (bits 16-31), register offset (bits 0-15) */
+ * 32-47), function (bits 16-31), register offset (bits 0-15); the device
+ * is on bus 0 */
 #define GAS_PCI_DEV(a) (((a) >> 32) & 0x1f)
 #define GAS_PCI_FN(a) (((a) >> 16) & 0x7)
 #define GAS_PCI_REG(a) ((a) & 0xffff)
 
-/* Reset Control Register of Intel chipsets (PIIX3/4, ICH, PCH; e.g. ICH9
- * datasheet 13.7.5): SYS_RST selects a full reset, and a 0->1 edge of
- * RST_CPU starts it. */
-#define RST_CNT_PORT 0xcf9
-#define RST_CNT_SYS_RST BIT(1)
-#define RST_CNT_RST_CPU BIT(2)
-
-/* 8042 keyboard controller: command 0xFE pulses the CPU reset line */
-#define KBC_STATUS_PORT 0x64
-#define KBC_CMD_PORT 0x64
-#define KBC_STATUS_INPUT_FULL BIT(1)
-#define KBC_CMD_PULSE_RESET 0xfe
 #define KBC_WAIT_TRIES 100000
 
 #define ACPI_ENABLE_WAIT_MS 1000 /* SMM hands over the PM registers */
@@ -59,8 +27,8 @@
 static void acpi_delay_ms(const struct acpi_info *ai, u32 ms)
 {
 	if (ai && ai->pm_tmr_port) {
-		u64 mask = ai->pm_tmr_32bit ? PM_TIMER_MASK_32 : PM_TIMER_MASK_24;
-		u64 ticks = PM_TIMER_HZ * ms / 1000;
+		u64 mask = ai->pm_tmr_32bit ? ACPI_PM_TIMER_MASK_32 : ACPI_PM_TIMER_MASK_24;
+		u64 ticks = ACPI_PM_TIMER_HZ * ms / 1000;
 		u64 start = inl((u16)ai->pm_tmr_port) & mask;
 
 		while (((inl((u16)ai->pm_tmr_port) - start) & mask) < ticks)
@@ -86,7 +54,7 @@ static int gas_io_port(const struct acpi_gas *g, u16 *port)
  * at bit offset 0 (4.8.3.6, 4.8.3.7), the reset one possibly in PCI
  * configuration space (byte writes only).
  */
-static int gas_access(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u32 size, bool write,
+static int gas_access(const struct acpi_gas *g, hv_ioremap_fn ioremap, u32 size, bool write,
 		      u16 *val)
 {
 	u16 port;
@@ -124,11 +92,10 @@ static int gas_access(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u32 siz
 
 		if (size != 1 || !write)
 			return -E_NOSUPP;
-		outl(PCI_CONF_ADDR, (u32)(PCI_CONF_ENABLE |
-					  (GAS_PCI_DEV(a) << PCI_CONF_DEV_SHIFT) |
-					  (GAS_PCI_FN(a) << PCI_CONF_FN_SHIFT) |
-					  (GAS_PCI_REG(a) & PCI_CONF_REG_MASK)));
-		outb((u16)(PCI_CONF_DATA + (GAS_PCI_REG(a) & 3)), (u8)*val);
+		outl(PCI_CONF_ADDR_PORT,
+		     (u32)(CF8_ENABLE | DEVFN(GAS_PCI_DEV(a), GAS_PCI_FN(a)) << CF8_DEVFN_SHIFT |
+			   (GAS_PCI_REG(a) & CF8_REG_MASK)));
+		outb((u16)(PCI_CONF_DATA_PORT + GAS_PCI_REG(a) % CFC_PORTS), (u8)*val);
 		return 0;
 	}
 	default:
@@ -136,17 +103,17 @@ static int gas_access(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u32 siz
 	}
 }
 
-static int gas_read16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 *val)
+static int gas_read16(const struct acpi_gas *g, hv_ioremap_fn ioremap, u16 *val)
 {
 	return gas_access(g, ioremap, sizeof(u16), false, val);
 }
 
-static int gas_write16(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u16 val)
+static int gas_write16(const struct acpi_gas *g, hv_ioremap_fn ioremap, u16 val)
 {
 	return gas_access(g, ioremap, sizeof(u16), true, &val);
 }
 
-static int gas_write8(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u8 val)
+static int gas_write8(const struct acpi_gas *g, hv_ioremap_fn ioremap, u8 val)
 {
 	u16 v = val;
 
@@ -158,7 +125,7 @@ static int gas_write8(const struct acpi_gas *g, acpi_ioremap_fn ioremap, u8 val)
  * the firmware's SMM code owns the PM registers; writing ACPI_ENABLE to
  * SMI_CMD hands them over, as an OS does at boot.
  */
-static void acpi_enable_mode(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+static void acpi_enable_mode(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 {
 	u16 v;
 
@@ -176,7 +143,7 @@ static void acpi_enable_mode(const struct acpi_info *ai, acpi_ioremap_fn ioremap
 
 /* ACPI 6.4 7.4.2 and 16.1.6: SLP_TYP first, then SLP_TYP with SLP_EN,
  * keeping the register's other bits. */
-static int pm1_sleep(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+static int pm1_sleep(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 {
 	const struct acpi_gas *reg[2] = { &ai->pm1a_cnt, &ai->pm1b_cnt };
 	const u8 typ[2] = { ai->s5_slp_typ_a, ai->s5_slp_typ_b };
@@ -205,7 +172,7 @@ static int pm1_sleep(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
 	return 0;
 }
 
-int acpi_poweroff(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+int acpi_poweroff(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 {
 	int rc;
 
@@ -235,7 +202,7 @@ static void kbc_reset(const struct acpi_info *ai)
 {
 	/* bounded: without a controller the status port reads all-ones */
 	for (u32 i = 0; i < KBC_WAIT_TRIES; i++) {
-		if (!(inb(KBC_STATUS_PORT) & KBC_STATUS_INPUT_FULL))
+		if (!(inb(KBC_STATUS_PORT) & KBC_STATUS_IBF))
 			break;
 		io_delay();
 	}
@@ -243,7 +210,7 @@ static void kbc_reset(const struct acpi_info *ai)
 	acpi_delay_ms(ai, RESET_WAIT_MS);
 }
 
-int acpi_reset(const struct acpi_info *ai, acpi_ioremap_fn ioremap)
+int acpi_reset(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 {
 	irq_disable();
 	if (ai && ai->reset_supported &&

@@ -2,19 +2,14 @@
  * Turning the machine off and resetting it, with what drivers/acpi.c found:
  * ACPI S5 soft-off through the PM1 control (or HW-reduced sleep control)
  * registers, and reset through the FADT reset register, port 0xCF9 or the
- * keyboard controller. Hardware access: not host-tested.
+ * keyboard controller. Hardware access: not host-tested. ioremap maps a
+ * register in system memory space; it may be NULL when the caller cannot
+ * map, and such registers are then reported as unsupported.
  */
 #pragma once
 
 #include "drivers/acpi.h"
-
-/*
- * Maps device memory, uncached, for a register in system memory space;
- * returns NULL on failure (mm_ioremap has this shape). May be NULL when the
- * caller cannot map: registers in memory space are then reported as
- * unsupported.
- */
-typedef void *(*acpi_ioremap_fn)(u64 pa, u64 len);
+#include "drivers/hv_env.h"
 
 /*
  * Enters S5 (soft-off): writes \_S5's SLP_TYPa with SLP_EN to PM1a_CNT (and
@@ -23,7 +18,7 @@ typedef void *(*acpi_ioremap_fn)(u64 pa, u64 len);
  * \_S5, -E_NOSUPP when the register cannot be reached, and -E_IO when the
  * machine is still running afterwards: the caller then halts.
  */
-int acpi_poweroff(const struct acpi_info *ai, acpi_ioremap_fn ioremap);
+int acpi_poweroff(const struct acpi_info *ai, hv_ioremap_fn ioremap);
 
 /*
  * Resets the machine: the FADT reset register when RESET_REG_SUP, then the
@@ -31,4 +26,4 @@ int acpi_poweroff(const struct acpi_info *ai, acpi_ioremap_fn ioremap);
  * ai may be NULL (no ACPI tables): the last two are tried. Returns (-E_IO)
  * only when all of them failed.
  */
-int acpi_reset(const struct acpi_info *ai, acpi_ioremap_fn ioremap);
+int acpi_reset(const struct acpi_info *ai, hv_ioremap_fn ioremap);

@@ -1,12 +1,12 @@
 /* The local APIC of each physical CPU, in xAPIC or x2APIC mode (SDM 3A ch. 11). */
 #pragma once
 
+#include "drivers/hv_env.h"
 #include "hv/lib/types.h"
 
-#define LAPIC_DEFAULT_BASE 0xfee00000ULL
-
-/* Called once on the boot CPU: x2APIC when the CPU has it, else xAPIC. */
-int lapic_init(void);
+/* Called once on the boot CPU: x2APIC when the CPU has it, else xAPIC,
+ * whose registers ioremap maps. */
+int lapic_init(hv_ioremap_fn ioremap);
 /* Called on each CPU: enables its APIC in the chosen mode. */
 void lapic_cpu_init(void);
 bool lapic_x2apic(void);

@@ -5,20 +5,15 @@
  * (hv/vdev/vrtc.c).
  */
 #include "drivers/rtc.h"
-#include "hv/console/console.h"
+#include "hv/hw/rtc.h"
 #include "hv/hw/x86.h"
-
-#define CMOS_INDEX_PORT 0x70 /* bit 7 clear: NMIs stay enabled */
-#define CMOS_DATA_PORT 0x71
+#include "hv/lib/log.h"
 
 /* UIP stays set for at most 244 + 1984 us (MC146818A, "Update cycle"); a
  * port read takes about a microsecond, so this is several times that. */
 #define UIP_POLLS 20000
 #define READ_TRIES 10
 
-#define SECS_PER_MIN RTC_MINUTES
-#define SECS_PER_HOUR (RTC_MINUTES * SECS_PER_MIN)
-#define SECS_PER_DAY (RTC_HOURS * SECS_PER_HOUR * 1ULL)
 #define DAYS_PER_WEEK 7
 #define EPOCH_WDAY 4 /* 1970-01-01 was a Thursday */
 #define FEBRUARY 2

@@ -4,19 +4,16 @@
  * else PIT channel 2 (1.193182 MHz).
  */
 #include "drivers/tsc.h"
+#include "hv/hw/acpi.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/pit.h"
 #include "hv/hw/x86.h"
 
-#define CPUID_TSC_LEAF 0x15
-#define PMTMR_HZ 3579545ULL
-#define PMTMR_MASK_24 0x00ffffffU
-#define PIT_HZ 1193182ULL
-#define PIT_CH2_DATA 0x42
-#define PIT_CMD 0x43
-#define PIT_CMD_CH2_MODE0_LOHI 0xb0 /* channel 2, lobyte/hibyte, mode 0 */
-#define PORT_B 0x61		    /* PC/AT port B: PIT gate 2 and output 2 */
-#define PORT_B_GATE2 BIT(0)
-#define PORT_B_SPEAKER BIT(1)
-#define PORT_B_OUT2 BIT(5)
+/* control word: channel 2, low then high byte, mode 0 */
+#define PIT_CMD_CH2_MODE0_WORD                                                   \
+	(PIT_SPEAKER_CHANNEL << PIT_CMD_CHANNEL_SHIFT |                          \
+	 PIT_ACCESS_WORD << PIT_CMD_ACCESS_SHIFT |                               \
+	 PIT_MODE_TERMINAL_COUNT << PIT_CMD_MODE_SHIFT)
 #define CALIBRATE_MS 20
 #define CALIBRATE_ROUNDS 3
 
@@ -27,7 +24,7 @@ static u64 calibrate_cpuid(void)
 {
 	struct cpuid_regs r;
 
-	if (cpuid(0).eax < CPUID_TSC_LEAF)
+	if (cpuid(CPUID_VENDOR_LEAF).eax < CPUID_TSC_LEAF)
 		return 0;
 	r = cpuid(CPUID_TSC_LEAF);
 	/* EAX/EBX: TSC/crystal ratio; ECX: crystal Hz (0 = not enumerated) */
@@ -38,8 +35,8 @@ static u64 calibrate_cpuid(void)
 
 static u64 calibrate_pmtimer(u16 port, bool is32)
 {
-	u32 mask = is32 ? 0xffffffffU : PMTMR_MASK_24;
-	u64 want = PMTMR_HZ * CALIBRATE_MS / 1000;
+	u32 mask = is32 ? ACPI_PM_TIMER_MASK_32 : ACPI_PM_TIMER_MASK_24;
+	u64 want = ACPI_PM_TIMER_HZ * CALIBRATE_MS / 1000;
 	u32 start = inl(port) & mask, now;
 	u64 t0 = rdtsc(), t1, ticks;
 
@@ -48,25 +45,25 @@ static u64 calibrate_pmtimer(u16 port, bool is32)
 		ticks = (now - start) & mask;
 	} while (ticks < want);
 	t1 = rdtsc();
-	return (t1 - t0) * PMTMR_HZ / ticks;
+	return (t1 - t0) * ACPI_PM_TIMER_HZ / ticks;
 }
 
 static u64 calibrate_pit(void)
 {
 	u64 count = PIT_HZ * CALIBRATE_MS / 1000;
-	u8 b = inb(PORT_B);
+	u8 b = inb(PIT_PORT_B);
 	u64 t0, t1;
 
 	/* gate on, speaker off; mode 0 raises OUT2 when the count expires */
-	outb(PORT_B, (b & ~PORT_B_SPEAKER) | PORT_B_GATE2);
-	outb(PIT_CMD, PIT_CMD_CH2_MODE0_LOHI);
-	outb(PIT_CH2_DATA, count & 0xff);
-	outb(PIT_CH2_DATA, (count >> 8) & 0xff);
+	outb(PIT_PORT_B, (b & ~PORTB_SPEAKER) | PORTB_GATE2);
+	outb(PIT_PORT_BASE + PIT_CMD, PIT_CMD_CH2_MODE0_WORD);
+	outb(PIT_PORT_BASE + PIT_SPEAKER_CHANNEL, count & 0xff);
+	outb(PIT_PORT_BASE + PIT_SPEAKER_CHANNEL, (count >> 8) & 0xff);
 	t0 = rdtsc();
-	while (!(inb(PORT_B) & PORT_B_OUT2))
+	while (!(inb(PIT_PORT_B) & PORTB_OUT2))
 		cpu_relax();
 	t1 = rdtsc();
-	outb(PORT_B, b);
+	outb(PIT_PORT_B, b);
 	return (t1 - t0) * 1000 / CALIBRATE_MS;
 }
 

@@ -1,14 +1,9 @@
 /* The physical 16550-compatible UART that carries the console. */
 #pragma once
 
+#include "hv/hw/uart.h"
 #include "hv/lib/types.h"
 
-#define UART_COM1 0x3f8
-#define UART_COM2 0x2f8
-#define UART_COM3 0x3e8
-#define UART_COM4 0x2e8
-
-#define UART_CLOCK_HZ 1843200
 #define UART_DEFAULT_BAUD 115200
 
 struct uart {

@@ -57,6 +57,12 @@ static void acpi_emit(const char *line, void *arg)
 	pr_info("%s\n", line);
 }
 
+/* A masked 8259 can still raise its spurious IRQ 7 / 15: nothing to do. */
+static void pic_ignore(struct trap_frame *f)
+{
+	(void)f;
+}
+
 /* Logical CPU 0 is the boot CPU; the others follow in MADT order (SPEC 3). */
 static void cpus_from_madt(void)
 {
@@ -178,6 +184,8 @@ void hv_main(struct boot_info *bi)
 	idt_init();
 	idt_load();
 	i8259_disable();
+	for (int irq = 0; irq < PIC_IRQS; irq++)
+		trap_set_handler((u8)(PIC_VECTOR_BASE + irq), pic_ignore);
 	vcpu_loop_init();
 
 	err = mm_init(bi);
@@ -190,7 +198,7 @@ void hv_main(struct boot_info *bi)
 		       err);
 	acpi_report(&acpi, acpi_emit, NULL);
 
-	err = lapic_init();
+	err = lapic_init(mm_ioremap);
 	if (err)
 		panic("lapic: cannot map the local APIC (error %d)", err);
 	lapic_cpu_init();

@@ -2,12 +2,8 @@
 #include "hv/vcpu/vcpu_ops.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
-
-#define CPUID_1_ECX_VMX BIT(5)
-#define CPUID_EXT_ECX_SVM BIT(2)
-#define CPUID_EXT_LEAF 0x80000000
-#define CPUID_EXT_FEATURES 0x80000001
 
 const struct vcpu_ops *vcpu_ops;
 struct virt_caps virt_caps;

@@ -14,8 +14,9 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc libc6-dev binutils nasm clang lld gnu-efi
-	# unit tests
-	libcmocka-dev python3 python3-pytest
+	# unit tests, fuzzing (libclang-rt-14-dev: libFuzzer, which clang-14
+	# only recommends), the C style check (make format-check)
+	libcmocka-dev python3 python3-pytest libclang-rt-14-dev clang-format
 	# boot media
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools dosfstools
 	# emulators and firmware (ipxe-qemu: the NICs' PXE ROMs)
@@ -34,8 +35,8 @@ done
 
 if ((EUID != 0)); then
 	echo "${0##*/}: missing Debian packages: ${missing[*]}" >&2
-	echo "${0##*/}: install them as root with:" >&2
-	echo "  apt-get update && apt-get install --no-install-recommends ${missing[*]}" >&2
+	echo "${0##*/}: install them with: sudo make deps   (or, as root:" \
+		"apt-get update && apt-get install --no-install-recommends ${missing[*]})" >&2
 	exit 1
 fi
 

@@ -13,6 +13,8 @@ EFI_INC     := /usr/include/efi
 EFI_LIBDIR  := /usr/lib
 EFI_CRT0    := $(EFI_LIBDIR)/crt0-efi-x86_64.o
 EFI_LDS     := $(EFI_LIBDIR)/elf_x86_64_efi.lds
+# What `make all` checks first (NEEDS_ in the Makefile).
+NEEDS_EFI    = $(EFI_INC)/efi.h=gnu-efi
 
 EFI_CFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-builtin \
                -fpic -fshort-wchar -mno-red-zone -mno-sse -mno-mmx \

@@ -1,6 +1,7 @@
 /* The hypervisor console: its own "hv: " lines on the physical UART. */
 #pragma once
 
+#include "hv/lib/log.h"
 #include "hv/lib/types.h"
 
 /* Picks the UART named by "console=com1..com4|none" (default com1). */
@@ -19,12 +20,6 @@ void console_partition_text(const char *name, const char *text, size_t len, bool
 /* TEXT continues NAME's open console line if it still is; false, and
  * nothing written, once other output has ended it. */
 bool console_partition_more(const char *name, const char *text, size_t len);
-/* printf to the console, no prefix. */
-void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* One console message: "hv: " + the formatted text. */
-#define pr_info(fmt, ...) printk("hv: " fmt, ##__VA_ARGS__)
-#define pr_err(fmt, ...) printk("hv: error: " fmt, ##__VA_ARGS__)
-#define pr_warn(fmt, ...) printk("hv: warning: " fmt, ##__VA_ARGS__)
 /* Returns -1 when no input is waiting. */
 int console_getc(void);
 /* Used by the fatal path: take the console even if a crashed CPU holds it. */

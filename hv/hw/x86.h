@@ -1,7 +1,13 @@
-/* x86-64 architectural constants and instruction wrappers (SDM vol. 3A). */
+/*
+ * The x86 CPU: control registers, RFLAGS, exception vectors, and wrappers of
+ * the instructions the hypervisor, its drivers and the test guests use (SDM
+ * 2 and 3A). Valid in 64-bit and in 32-bit builds (tests/guests), except
+ * rdmsr_safe() and wrmsr_safe(), which rely on the hypervisor's fault fixup.
+ */
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/hw/msr.h"
 
 /* Control registers (SDM 3A 2.5) */
 #define CR0_PE BIT(0)
@@ -51,21 +57,8 @@
 #define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
 
-/* MSRs (SDM 4, AMD APM 2 appendix A) */
-#define MSR_IA32_APIC_BASE 0x0000001b
-#define MSR_IA32_FEATURE_CONTROL 0x0000003a
-#define MSR_IA32_TSC_ADJUST 0x0000003b
-#define MSR_IA32_SPEC_CTRL 0x00000048
-#define MSR_IA32_PRED_CMD 0x00000049
-#define MSR_IA32_BIOS_SIGN_ID 0x0000008b
-#define MSR_IA32_MTRRCAP 0x000000fe
-#define MSR_IA32_ARCH_CAPABILITIES 0x0000010a
-#define MSR_IA32_SYSENTER_CS 0x00000174
-#define MSR_IA32_SYSENTER_ESP 0x00000175
-#define MSR_IA32_SYSENTER_EIP 0x00000176
-#define MSR_IA32_MISC_ENABLE 0x000001a0
-#define MSR_IA32_PAT 0x00000277
-#define MSR_IA32_MTRR_DEF_TYPE 0x000002ff
+/* The VT-x and AMD-V MSRs (SDM 3D appendix A; APM 2 15.30), for hv/vmx and
+ * hv/svm only; the architectural MSRs are in hv/hw/msr.h */
 #define MSR_IA32_VMX_BASIC 0x00000480
 #define MSR_IA32_VMX_PINBASED_CTLS 0x00000481
 #define MSR_IA32_VMX_PROCBASED_CTLS 0x00000482
@@ -84,35 +77,13 @@
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x0000048f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x00000490
 #define MSR_IA32_VMX_VMFUNC 0x00000491
-#define MSR_IA32_TSC_DEADLINE 0x000006e0
-#define MSR_X2APIC_BASE 0x00000800
-#define MSR_IA32_EFER 0xc0000080
-#define MSR_IA32_STAR 0xc0000081
-#define MSR_IA32_LSTAR 0xc0000082
-#define MSR_IA32_CSTAR 0xc0000083
-#define MSR_IA32_FMASK 0xc0000084
-#define MSR_IA32_FS_BASE 0xc0000100
-#define MSR_IA32_GS_BASE 0xc0000101
-#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
-#define MSR_IA32_TSC_AUX 0xc0000103
 #define MSR_AMD_VM_CR 0xc0010114
 #define MSR_AMD_VM_HSAVE_PA 0xc0010117
 
-#define FEATURE_CONTROL_LOCKED BIT(0)
 #define FEATURE_CONTROL_VMX_IN_SMX BIT(1)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
 
-#define EFER_SCE BIT(0)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
-#define EFER_SVME BIT(12)
-
 #define AMD_VM_CR_SVMDIS BIT(4)
-
-#define APIC_BASE_BSP BIT(8)
-#define APIC_BASE_EXTD BIT(10)
-#define APIC_BASE_EN BIT(11)
 
 /* Exception vectors (SDM 3A 6.3.1) */
 enum {
@@ -124,7 +95,7 @@ enum {
 	X86_EXC_COUNT = 32,
 };
 
-/* The operand of LGDT/LIDT and SGDT/SIDT (SDM 3A 3.5.1) */
+/* The operand of LGDT/LIDT and SGDT/SIDT in 64-bit mode (SDM 3A 3.5.1) */
 struct desc_ptr {
 	u16 limit;
 	u64 base;
@@ -163,10 +134,11 @@ static inline void wrmsr(u32 msr, u64 val)
 			 : "memory");
 }
 
+#ifdef __x86_64__
 /*
  * MSR access that survives a #GP (an MSR the CPU or emulator lacks): the
- * fault handler finds the faulting RIP in .ex_table and resumes at the fixup,
- * which returns -E_IO.
+ * fault handler (hv/cpu/trap.c) finds the faulting RIP in .ex_table and
+ * resumes at the fixup, which returns -E_IO.
  */
 static inline int rdmsr_safe(u32 msr, u64 *val)
 {
@@ -208,6 +180,7 @@ static inline int wrmsr_safe(u32 msr, u64 val)
 			 : "memory");
 	return err;
 }
+#endif
 
 static inline u64 rdtsc(void)
 {
@@ -256,14 +229,15 @@ static inline u32 inl(u16 port)
 	return v;
 }
 
+/* unsigned long: the register's width, 64 or 32 bits */
 #define DEFINE_CR(n)                                                     \
-	static inline u64 read_cr##n(void)                               \
+	static inline unsigned long read_cr##n(void)                     \
 	{                                                                \
-		u64 v;                                                   \
+		unsigned long v;                                         \
 		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));        \
 		return v;                                                \
 	}                                                                \
-	static inline void write_cr##n(u64 v)                            \
+	static inline void write_cr##n(unsigned long v)                  \
 	{                                                                \
 		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); \
 	}
@@ -273,11 +247,11 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
-static inline u64 read_rflags(void)
+static inline unsigned long read_rflags(void)
 {
-	u64 v;
+	unsigned long v;
 
-	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	__asm__ volatile("pushf; pop %0" : "=r"(v));
 	return v;
 }
 
@@ -306,12 +280,16 @@ static inline void barrier(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-static inline void invlpg(u64 va)
+static inline void invlpg(unsigned long va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
+/* A write to the POST-code port: about a microsecond on the ISA bus, and
+ * harmless (nothing listens there on a PC) */
+#define IO_DELAY_PORT 0x80
+
 static inline void io_delay(void)
 {
-	outb(0x80, 0);
+	outb(IO_DELAY_PORT, 0);
 }

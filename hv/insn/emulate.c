@@ -1,29 +1,17 @@
 /*
- * The MMIO instruction emulator: performs a decoded instruction (decode.c)
+ * The MMIO instruction emulator: performs a decoded instruction (insn.c)
  * against device callbacks, with the register and flag rules of the SDM.
  * One handler per kind of instruction, chosen through a table.
  */
-#include "hv/insn/insn.h"
+#include "hv/insn/emulate.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/hw/x86.h"
 
-/* Arithmetic flags (SDM 1 3.4.3.1) beyond those hv/hw/x86.h names */
-#ifndef RFLAGS_PF
-#define RFLAGS_PF BIT(2)
-#endif
-#ifndef RFLAGS_AF
-#define RFLAGS_AF BIT(4)
-#endif
-#ifndef RFLAGS_SF
-#define RFLAGS_SF BIT(7)
-#endif
-#ifndef RFLAGS_OF
-#define RFLAGS_OF BIT(11)
-#endif
+/* The arithmetic flags (SDM 1 3.4.3.1) */
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 #define HIGH8_SHIFT 8
-#define BYTE_MASK 0xffULL
+#define LOW8_MASK 0xffULL
 #define AF_BIT 4		/* AF is the carry out of bit 3 */
 
 struct emul {
@@ -48,7 +36,7 @@ static u64 sign_bit(u8 size)
 static u64 reg_read(const u64 *gpr, u8 reg, bool high8, u8 size)
 {
 	if (high8)
-		return (gpr[reg] >> HIGH8_SHIFT) & BYTE_MASK;
+		return (gpr[reg] >> HIGH8_SHIFT) & LOW8_MASK;
 	return gpr[reg] & size_mask(size);
 }
 
@@ -56,8 +44,8 @@ static u64 reg_read(const u64 *gpr, u8 reg, bool high8, u8 size)
 static void reg_write(u64 *gpr, u8 reg, bool high8, u8 size, u64 val)
 {
 	if (high8) {
-		gpr[reg] = (gpr[reg] & ~(BYTE_MASK << HIGH8_SHIFT)) |
-			   ((val & BYTE_MASK) << HIGH8_SHIFT);
+		gpr[reg] = (gpr[reg] & ~(LOW8_MASK << HIGH8_SHIFT)) |
+			   ((val & LOW8_MASK) << HIGH8_SHIFT);
 	} else if (size >= 4) {
 		gpr[reg] = val & size_mask(size);
 	} else {
@@ -103,7 +91,7 @@ static int mem_write(const struct emul *e, u64 gpa, u64 val)
 /* PF: even parity of the low byte of the result */
 static bool parity_even(u64 v)
 {
-	v &= BYTE_MASK;
+	v &= LOW8_MASK;
 	v ^= v >> 4;
 	v ^= v >> 2;
 	v ^= v >> 1;

@@ -5,21 +5,8 @@
  * bits.
  */
 #include "hv/insn/gpt.h"
+#include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
-
-#ifndef CR4_LA57
-#define CR4_LA57 BIT(12)
-#endif
-#ifndef RFLAGS_AC
-#define RFLAGS_AC BIT(18)
-#endif
-
-/* Guest paging-structure entry bits (SDM 3A 4.3-4.5, tables 4-4 to 4-20) */
-#define GPTE_P BIT(0)
-#define GPTE_W BIT(1)
-#define GPTE_U BIT(2)
-#define GPTE_PS BIT(7)
-#define GPTE_XD (1ULL << 63)
 
 /* Bits h..l set; empty when l == h + 1 */
 #define GENMASK(h, l) ((~0ULL >> (63 - (h))) & ~((1ULL << (l)) - 1))
@@ -31,7 +18,6 @@
 #define MAXPHYADDR_ARCH 52	/* SDM 3A 4.1.4: at most 52 */
 #define PSE36_MAXPHYADDR 40	/* SDM 3A 4.3: PSE-36 reaches at most 40 bits */
 #define PSE36_SHIFT 13		/* PDE bits (M-20):13 hold address bits (M-1):32 */
-#define PAE_CR3_MASK GENMASK(31, 5)	/* SDM 3A 4.4.1: 32-byte aligned PDPT */
 #define PT32_ADDR_MASK GENMASK(31, 12)
 #define PDE32_4M_MASK GENMASK(31, 22)
 
@@ -85,7 +71,7 @@ static u8 pse36_bits(const struct walk *w)
 
 static u64 rsvd_bits(const struct walk *w, u8 level, bool leaf)
 {
-	u64 nx = (w->r->efer & EFER_NXE) ? 0 : GPTE_XD;
+	u64 nx = (w->r->efer & EFER_NXE) ? 0 : PTE_NX;
 
 	switch (w->mode) {
 	case GPT_MODE_32:
@@ -100,7 +86,7 @@ static u64 rsvd_bits(const struct walk *w, u8 level, bool leaf)
 		return GENMASK(62, w->m) | nx | (leaf ? large_rsvd[level] : 0);
 	default:
 		/* tables 4-14 to 4-20: 51:M and XD; PS must be 0 in PML5E/PML4E */
-		return GENMASK(51, w->m) | nx | (level >= 4 ? GPTE_PS : 0) |
+		return GENMASK(51, w->m) | nx | (level >= 4 ? PTE_PS : 0) |
 		       (leaf ? large_rsvd[level] : 0);
 	}
 }
@@ -212,18 +198,18 @@ int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
 		err = read_entry(&w, table, index, level, mem, ctx, &e);
 		if (err)
 			return err;
-		if (!(e & GPTE_P))
+		if (!(e & PTE_P))
 			return page_fault(r, access, 0, pf_error_code);
 		leaf = level == 1 ||
-		       ((e & GPTE_PS) && (w.fmt->leaf_levels & BIT(level)) &&
+		       ((e & PTE_PS) && (w.fmt->leaf_levels & BIT(level)) &&
 			(w.mode != GPT_MODE_32 || (r->cr4 & CR4_PSE)));
 		if (e & rsvd_bits(&w, level, leaf))
 			return page_fault(r, access, PF_ERR_P | PF_ERR_RSVD, pf_error_code);
 		/* PAE PDPTEs carry no access rights (4.4.1) */
 		if (w.mode != GPT_MODE_PAE || level != 3) {
-			writable &= !!(e & GPTE_W);
-			user_page &= !!(e & GPTE_U);
-			nx |= w.fmt->entry_bytes == 8 && (e & GPTE_XD);
+			writable &= !!(e & PTE_W);
+			user_page &= !!(e & PTE_U);
+			nx |= w.fmt->entry_bytes == 8 && (e & PTE_NX);
 		}
 		page_size = 1ULL << shift;
 		table = table_base(&w, e);

@@ -1,14 +1,16 @@
 /* Counting prefixes: enough to find the length of a known instruction. */
-#include "hv/insn/insn.h"
+#include "hv/insn/prefix.h"
 
 /* SDM 2 2.1.1: the legacy prefixes, groups 1-4 */
 static bool legacy_prefix(u8 b)
 {
 	switch (b) {
+	/* clang-format off */
 	case 0xf0: case 0xf2: case 0xf3:		/* LOCK, REPNE, REP */
 	case 0x2e: case 0x36: case 0x3e: case 0x26:	/* CS, SS, DS, ES */
 	case 0x64: case 0x65:				/* FS, GS */
 	case 0x66: case 0x67:				/* operand, address size */
+	/* clang-format on */
 		return true;
 	default:
 		return false;

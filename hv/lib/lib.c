@@ -1,4 +1,5 @@
-/* Freestanding string and formatting routines for the hypervisor image. */
+/* Freestanding string and formatting routines for the hypervisor image (and
+ * for the 32-bit test guests, tests/guests/guests.mk). */
 #include "hv/lib/lib.h"
 
 /* REP MOVSB/STOSB: fast-string operation on every CPU we run on (SDM 1 7.3.9.3) */
@@ -107,8 +108,10 @@ static void out_number(struct fmt_out *o, u64 v, unsigned int base, bool neg,
 	int n = 0, pad;
 
 	do {
-		tmp[n++] = digits[v % base];
-		v /= base;
+		u32 digit;
+
+		v = div_u64_rem(v, base, &digit);
+		tmp[n++] = digits[digit];
 	} while (v);
 	if (neg)
 		tmp[n++] = '-';
@@ -131,7 +134,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct fmt_out o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
-		bool zero = false, left = false, alt = false;
+		bool zero = false, left = false, alt = false, zmod = false;
 		int width = 0, lng = 0, prec = -1;
 
 		if (*fmt != '%') {
@@ -165,14 +168,28 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			while (*fmt >= '0' && *fmt <= '9')
 				prec = prec * 10 + (*fmt++ - '0');
 		}
-		while (*fmt == 'l' || *fmt == 'z') {
-			lng++;
-			fmt++;
+		/* l, ll and z are all 64 bits on x86-64, not in 32-bit code */
+		for (;; fmt++) {
+			if (*fmt == 'l')
+				lng++;
+			else if (*fmt == 'z')
+				zmod = true;
+			else
+				break;
 		}
 		switch (*fmt) {
 		case 'd':
 		case 'i': {
-			s64 v = lng ? va_arg(ap, s64) : va_arg(ap, int);
+			s64 v;
+
+			if (lng > 1)
+				v = va_arg(ap, long long);
+			else if (lng)
+				v = va_arg(ap, long);
+			else if (zmod)
+				v = (intptr_t)va_arg(ap, size_t);
+			else
+				v = va_arg(ap, int);
 
 			out_number(&o, v < 0 ? -(u64)v : (u64)v, 10, v < 0, width,
 				   zero, left, false);
@@ -181,7 +198,16 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			u64 v = lng ? va_arg(ap, u64) : va_arg(ap, unsigned int);
+			u64 v;
+
+			if (lng > 1)
+				v = va_arg(ap, unsigned long long);
+			else if (lng)
+				v = va_arg(ap, unsigned long);
+			else if (zmod)
+				v = va_arg(ap, size_t);
+			else
+				v = va_arg(ap, unsigned int);
 
 			if (alt && *fmt != 'u') {
 				out_char(&o, '0');

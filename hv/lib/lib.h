@@ -1,6 +1,7 @@
 /*
- * The small C library the hypervisor carries. Host builds (unit tests, the
- * host tools) use the system's libc for the same names instead.
+ * The small C library the hypervisor carries; the 32-bit test guests
+ * (tests/guests) link it too. Host builds (unit tests, the host tools) use
+ * the system's libc for the same names instead.
  */
 #pragma once
 
@@ -26,7 +27,27 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 #endif
 
+/* n / d, and the remainder in *rem when rem is not NULL. 32-bit code has
+ * no 64-bit divide (and the guests no libgcc): two 32-bit DIVs there, the
+ * second of rem:lo, whose quotient fits as rem < d (SDM 2A DIV). */
+static inline u64 div_u64_rem(u64 n, u32 d, u32 *rem)
+{
+#ifdef __x86_64__
+	if (rem)
+		*rem = (u32)(n % d);
+	return n / d;
+#else
+	u32 hi = (u32)(n >> 32), lo = (u32)n;
+	u32 qhi = hi / d, r = hi % d, qlo;
 
+	__asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
+	if (rem)
+		*rem = r;
+	return ((u64)qhi << 32) | qlo;
+#endif
+}
+
+#ifdef __x86_64__
 /* a * b / c without overflow in the product (saturates at ~0 when the
  * quotient does not fit); for time conversions between clock rates. */
 static inline u64 muldiv64(u64 a, u64 b, u64 c)
@@ -45,3 +66,4 @@ static inline u64 muldiv64(u64 a, u64 b, u64 c)
 	return q;
 #endif
 }
+#endif

@@ -21,6 +21,7 @@ typedef int64_t s64;
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define BIT(n) (1UL << (n))
+#define BIT_ULL(n) (1ULL << (n)) /* bits 32-63, also in 32-bit builds */
 
 #define KiB (1024UL)
 #define MiB (1024UL * KiB)

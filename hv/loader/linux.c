@@ -15,6 +15,7 @@
  * init_size), which must fit in low RAM, else the load fails.
  */
 #include "boot/multiboot.h"
+#include "hv/hw/paging.h"
 #include "hv/lib/lib.h"
 #include "hv/loader/loader.h"
 #include "hv/vdev/platform.h"
@@ -56,10 +57,7 @@
 #define GDT_DATA (DESC_FLAT | DESC_TYPE_DATA_RW << DESC_TYPE_SHIFT | DESC_DB)
 
 /* SDM 3A 4.5: 4-level paging entries */
-#define PTE_P BIT(0)
 #define PTE_RW BIT(1)
-#define PTE_PS BIT(7) /* a 2 MiB page in a page directory */
-#define PT_ENTRIES 512
 
 /* boot.rst: the setup header, 0x1f1 to 0x26c (protocol 2.15) */
 struct setup_header {

@@ -5,6 +5,7 @@
  * describes exactly the partition's RAM.
  */
 #include "boot/multiboot.h"
+#include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
 #include "hv/loader/loader.h"
 
@@ -14,29 +15,11 @@
 #define MB1_VIDEO BIT(2)		/* optional for us: text console only */
 #define GUEST_BIOS_HOLE 0x9fc00ULL
 #define GUEST_1M 0x100000ULL
-#define ELF_MAGIC 0x464c457f
-#define ELFCLASS32 1
-#define ELFDATA2LSB 1
-#define EM_386 3
-#define ET_EXEC 2
-#define PT_LOAD 1
 #define ENTRY_NONE (~0ULL) /* no segment holds e_entry (yet) */
 
 struct mb1_header {
 	u32 magic, flags, checksum;
 	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
-} __packed;
-
-struct elf32_ehdr {
-	u32 magic;
-	u8 cls, data, version, osabi, pad[8];
-	u16 type, machine;
-	u32 version2, entry, phoff, shoff, flags;
-	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} __packed;
-
-struct elf32_phdr {
-	u32 type, offset, vaddr, paddr, filesz, memsz, flags, align;
 } __packed;
 
 #define fail(...)                                        \

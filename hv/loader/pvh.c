@@ -14,46 +14,14 @@
  * The entry state is flat 32-bit protected mode, paging off, EBX = the
  * start info (loader.h).
  */
+#include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
 #include "hv/loader/loader.h"
 
 /* ELF-64 Object File Format 1.5, and the System V gABI for notes */
-#define ELF_MAGIC 0x464c457f
-#define ELFCLASS64 2
-#define ELFDATA2LSB 1
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
-#define PT_NOTE 4
 #define NOTE_ALIGN 4
 #define XEN_NOTE_NAME "Xen" /* with its NUL: namesz 4 */
 #define PHYS32_LIMIT 0x100000000ULL
-
-struct elf64_ehdr {
-	u32 magic;
-	u8 cls, data, version, osabi, pad[8];
-	u16 type, machine;
-	u32 version2;
-	u64 entry, phoff, shoff;
-	u32 flags;
-	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} __packed;
-
-struct elf64_phdr {
-	u32 type, flags;
-	u64 offset, vaddr, paddr, filesz, memsz, align;
-} __packed;
-
-struct elf_note {
-	u32 namesz, descsz, type;
-} __packed;
-
-_Static_assert(sizeof(struct elf64_ehdr) == 64, "Elf64_Ehdr");
-_Static_assert(offsetof(struct elf64_ehdr, phoff) == 32, "e_phoff");
-_Static_assert(offsetof(struct elf64_ehdr, phentsize) == 54, "e_phentsize");
-_Static_assert(sizeof(struct elf64_phdr) == 56, "Elf64_Phdr");
-_Static_assert(offsetof(struct elf64_phdr, paddr) == 24, "p_paddr");
-_Static_assert(sizeof(struct elf_note) == 12, "Elf64_Nhdr");
 
 /* Xen public/arch-x86/hvm/start_info.h, version 1 */
 struct hvm_start_info {

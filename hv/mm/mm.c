@@ -12,15 +12,12 @@
 #include "hv/mm/memmap.h"
 #include "hv/mm/palloc.h"
 #include "hv/lib/spinlock.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 
-#define PT_ENTRIES 512
 #define PT_INDEX(va, level) (((va) >> (12 + 9 * (3 - (level)))) & 511)
 #define PT_TABLE_FLAGS (PTE_P | PTE_W)
 #define MM_LOW_RESERVE (64 * KiB) /* IVT, BIOS data area: never handed out */
-#define CPUID_EXT_FEATURES 0x80000001
-#define CPUID_EXT_EDX_NX BIT(20)
-#define CPUID_EXT_EDX_PAGE1GB BIT(26)
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
@@ -145,8 +142,6 @@ static int map_image(void)
 	}
 	return 0;
 }
-
-#define CPUID_1_ECX_XSAVE BIT(26)
 
 void mm_cpu_init(void)
 {

@@ -6,21 +6,9 @@
 #pragma once
 
 #include "boot/boot_info.h"
+#include "hv/hw/paging.h"
 #include "hv/layout.h"
 #include "hv/lib/types.h"
-
-/* Page-table entry bits (SDM 3A 4.5, table 4-19) */
-#define PTE_P BIT(0)
-#define PTE_W BIT(1)
-#define PTE_U BIT(2)
-#define PTE_PWT BIT(3)
-#define PTE_PCD BIT(4)
-#define PTE_A BIT(5)
-#define PTE_D BIT(6)
-#define PTE_PS BIT(7)
-#define PTE_G BIT(8)
-#define PTE_NX BIT(63)
-#define PTE_ADDR_MASK 0x000ffffffffff000ULL
 
 #define MM_BELOW_1M (1 * MiB)
 #define MM_BELOW_4G (4 * GiB)

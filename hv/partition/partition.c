@@ -131,6 +131,11 @@ static int build_vcpus(struct partition *p)
 
 /* --- its devices (hv/vdev/vdev.h) ---------------------------------------- */
 
+static void *dev_alloc(u64 bytes)
+{
+	return mm_alloc(bytes, 8, 0);
+}
+
 static void dev_stop(struct partition *p, enum vdev_stop how, const char *reason)
 {
 	static const u32 action[] = {
@@ -159,6 +164,8 @@ static void dev_clock(struct vclock *clk)
 
 /* What its devices may ask of the hypervisor. */
 static const struct vdev_host dev_host = {
+	.alloc = dev_alloc,
+	.free = mm_free,
 	.kick = vcpu_kick,
 	.stop = dev_stop,
 	.gpa_ptr = part_gpa_ptr,

@@ -11,6 +11,7 @@
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/cpuid.h"
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX };
 #define ANY_SUB 0xffffffffU
@@ -178,8 +179,6 @@ static void topology(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs 
  * match its model's nominal clock). The crystal is also the local APIC
  * timer's input (hv/vdev/vlapic.c uses cpuid_crystal_hz()).
  */
-#define CPUID_TSC_LEAF 0x15
-#define CPUID_FREQ_LEAF 0x16
 #define HZ_PER_MHZ 1000000ULL
 
 u64 cpuid_crystal_hz(void)
@@ -217,10 +216,18 @@ static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
 	}
 }
 
+static u32 host_eax(u32 leaf)
+{
+	struct cpuid_regs r;
+
+	cpuid_host(leaf, 0, &r);
+	return r.eax;
+}
+
 /* The full computation, for any vCPU, leaf and subleaf. */
 static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
-	u32 max_basic = cpuid(0).eax, max_ext = MIN(cpuid(EXT_BASE).eax, EXT_MAX);
+	u32 max_basic = host_eax(0), max_ext = MIN(host_eax(EXT_BASE), EXT_MAX);
 
 	if (leaf >= CPUID_HV_LEAF && leaf < EXT_BASE) {
 		hypervisor_leaves(leaf, r);
@@ -235,7 +242,7 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 		frequency_leaves(leaf, r);
 		return;
 	}
-	cpuid_count(leaf, sub, r);
+	cpuid_host(leaf, sub, r);
 	for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
 		if (masks[i].leaf == leaf && (masks[i].sub == ANY_SUB || masks[i].sub == sub))
 			*reg_of(r, masks[i].reg) &= masks[i].keep;
@@ -314,18 +321,10 @@ static u32 xsave_size(u64 xcr0)
 
 		if (!(xcr0 & BIT(i)))
 			continue;
-		cpuid_count(0xd, i, &c);
+		cpuid_host(0xd, i, &c);
 		size = MAX(size, c.ebx + c.eax); /* offset + size */
 	}
 	return size;
-}
-
-static u64 xgetbv0(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((u64)hi << 32) | lo;
 }
 
 const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
@@ -358,6 +357,6 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 	} else if (leaf == 0xd && sub == 0 && r->eax) {
 		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
-			r->ebx = xsave_size(xgetbv0());
+			r->ebx = xsave_size(cpuid_host_xcr0());
 	}
 }

@@ -24,3 +24,33 @@ const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 su
 u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */
 void cpuid_init_partition(struct partition *p);
+
+/*
+ * The host CPU under the policy: its CPUID, and XCR0 (the guest's own while it
+ * runs, hv/vcpu/exit.c). Host unit tests link their own (tests/unit/fake_vcpu.h):
+ * there the instructions would answer for the build machine, and XSETBV faults
+ * outside ring 0.
+ */
+#ifdef HV_HOST
+void cpuid_host(u32 leaf, u32 sub, struct cpuid_regs *r);
+u64 cpuid_host_xcr0(void);
+void cpuid_host_set_xcr0(u64 xcr0);
+#else
+static inline void cpuid_host(u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	cpuid_count(leaf, sub, r);
+}
+
+static inline u64 cpuid_host_xcr0(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void cpuid_host_set_xcr0(u64 xcr0)
+{
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)xcr0), "d"((u32)(xcr0 >> 32)));
+}
+#endif

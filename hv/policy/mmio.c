@@ -10,7 +10,7 @@
 #include "hv/console/console.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/insn/gpt.h"
-#include "hv/insn/insn.h"
+#include "hv/insn/emulate.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu_ops.h"

@@ -12,14 +12,6 @@
 #include "hv/vdev/vlapic.h"
 #include "hv/hw/x86.h"
 
-#define MSR_IA32_TSC 0x00000010
-#define MSR_IA32_MCG_CAP 0x00000179
-#define MSR_IA32_MCG_STATUS 0x0000017a
-#define MSR_AMD_HWCR 0xc0010015
-#define MSR_AMD_NB_CFG 0xc001001f /* Linux sets its CF8 extended-config bit */
-#define MISC_ENABLE_FAST_STRING BIT(0)
-#define MISC_ENABLE_BTS_UNAVAIL BIT(11)
-#define MISC_ENABLE_PEBS_UNAVAIL BIT(12)
 #define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
 /* Guest state the hardware switches, or that the hypervisor never uses. */

@@ -9,6 +9,7 @@
 #include "drivers/lapic.h"
 #include "hv/console/console.h"
 #include "hv/ept/slat.h"
+#include "hv/insn/prefix.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"

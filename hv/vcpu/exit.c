@@ -148,7 +148,7 @@ static bool xcr0_valid(u64 xcr0)
 	struct cpuid_regs r;
 	u64 supported;
 
-	cpuid_count(CPUID_XSAVE_LEAF, 0, &r);
+	cpuid_host(CPUID_XSAVE_LEAF, 0, &r);
 	supported = ((u64)r.edx << 32) | r.eax;
 	return (xcr0 & XCR0_X87) && !(xcr0 & ~supported) &&
 	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE));
@@ -162,7 +162,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 
 	if ((u32)v->gpr[GPR_RCX] != 0 || !xcr0_valid(val))
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)val), "d"((u32)(val >> 32)));
+	cpuid_host_set_xcr0(val);
 	return exit_skip(v, e);
 }
 
@@ -218,7 +218,7 @@ static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
 	bool has_error = e->exc.vector == X86_EXC_DF || e->exc.vector == X86_EXC_GP ||
 			 e->exc.vector == X86_EXC_PF || e->exc.vector == X86_EXC_TS ||
 			 e->exc.vector == X86_EXC_NP || e->exc.vector == X86_EXC_SS ||
-			 e->exc.vector == X86_EXC_AC;
+			 e->exc.vector == X86_EXC_AC || e->exc.vector == X86_EXC_CP;
 
 	return exit_inject(v, e, e->exc.vector, has_error, e->exc.error_code);
 }

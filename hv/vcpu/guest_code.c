@@ -3,9 +3,9 @@
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu_ops.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 
-#define CPUID_ADDR_SIZES 0x80000008
 #define MAXPHYADDR_MASK 0xff
 
 static int read_phys(void *ctx, u64 gpa, void *buf, size_t len)

@@ -1,7 +1,6 @@
 /* The registry of a partition's devices: their lifecycle and their ranges. */
 #include "hv/vdev/vdev.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 
 static bool per_vcpu(const struct vdev_type *t)
 {
@@ -33,12 +32,12 @@ static void each(struct vdev_registry *reg, const struct vdev *d, void (*hook)(v
 	}
 }
 
-static void release(const struct vdev_type *t, void *dev)
+static void release(const struct vdev_registry *reg, const struct vdev_type *t, void *dev)
 {
 	if (t->free)
 		t->free(dev);
 	if (t->size)
-		mm_free(dev, t->size);
+		reg->host->free(dev, t->size);
 }
 
 void vdev_free_all(struct vdev_registry *reg)
@@ -50,11 +49,11 @@ void vdev_free_all(struct vdev_registry *reg)
 			void **dev = &reg->owner.vcpus[c]->dev[d->type->vcpu_slot];
 
 			if (*dev)
-				release(d->type, *dev);
+				release(reg, d->type, *dev);
 			*dev = NULL;
 		}
 		if (d->dev)
-			release(d->type, d->dev);
+			release(reg, d->type, d->dev);
 	}
 	reg->count = reg->io_count = reg->mmio_count = 0;
 }
@@ -85,12 +84,12 @@ static int make(struct vdev_registry *reg, const struct vdev_type *t, struct vcp
 	u32 size = v || !per_vcpu(t) ? t->size : 0;
 	int err;
 
-	*dev = size ? mm_alloc(size, 8, 0) : NULL;
+	*dev = size ? reg->host->alloc(size) : NULL;
 	if (size && !*dev)
 		return -E_NOMEM;
 	err = v ? t->vcpu_create(reg, v, *dev) : t->create ? t->create(reg, *dev) : 0;
 	if (err && *dev)
-		mm_free(*dev, size);
+		reg->host->free(*dev, size);
 	return err;
 }
 

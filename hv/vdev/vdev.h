@@ -108,6 +108,9 @@ enum vdev_stop {
  * fills one (hv/partition/partition.c); the unit tests fill their fakes.
  */
 struct vdev_host {
+	/* Zeroed memory for an instance (NULL: none left), and back. */
+	void *(*alloc)(u64 bytes);
+	void (*free)(void *mem, u64 bytes);
 	/* Posts VCPU_REQ_* bits to v and makes its CPU notice (0: just look). */
 	void (*kick)(struct vcpu *v, u32 req);
 	void (*stop)(struct partition *p, enum vdev_stop how, const char *reason);

@@ -35,20 +35,12 @@
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
+#include "hv/hw/ioapic.h"
 
-/* Direct (MMIO) registers, each at the start of a 16-byte slot */
-#define IOAPIC_IOREGSEL 0x00
-#define IOAPIC_IOWIN 0x10
-#define IOAPIC_EOI 0x40
+/* MMIO decoding: each direct register starts a 16-byte slot */
 #define IOAPIC_SLOT_MASK 0xfULL
 #define IOAPIC_REG_BYTES 4
 #define IOREGSEL_MASK 0xffU
-
-/* Indirect registers, selected by IOREGSEL */
-#define IOAPIC_ID 0x00
-#define IOAPIC_VER 0x01
-#define IOAPIC_ARB 0x02
-#define IOAPIC_REDTBL 0x10 /* + 2 * pin: low dword, + 1: high dword */
 
 #define ID_SHIFT 24
 /* The 82093AA keeps 4 ID bits (27:24); later parts and Linux's view of
@@ -58,18 +50,6 @@
 #define ARB_ID_MASK 0x0fU
 #define VER_MAX_REDIR_SHIFT 16
 
-/* Redirection entry (82093AA 3.2.4) */
-#define RTE_VECTOR_MASK 0xffULL
-#define RTE_MODE_SHIFT 8
-#define RTE_MODE_MASK 0x7ULL
-#define RTE_DEST_LOGICAL BIT(11)
-#define RTE_DELIVERY_STATUS BIT(12) /* read-only; 0: delivery is immediate here */
-#define RTE_POLARITY_LOW BIT(13)
-#define RTE_REMOTE_IRR BIT(14)	    /* read-only */
-#define RTE_LEVEL BIT(15)
-#define RTE_MASKED BIT(16)
-#define RTE_DEST_SHIFT 56
-#define RTE_DEST_MASK 0xffULL
 #define RTE_WRITABLE (RTE_VECTOR_MASK | RTE_MODE_MASK << RTE_MODE_SHIFT | RTE_DEST_LOGICAL | \
 		      RTE_POLARITY_LOW | RTE_LEVEL | RTE_MASKED | RTE_DEST_MASK << RTE_DEST_SHIFT)
 

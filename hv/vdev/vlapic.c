@@ -16,79 +16,17 @@
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
+#include "hv/hw/apic.h"
 #include "hv/hw/x86.h"
 
-/* Register offsets (SDM 3A table 11-1) */
-#define APIC_ID 0x020
-#define APIC_VERSION 0x030
-#define APIC_TPR 0x080
-#define APIC_APR 0x090
-#define APIC_PPR 0x0a0
-#define APIC_EOI 0x0b0
-#define APIC_RRD 0x0c0
-#define APIC_LDR 0x0d0
-#define APIC_DFR 0x0e0
-#define APIC_SVR 0x0f0
-#define APIC_ISR 0x100
-#define APIC_TMR 0x180
-#define APIC_IRR 0x200
-#define APIC_ESR 0x280
-#define APIC_LVT_CMCI 0x2f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_THERMAL 0x330
-#define APIC_LVT_PERF 0x340
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
-#define APIC_LVT_ERROR 0x370
-#define APIC_TIMER_ICR 0x380
-#define APIC_TIMER_CCR 0x390
-#define APIC_TIMER_DCR 0x3e0
-#define APIC_REG_END 0x400
-
 #define APIC_VERSION_VALUE 0x00050014 /* version 0x14, 6 LVT entries */
-#define APIC_ID_SHIFT 24
-#define APIC_SVR_RESET 0xff
-#define APIC_SVR_ENABLE BIT(8)
-#define APIC_DFR_FLAT 0xffffffffU
-#define APIC_LVT_MASKED BIT(16)
 #define APIC_LVT_COUNT 7
-#define ICR_VECTOR_MASK 0xff
-#define ICR_MODE_SHIFT 8
-#define ICR_MODE_MASK 0x7
-#define ICR_MODE_FIXED 0
-#define ICR_MODE_LOWEST 1
-#define ICR_MODE_SMI 2
-#define ICR_MODE_NMI 4
-#define ICR_MODE_INIT 5
-#define ICR_MODE_STARTUP 6
-#define ICR_DEST_LOGICAL BIT(11)
-#define ICR_LEVEL_ASSERT BIT(14)
-#define ICR_TRIGGER_LEVEL BIT(15)
-#define ICR_SHORTHAND_SHIFT 18
-#define ICR_SHORTHAND_MASK 0x3
-#define ICR_SH_NONE 0
-#define ICR_SH_SELF 1
-#define ICR_SH_ALL 2
-#define ICR_SH_OTHERS 3
-#define ICR_DEST_SHIFT 24
-#define APIC_BROADCAST 0xff
-#define X2APIC_BROADCAST 0xffffffffU
-#define APIC_VECTOR_WORDS 8
-#define APIC_PRIO_CLASS(v) ((v) >> 4)
-#define APIC_LVT_VECTOR_MASK 0xff
-#define APIC_LVT_TIMER_MODE_SHIFT 17
-#define APIC_LVT_TIMER_MODE_MASK 0x3
 #define TIMER_ONESHOT 0
 #define TIMER_PERIODIC 1
 #define TIMER_TSC_DEADLINE 2
-#define APIC_DCR_MASK 0xb
 #define APIC_LVT_TIMER_IDX 1 /* lvt[] slot of the timer (0 is CMCI) */
 #define X2APIC_MSR_BASE 0x800
 #define X2APIC_MSR_END 0x900
-#define X2APIC_SELF_IPI 0x3f0 /* register offset of MSR 0x83f */
-#define X2APIC_CLUSTER_SHIFT 16
 #define APIC_TIMER_MIN_PERIOD_NS 10000 /* periodic mode: bounded exit rate */
 
 struct vlapic {

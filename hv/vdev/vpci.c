@@ -8,22 +8,10 @@
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/hw/pci.h"
 
-/* CONFIG_ADDRESS (PCI Local Bus 3.0 3.2.2.3.2): enable 31, bus 23:16,
- * device 15:11, function 10:8, dword register 7:2; 30:24 and 1:0 read 0 */
-#define CF8_ENABLE BIT(31)
-#define CF8_MASK 0x80fffffcU
-#define CF8_BUS_SHIFT 16
-#define CF8_DEVFN_SHIFT 8
-#define CF8_REG_MASK 0xfcU
 #define CF8_PORTS 1	/* 0xCF9 is the reset register (vpm.c): only CF8 dword accesses */
-#define CFC_PORTS 4
-/* ECAM offset: bus 27:20, device 19:15, function 14:12, register 11:0 */
-#define ECAM_BUS_SHIFT 20
-#define ECAM_DEVFN_SHIFT 12
-#define ECAM_REG_MASK 0xfffU
 #define BYTE_MASK 0xffU
-#define DEVFN(dev, fn) ((u32)(dev) << 3 | (fn))
 
 /* Type 0 header (PCI Local Bus 3.0 6.1) */
 #define CFG_VENDOR 0x00

@@ -14,39 +14,11 @@
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/hw/pc.h"
+#include "hv/hw/pic.h"
 
-/* ICW1: written to the command port (A0 = 0) with D4 = 1 */
-#define ICW1_IC4 BIT(0)	/* ICW4 follows */
-#define ICW1_SNGL BIT(1) /* single chip: no ICW3 */
-#define ICW1_INIT BIT(4)
-#define ICW2_BASE_MASK 0xf8 /* T7-T3 of the vector (8086 mode) */
-/* OCW3: command port, D4 = 0, D3 = 1 */
-#define OCW3_SELECT BIT(3)
-#define OCW3_RIS BIT(0)	/* with RR: 1 reads ISR, 0 IRR */
-#define OCW3_RR BIT(1)
-#define OCW3_POLL BIT(2)
-#define OCW3_SMM BIT(5)
-#define OCW3_ESMM BIT(6)
-/* OCW2: command port, D4 = 0, D3 = 0; R, SL, EOI in bits 7:5 */
-#define OCW2_CMD_SHIFT 5
-#define OCW2_LEVEL_MASK 0x07
-#define OCW2_ROTATE_AEOI_CLEAR 0 /* 000 */
-#define OCW2_EOI 1		/* 001: non-specific EOI */
-#define OCW2_NOP 2		/* 010 */
-#define OCW2_SPECIFIC_EOI 3	/* 011 */
-#define OCW2_ROTATE_AEOI_SET 4	/* 100 */
-#define OCW2_ROTATE_EOI 5	/* 101: rotate on non-specific EOI */
-#define OCW2_SET_PRIORITY 6	/* 110 */
-#define OCW2_ROTATE_SPECIFIC 7	/* 111: rotate on specific EOI */
-
-#define PIC_LINES 8
-#define PIC_LOWEST_DEFAULT 7	/* IR0 highest, IR7 lowest after ICW1 */
 #define POLL_NOTHING 0x00	/* bit 7 clear: no interrupt pending */
 #define MASK_ALL 0xff
-#define OPEN_BUS 0xff
-/* IRQ 0, 1, 2, 8 and 13 are always edge-triggered: their ELCR bits read 0 */
-#define ELCR1_WRITABLE 0xf8
-#define ELCR2_WRITABLE 0xde
 
 enum init_step { INIT_DONE, INIT_ICW2, INIT_ICW3, INIT_ICW4 };
 

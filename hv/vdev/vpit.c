@@ -16,29 +16,8 @@
 #include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
+#include "hv/hw/pit.h"
 
-#define PIT_PORT_BASE 0x40
-#define PIT_PORTS 4
-#define PIT_CMD 3
-#define PIT_PORT_B 0x61
-#define PIT_CHANNELS 3
-#define PIT_CMD_CHANNEL_SHIFT 6
-#define PIT_CMD_READBACK 3
-#define PIT_CMD_ACCESS_SHIFT 4
-#define PIT_ACCESS_LATCH 0
-#define PIT_ACCESS_LO 1
-#define PIT_ACCESS_HI 2
-#define PIT_ACCESS_WORD 3
-#define PIT_CMD_MODE_SHIFT 1
-#define PIT_CMD_BCD BIT(0)
-#define PIT_RB_NO_COUNT BIT(5) /* read-back: do not latch the count */
-#define PIT_RB_NO_STATUS BIT(4)
-#define PIT_STATUS_OUT BIT(7)
-#define PIT_STATUS_NULL BIT(6)
-#define PORTB_GATE2 BIT(0)
-#define PORTB_SPEAKER BIT(1)
-#define PORTB_REFRESH BIT(4)
-#define PORTB_OUT2 BIT(5)
 #define PORTB_WRITABLE 0x0f
 #define REFRESH_HZ 66667 /* bit 4 toggles every 15 us */
 #define PIT_MIN_PERIOD 16 /* ticks: a tiny reload would flood the guest */

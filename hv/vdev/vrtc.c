@@ -33,10 +33,11 @@
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 #include "hv/vdev/vclock.h"
+#include "hv/hw/pc.h"
+#include "hv/hw/rtc.h"
 
 #define INDEX_MASK 0x7f
 #define INDEX_PORT_READ 0xff	 /* the index port is write-only */
-#define OPEN_BUS 0xff
 
 #define A_DEFAULT 0x26	/* 32.768 kHz time base, 1024 Hz periodic rate */
 #define A_RATE_MASK 0x0f
@@ -47,9 +48,6 @@
 
 #define US_PER_SEC 1000000ULL
 #define UIP_US 244	/* UIP high before the update (datasheet, "UIP") */
-#define SECS_PER_MIN RTC_MINUTES
-#define SECS_PER_HOUR (RTC_MINUTES * SECS_PER_MIN)
-#define SECS_PER_DAY (RTC_HOURS * SECS_PER_HOUR * 1ULL)
 #define YEARS_PER_CENTURY 100
 #define WDAY_BASE 1	/* register 6: Sunday = 1 */
 /* periodic rates with a 32.768 kHz time base: RS 1-2 are 256 and 128 Hz,

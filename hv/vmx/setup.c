@@ -11,9 +11,9 @@
 #include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/vmx/vmx.h"
+#include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
 
-#define PDPTE_COUNT 4
 #define VAPIC_VTPR 0x80 /* SDM 3C 30.1.1: the virtual TPR in the virtual-APIC page */
 
 static u64 idt_base(void)

@@ -8,10 +8,8 @@
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vmx/vmx.h"
+#include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
-
-#define PDPTE_COUNT 4
-#define PAE_CR3_MASK 0xffffffe0ULL /* SDM 3A 4.4.1: the PDPT is 32-byte aligned */
 
 static struct vmx_vcpu *vx(struct vcpu *v)
 {

@@ -16,6 +16,14 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -DHV_HOST -I. -Wall -Wextra -Werror -Wshadow \
 FUZZ_RUN_FLAGS := -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
                   -rss_limit_mb=2048 -print_final_stats=1
 
+# Checked before anything is built (NEEDS_ in the Makefile): clang, and
+# libFuzzer, which Debian's clang only recommends.
+FUZZ_LIBFUZZER    = /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev \
+                    $(FUZZ_LIBFUZZER)=libclang-rt-14-dev
+NEEDS_fuzz        = $(NEEDS_fuzz-build)
+NEEDS_fuzz-config = $(NEEDS_fuzz-build)
+
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c hv/config/config.c hv/config/config.h hv/lib/lib.h \
 		hv/lib/types.h boot/boot_info.h
 	@mkdir -p $(@D)

@@ -13,8 +13,8 @@
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
+#include "hv/hw/x86.h"
 #include "multiboot.h"
-#include "x86.h"
 
 #define BUF_BASE 0x00400000U /* guest.ld keeps the image below 4 MiB */
 #define BUF_DEFAULT (16U * 1024 * 1024)
@@ -39,7 +39,7 @@ static bool buffer_in_ram(u32 base, u32 size)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *r = &mb.regions[i];
 
-		if (r->type == MB_MEM_RAM && r->base <= base &&
+		if (r->type == E820_RAM && r->base <= base &&
 		    r->base + r->len >= (u64)base + size)
 			return true;
 	}

@@ -14,13 +14,14 @@
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "lib.h"
 #include "smp.h"
-#include "x86.h"
 
 #define HV_SIGNATURE "TesseraHV\0\0\0"
 #define SIGNATURE_LEN 12
-#define CPUID_B_MAX_LEVELS 8
+#define TOPO_MAX_LEVELS 8
 
 const char guest_name[] = "cpuid";
 
@@ -35,23 +36,26 @@ static void regs_to_chars(char *out, u32 a, u32 b, u32 c)
 /* Intel leaf 0xB: logical processors at the core level (SDM 2A CPUID). */
 static u32 leaf_b_count(void)
 {
-	for (u32 sub = 0; sub < CPUID_B_MAX_LEVELS; sub++) {
-		struct cpuid_regs r = cpuid_count(CPUID_LEAF_EXT_TOPO, sub);
-		u32 type = (r.ecx >> CPUID_B_ECX_TYPE_SHIFT) & CPUID_B_ECX_TYPE_MASK;
+	for (u32 sub = 0; sub < TOPO_MAX_LEVELS; sub++) {
+		struct cpuid_regs r;
+		u32 type;
+
+		cpuid_count(CPUID_TOPO_LEAF, sub, &r);
+		type = (r.ecx >> CPUID_TOPO_ECX_TYPE_SHIFT) & CPUID_TOPO_ECX_TYPE_MASK;
 
 		if (!type)
 			break;
-		if (type == CPUID_B_TYPE_CORE)
-			return r.ebx & CPUID_B_EBX_COUNT_MASK;
+		if (type == CPUID_TOPO_TYPE_CORE)
+			return r.ebx & CPUID_TOPO_EBX_COUNT_MASK;
 	}
 	return 0;
 }
 
 void guest_main(void)
 {
-	struct cpuid_regs r0 = cpuid(CPUID_LEAF_VENDOR), r1 = cpuid(CPUID_LEAF_FEATURES);
-	u32 ext_max = cpuid(CPUID_LEAF_EXT_MAX).eax;
-	u32 ext_ecx = ext_max >= CPUID_LEAF_EXT_FEATURES ? cpuid(CPUID_LEAF_EXT_FEATURES).ecx : 0;
+	struct cpuid_regs r0 = cpuid(CPUID_VENDOR_LEAF), r1 = cpuid(CPUID_FEATURES_LEAF);
+	u32 ext_max = cpuid(CPUID_EXT_LEAF).eax;
+	u32 ext_ecx = ext_max >= CPUID_EXT_FEATURES ? cpuid(CPUID_EXT_FEATURES).ecx : 0;
 	bool expect_hv = cmdline_flag("expect_hv");
 	u32 want = (u32)cmdline_u64("cpus", 0), cpus = smp_cpu_count();
 	bool is_amd, is_intel;
@@ -62,7 +66,7 @@ void guest_main(void)
 	is_amd = !strncmp(vendor, "AuthenticAMD", SIGNATURE_LEN);
 	is_intel = !strncmp(vendor, "GenuineIntel", SIGNATURE_LEN);
 	if (r1.ecx & CPUID_1_ECX_HYPERVISOR) {
-		rh = cpuid(CPUID_LEAF_HV_BASE);
+		rh = cpuid(CPUID_HV_BASE_LEAF);
 		regs_to_chars(hv, rh.ebx, rh.ecx, rh.edx);
 	}
 	con_printf("cpuid: vendor=%s max=0x%x ext_max=0x%x 1:ebx=0x%08x ecx=0x%08x "
@@ -76,7 +80,7 @@ void guest_main(void)
 			guest_fail("leaf 0x40000000 signature \"%s\", want \"TesseraHV\"", hv);
 		if (r1.ecx & CPUID_1_ECX_VMX)
 			guest_fail("VMX visible (CPUID.1:ECX[5])");
-		if (ext_ecx & CPUID_81_ECX_SVM)
+		if (ext_ecx & CPUID_EXT_ECX_SVM)
 			guest_fail("SVM visible (CPUID.80000001:ECX[2])");
 		if (r1.ecx & CPUID_1_ECX_MONITOR)
 			guest_fail("MONITOR/MWAIT visible (CPUID.1:ECX[3])");
@@ -85,13 +89,13 @@ void guest_main(void)
 	if (want && cpus != want)
 		guest_fail("CPUID.1 says %u CPUs (EBX=0x%08x HTT=%u), cmdline cpus=%u", cpus,
 			   r1.ebx, !!(r1.edx & CPUID_1_EDX_HTT), want);
-	if (want && is_amd && ext_max >= CPUID_LEAF_EXT_SIZES) {
-		u32 nc = (cpuid(CPUID_LEAF_EXT_SIZES).ecx & CPUID_88_ECX_NC_MASK) + 1;
+	if (want && is_amd && ext_max >= CPUID_ADDR_SIZES) {
+		u32 nc = (cpuid(CPUID_ADDR_SIZES).ecx & CPUID_ADDR_SIZES_ECX_NC_MASK) + 1;
 
 		if (nc != want)
 			guest_fail("CPUID.80000008:ECX says %u CPUs, cmdline cpus=%u", nc, want);
 	}
-	if (want && is_intel && r0.eax >= CPUID_LEAF_EXT_TOPO) {
+	if (want && is_intel && r0.eax >= CPUID_TOPO_LEAF) {
 		u32 nb = leaf_b_count();
 
 		if (nb && nb != want)

@@ -8,8 +8,9 @@
  */
 #include "cmdline.h"
 #include "guest.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "lib.h"
-#include "x86.h"
 
 #define N_DEFAULT 100000
 
@@ -24,7 +25,8 @@ void guest_main(void)
 		guest_fail("n=0");
 	t0 = rdtsc();
 	for (u32 i = 0; i < n; i++)
-		cpuid(CPUID_LEAF_VENDOR);
+		cpuid(CPUID_VENDOR_LEAF);
 	t1 = rdtsc();
-	guest_pass("n=%u tsc_per_cpuid=%llu tsc=%llu", n, div_u64(t1 - t0, n, NULL), t1 - t0);
+	guest_pass("n=%u tsc_per_cpuid=%llu tsc=%llu", n, div_u64_rem(t1 - t0, n, NULL),
+		   t1 - t0);
 }

@@ -9,13 +9,13 @@
  */
 #include "cmdline.h"
 #include "console.h"
+#include "cpu.h"
 #include "guest.h"
 #include "lib.h"
 #include "marker.h"
 #include "multiboot.h"
 #include "paging.h"
 #include "tsc.h"
-#include "x86.h"
 
 const char guest_name[] = "marker";
 
@@ -56,7 +56,7 @@ void guest_main(void)
 			const struct mb_region *r = &mb.regions[i];
 			u64 end = r->base + r->len;
 
-			if (r->type != MB_MEM_RAM)
+			if (r->type != E820_RAM)
 				continue;
 			for (u64 pa = ALIGN_UP(r->base, every); pa + MARKER_SIZE <= end;
 			     pa += every) {

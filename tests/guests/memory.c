@@ -23,10 +23,10 @@
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
+#include "hv/hw/x86.h"
 #include "lib.h"
 #include "multiboot.h"
 #include "paging.h"
-#include "x86.h"
 
 #define LOW_CHECK_START 0x500 /* above the real-mode IVT and BIOS data area */
 #define LOW_CHECK_END 0x9f000 /* below the EBDA */
@@ -72,7 +72,7 @@ static u64 reserved_tail(const struct mb_region *r)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *x = &mb.regions[i];
 
-		if (x->type != MB_MEM_RAM && x->base == end && !mb_is_ram(x->base + x->len))
+		if (x->type != E820_RAM && x->base == end && !mb_is_ram(x->base + x->len))
 			return x->len;
 	}
 	return 0;
@@ -81,7 +81,7 @@ static u64 reserved_tail(const struct mb_region *r)
 static const struct mb_region *ram_at(u64 addr)
 {
 	for (u32 i = 0; i < mb.nr_regions; i++)
-		if (mb.regions[i].type == MB_MEM_RAM && mb.regions[i].base == addr)
+		if (mb.regions[i].type == E820_RAM && mb.regions[i].base == addr)
 			return &mb.regions[i];
 	return NULL;
 }
@@ -93,7 +93,7 @@ static u64 ram_size(void)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *r = &mb.regions[i];
 
-		if (r->type == MB_MEM_RAM && r->base >= 1 * MiB)
+		if (r->type == E820_RAM && r->base >= 1 * MiB)
 			size += r->len + reserved_tail(r);
 	}
 	return size;
@@ -127,7 +127,7 @@ static void collect_ranges(void)
 		const struct mb_region *r = &mb.regions[i];
 		u64 s = r->base, e = r->base + r->len;
 
-		if (r->type != MB_MEM_RAM)
+		if (r->type != E820_RAM)
 			continue;
 		range_add(MAX(s, LOW_CHECK_START), MIN(e, LOW_CHECK_END));
 		s = MAX(s, image_end);

@@ -25,10 +25,10 @@
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
+#include "hv/hw/x86.h"
 #include "lapic.h"
 #include "lib.h"
 #include "trap.h"
-#include "x86.h"
 
 #define ONES8 0xffU
 #define ONES16 0xffffU
@@ -36,6 +36,7 @@
 #define PORT_PROBE_BYTE 0x5a
 #define MSR_IA32_PKRS 0x000006e1
 #define PKRS_RESERVED 0xffffffff00000000ULL /* bits 63:32 */
+#define MSR_X2APIC_ID (MSR_X2APIC_BASE + APIC_ID / 16) /* SDM 3A 11.12.1.2 */
 #define MSR_UNKNOWN_LOW 0x00001234
 #define MSR_UNKNOWN_HIGH 0xc0001234
 #define DETAILS_MAX 512
@@ -106,14 +107,14 @@ static u64 must_read(u32 msr, const char *name)
 static void check_allowed_msrs(void)
 {
 	u64 base = must_read(MSR_IA32_APIC_BASE, "IA32_APIC_BASE");
-	u64 efer = must_read(MSR_EFER, "EFER");
+	u64 efer = must_read(MSR_IA32_EFER, "EFER");
 
 	/* its value is not checked: QEMU's TCG reads MSR 0x10 as 0 */
 	must_read(MSR_IA32_TSC, "IA32_TIME_STAMP_COUNTER");
-	if (!(base & APIC_BASE_ENABLE) || (base & APIC_BASE_X2APIC) ||
+	if (!(base & APIC_BASE_EN) || (base & APIC_BASE_EXTD) ||
 	    (base & APIC_BASE_ADDR_MASK) != LAPIC_DEFAULT_BASE || !(base & APIC_BASE_BSP))
 		guest_fail("IA32_APIC_BASE = 0x%llx, want an enabled xAPIC at 0x%x on the BSP",
-			   base, LAPIC_DEFAULT_BASE);
+			   base, (u32)LAPIC_DEFAULT_BASE);
 	if (efer & (EFER_LME | EFER_LMA))
 		guest_fail("EFER = 0x%llx in a 32-bit guest: long mode set", efer);
 	/* APM2 15.5.1: SVM needs EFER.SVME in the guest's VMCB; the guest,
@@ -159,7 +160,7 @@ static void check_denied_msrs(void)
 	probe(MSR_X2APIC_ID, "x2APIC ID", false, expect_hv);
 	probe(MSR_UNKNOWN_LOW, "unknown", false, expect_hv);
 	probe(MSR_UNKNOWN_HIGH, "unknown", false, expect_hv);
-	probe(MSR_VM_HSAVE_PA, "VM_HSAVE_PA", false, expect_hv);
+	probe(MSR_AMD_VM_HSAVE_PA, "VM_HSAVE_PA", false, expect_hv);
 	probe(MSR_IA32_VMX_BASIC, "IA32_VMX_BASIC", false, expect_hv);
 	fc_read = msr_read_safe(MSR_IA32_FEATURE_CONTROL, &fc);
 	con_printf("policy: RDMSR IA32_FEATURE_CONTROL (0x%x): %s 0x%llx (not checked)\n",
@@ -168,7 +169,7 @@ static void check_denied_msrs(void)
 		return; /* bare, writes would change the emulated machine */
 	probe(MSR_UNKNOWN_LOW, "unknown", true, true);
 	probe(MSR_UNKNOWN_HIGH, "unknown", true, true);
-	probe(MSR_VM_HSAVE_PA, "VM_HSAVE_PA", true, true);
+	probe(MSR_AMD_VM_HSAVE_PA, "VM_HSAVE_PA", true, true);
 	probe(MSR_IA32_VMX_BASIC, "IA32_VMX_BASIC", true, true);
 	probe(MSR_IA32_FEATURE_CONTROL, "IA32_FEATURE_CONTROL", true, true);
 }

@@ -17,17 +17,16 @@
  */
 #include "cmdline.h"
 #include "console.h"
+#include "cpu.h"
 #include "guest.h"
+#include "hv/hw/ioapic.h"
 #include "lapic.h"
 #include "lib.h"
 #include "marker.h"
 #include "multiboot.h"
 #include "paging.h"
-#include "x86.h"
 
 #define ALL_ONES 0xffffffffU
-#define IOAPIC_BASE 0xfec00000U /* the PC's default, and the partition's */
-#define IOAPIC_PAGE_SIZE 0x1000
 #define REPORT_MAX 8
 
 const char guest_name[] = "scanner";
@@ -47,8 +46,8 @@ static bool in_image(u64 pa)
 
 static bool is_apic(u64 pa)
 {
-	return (pa >= lapic_base() && pa < lapic_base() + LAPIC_PAGE_SIZE) ||
-	       (pa >= IOAPIC_BASE && pa < IOAPIC_BASE + IOAPIC_PAGE_SIZE);
+	return (pa >= lapic_base() && pa < lapic_base() + LAPIC_MMIO_SIZE) ||
+	       (pa >= IOAPIC_DEFAULT_BASE && pa < IOAPIC_DEFAULT_BASE + IOAPIC_MMIO_SIZE);
 }
 
 static void scan_point(struct scan *s, u64 pa)

@@ -10,12 +10,13 @@
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "lapic.h"
 #include "lib.h"
 #include "multiboot.h"
 #include "smp.h"
 #include "tsc.h"
-#include "x86.h"
 
 #define AP_CHECKIN_TIMEOUT_MS 1000
 #define STRAY_ENTRY_WAIT_MS 20 /* for a second, unwanted start of an AP */
@@ -35,7 +36,7 @@ static void ap_main(u32 ticket)
 	struct ap_record *rec = &ap_records[ticket];
 
 	rec->lapic_id = lapic_id();
-	rec->cpuid_id = cpuid(CPUID_LEAF_FEATURES).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
+	rec->cpuid_id = cpuid(CPUID_FEATURES_LEAF).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
 	__atomic_store_n(&rec->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -80,9 +81,9 @@ void guest_main(void)
 
 	lapic_enable();
 	bsp_lapic = lapic_id();
-	bsp_cpuid = cpuid(CPUID_LEAF_FEATURES).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
+	bsp_cpuid = cpuid(CPUID_FEATURES_LEAF).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
 	con_printf("smp: %u CPUs, BSP LAPIC ID %u (CPUID %u), LAPIC at 0x%x version 0x%x\n",
-		   cpus, bsp_lapic, bsp_cpuid, (u32)lapic_base(), lapic_read(LAPIC_VERSION));
+		   cpus, bsp_lapic, bsp_cpuid, (u32)lapic_base(), lapic_read(APIC_VERSION));
 	if (bsp_lapic != 0 || bsp_cpuid != 0)
 		guest_fail("BSP has LAPIC ID %u, CPUID ID %u; want 0", bsp_lapic, bsp_cpuid);
 

@@ -11,7 +11,6 @@
 #include "console.h"
 #include "guest.h"
 #include "tsc.h"
-#include "x86.h"
 
 #define AFTER_FAULT_WAIT_MS 100
 

@@ -6,16 +6,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "system"))
-sys.path.insert(0, str(HERE))
-
-from tessera_vm import BUILD, ROOT  # noqa: E402
+from harness.tessera_vm import BUILD, ROOT
 
 RUNS_DIR = BUILD / "test-runs" / "linux"
 _TIMES = pytest.StashKey[list]()

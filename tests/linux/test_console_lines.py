@@ -3,7 +3,7 @@ line that a kernel message cut in two is read whole, the message as a line
 of its own, and nothing else moves. Fast; needs no image."""
 from __future__ import annotations
 
-import linux_guest as g
+from harness import linux_guest as g
 
 
 def joined(*chunks: str) -> str:

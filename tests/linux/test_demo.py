@@ -23,11 +23,11 @@ import signal
 import subprocess
 import time
 
-import linux_guest as g
+from harness import linux_guest as g
 import pytest
-from hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR, \
-    PART_STARTING, for_part
-from tessera_vm import BUILD, ROOT
+from harness.hv_console import (BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED,
+                                HV_ERROR, PART_STARTING, for_part)
+from harness.tessera_vm import BUILD, ROOT
 
 RUNS_DIR = BUILD / "test-runs" / "linux"
 HV_ELF = BUILD / "hv.elf"  # what demo-run boots (not TESSERA_HV_ELF)

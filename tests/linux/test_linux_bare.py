@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-import linux_guest as g
+from harness import linux_guest as g
 import pytest
 
 CPUS = 2

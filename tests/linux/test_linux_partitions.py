@@ -32,10 +32,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import linux_guest as g
+from harness import linux_guest as g
 import pytest
-from hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR
-from tessera_vm import BUILD, ROOT, BootFailure, Machine, bochs, hv_elf, qemu
+from harness.hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR
+from harness.tessera_vm import BUILD, ROOT, BootFailure, Machine, bochs, hv_elf, qemu
 
 RUNS_DIR = BUILD / "test-runs" / "linux"
 MEDIA_DIR = BUILD / "test-media"

@@ -7,15 +7,11 @@ import hashlib
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import tessera_vm  # noqa: E402
-from tessera_vm import BUILD, ROOT, Machine, hv_efi, hv_elf  # noqa: E402
+from harness import tessera_vm
+from harness.tessera_vm import BUILD, ROOT, Machine, hv_efi, hv_elf
 
 MEDIA_DIR = BUILD / "test-media"
 RUNS_DIR = BUILD / "test-runs"

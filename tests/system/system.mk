@@ -44,8 +44,10 @@ iso: $(BUILD)/hv.elf $(call media_paths,$(ISO_FILES))
 pxe: $(BUILD)/hv.elf $(call media_paths,$(PXE_FILES))
 	tools/mkpxe.sh -o $(BUILD)/pxe $(media_opts) $(PXE_FILES)
 
-# One pytest run over every test (unit, config, system), so that its summary
-# is the last line. Building happens in a second make, after the packages.
+# One pytest run over every test (unit, config, system, and the C style:
+# tests/unit/test_format.py is make format-check), so that its summary is the
+# last line. Building happens in a second make, after the packages; it checks
+# the tools of its goals (NEEDS_ in the Makefile).
 test: deps
 	$(MAKE) $(TEST_BUILD)
 	$(PYTHON) -m pytest tests -v $(PYTEST_ARGS)

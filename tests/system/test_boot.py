@@ -10,9 +10,9 @@ from typing import Callable
 
 import pytest
 
-from hv_console import (BOCHS_RYZEN, BOCHS_SKYLAKE, QEMU_EPYC, BootResult,
-                        Platform, check_boot, check_idle_poweroff)
-from tessera_vm import BUILD, Machine, Pxe, bochs, hv_efi, hv_elf, qemu
+from harness.hv_console import (BOCHS_RYZEN, BOCHS_SKYLAKE, QEMU_EPYC, BootResult,
+                                Platform, check_boot, check_idle_poweroff)
+from harness.tessera_vm import BUILD, Machine, Pxe, bochs, hv_efi, hv_elf, qemu
 
 PXE_BIOS_BOOTFILE = "boot/grub/i386-pc/core.0"
 PXE_UEFI_BOOTFILE = "boot/grub/x86_64-efi/core.efi"

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pytest
 
-from hv_console import (CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_MEMORY, ON_IDLE,
-                        PART_BUILT, PART_STARTING, STARTING)
-from tessera_vm import BUILD, ROOT, hv_elf, qemu
+from harness.hv_console import (CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_MEMORY,
+                                ON_IDLE, PART_BUILT, PART_STARTING, STARTING)
+from harness.tessera_vm import BUILD, ROOT, hv_elf, qemu
 
 CONFIGS = ROOT / "tests" / "configs"
 CASES = sorted(CONFIGS.glob("bad-*.conf"))

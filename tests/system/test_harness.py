@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from hv_console import BANNER, STARTING, parse_features
-from tessera_vm import BootFailure, Machine, Pxe, qemu, render_template
+from harness.hv_console import BANNER, STARTING, parse_features
+from harness.tessera_vm import BootFailure, Machine, Pxe, qemu, render_template
 
 
 def fake(workdir, script: str) -> Machine:

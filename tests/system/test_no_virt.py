@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hv_console import ON_IDLE, STARTING
-from tessera_vm import BUILD, hv_elf, qemu
+from harness.hv_console import ON_IDLE, STARTING
+from harness.tessera_vm import BUILD, hv_elf, qemu
 
 CANNOT = r"^hv: cannot run partitions: (?P<why>.+)$"
 NOT_STARTED = r"^hv: partitions not started: this machine cannot run them$"

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from hv_console import (BANNER, CANNOT_RUN, CONFIG_ACCEPTED, CONFIG_PROBLEM,
-                        CONFIG_REJECTED, HV_ERROR, HV_TSC, ON_IDLE, PART_BUILT,
-                        PART_DUMP, PART_EXITS, PART_RESTARTING, PART_STARTING,
-                        PART_STOPPED, for_part, part_line, part_verdict)
-from tessera_vm import BUILD, Machine, bochs, hv_elf, qemu
+from harness.hv_console import (BANNER, CANNOT_RUN, CONFIG_ACCEPTED, CONFIG_PROBLEM,
+                                CONFIG_REJECTED, HV_ERROR, HV_TSC, ON_IDLE, PART_BUILT,
+                                PART_DUMP, PART_EXITS, PART_RESTARTING, PART_STARTING,
+                                PART_STOPPED, for_part, part_line, part_verdict)
+from harness.tessera_vm import BUILD, Machine, bochs, hv_elf, qemu
 
 MiB = 1 << 20
 

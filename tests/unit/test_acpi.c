@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "drivers/acpi.h"
+#include "tests/unit/test_support.h"
 
 /* ------------------------------------------------------------ fake memory */
 
@@ -1419,16 +1420,6 @@ static void test_warnings_bounded(void **state)
 
 /* --------------------------------------------------------- robustness */
 
-static u32 rng_state = 12345;
-
-static u32 rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
-}
-
 /* Random damage to the real tables, checksums repaired half the time so
  * the damage reaches the parsers; nothing may crash or read out of range
  * (ASan/UBSan), and every count stays within its array. */
@@ -1440,19 +1431,19 @@ static void test_fuzz_real_tables(void **state)
 	(void)state;
 	for (int iter = 0; iter < 3000; iter++) {
 		struct fakemem fm = { 0 };
-		int t = (int)(rng() % ARRAY_SIZE(targets));
+		int t = (int)(rnd() % ARRAY_SIZE(targets));
 		u8 *p;
 		int rc;
 
 		fm_load_set(&fm, "qemu-q35");
 		p = fm_at(&fm, targets[t]);
-		for (u32 k = 0, n = 1 + rng() % 4; k < n; k++) {
+		for (u32 k = 0, n = 1 + rnd() % 4; k < n; k++) {
 			/* favour the header and the start of the body */
-			u32 off = (rng() & 1) ? rng() % 64 : rng() % lens[t];
+			u32 off = (rnd() & 1) ? rnd() % 64 : rnd() % lens[t];
 
-			p[off % lens[t]] = (u8)rng();
+			p[off % lens[t]] = (u8)rnd();
 		}
-		if (rng() & 1) {
+		if (rnd() & 1) {
 			u32 len;
 
 			memcpy(&len, p + 4, 4);

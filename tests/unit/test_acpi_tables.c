@@ -672,8 +672,10 @@ static void test_dsdt_aml(void **state)
 	assert_int_equal(a, PLAT_SLP_TYP_S5);
 
 	/* Name (\_S5_, Package (4) { 5, 5, Zero, Zero }) */
+	/* clang-format off */
 	static const u8 s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 				 0x0a, PLAT_SLP_TYP_S5, 0x0a, PLAT_SLP_TYP_S5, 0x00, 0x00 };
+	/* clang-format on */
 	assert_memory_equal(p, s5, sizeof(s5));
 	p += sizeof(s5);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hv/config/config.h"
+#include "tests/unit/test_support.h"
 
 #define OUT_MAX 8192
 
@@ -347,13 +348,11 @@ static void test_garbage_is_bounded(void **state)
 {
 	static char text[64 * 1024];
 	struct transcript t;
-	u32 seed = 12345;
 
 	(void)state;
 	for (int round = 0; round < 50; round++) {
 		for (size_t i = 0; i < sizeof(text); i++) {
-			seed = seed * 1103515245 + 12345;
-			text[i] = (char)(seed >> 16);
+			text[i] = (char)(rnd() >> 56);
 			if (round & 1 && !text[i])
 				text[i] = '\n';	/* no NUL: the invalid-UTF-8 path */
 		}

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hv/insn/insn.h"
+#include "hv/insn/emulate.h"
+#include "hv/insn/prefix.h"
 #include "hv/vcpu/vcpu.h"
+#include "tests/unit/test_support.h"
 
 #define M16 INSN_MODE_16
 #define M32 INSN_MODE_32
@@ -59,8 +61,10 @@ struct dcase {
 };
 
 #define B(s) s, (u8)(sizeof(s) - 1)
+/* clang-format off */
 #define D(mode, src, bytes, op, dir, size, rsize, asize, reg, hi, seg, flags, imm) \
 	{ src, mode, B(bytes), INSN_OP_##op, dir, size, rsize, asize, reg, hi, seg, flags, imm }
+/* clang-format on */
 
 #define P13 "\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e\x2e"
 
@@ -313,7 +317,9 @@ struct ecase {
 	int err;
 };
 
+/* clang-format off */
 #define E(mode, src, bytes, err) { src, mode, B(bytes), err }
+/* clang-format on */
 #define P13_66 "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
 #define P14 "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
 
@@ -454,17 +460,6 @@ static struct insn decode_ok(const u8 *bytes, size_t n, u8 mode)
 static u64 size_mask(u8 size)
 {
 	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
-/* xorshift64*, fixed seed: reproducible */
-static u64 rng_state = 0x9e3779b97f4a7c15ULL;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
 /* Random operands with a bias to the edges where flags change. */

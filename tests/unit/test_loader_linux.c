@@ -25,6 +25,7 @@
 
 #include "hv/loader/loader.h"
 #include "hv/vdev/platform.h"
+#include "tests/unit/test_support.h"
 
 /* ---- the fake guest RAM: LOW at 0, optionally 2 MiB at 4 GiB ---- */
 
@@ -33,59 +34,33 @@
 #define RAM_HIGH_SIZE (2 * MiB)
 #define POISON 0xaa
 
-struct fake_ram {
+/* what the loader sees, and behind it the RAM (test_support.h) */
+static struct {
 	struct guest_mem mem;
-	u8 *buf[LOADER_MAX_REGIONS];
-};
-
-static struct fake_ram ram;
+	struct fake_ram fake;
+} ram;
 static char err[LOADER_ERR_MAX];
-
-static void *fake_ptr(void *ctx, u64 gpa, u64 len)
-{
-	struct fake_ram *r = ctx;
-
-	for (u32 i = 0; i < r->mem.region_count; i++) {
-		u64 base = r->mem.regions[i].gpa, size = r->mem.regions[i].size;
-
-		if (gpa >= base && gpa - base <= size && len <= size - (gpa - base))
-			return r->buf[i] + (gpa - base);
-	}
-	return NULL;
-}
-
-static void ram_free(void)
-{
-	for (u32 i = 0; i < LOADER_MAX_REGIONS; i++) {
-		free(ram.buf[i]);
-		ram.buf[i] = NULL;
-	}
-}
 
 static void ram_new(u64 low, bool high)
 {
-	ram_free();
+	fake_ram_free(&ram.fake);
+	fake_ram_add(&ram.fake, 0, low, POISON);
+	if (high)
+		fake_ram_add(&ram.fake, RAM_HIGH_GPA, RAM_HIGH_SIZE, POISON);
 	memset(&ram.mem, 0, sizeof(ram.mem));
-	ram.mem.ptr = fake_ptr;
-	ram.mem.ctx = &ram;
-	ram.mem.regions[0].size = low;
-	ram.mem.region_count = 1;
-	if (high) {
-		ram.mem.regions[1].gpa = RAM_HIGH_GPA;
-		ram.mem.regions[1].size = RAM_HIGH_SIZE;
-		ram.mem.region_count = 2;
-	}
-	for (u32 i = 0; i < ram.mem.region_count; i++) {
-		ram.buf[i] = malloc(ram.mem.regions[i].size);
-		assert_non_null(ram.buf[i]);
-		memset(ram.buf[i], POISON, ram.mem.regions[i].size);
+	ram.mem.ptr = fake_ram_ptr;
+	ram.mem.ctx = &ram.fake;
+	ram.mem.region_count = ram.fake.count;
+	for (u32 i = 0; i < ram.fake.count; i++) {
+		ram.mem.regions[i].gpa = ram.fake.region[i].gpa;
+		ram.mem.regions[i].size = ram.fake.region[i].size;
 	}
 	memset(err, 0, sizeof(err));
 }
 
 static u8 *gp(u64 gpa, u64 len)
 {
-	u8 *p = fake_ptr(&ram, gpa, len);
+	u8 *p = fake_ram_ptr(&ram.fake, gpa, len);
 
 	if (!p)
 		fail_msg("guest range [%#llx, +%#llx) is not in the fake RAM",
@@ -176,11 +151,13 @@ static void fill_pattern(u8 *p, u64 len, u8 seed)
 #define H_HANDOVER 0x264
 #define H_END_215 0x26c /* end of the 2.15 header */
 
+/* clang-format off */
 static void put16(u8 *p, u64 off, u16 v) { memcpy(p + off, &v, 2); }
 static void put32(u8 *p, u64 off, u32 v) { memcpy(p + off, &v, 4); }
 static void put64(u8 *p, u64 off, u64 v) { memcpy(p + off, &v, 8); }
 static u32 get32(const u8 *p, u64 off) { u32 v; memcpy(&v, p + off, 4); return v; }
 static u64 get64(const u8 *p, u64 off) { u64 v; memcpy(&v, p + off, 8); return v; }
+/* clang-format on */
 
 /* ---- synthetic bzImage ---- */
 
@@ -450,7 +427,7 @@ static void test_bz_load_64(void **state)
 	for (u32 i = 1; i < 512; i++)
 		assert_int_equal(rd(entry.cr3 + i * 8, 8), 0);
 	expect_gdt(true);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_load_32(void **state)
@@ -470,7 +447,7 @@ static void test_bz_load_32(void **state)
 	/* no initrd, no RSDP, empty command line */
 	expect_zero_page(BZ_PREF, 0, 0, 0);
 	assert_int_equal(*gp(CMDLINE, 1), 0);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_e820_high(void **state)
@@ -481,7 +458,7 @@ static void test_bz_e820_high(void **state)
 	load_ok(bz_load(NULL, NULL, 0xf0000));
 	assert_int_equal(rd(ZP + BP_E820_ENTRIES, 1), 5);
 	expect_zero_page(BZ_PREF, 0, 0, 0xf0000);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_e820_direct(void **state)
@@ -505,7 +482,7 @@ static void test_e820_direct(void **state)
 	/* too little room */
 	expect_error(loader_e820(&ram.mem, map, 3, err, sizeof(err)), "entries");
 	/* layouts the partition code must never hand over (nothing is touched) */
-	m.ptr = fake_ptr;
+	m.ptr = fake_ram_ptr;
 	m.region_count = 1;
 	m.regions[0].gpa = 0x100000;
 	m.regions[0].size = 64 * MiB;
@@ -522,7 +499,7 @@ static void test_e820_direct(void **state)
 	expect_error(loader_e820(&m, map, LOADER_E820_MAX, err, sizeof(err)), "overlaps");
 	m.region_count = 0;
 	expect_error(loader_e820(&m, map, LOADER_E820_MAX, err, sizeof(err)), "start at 0");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- bzImage: placement rules ---- */
@@ -568,7 +545,7 @@ static void test_bz_initrd_addr_max(void **state)
 	load_ok(bz_load(NULL, &m, 0));
 	assert_int_equal(rd(ZP + H_RAMDISK_IMAGE, 4), 0);
 	assert_int_equal(rd(ZP + H_RAMDISK_SIZE, 4), 0);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_initrd_too_big(void **state)
@@ -586,7 +563,7 @@ static void test_bz_initrd_too_big(void **state)
 	assert_int_equal(rd(ZP + H_RAMDISK_IMAGE, 4), BZ_PREF + BZ_INIT_SIZE);
 	m.len++;
 	expect_error(bz_load(NULL, &m, 0), "does not fit");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_kernel_fit(void **state)
@@ -620,7 +597,7 @@ static void test_bz_kernel_fit(void **state)
 	put32(bz, H_INIT_SIZE, 0xfff00000);
 	ram_new(RAM_LOW_DEFAULT, false);
 	expect_error(bz_load(NULL, NULL, 0), "needs RAM");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_bz_cmdline(void **state)
@@ -661,7 +638,7 @@ static void test_bz_cmdline(void **state)
 		load_ok(bz_load(huge, NULL, 0));
 		free(huge);
 	}
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- bzImage: malformed ---- */
@@ -672,6 +649,7 @@ struct bz_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void m_no_magic(void) { memcpy(bz + H_MAGIC, "HdrT", 4); }
 static void m_old(void) { put16(bz, H_VERSION, 0x020b); }
 static void m_no_jump(void) { bz[H_JUMP] = 0xe9; }
@@ -694,6 +672,7 @@ static void m_zero_align(void) { put32(bz, H_KERNEL_ALIGNMENT, 0); }
 static void m_low_pref(void) { put64(bz, H_PREF_ADDRESS, 0x80000); }
 static void m_pref_past_ram(void) { put64(bz, H_PREF_ADDRESS, 0x7fe00000); }
 static void m_pref_huge(void) { put64(bz, H_PREF_ADDRESS, ~0ULL - 0xfff); }
+/* clang-format on */
 
 static const struct bz_case bz_cases[] = {
 	{ "no HdrS", m_no_magic, "HdrS" },
@@ -737,7 +716,7 @@ static void test_bz_malformed(void **state)
 	assert_false(linux_probe(bz, 0x205));
 	m_no_magic();
 	assert_false(linux_probe(bz, bz_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* Every shorter file fails cleanly; ASan checks no byte past len is read. */
@@ -758,7 +737,7 @@ static void test_bz_truncations(void **state)
 	load_ok(bz_load(NULL, NULL, 0));
 	expect_bytes(BZ_PREF, bz + BZ_SETUP_SIZE, BZ_KERNEL_SIZE);
 	expect_fill(BZ_PREF + BZ_KERNEL_SIZE, POISON, 512);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- PVH: synthetic ELF64 vmlinux ---- */
@@ -951,7 +930,7 @@ static void test_pvh_load(void **state)
 	load_ok(pvh_load_elf(NULL, NULL, 0));
 	expect_start_info(0, 0, 0);
 	assert_true(pvh_probe(elf, elf_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_initrd(void **state)
@@ -970,7 +949,7 @@ static void test_pvh_initrd(void **state)
 			 ALIGN_UP(SEG2_PADDR + SEG2_SZ, 4096));
 	m.len += 1;
 	expect_error(pvh_load_elf(NULL, &m, 0), "does not fit");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_cmdline(void **state)
@@ -987,7 +966,7 @@ static void test_pvh_cmdline(void **state)
 	line[2047] = 'c';
 	line[2048] = 0;
 	expect_error(pvh_load_elf(line, NULL, 0), "command line has 2048 characters");
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 struct pvh_case {
@@ -996,6 +975,7 @@ struct pvh_case {
 	const char *message;
 };
 
+/* clang-format off */
 static void p_not_elf(void) { elf[0] = 'M'; }
 static void p_elf32(void) { elf[4] = 1; }
 static void p_big_endian(void) { elf[5] = 2; }
@@ -1021,6 +1001,7 @@ static void p_seg_wrap(void) { put64(elf, PH(1) + 24, ~0ULL - 0x100); }
 static void p_seg_file(void) { put64(elf, PH(1) + 32, SEG2_SZ + 1); put64(elf, PH(1) + 40, SEG2_SZ + 1); }
 static void p_seg_off(void) { put64(elf, PH(1) + 8, ~0ULL - 0x10); }
 static void p_filesz_memsz(void) { put64(elf, PH(1) + 40, SEG2_SZ - 1); }
+/* clang-format on */
 static void p_no_load(void)
 {
 	put32(elf, PH(0), 0);
@@ -1074,7 +1055,7 @@ static void test_pvh_malformed(void **state)
 	assert_false(pvh_probe(elf, 63));
 	p_elf32();
 	assert_false(pvh_probe(elf, elf_len));
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_pvh_truncations(void **state)
@@ -1089,7 +1070,7 @@ static void test_pvh_truncations(void **state)
 			fail_msg("a file cut to %llu bytes loaded (rc %d)", (unsigned long long)len,
 				 rc);
 	}
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 /* ---- a real Debian kernel, when one is there ---- */
@@ -1207,7 +1188,7 @@ static void test_real_bzimage(void **state)
 	expect_bytes(ZP + H_PAYLOAD_OFFSET, img + H_PAYLOAD_OFFSET, 8);
 	expect_bytes(ZP + H_INIT_SIZE, img + H_INIT_SIZE, 4);
 	free(img);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 static void test_real_vmlinux(void **state)
@@ -1241,7 +1222,7 @@ static void test_real_vmlinux(void **state)
 	assert_int_equal(entry.rbx, START_INFO);
 	expect_start_info(rd(rd(START_INFO + SI_MODLIST, 8), 8), sizeof(initrd_data), 0xe0000);
 	free(img);
-	ram_free();
+	fake_ram_free(&ram.fake);
 }
 
 int main(void)

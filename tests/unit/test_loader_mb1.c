@@ -16,6 +16,7 @@
 
 #include "boot/multiboot.h"
 #include "hv/loader/loader.h"
+#include "tests/unit/test_support.h"
 
 /*
  * The tests of rules that hv/loader/mb1.c, as committed, does not enforce
@@ -37,59 +38,32 @@
 #define BIOS_HOLE 0x9fc00ULL /* where the guest's e820 hole starts */
 #define ONE_MIB 0x100000ULL
 
-struct fake_ram {
+/* what the loader sees, and behind it the RAM (test_support.h) */
+static struct {
 	struct guest_mem mem;
-	u8 *buf[LOADER_MAX_REGIONS];
-};
-
-static struct fake_ram ram;
-
-static void *fake_ptr(void *ctx, u64 gpa, u64 len)
-{
-	struct fake_ram *r = ctx;
-
-	for (u32 i = 0; i < r->mem.region_count; i++) {
-		u64 base = r->mem.regions[i].gpa, size = r->mem.regions[i].size;
-
-		if (gpa >= base && gpa - base <= size && len <= size - (gpa - base))
-			return r->buf[i] + (gpa - base);
-	}
-	return NULL;
-}
-
-static void ram_free(void)
-{
-	for (u32 i = 0; i < LOADER_MAX_REGIONS; i++) {
-		free(ram.buf[i]);
-		ram.buf[i] = NULL;
-	}
-}
+	struct fake_ram fake;
+} ram;
 
 static void ram_new(bool high)
 {
-	ram_free();
+	fake_ram_free(&ram.fake);
+	fake_ram_add(&ram.fake, 0, RAM_LOW_SIZE, POISON);
+	if (high)
+		fake_ram_add(&ram.fake, RAM_HIGH_GPA, RAM_HIGH_SIZE, POISON);
 	memset(&ram.mem, 0, sizeof(ram.mem));
-	ram.mem.ptr = fake_ptr;
-	ram.mem.ctx = &ram;
-	ram.mem.regions[0].gpa = 0;
-	ram.mem.regions[0].size = RAM_LOW_SIZE;
-	ram.mem.region_count = 1;
-	if (high) {
-		ram.mem.regions[1].gpa = RAM_HIGH_GPA;
-		ram.mem.regions[1].size = RAM_HIGH_SIZE;
-		ram.mem.region_count = 2;
-	}
-	for (u32 i = 0; i < ram.mem.region_count; i++) {
-		ram.buf[i] = malloc(ram.mem.regions[i].size);
-		assert_non_null(ram.buf[i]);
-		memset(ram.buf[i], POISON, ram.mem.regions[i].size);
+	ram.mem.ptr = fake_ram_ptr;
+	ram.mem.ctx = &ram.fake;
+	ram.mem.region_count = ram.fake.count;
+	for (u32 i = 0; i < ram.fake.count; i++) {
+		ram.mem.regions[i].gpa = ram.fake.region[i].gpa;
+		ram.mem.regions[i].size = ram.fake.region[i].size;
 	}
 }
 
 /* The host address of guest [gpa, gpa + len), which must be RAM. */
 static u8 *gp(u64 gpa, u64 len)
 {
-	u8 *p = fake_ptr(&ram, gpa, len);
+	u8 *p = fake_ram_ptr(&ram.fake, gpa, len);
 
 	if (!p)
 		fail_msg("guest range [%#llx, +%#llx) is not in the fake RAM",
@@ -348,7 +322,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	ram_free();
+	fake_ram_free(&ram.fake);
 	return 0;
 }
 

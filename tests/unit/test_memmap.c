@@ -15,6 +15,7 @@
 
 #include "hv/mm/memmap.h"
 #include "hv/mm/palloc.h"
+#include "tests/unit/test_support.h"
 
 #define RAM BOOT_MEM_RAM
 #define RES BOOT_MEM_RESERVED
@@ -22,7 +23,9 @@
 #define NVS BOOT_MEM_NVS
 #define UNUS BOOT_MEM_UNUSABLE
 #define FWRT BOOT_MEM_FW_RUNTIME
+/* clang-format off */
 #define R(b, l, t) { .base = (b), .len = (l), .type = (t) }
+/* clang-format on */
 #define TOP (~0ULL)
 #define MAX_CASE 48
 
@@ -81,6 +84,7 @@ static void run_case(const struct mm_case *c)
 
 /* ---- table-driven cases ---- */
 
+/* clang-format off */
 static const struct mm_case cases[] = {
 	{ "empty", { R(0, 0, RAM) }, 0, { R(0, 0, 0) }, 0 },
 	{ "one aligned RAM range", { R(0x100000, 0x100000, RAM) }, 1,
@@ -181,6 +185,7 @@ static const struct mm_case cases[] = {
 	  { R(0, 0x1000, RES), R(0x1000, 0x800, RAM), R(0x2000, 0x1000, RES) }, 3,
 	  { R(0, 0x1000, RES), R(0x2000, 0x1000, RES) }, 2 },
 };
+/* clang-format on */
 
 static void test_cases(void **state)
 {
@@ -260,6 +265,7 @@ static void test_qemu_e820(void **state)
  * runtime services are FW_RUNTIME): many neighbouring entries of one type,
  * a few of them listed out of order as some firmware does.
  */
+/* clang-format off */
 static const struct boot_mem_range ovmf_map[] = {
 	R(0x0000000000, 0x0001000, RAM),      /* BS code */
 	R(0x0000001000, 0x009f000, RAM),      /* conventional */
@@ -290,6 +296,7 @@ static const struct boot_mem_range ovmf_map[] = {
 	R(0x00ffe00000, 0x0001000, RES),      /* duplicate inside the flash */
 	R(0xfd00000000, 0x300000000ULL, RES), /* reserved for the IOMMU window */
 };
+/* clang-format on */
 
 static void test_ovmf_map(void **state)
 {
@@ -350,22 +357,6 @@ static void test_ram_helpers(void **state)
 }
 
 /* ---- randomized: a page-by-page oracle ---- */
-
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	/* xorshift64*: reproducible everywhere, good enough for tests */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static u64 rnd_below(u64 n)
-{
-	return n ? rnd() % n : 0;
-}
 
 /* The end of an input range, saturated at 2^64-1 when it wraps. */
 static u64 sat_end(const struct boot_mem_range *r)
@@ -498,7 +489,7 @@ static void test_random_against_oracle(void **state)
 	enum { ROUNDS = 3000, MAX_IN = 24 };
 
 	(void)state;
-	rng_state = 0x5eed0001;
+	rnd_seed(0x5eed0001);
 	for (int round = 0; round < ROUNDS; round++) {
 		struct boot_mem_range in[MAX_IN], perm[MAX_IN], out[4 * MAX_IN], out2[4 * MAX_IN];
 		u32 n_in = gen_map(in, MAX_IN);
@@ -637,7 +628,7 @@ static void test_no_reserved_memory_handed_out(void **state)
 
 	(void)state;
 	assert_non_null(blocks);
-	rng_state = 0x5eed0002;
+	rnd_seed(0x5eed0002);
 	for (int round = 0; round < ROUNDS; round++) {
 		struct boot_mem_range fw[MAX_IN], norm[4 * MAX_IN];
 		struct block rsv[MAX_RSV];

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hv/mm/palloc.h"
+#include "tests/unit/test_support.h"
 
 #define PG PAGE_SIZE
 #define TOP (~0ULL)
@@ -419,21 +420,6 @@ enum { MODEL_PAGES = 400 }; /* at most 200 free ranges: the table never fills */
 
 static bool model[MODEL_PAGES];
 
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static u64 rnd_below(u64 n)
-{
-	return n ? rnd() % n : 0;
-}
-
 static u64 page_addr(u64 i)
 {
 	return MODEL_BASE + i * PG;
@@ -495,7 +481,7 @@ static void test_random_against_model(void **state)
 	enum { STEPS = 20000 };
 
 	(void)state;
-	rng_state = 0x5eed0003;
+	rnd_seed(0x5eed0003);
 	memset(model, 0, sizeof(model));
 	for (int step = 0; step < STEPS; step++) {
 		u64 first = rnd_below(MODEL_PAGES), n = rnd_below(MODEL_PAGES - first) + 1;

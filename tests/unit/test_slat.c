@@ -20,6 +20,7 @@
 #include "hv/ept/ept.h"
 #include "hv/ept/slat.h"
 #include "hv/cpu/panic.h"
+#include "tests/unit/test_support.h"
 
 #define PG PAGE_SIZE
 #define M2 LARGE_PAGE_SIZE
@@ -772,21 +773,6 @@ struct model_page {
 
 static struct model_page *model;
 
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static u64 rnd_below(u64 n)
-{
-	return n ? rnd() % n : 0;
-}
-
 static void model_check_page(u64 i)
 {
 	const struct model_page *m = &model[i];
@@ -894,7 +880,7 @@ static u64 rnd_first(void)
 
 static void random_run(bool allow_2m, bool allow_1g, u64 seed, int steps)
 {
-	rng_state = seed;
+	rnd_seed(seed);
 	reinit(allow_2m, allow_1g);
 	memset(model, 0, MODEL_PAGES * sizeof(*model));
 	for (int step = 0; step < steps; step++) {

@@ -19,7 +19,7 @@
 #include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 
-/* --- mm_alloc: zeroed heap blocks, freed by mm_free or fake_free_all --- */
+/* --- memory: zeroed heap blocks, freed by fake_free or fake_free_all ---- */
 
 #define FAKE_ALLOCS 64
 static void *fake_allocs[FAKE_ALLOCS];
@@ -28,12 +28,10 @@ static int fake_alloc_count;
 static int fake_alloc_fail_at = -1; /* the allocation that fails (0: the first) */
 static int fake_alloc_calls;
 
-void *mm_alloc(u64 bytes, u64 align, u64 max_addr)
+static void *fake_alloc(u64 bytes)
 {
 	void *p;
 
-	(void)align;
-	(void)max_addr;
 	if (fake_alloc_calls++ == fake_alloc_fail_at)
 		return NULL;
 	assert_true(fake_alloc_count < FAKE_ALLOCS);
@@ -43,8 +41,8 @@ void *mm_alloc(u64 bytes, u64 align, u64 max_addr)
 	return p;
 }
 
-/* A block mm_alloc gave, with its size: anything else fails the test. */
-void mm_free(void *va, u64 bytes)
+/* A block fake_alloc gave, with its size: anything else fails the test. */
+static void fake_free(void *va, u64 bytes)
 {
 	for (int i = 0; i < fake_alloc_count; i++) {
 		if (fake_allocs[i] != va)
@@ -55,7 +53,7 @@ void mm_free(void *va, u64 bytes)
 		fake_alloc_sizes[i] = fake_alloc_sizes[fake_alloc_count];
 		return;
 	}
-	fail_msg("mm_free of a block mm_alloc did not give");
+	fail_msg("a free of a block fake_alloc did not give");
 }
 
 static inline void fake_free_all(void)
@@ -162,6 +160,8 @@ static inline void part_init(u32 vcpus)
 	test_part.cfg = &test_cfg;
 	test_part.vcpu_count = vcpus;
 	fake_host = (struct vdev_host){
+		.alloc = fake_alloc,
+		.free = fake_free,
 		.kick = unexpected_kick,
 		.stop = unexpected_stop,
 		.gpa_ptr = unexpected_gpa_ptr,

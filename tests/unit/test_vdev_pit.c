@@ -127,12 +127,12 @@ static void at(u64 e)
 	fake_now = clock_at(e) + TICK / 2;
 }
 
-static void out(u16 port, u8 val)
+static void port_out(u16 port, u8 val)
 {
 	io_out(port, 1, val);
 }
 
-static u8 in(u16 port)
+static u8 port_in(u16 port)
 {
 	return (u8)io_in(port, 1);
 }
@@ -141,25 +141,25 @@ static u8 in(u16 port)
 static void program(u16 port, u8 control, u32 count)
 {
 	fake_now = T0;
-	out(CTRL, control);
+	port_out(CTRL, control);
 	if ((control & RW_WORD) != RW_MSB)
-		out(port, (u8)count);
+		port_out(port, (u8)count);
 	if ((control & RW_WORD) != RW_LSB)
-		out(port, (u8)(count >> 8));
+		port_out(port, (u8)(count >> 8));
 }
 
 /* Reads the count with two byte reads (word access): LSB, then MSB. */
 static u16 read_word(u16 port)
 {
-	u8 lsb = in(port);
+	u8 lsb = port_in(port);
 
-	return (u16)(lsb | in(port) << 8);
+	return (u16)(lsb | port_in(port) << 8);
 }
 
 static u8 status(u32 ch)
 {
-	out(CTRL, READBACK | RB_NO_COUNT | RB_CH(ch));
-	return in(CH0 + (u16)ch);
+	port_out(CTRL, READBACK | RB_NO_COUNT | RB_CH(ch));
+	return port_in(CH0 + (u16)ch);
 }
 
 static bool out0(void)
@@ -223,12 +223,12 @@ static void test_mode2_irq0_each_period(void **state)
 
 	(void)state;
 	fake_now = T0;
-	out(CTRL, LINUX_TICK);
+	port_out(CTRL, LINUX_TICK);
 	/* a new count: the vCPU that keeps the partition's timers looks again */
 	kicks = 0;
 	cpu0.timer_dirty = 0;
-	out(CH0, (u8)LINUX_LATCH);
-	out(CH0, (u8)(LINUX_LATCH >> 8));
+	port_out(CH0, (u8)LINUX_LATCH);
+	port_out(CH0, (u8)(LINUX_LATCH >> 8));
 	assert_true(kicks > 0);
 	assert_int_equal(cpu0.timer_dirty, 1);
 	/* OUT rises (IRQ 0, an edge) at the end of each period: N, 2N, ... */
@@ -244,11 +244,11 @@ static void test_mode2_irq0_each_period(void **state)
 
 	/* a new control word stops it; counting restarts with the next count */
 	at(3 * LINUX_LATCH - 5);
-	out(CTRL, LINUX_TICK);
+	port_out(CTRL, LINUX_TICK);
 	assert_int_equal(check(clock_at(3 * LINUX_LATCH), &next), 0);
 	assert_int_equal(next, 0);
-	out(CH0, 100);
-	out(CH0, 0);
+	port_out(CH0, 100);
+	port_out(CH0, 0);
 	assert_int_equal(check(fake_now + 100 * TICK - 1, &next), 0);
 	assert_int_equal(check(fake_now + 100 * TICK, &next), 1);
 }
@@ -314,12 +314,12 @@ static void test_mode0_one_shot(void **state)
 	(void)state;
 	fake_now = T0;
 	/* the control word sets OUT low; no count yet */
-	out(CTRL, SC(0) | RW_WORD | MODE(0));
+	port_out(CTRL, SC(0) | RW_WORD | MODE(0));
 	assert_int_equal(status(0), ST_NULL | RW_WORD | MODE(0));
 	/* the first byte of the count does not load it */
-	out(CH0, (u8)LINUX_CAL_LATCH);
+	port_out(CH0, (u8)LINUX_CAL_LATCH);
 	assert_int_equal(status(0), ST_NULL | RW_WORD | MODE(0));
-	out(CH0, (u8)(LINUX_CAL_LATCH >> 8));
+	port_out(CH0, (u8)(LINUX_CAL_LATCH >> 8));
 	assert_int_equal(status(0), RW_WORD | MODE(0));
 
 	/* N, ..., 1, then 0 with OUT high; the count goes on through 0xffff
@@ -340,10 +340,10 @@ static void test_mode0_one_shot(void **state)
 
 	/* a new count: its first byte stops the counter, OUT low at once;
 	 * the second loads it */
-	out(CH0, (u8)LINUX_CAL_LATCH);
+	port_out(CH0, (u8)LINUX_CAL_LATCH);
 	assert_false(out0());
 	start = fake_now;
-	out(CH0, (u8)(LINUX_CAL_LATCH >> 8));
+	port_out(CH0, (u8)(LINUX_CAL_LATCH >> 8));
 	fake_now = start + 5 * TICK;
 	assert_int_equal(read_word(CH0), LINUX_CAL_LATCH - 5);
 
@@ -357,8 +357,8 @@ static void test_mode0_one_shot(void **state)
 
 	/* a new count starts it again, OUT low */
 	fake_now = start + 20000 * TICK;
-	out(CH0, 100);
-	out(CH0, 0);
+	port_out(CH0, 100);
+	port_out(CH0, 0);
 	assert_false(out0());
 	assert_int_equal(check(fake_now + 100 * TICK, &next), 1);
 	assert_int_equal(next, 0);
@@ -372,21 +372,21 @@ static void test_latch_command(void **state)
 	program(CH0, LINUX_TICK, LINUX_LATCH);
 	/* the count at the latch command, however late it is read */
 	at(100);
-	out(CTRL, SC(0) | RW_LATCH);
+	port_out(CTRL, SC(0) | RW_LATCH);
 	at(300);
-	out(CTRL, SC(0) | RW_LATCH); /* latched and not read yet: ignored */
+	port_out(CTRL, SC(0) | RW_LATCH); /* latched and not read yet: ignored */
 	at(500);
-	assert_int_equal(in(CH0), (LINUX_LATCH - 100) & 0xff);
+	assert_int_equal(port_in(CH0), (LINUX_LATCH - 100) & 0xff);
 	at(600);
-	assert_int_equal(in(CH0), (LINUX_LATCH - 100) >> 8);
+	assert_int_equal(port_in(CH0), (LINUX_LATCH - 100) >> 8);
 	/* read out: the counter again, live */
 	at(700);
 	assert_int_equal(read_word(CH0), LINUX_LATCH - 700);
 	/* unlatched, each byte is the count at its own read */
 	at(0x400);
-	assert_int_equal(in(CH0), (LINUX_LATCH - 0x400) & 0xff);
+	assert_int_equal(port_in(CH0), (LINUX_LATCH - 0x400) & 0xff);
 	at(0x600);
-	assert_int_equal(in(CH0), (LINUX_LATCH - 0x600) >> 8);
+	assert_int_equal(port_in(CH0), (LINUX_LATCH - 0x600) >> 8);
 }
 
 static void test_readback_command(void **state)
@@ -394,20 +394,20 @@ static void test_readback_command(void **state)
 	(void)state;
 	/* after the control word: OUT high in mode 2, count not loaded */
 	fake_now = T0;
-	out(CTRL, LINUX_TICK);
+	port_out(CTRL, LINUX_TICK);
 	assert_int_equal(status(0), ST_OUT | ST_NULL | LINUX_TICK);
-	out(CH0, (u8)LINUX_LATCH);
-	out(CH0, (u8)(LINUX_LATCH >> 8));
+	port_out(CH0, (u8)LINUX_LATCH);
+	port_out(CH0, (u8)(LINUX_LATCH >> 8));
 
 	/* count and status: the status first, then the count */
 	at(900);
-	out(CTRL, READBACK | RB_CH(0));
+	port_out(CTRL, READBACK | RB_CH(0));
 	at(1000);
-	assert_int_equal(in(CH0), ST_OUT | LINUX_TICK);
+	assert_int_equal(port_in(CH0), ST_OUT | LINUX_TICK);
 	assert_int_equal(read_word(CH0), LINUX_LATCH - 900);
 	/* the count only */
 	at(1100);
-	out(CTRL, READBACK | RB_NO_STATUS | RB_CH(0));
+	port_out(CTRL, READBACK | RB_NO_STATUS | RB_CH(0));
 	at(1200);
 	assert_int_equal(read_word(CH0), LINUX_LATCH - 1100);
 	/* the status only, with OUT low (count 1); then the live count */
@@ -417,27 +417,27 @@ static void test_readback_command(void **state)
 	/* a second read-back before the first is read is ignored (the first
 	 * saw OUT low, count 1) */
 	at(2 * LINUX_LATCH - 1);
-	out(CTRL, READBACK | RB_CH(0));
+	port_out(CTRL, READBACK | RB_CH(0));
 	at(2 * LINUX_LATCH + 7);
-	out(CTRL, READBACK | RB_CH(0));
-	assert_int_equal(in(CH0), LINUX_TICK);
+	port_out(CTRL, READBACK | RB_CH(0));
+	assert_int_equal(port_in(CH0), LINUX_TICK);
 	assert_int_equal(read_word(CH0), 1);
 	/* a latched count and a later status: the status is read first */
 	at(2 * LINUX_LATCH + 60);
-	out(CTRL, SC(0) | RW_LATCH);
+	port_out(CTRL, SC(0) | RW_LATCH);
 	at(2 * LINUX_LATCH + 70);
-	out(CTRL, READBACK | RB_NO_COUNT | RB_CH(0));
-	assert_int_equal(in(CH0), ST_OUT | LINUX_TICK);
+	port_out(CTRL, READBACK | RB_NO_COUNT | RB_CH(0));
+	assert_int_equal(port_in(CH0), ST_OUT | LINUX_TICK);
 	assert_int_equal(read_word(CH0), LINUX_LATCH - 60);
 
 	/* one command for two counters */
 	program(CH2, LINUX_CAL, 5000); /* gate low: not counting */
 	at(10);
-	out(CTRL, READBACK | RB_CH(0) | RB_CH(2));
+	port_out(CTRL, READBACK | RB_CH(0) | RB_CH(2));
 	at(20);
-	assert_int_equal(in(CH0), ST_OUT | LINUX_TICK);
+	assert_int_equal(port_in(CH0), ST_OUT | LINUX_TICK);
 	assert_int_equal(read_word(CH0), LINUX_LATCH - 10);
-	assert_int_equal(in(CH2), LINUX_CAL & 0x3f);
+	assert_int_equal(port_in(CH2), LINUX_CAL & 0x3f);
 	assert_int_equal(read_word(CH2), 5000);
 }
 
@@ -447,32 +447,32 @@ static void test_byte_access(void **state)
 	/* LSB only: the MSB is 0, and every read is the LSB */
 	program(CH0, SC(0) | RW_LSB | MODE(2), 0x80);
 	at(0);
-	assert_int_equal(in(CH0), 0x80);
+	assert_int_equal(port_in(CH0), 0x80);
 	at(1);
-	assert_int_equal(in(CH0), 0x7f);
-	assert_int_equal(in(CH0), 0x7f);
+	assert_int_equal(port_in(CH0), 0x7f);
+	assert_int_equal(port_in(CH0), 0x7f);
 	at(0x80 + 3);
-	assert_int_equal(in(CH0), 0x7d);
+	assert_int_equal(port_in(CH0), 0x7d);
 	/* MSB only: the LSB is 0, and every read is the MSB */
 	program(CH0, SC(0) | RW_MSB | MODE(2), 0x200);
 	at(0);
-	assert_int_equal(in(CH0), 0x02);
+	assert_int_equal(port_in(CH0), 0x02);
 	at(1);
-	assert_int_equal(in(CH0), 0x01);
+	assert_int_equal(port_in(CH0), 0x01);
 	at(0x100);
-	assert_int_equal(in(CH0), 0x01);
+	assert_int_equal(port_in(CH0), 0x01);
 	at(0x101);
-	assert_int_equal(in(CH0), 0x00);
-	assert_int_equal(in(CH0), 0x00);
+	assert_int_equal(port_in(CH0), 0x00);
+	assert_int_equal(port_in(CH0), 0x00);
 	/* word: LSB then MSB, in turn */
 	program(CH0, LINUX_TICK, 0x1234);
 	at(0x34);
-	assert_int_equal(in(CH0), 0x00);
-	assert_int_equal(in(CH0), 0x12);
-	assert_int_equal(in(CH0), 0x00);
-	assert_int_equal(in(CH0), 0x12);
+	assert_int_equal(port_in(CH0), 0x00);
+	assert_int_equal(port_in(CH0), 0x12);
+	assert_int_equal(port_in(CH0), 0x00);
+	assert_int_equal(port_in(CH0), 0x12);
 	/* the control word register is write-only */
-	assert_int_equal(in(CTRL), 0xff);
+	assert_int_equal(port_in(CTRL), 0xff);
 }
 
 /* --- channel 2 and port 0x61, as Linux calibrates the TSC ----------------- */
@@ -485,58 +485,58 @@ static void test_channel2_calibration(void **state)
 	/* pit_calibrate_tsc: gate high, speaker off; mode 0, 10 ms; wait
 	 * for OUT2 in port 0x61 */
 	fake_now = T0;
-	out(PORTB, (u8)((in(PORTB) & ~B_SPEAKER) | B_GATE2));
-	assert_int_equal(in(PORTB) & 0x0f, B_GATE2);
+	port_out(PORTB, (u8)((port_in(PORTB) & ~B_SPEAKER) | B_GATE2));
+	assert_int_equal(port_in(PORTB) & 0x0f, B_GATE2);
 	program(CH2, LINUX_CAL, LINUX_CAL_LATCH);
 	at(1);
-	assert_false(in(PORTB) & B_OUT2);
+	assert_false(port_in(PORTB) & B_OUT2);
 	at(LINUX_CAL_LATCH - 1);
-	assert_false(in(PORTB) & B_OUT2);
+	assert_false(port_in(PORTB) & B_OUT2);
 	at(LINUX_CAL_LATCH);
-	assert_true(in(PORTB) & B_OUT2);
+	assert_true(port_in(PORTB) & B_OUT2);
 	at(3 * LINUX_CAL_LATCH);
-	assert_true(in(PORTB) & B_OUT2);
+	assert_true(port_in(PORTB) & B_OUT2);
 	/* channel 2 raises nothing */
 	assert_int_equal(pulses, 0);
 
 	/* quick_pit_calibrate: count down from 0xffff, reading the MSB */
 	program(CH2, LINUX_CAL, 0xffff);
 	at(0x100);
-	assert_int_equal(in(CH2), 0xff);
-	assert_int_equal(in(CH2), 0xfe);
+	assert_int_equal(port_in(CH2), 0xff);
+	assert_int_equal(port_in(CH2), 0xfe);
 	at(0x1234);
 	assert_int_equal(read_word(CH2), 0xffff - 0x1234);
 
 	/* gate low: channel 2 holds; raised, it counts from the count */
 	fake_now = T0;
-	out(PORTB, 0);
+	port_out(PORTB, 0);
 	program(CH2, LINUX_CAL, 1000);
 	at(500);
 	assert_int_equal(read_word(CH2), 1000);
 	at(2000);
-	assert_false(in(PORTB) & B_OUT2);
-	out(PORTB, B_GATE2);
+	assert_false(port_in(PORTB) & B_OUT2);
+	port_out(PORTB, B_GATE2);
 	at(2400);
 	assert_int_equal(read_word(CH2), 600);
 	at(2999);
-	assert_false(in(PORTB) & B_OUT2);
+	assert_false(port_in(PORTB) & B_OUT2);
 	at(3000);
-	assert_true(in(PORTB) & B_OUT2);
+	assert_true(port_in(PORTB) & B_OUT2);
 
 	/* bits 3:0 read back as written; bit 4 toggles about every 15 us
 	 * (the PC/AT refresh request), bits 7:6 read 0 */
-	out(PORTB, 0x0f);
-	b = in(PORTB);
+	port_out(PORTB, 0x0f);
+	b = port_in(PORTB);
 	assert_int_equal(b & 0x0f, 0x0f);
 	assert_int_equal(b & 0xc0, 0);
 	fake_now = 0;
-	assert_false(in(PORTB) & B_REFRESH);
+	assert_false(port_in(PORTB) & B_REFRESH);
 	fake_now = CLOCK_HZ * 155 / 10000000; /* 15.5 us */
-	assert_true(in(PORTB) & B_REFRESH);
+	assert_true(port_in(PORTB) & B_REFRESH);
 	fake_now = CLOCK_HZ * 305 / 10000000;
-	assert_false(in(PORTB) & B_REFRESH);
-	out(PORTB, 0xff);
-	assert_int_equal(in(PORTB) & 0xcf, 0x0f);
+	assert_false(port_in(PORTB) & B_REFRESH);
+	port_out(PORTB, 0xff);
+	assert_int_equal(port_in(PORTB) & 0xcf, 0x0f);
 }
 
 /* --- late periods ----------------------------------------------------------- */
@@ -593,11 +593,11 @@ static void test_reset(void **state)
 
 	(void)state;
 	program(CH0, LINUX_TICK, LINUX_LATCH);
-	out(PORTB, B_GATE2 | B_SPEAKER);
+	port_out(PORTB, B_GATE2 | B_SPEAKER);
 	vpit_type.reset(pit);
 	assert_int_equal(check(clock_at(LINUX_LATCH), &next), 0);
 	assert_int_equal(next, 0);
-	assert_int_equal(in(PORTB) & 0x0f, 0);
+	assert_int_equal(port_in(PORTB) & 0x0f, 0);
 	/* and it works as before */
 	program(CH0, LINUX_TICK, LINUX_LATCH);
 	assert_int_equal(check(clock_at(LINUX_LATCH), &next), 1);

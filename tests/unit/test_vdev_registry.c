@@ -130,7 +130,7 @@ static void fake_reset(void *dev)
 }
 
 /* What it holds besides its memory, which the registry frees after. */
-static void fake_free(void *dev)
+static void fake_give_back(void *dev)
 {
 	log_event("%s.free", ((struct fake_dev *)dev)->name);
 }
@@ -154,7 +154,7 @@ static void fake_stats(void *dev)
 	log_event("%s.stats", ((struct fake_dev *)dev)->name);
 }
 
-#define FAKE_HOOKS .size = sizeof(struct fake_dev), .reset = fake_reset, .free = fake_free, \
+#define FAKE_HOOKS .size = sizeof(struct fake_dev), .reset = fake_reset, .free = fake_give_back, \
 		   .stopped = fake_stopped, .stats = fake_stats
 
 static const struct vdev_type type_a = { .name = "A", .create = create_a, FAKE_HOOKS,

@@ -8,6 +8,9 @@ UNIT_CFLAGS := -std=c11 -g -O1 -DHV_HOST -I. -Wall -Wextra -Werror -Wshadow \
 UNIT_HEADERS := $(wildcard boot/*.h boot/efi/*.h hv/*.h hv/*/*.h drivers/*.h tests/unit/*.h)
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
+# Checked before anything is built (NEEDS_ in the Makefile).
+NEEDS_unit-build = $(NEEDS_HOST) /usr/include/cmocka.h=libcmocka-dev
+NEEDS_unit       = $(NEEDS_unit-build)
 
 define unit_rule
 $(BUILD)/unit/test_$(1): tests/unit/test_$(1).c tests/unit/test_$(1).deps \

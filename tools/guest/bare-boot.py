@@ -35,10 +35,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "tests" / "system"), str(ROOT / "tests" / "linux")]
+sys.path.insert(0, str(ROOT / "tests"))  # the test harness package, tests/harness/
 
-import linux_guest as g  # noqa: E402
-import tessera_vm  # noqa: E402
+from harness import linux_guest as g  # noqa: E402
+from harness import tessera_vm  # noqa: E402
 
 GRUB_CFG = """\
 serial --unit=0 --speed=115200

@@ -5,26 +5,15 @@
  * nowhere rather than hanging.
  */
 #include "console.h"
+#include "hv/hw/uart.h"
+#include "hv/hw/x86.h"
 #include "lib.h"
-#include "x86.h"
 
-/* 16550 registers and bits (National Semiconductor PC16550D data sheet) */
-#define UART_THR 0 /* transmit holding register */
-#define UART_DLL 0 /* divisor latch, low byte (with LCR.DLAB) */
-#define UART_IER 1 /* interrupt enable */
-#define UART_DLM 1 /* divisor latch, high byte (with LCR.DLAB) */
-#define UART_FCR 2 /* FIFO control */
-#define UART_LCR 3 /* line control */
-#define UART_MCR 4 /* modem control */
-#define UART_LSR 5 /* line status register */
-#define UART_LSR_THRE BIT(5) /* THR empty: ready for a byte */
-#define UART_LCR_8N1 0x03 /* 8 data bits, no parity, 1 stop bit */
-#define UART_LCR_DLAB BIT(7)
-#define UART_FCR_ENABLE_CLEAR 0x07 /* FIFOs on, both cleared */
-#define UART_MCR_DTR_RTS 0x03
-#define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / 16 / 115200 */
+#define CON_BAUD 115200
+#define CON_LINE_MAX 1024 /* longer formatted output is cut */
 
 static volatile u32 con_lock;
+static char con_line[CON_LINE_MAX]; /* under con_lock */
 
 static void con_lock_take(void)
 {
@@ -40,49 +29,54 @@ static void con_lock_give(void)
 
 void con_init(void)
 {
-	outb(COM1_BASE + UART_IER, 0);
-	outb(COM1_BASE + UART_LCR, UART_LCR_DLAB);
-	outb(COM1_BASE + UART_DLL, UART_CLOCK_DIV_115200);
-	outb(COM1_BASE + UART_DLM, 0);
-	outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
-	outb(COM1_BASE + UART_FCR, UART_FCR_ENABLE_CLEAR);
-	outb(COM1_BASE + UART_MCR, UART_MCR_DTR_RTS);
+	outb(UART_COM1 + UART_IER, 0);
+	outb(UART_COM1 + UART_LCR, UART_LCR_DLAB);
+	outb(UART_COM1 + UART_DLL, UART_DIVISOR(CON_BAUD) & 0xff);
+	outb(UART_COM1 + UART_DLM, UART_DIVISOR(CON_BAUD) >> 8);
+	outb(UART_COM1 + UART_LCR, UART_LCR_8N1);
+	outb(UART_COM1 + UART_FCR, UART_FCR_ENABLE_CLEAR);
+	outb(UART_COM1 + UART_MCR, UART_MCR_DTR | UART_MCR_RTS);
 }
 
 static void uart_putc(char c)
 {
-	while (!(inb(COM1_BASE + UART_LSR) & UART_LSR_THRE))
+	while (!(inb(UART_COM1 + UART_LSR) & UART_LSR_THRE))
 		cpu_relax();
-	outb(COM1_BASE + UART_THR, (u8)c);
+	outb(UART_COM1 + UART_THR, (u8)c);
 }
 
-static void con_out(char c, void *ctx)
+static void con_out(char c)
 {
-	(void)ctx;
 	if (c == '\n')
 		uart_putc('\r');
 	uart_putc(c);
 }
 
+static void con_out_str(const char *s)
+{
+	while (*s)
+		con_out(*s++);
+}
+
 void con_putc(char c)
 {
 	con_lock_take();
-	con_out(c, NULL);
+	con_out(c);
 	con_lock_give();
 }
 
 void con_write(const char *s)
 {
 	con_lock_take();
-	while (*s)
-		con_out(*s++, NULL);
+	con_out_str(s);
 	con_lock_give();
 }
 
 void con_vprintf(const char *fmt, va_list ap)
 {
 	con_lock_take();
-	fmt_vformat(con_out, NULL, fmt, ap);
+	vsnprintf(con_line, sizeof(con_line), fmt, ap);
+	con_out_str(con_line);
 	con_lock_give();
 }
 

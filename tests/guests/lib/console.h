@@ -3,8 +3,6 @@
 
 #include "types.h"
 
-#define COM1_BASE 0x3f8
-
 void con_init(void); /* once, on the boot CPU, before any output */
 void con_putc(char c);
 void con_write(const char *s);

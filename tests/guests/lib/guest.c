@@ -1,9 +1,10 @@
 /* Start-up, verdicts and exit of a test guest. */
 #include "guest.h"
 #include "console.h"
+#include "cpu.h"
+#include "hv/hw/x86.h"
 #include "multiboot.h"
 #include "trap.h"
-#include "x86.h"
 
 extern char __image_start[], __image_end[];
 

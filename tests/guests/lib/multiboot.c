@@ -3,29 +3,6 @@
 #include "console.h"
 #include "lib.h"
 
-/* flags bits (spec 3.3) */
-#define MBI_FLAG_MEM BIT(0)
-#define MBI_FLAG_CMDLINE BIT(2)
-#define MBI_FLAG_MODS BIT(3)
-#define MBI_FLAG_MMAP BIT(6)
-
-struct mbi {
-	u32 flags;
-	u32 mem_lower, mem_upper;
-	u32 boot_device;
-	u32 cmdline;
-	u32 mods_count, mods_addr;
-	u32 syms[4];
-	u32 mmap_length, mmap_addr;
-} __packed;
-
-/* A map entry; 'size' does not count itself (spec 3.3). */
-struct mbi_mmap_entry {
-	u32 size;
-	u64 base_addr, length;
-	u32 type;
-} __packed;
-
 struct mb_state mb;
 
 static void mb_add_region(u64 base, u64 len, u32 type)
@@ -34,33 +11,33 @@ static void mb_add_region(u64 base, u64 len, u32 type)
 		mb.regions[mb.nr_regions++] = (struct mb_region){ base, len, type };
 }
 
-static void mb_copy_mmap(const struct mbi *info)
+static void mb_copy_mmap(const struct mb1_info *info)
 {
 	uintptr_t p = info->mmap_addr, end = p + info->mmap_length;
 
-	while (p + sizeof(struct mbi_mmap_entry) <= end) {
-		const struct mbi_mmap_entry *e = (const void *)p;
+	while (p + sizeof(struct mb1_mmap_entry) <= end) {
+		const struct mb1_mmap_entry *e = (const void *)p;
 
-		mb_add_region(e->base_addr, e->length, e->type);
+		mb_add_region(e->addr, e->len, e->type);
 		p += e->size + sizeof(e->size);
 	}
 }
 
 void mb_parse(u32 magic, u32 info_addr)
 {
-	const struct mbi *info = (const void *)(uintptr_t)info_addr;
+	const struct mb1_info *info = (const void *)(uintptr_t)info_addr;
 
 	mb.magic = magic;
-	if (magic != MB1_BOOT_MAGIC || !info_addr)
+	if (magic != MB1_LOADER_MAGIC || !info_addr)
 		return;
 	mb.valid = true;
 	mb.flags = info->flags;
-	if (info->flags & MBI_FLAG_MEM) {
+	if (info->flags & MB1_INFO_MEMORY) {
 		mb.has_mem = true;
 		mb.mem_lower_kib = info->mem_lower;
 		mb.mem_upper_kib = info->mem_upper;
 	}
-	if ((info->flags & MBI_FLAG_CMDLINE) && info->cmdline) {
+	if ((info->flags & MB1_INFO_CMDLINE) && info->cmdline) {
 		const char *s = (const char *)(uintptr_t)info->cmdline;
 		size_t n = 0;
 
@@ -70,15 +47,15 @@ void mb_parse(u32 magic, u32 info_addr)
 		}
 		mb.cmdline[n] = '\0';
 	}
-	if (info->flags & MBI_FLAG_MODS)
+	if (info->flags & MB1_INFO_MODS)
 		mb.nr_modules = info->mods_count;
-	if (info->flags & MBI_FLAG_MMAP) {
+	if (info->flags & MB1_INFO_MMAP) {
 		mb.has_mmap = true;
 		mb_copy_mmap(info);
 	} else if (mb.has_mem) {
 		/* no map: the two classic ranges (spec 3.3, mem_lower/mem_upper) */
-		mb_add_region(0, mb.mem_lower_kib * KiB, MB_MEM_RAM);
-		mb_add_region(1 * MiB, mb.mem_upper_kib * KiB, MB_MEM_RAM);
+		mb_add_region(0, (u64)mb.mem_lower_kib * KiB, E820_RAM);
+		mb_add_region(1 * MiB, (u64)mb.mem_upper_kib * KiB, E820_RAM);
 	}
 }
 
@@ -87,7 +64,7 @@ bool mb_is_ram(u64 addr)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *r = &mb.regions[i];
 
-		if (r->type == MB_MEM_RAM && addr >= r->base && addr - r->base < r->len)
+		if (r->type == E820_RAM && addr >= r->base && addr - r->base < r->len)
 			return true;
 	}
 	return false;
@@ -100,7 +77,7 @@ void mb_print_map(void)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *r = &mb.regions[i];
 
-		if (r->type == MB_MEM_RAM)
+		if (r->type == E820_RAM)
 			con_printf("  [0x%09llx-0x%09llx) RAM\n", r->base, r->base + r->len);
 		else
 			con_printf("  [0x%09llx-0x%09llx) reserved (type %u)\n", r->base,

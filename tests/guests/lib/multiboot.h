@@ -5,14 +5,11 @@
  */
 #pragma once
 
+#include "boot/multiboot.h" /* the structures, E820_RAM */
 #include "types.h"
 
-#define MB1_BOOT_MAGIC 0x2badb002
 #define MB_CMDLINE_MAX 512
 #define MB_MMAP_MAX 64
-
-/* Multiboot1 memory types (spec 3.3, mmap_*) */
-#define MB_MEM_RAM 1
 
 struct mb_region {
 	u64 base, len;

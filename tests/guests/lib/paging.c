@@ -1,40 +1,34 @@
 /* PAE identity map plus one movable 2 MiB window (SDM 3A 4.4). */
 #include "paging.h"
-#include "x86.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/paging.h"
+#include "hv/hw/x86.h"
 
-#define PAE_PDPTES 4
-#define PAE_PDES 512
-#define PDPTE_P BIT64(0) /* SDM 3A 4.4.1: only P, PWT, PCD are allowed */
-#define PDE_P BIT64(0)
-#define PDE_RW BIT64(1)
-#define PDE_PCD BIT64(4)
-#define PDE_PS BIT64(7) /* 2 MiB page */
-#define PAGE_2M_SHIFT 21
-#define PAGE_2M (1ULL << PAGE_2M_SHIFT)
+#define PDPTE_FLAGS PTE_P /* SDM 3A 4.4.1: only P, PWT, PCD are allowed */
 #define PHYS_BITS_DEFAULT 36
 
-static u64 pae_pdpt[PAE_PDPTES] __aligned(32);
-static u64 pae_pd[PAE_PDPTES][PAE_PDES] __aligned(4096);
+static u64 pae_pdpt[PDPTE_COUNT] __aligned(32);
+static u64 pae_pd[PDPTE_COUNT][PT_ENTRIES] __aligned(4096);
 static bool paging_on;
 
 u64 phys_addr_limit(void)
 {
 	u32 bits = PHYS_BITS_DEFAULT;
 
-	if (cpuid(CPUID_LEAF_EXT_MAX).eax >= CPUID_LEAF_EXT_SIZES)
-		bits = cpuid(CPUID_LEAF_EXT_SIZES).eax & CPUID_88_EAX_PHYS_MASK;
+	if (cpuid(CPUID_EXT_LEAF).eax >= CPUID_ADDR_SIZES)
+		bits = cpuid(CPUID_ADDR_SIZES).eax & CPUID_ADDR_SIZES_EAX_PHYS_MASK;
 	return 1ULL << bits;
 }
 
 static void paging_enable(void)
 {
-	for (u32 i = 0; i < PAE_PDPTES; i++) {
-		for (u32 j = 0; j < PAE_PDES; j++) {
-			u64 pa = ((u64)i * PAE_PDES + j) << PAGE_2M_SHIFT;
+	for (u32 i = 0; i < PDPTE_COUNT; i++) {
+		for (u32 j = 0; j < PT_ENTRIES; j++) {
+			u64 pa = ((u64)i * PT_ENTRIES + j) << LARGE_PAGE_SHIFT;
 
-			pae_pd[i][j] = pa | PDE_P | PDE_RW | PDE_PS;
+			pae_pd[i][j] = pa | PTE_P | PTE_W | PTE_PS;
 		}
-		pae_pdpt[i] = (u64)(uintptr_t)pae_pd[i] | PDPTE_P;
+		pae_pdpt[i] = (u64)(uintptr_t)pae_pd[i] | PDPTE_FLAGS;
 	}
 	write_cr4(read_cr4() | CR4_PAE);
 	write_cr3((u32)(uintptr_t)pae_pdpt);
@@ -44,16 +38,16 @@ static void paging_enable(void)
 
 uintptr_t phys_window(u64 pa)
 {
-	u32 slot = PHYS_WINDOW_VA >> PAGE_2M_SHIFT;
-	u64 *pde = &pae_pd[slot / PAE_PDES][slot % PAE_PDES];
+	u32 slot = PHYS_WINDOW_VA >> LARGE_PAGE_SHIFT;
+	u64 *pde = &pae_pd[slot / PT_ENTRIES][slot % PT_ENTRIES];
 
 	if (pa >= phys_addr_limit())
 		return 0;
 	if (!paging_on)
 		paging_enable();
-	*pde = (pa & ~(PAGE_2M - 1)) | PDE_P | PDE_RW | PDE_PS | PDE_PCD;
+	*pde = ALIGN_DOWN(pa, LARGE_PAGE_SIZE) | PTE_P | PTE_W | PTE_PS | PTE_PCD;
 	invlpg(PHYS_WINDOW_VA);
-	return PHYS_WINDOW_VA + (uintptr_t)(pa & (PAGE_2M - 1));
+	return PHYS_WINDOW_VA + (uintptr_t)(pa & (LARGE_PAGE_SIZE - 1));
 }
 
 void phys_window_off(void)

@@ -1,10 +1,12 @@
 /* AP start-up. */
 #include "smp.h"
+#include "cpu.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "lapic.h"
 #include "lib.h"
 #include "trap.h"
 #include "tsc.h"
-#include "x86.h"
 
 /* SDM 3A 8.4.4.1: the universal start-up algorithm's waits */
 #define INIT_TO_SIPI_US 10000
@@ -17,7 +19,7 @@ static smp_ap_fn smp_fn;
 
 u32 smp_cpu_count(void)
 {
-	struct cpuid_regs r = cpuid(CPUID_LEAF_FEATURES);
+	struct cpuid_regs r = cpuid(CPUID_FEATURES_LEAF);
 	u32 n = (r.ebx >> CPUID_1_EBX_COUNT_SHIFT) & CPUID_1_EBX_COUNT_MASK;
 
 	if (!(r.edx & CPUID_1_EDX_HTT) || !n)
@@ -37,11 +39,12 @@ bool smp_start_ap(u32 apic_id)
 {
 	bool ok;
 
-	ok = lapic_send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+	ok = lapic_send_ipi(apic_id, ICR_MODE_INIT << ICR_MODE_SHIFT | ICR_LEVEL_ASSERT |
+					      ICR_TRIGGER_LEVEL);
 	tsc_delay_us(INIT_TO_SIPI_US);
-	ok &= lapic_send_ipi(apic_id, ICR_DELIVERY_STARTUP | SMP_SIPI_VECTOR);
+	ok &= lapic_send_ipi(apic_id, ICR_MODE_STARTUP << ICR_MODE_SHIFT | SMP_SIPI_VECTOR);
 	tsc_delay_us(SIPI_TO_SIPI_US);
-	ok &= lapic_send_ipi(apic_id, ICR_DELIVERY_STARTUP | SMP_SIPI_VECTOR);
+	ok &= lapic_send_ipi(apic_id, ICR_MODE_STARTUP << ICR_MODE_SHIFT | SMP_SIPI_VECTOR);
 	return ok;
 }
 

@@ -1,9 +1,15 @@
 /* The IDT and the exception dispatcher (SDM 3A 6.10-6.14). */
 #include "trap.h"
 #include "guest.h"
-#include "x86.h"
+#include "hv/hw/x86.h"
 
 #define IDT_TYPE_INTR32 0x8e /* present, DPL 0, 32-bit interrupt gate */
+
+/* Opcodes the #GP handler may skip (SDM 2B RDMSR, WRMSR) */
+#define OPC_TWO_BYTE 0x0f
+#define OPC_WRMSR 0x30
+#define OPC_RDMSR 0x32
+#define MSR_INSN_LEN 2
 
 struct idt_gate {
 	u16 offset_lo;
@@ -18,13 +24,13 @@ struct idt_desc {
 	u32 base;
 } __packed;
 
-extern const u32 trap_stubs[NUM_EXCEPTIONS];
+extern const u32 trap_stubs[X86_EXC_COUNT];
 
-static struct idt_gate idt[NUM_EXCEPTIONS] __aligned(8);
+static struct idt_gate idt[X86_EXC_COUNT] __aligned(8);
 static volatile u32 msr_probe_armed;
 static volatile u32 msr_probe_faults;
 
-static const char *const trap_names[NUM_EXCEPTIONS] = {
+static const char *const trap_names[X86_EXC_COUNT] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
 	"#NP", "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
@@ -38,7 +44,7 @@ void trap_load(void)
 
 void trap_init(void)
 {
-	for (u32 v = 0; v < NUM_EXCEPTIONS; v++) {
+	for (u32 v = 0; v < X86_EXC_COUNT; v++) {
 		idt[v] = (struct idt_gate){
 			.offset_lo = (u16)trap_stubs[v],
 			.selector = SEL_CODE,
@@ -54,7 +60,7 @@ static bool trap_is_msr_probe(const struct trap_frame *f)
 {
 	const u8 *insn = (const u8 *)(uintptr_t)f->eip;
 
-	return f->vector == VEC_GP && msr_probe_armed && insn[0] == OPC_TWO_BYTE &&
+	return f->vector == X86_EXC_GP && msr_probe_armed && insn[0] == OPC_TWO_BYTE &&
 	       (insn[1] == OPC_RDMSR || insn[1] == OPC_WRMSR);
 }
 

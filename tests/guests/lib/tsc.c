@@ -2,13 +2,15 @@
 #include "tsc.h"
 #include "cmdline.h"
 #include "console.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "lib.h"
-#include "x86.h"
 
 #define TSC_KHZ_ASSUMED 1000000 /* 1 GHz */
 #define HZ_PER_KHZ 1000
 #define KHZ_PER_MHZ 1000
 #define US_PER_MS 1000
+#define CPUID_HV_TIMING_LEAF 0x40000010 /* de facto (VMware, Xen, ACRN): EAX = TSC kHz */
 
 static u32 tsc_khz_cached;
 static const char *tsc_source = "assumed";
@@ -16,19 +18,19 @@ static const char *tsc_source = "assumed";
 /* SDM 2A CPUID leaf 15H: TSC = crystal * EBX / EAX; leaf 16H: base MHz. */
 static u32 tsc_khz_from_cpuid(void)
 {
-	u32 max = cpuid(CPUID_LEAF_VENDOR).eax;
+	u32 max = cpuid(CPUID_VENDOR_LEAF).eax;
 
-	if (max >= CPUID_LEAF_TSC) {
-		struct cpuid_regs r = cpuid(CPUID_LEAF_TSC);
+	if (max >= CPUID_TSC_LEAF) {
+		struct cpuid_regs r = cpuid(CPUID_TSC_LEAF);
 
 		if (r.eax && r.ebx && r.ecx)
-			return (u32)div_u64((u64)r.ecx * r.ebx, r.eax * HZ_PER_KHZ, NULL);
+			return (u32)div_u64_rem((u64)r.ecx * r.ebx, r.eax * HZ_PER_KHZ, NULL);
 	}
-	if (max >= CPUID_LEAF_FREQ) {
-		struct cpuid_regs r = cpuid(CPUID_LEAF_FREQ);
+	if (max >= CPUID_FREQ_LEAF) {
+		struct cpuid_regs r = cpuid(CPUID_FREQ_LEAF);
 
-		if (r.eax & CPUID_16_EAX_MHZ_MASK)
-			return (r.eax & CPUID_16_EAX_MHZ_MASK) * KHZ_PER_MHZ;
+		if (r.eax & CPUID_FREQ_EAX_MHZ_MASK)
+			return (r.eax & CPUID_FREQ_EAX_MHZ_MASK) * KHZ_PER_MHZ;
 	}
 	return 0;
 }
@@ -36,11 +38,11 @@ static u32 tsc_khz_from_cpuid(void)
 /* The leaf several hypervisors (VMware, Xen, ACRN) fill: EAX = TSC kHz. */
 static u32 tsc_khz_from_hypervisor(void)
 {
-	if (!(cpuid(CPUID_LEAF_FEATURES).ecx & CPUID_1_ECX_HYPERVISOR))
+	if (!(cpuid(CPUID_FEATURES_LEAF).ecx & CPUID_1_ECX_HYPERVISOR))
 		return 0;
-	if (cpuid(CPUID_LEAF_HV_BASE).eax < CPUID_LEAF_HV_TIMING)
+	if (cpuid(CPUID_HV_BASE_LEAF).eax < CPUID_HV_TIMING_LEAF)
 		return 0;
-	return cpuid(CPUID_LEAF_HV_TIMING).eax;
+	return cpuid(CPUID_HV_TIMING_LEAF).eax;
 }
 
 u32 tsc_khz(void)
@@ -80,7 +82,7 @@ u64 tsc_ticks_ms(u32 ms)
 
 void tsc_delay_us(u32 us)
 {
-	u64 ticks = div_u64((u64)tsc_khz() * us, US_PER_MS, NULL);
+	u64 ticks = div_u64_rem((u64)tsc_khz() * us, US_PER_MS, NULL);
 	u64 start = rdtsc();
 
 	while (rdtsc() - start < ticks)

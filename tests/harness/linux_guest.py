@@ -1,5 +1,5 @@
 """The Linux guest images' console contract (docs/linux.md), for the tests
-that boot them: bare here (test_linux_bare.py), in partitions elsewhere.
+that boot them: bare (tests/linux/test_linux_bare.py) and in partitions.
 
 What the guest prints on its console (ttyS0), one line each:
 
@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from tessera_vm import BUILD, QEMU, Machine, netns_prefix
+from .tessera_vm import BUILD, QEMU, Machine, netns_prefix
 
 LINUX_DIR = BUILD / "linux"
 KERNEL = LINUX_DIR / "vmlinuz"
@@ -247,7 +247,7 @@ import select  # noqa: E402
 import termios  # noqa: E402
 import tty as _tty  # noqa: E402
 
-from tessera_vm import TIMEOUT_SCALE, BootFailure  # noqa: E402
+from .tessera_vm import TIMEOUT_SCALE, BootFailure  # noqa: E402
 
 VMLINUX = LINUX_DIR / "vmlinux"
 

@@ -337,7 +337,7 @@ def qemu(name: str, workdir: Path, *, firmware: str = "bios", cpu: str = "EPYC",
     instead, so that a test can type into the console. QEMU starts the
     machine once a client has connected; the client gets everything the
     machine prints and copies it to WORKDIR/console.txt for wait_for()
-    (tests/linux/linux_guest.py ConsoleSocket). QEMU's own logfile would
+    (tests/harness/linux_guest.py ConsoleSocket). QEMU's own logfile would
     not do: it writes a byte twice when the socket was full for a moment."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -415,7 +415,7 @@ def bochs(name: str, workdir: Path, *, model: str, cpus: int = 2, memory_mib: in
           cdrom: Path, ips: int = 10_000_000, serial_tty: str | None = None) -> Machine:
     """A Bochs machine (Bochs BIOS) booting CDROM, not yet started.
 
-    The bochsrc is generated from tests/system/bochsrc.in into WORKDIR; the
+    The bochsrc is generated from tests/harness/bochsrc.in into WORKDIR; the
     first serial port goes to WORKDIR/console.txt, the log to
     WORKDIR/bochs.log. Bochs has no display-less build here: its VNC
     display (rfb) waits for no viewer (timeout=0) and takes the first free

@@ -71,6 +71,7 @@ static const u8 groups[GRP_COUNT][8] = {
 };
 
 /* What each op does to memory when it is the destination; LOCK legality. */
+/* clang-format off */
 static const struct {
 	u8 dir;
 	bool lockable;		/* SDM 2 LOCK: #UD unless one of these, on memory */
@@ -88,12 +89,14 @@ static const struct {
 	[INSN_OP_LODS] = { INSN_READ, false },
 	[INSN_OP_MOVS] = { INSN_RMW, false },	/* reads one side, writes the other */
 };
+/* clang-format on */
 
 /*
  * The arithmetic rows of the one-byte map (table A-2, 00-3F): in each row of
  * eight, Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev; the AL/eAX,imm forms have no memory
  * operand.
  */
+/* clang-format off */
 #define ALU_ROW(op_)                                                              \
 	[((op_) - INSN_OP_ADD) * 8 + 0] = { op_, F_MODRM | F_BYTE },             \
 	[((op_) - INSN_OP_ADD) * 8 + 1] = { op_, F_MODRM },                      \
@@ -132,6 +135,7 @@ static const struct opdesc map1[256] = {
 	[0xf6] = { GRP_3, F_MODRM | F_GROUP | F_BYTE | F_IMM },
 	[0xf7] = { GRP_3, F_MODRM | F_GROUP | F_IMM },
 };
+/* clang-format on */
 
 /* The two-byte map, 0F xx (table A-3) */
 static const struct opdesc map2[256] = {

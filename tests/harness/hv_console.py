@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tessera_vm import FIRMWARE_PREFIX, Machine
+from .tessera_vm import FIRMWARE_PREFIX, Machine
 
 # The first line may follow firmware output that ended without a newline.
 STARTING = (rf"^{FIRMWARE_PREFIX}hv: Tessera (?P<version>\S+) starting \((?P<loader>[\w-]+), "

@@ -1,0 +1,684 @@
+/*
+ * The exit dispatch (hv/vcpu/exit.c) on a fake backend (tests/unit/fake_vcpu.h):
+ * every enum vm_exit_reason has a handler and each does what the table below
+ * says (resume, skip the instruction, inject, halt, contain the partition
+ * with a reason); the register results of CPUID, RDMSR and WRMSR exits; the
+ * control-register and XSETBV decisions; the reinjection of intercepted
+ * exceptions; and the names of the reasons.
+ */
+#include "tests/unit/fake_vcpu.h"
+
+#define INSN_LEN 3
+#define NO_EVENT (-1)
+#define GARBAGE 0xdeadbeef00000000ULL /* upper halves an exit must not leak */
+
+/* x86 numbers written out (SDM 3A 6.3.1, SDM 4 table 2-2) */
+#define UD 6
+#define DF 8
+#define TS 10
+#define NP 11
+#define SS 12
+#define GP 13
+#define PF 14
+#define AC 17
+#define CP 21
+#define MISC_ENABLE 0x1a0
+#define TSC_DEADLINE 0x6e0
+
+static struct vcpu *v;
+
+static void host_cpu(u64 xcr0_supported)
+{
+	memset(&fake_cpu, 0, sizeof(fake_cpu));
+	fake_cpuid_set(0x0, FAKE_ANY_SUB, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69);
+	fake_cpuid_set(0x1, FAKE_ANY_SUB, 0x000806f8, 0x00010800, 0, 0);
+	fake_cpuid_set(0xd, 0, (u32)xcr0_supported, 0x340, 0x340, (u32)(xcr0_supported >> 32));
+	fake_cpuid_set(0xd, 2, 0x100, 0x240, 0, 0);
+	fake_cpuid_set(0x80000000, FAKE_ANY_SUB, 0x80000008, 0, 0, 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	host_cpu(0x7);
+	v = fake_part_init(4);
+	cpuid_init_partition(&fake_part);
+	return 0;
+}
+
+/* What one exit did, besides its action. */
+static void expect_resumed_past(struct vcpu *vc, u32 len)
+{
+	assert_int_equal(fake_be(vc)->skips, 1);
+	assert_int_equal(fake_be(vc)->skip_len, len);
+	assert_int_equal(fake_be(vc)->applies, 0);
+}
+
+static void expect_injected(struct vcpu *vc, u8 vector, bool has_error, u32 error_code)
+{
+	const struct vm_apply *a = &fake_be(vc)->apply;
+
+	assert_int_equal(fake_be(vc)->applies, 1);
+	assert_int_equal(fake_be(vc)->skips, 0);
+	assert_false(a->skip_insn);
+	assert_false(a->irq_window);
+	assert_false(a->nmi_window);
+	assert_int_equal(a->event.type, EVENT_EXCEPTION);
+	assert_int_equal(a->event.vector, vector);
+	assert_int_equal(a->event.has_error, has_error);
+	if (has_error)
+		assert_int_equal(a->event.error_code, error_code);
+}
+
+static void expect_nothing_applied(struct vcpu *vc)
+{
+	assert_int_equal(fake_be(vc)->skips, 0);
+	assert_int_equal(fake_be(vc)->applies, 0);
+}
+
+/* ---- one table over every reason ---- */
+
+static void prep_cpuid(struct vm_exit *e)
+{
+	(void)e;
+	v->gpr[GPR_RAX] = 0x40000000;
+}
+
+static void prep_io(struct vm_exit *e)
+{
+	e->io.port = 0x80; /* nobody there */
+	e->io.size = 1;
+	e->io.in = true;
+}
+
+static void prep_msr(struct vm_exit *e)
+{
+	e->msr.index = MISC_ENABLE;
+}
+
+static void prep_cr(struct vm_exit *e)
+{
+	e->cr.type = CR_ACCESS_MOV_TO;
+	e->cr.cr = 0;
+	e->cr.gpr = GPR_RBX;
+	v->gpr[GPR_RBX] = 0x11; /* PE | ET */
+}
+
+static void prep_xsetbv(struct vm_exit *e)
+{
+	(void)e;
+	v->gpr[GPR_RCX] = 0;
+	v->gpr[GPR_RAX] = 0x3;
+	v->gpr[GPR_RDX] = 0;
+}
+
+static void prep_slat(struct vm_exit *e)
+{
+	e->slat.gpa = 0xfed00000;
+	e->slat.access = EXIT_ACCESS_EXEC;
+}
+
+static void prep_exception(struct vm_exit *e)
+{
+	e->exc.vector = PF;
+	e->exc.has_error = true;
+	e->exc.error_code = 0x6;
+	e->exc.cr2 = 0x1000;
+}
+
+static const struct {
+	u32 reason;
+	enum exit_action action;
+	bool skip;		/* resumes past the instruction */
+	int inject;		/* the exception injected, or NO_EVENT */
+	bool has_error;
+	const char *stop;	/* the partition's stop reason, or NULL */
+	void (*prep)(struct vm_exit *e);
+} dispatch[] = {
+	{ VMEXIT_NONE, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_EXT_INTR, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_NMI, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_INTR_WINDOW, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_NMI_WINDOW, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_CPUID, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_cpuid },
+	{ VMEXIT_HLT, EXIT_HALT, true, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_IO, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_io },
+	{ VMEXIT_MSR_READ, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_msr },
+	{ VMEXIT_MSR_WRITE, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_msr },
+	{ VMEXIT_CR_ACCESS, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_cr },
+	{ VMEXIT_XSETBV, EXIT_RESUME, true, NO_EVENT, false, NULL, prep_xsetbv },
+	{ VMEXIT_SLAT_FAULT, EXIT_CRASH, false, NO_EVENT, false, "executing outside its RAM",
+	  prep_slat },
+	{ VMEXIT_SLAT_MISCONFIG, EXIT_CRASH, false, NO_EVENT, false,
+	  "second-level table misconfiguration", NULL },
+	{ VMEXIT_EXCEPTION, EXIT_RESUME, false, PF, true, NULL, prep_exception },
+	{ VMEXIT_HYPERCALL, EXIT_RESUME, false, UD, false, NULL, NULL },
+	{ VMEXIT_VIRT_INSN, EXIT_RESUME, false, UD, false, NULL, NULL },
+	{ VMEXIT_UD_INSN, EXIT_RESUME, false, UD, false, NULL, NULL },
+	{ VMEXIT_INVD, EXIT_RESUME, true, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_PAUSE, EXIT_RESUME, true, NO_EVENT, false, NULL, NULL },
+	/* never intercepted: a backend that reports it is wrong */
+	{ VMEXIT_RDTSCP, EXIT_CRASH, false, NO_EVENT, false, "unhandled VM exit", NULL },
+	/* physical INIT: none is ever sent; SIPI: the loop's business */
+	{ VMEXIT_INIT, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_SIPI, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
+	{ VMEXIT_TRIPLE_FAULT, EXIT_CRASH, false, NO_EVENT, false, "triple fault", NULL },
+	{ VMEXIT_INVALID_STATE, EXIT_CRASH, false, NO_EVENT, false, "invalid guest state", NULL },
+	/* contained like a guest fault, not a hypervisor stop */
+	{ VMEXIT_ENTRY_FAIL, EXIT_CRASH, false, NO_EVENT, false, "VM entry failed", NULL },
+	{ VMEXIT_UNHANDLED, EXIT_CRASH, false, NO_EVENT, false, "unhandled VM exit", NULL },
+};
+
+static void test_every_reason_has_a_handler(void **state)
+{
+	u32 listed[VMEXIT_REASON_COUNT] = { 0 };
+
+	(void)state;
+	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++)
+		assert_non_null(exit_handlers[r]);
+	/* and the table above names each reason once: a new reason needs a row */
+	for (size_t i = 0; i < ARRAY_SIZE(dispatch); i++) {
+		assert_true(dispatch[i].reason < VMEXIT_REASON_COUNT);
+		listed[dispatch[i].reason]++;
+	}
+	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++)
+		if (listed[r] != 1)
+			fail_msg("exit reason %u (%s) is in the table %u times", r, vm_exit_name(r),
+				 listed[r]);
+}
+
+static void test_dispatch_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dispatch); i++) {
+		struct vm_exit e;
+		enum exit_action got;
+
+		v = fake_part_init(4);
+		cpuid_init_partition(&fake_part);
+		e = fake_exit(v, dispatch[i].reason, INSN_LEN);
+		if (dispatch[i].prep)
+			dispatch[i].prep(&e);
+		got = exit_dispatch(v, &e);
+		if (got != dispatch[i].action)
+			fail_msg("%s: action %d, want %d", vm_exit_name(dispatch[i].reason), got,
+				 dispatch[i].action);
+		if (dispatch[i].skip)
+			expect_resumed_past(v, INSN_LEN);
+		else if (dispatch[i].inject != NO_EVENT)
+			expect_injected(v, (u8)dispatch[i].inject, dispatch[i].has_error,
+					e.exc.error_code);
+		else
+			expect_nothing_applied(v);
+		assert_int_equal(v->stats.exceptions_injected, dispatch[i].inject != NO_EVENT);
+		if (dispatch[i].stop)
+			assert_string_equal(fake_part.stop_reason, dispatch[i].stop);
+		else
+			assert_null(fake_part.stop_reason);
+		/* the other vCPUs were not touched */
+		for (u32 o = 1; o < 4; o++)
+			expect_nothing_applied(&fake_vcpus[o]);
+	}
+}
+
+/* A reason past the enum (a backend bug) is contained as unhandled. */
+static void test_reason_out_of_range(void **state)
+{
+	static const u32 reasons[] = { VMEXIT_REASON_COUNT, VMEXIT_REASON_COUNT + 1, 64,
+				       0x80000021, 0xffffffff };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
+		struct vm_exit e;
+
+		v = fake_part_init(1);
+		e = fake_exit(v, reasons[i], INSN_LEN);
+		assert_int_equal(exit_dispatch(v, &e), EXIT_CRASH);
+		assert_string_equal(fake_part.stop_reason, "unhandled VM exit");
+		expect_nothing_applied(v);
+	}
+}
+
+/* The first fatal reason of a partition is the one it stops for. */
+static void test_first_stop_reason_stays(void **state)
+{
+	struct vm_exit e;
+
+	(void)state;
+	e = fake_exit(v, VMEXIT_TRIPLE_FAULT, 0);
+	assert_int_equal(exit_dispatch(v, &e), EXIT_CRASH);
+	e = fake_exit(&fake_vcpus[2], VMEXIT_INVALID_STATE, 0);
+	assert_int_equal(exit_dispatch(&fake_vcpus[2], &e), EXIT_CRASH);
+	assert_string_equal(fake_part.stop_reason, "triple fault");
+	assert_int_equal(exit_fatal(v, EXIT_STOP, "powered off"), EXIT_STOP);
+	assert_int_equal(exit_fatal(v, EXIT_REBOOT, "reset"), EXIT_REBOOT);
+	assert_string_equal(fake_part.stop_reason, "triple fault");
+	fake_part.stop_reason = NULL;
+	assert_int_equal(exit_fatal(v, EXIT_REBOOT, "reset"), EXIT_REBOOT);
+	assert_string_equal(fake_part.stop_reason, "reset");
+}
+
+static void test_exit_names(void **state)
+{
+	static const char *const names[VMEXIT_REASON_COUNT] = {
+		[VMEXIT_NONE] = "none",
+		[VMEXIT_EXT_INTR] = "external interrupt",
+		[VMEXIT_NMI] = "NMI",
+		[VMEXIT_INTR_WINDOW] = "interrupt window",
+		[VMEXIT_NMI_WINDOW] = "NMI window",
+		[VMEXIT_CPUID] = "CPUID",
+		[VMEXIT_HLT] = "HLT",
+		[VMEXIT_IO] = "I/O",
+		[VMEXIT_MSR_READ] = "RDMSR",
+		[VMEXIT_MSR_WRITE] = "WRMSR",
+		[VMEXIT_CR_ACCESS] = "CR access",
+		[VMEXIT_XSETBV] = "XSETBV",
+		[VMEXIT_SLAT_FAULT] = "second-level fault",
+		[VMEXIT_SLAT_MISCONFIG] = "second-level misconfiguration",
+		[VMEXIT_EXCEPTION] = "exception",
+		[VMEXIT_HYPERCALL] = "hypercall",
+		[VMEXIT_VIRT_INSN] = "virtualization instruction",
+		[VMEXIT_UD_INSN] = "unsupported instruction",
+		[VMEXIT_INVD] = "INVD/WBINVD",
+		[VMEXIT_PAUSE] = "PAUSE",
+		[VMEXIT_RDTSCP] = "RDTSCP",
+		[VMEXIT_INIT] = "INIT",
+		[VMEXIT_SIPI] = "SIPI",
+		[VMEXIT_TRIPLE_FAULT] = "triple fault",
+		[VMEXIT_INVALID_STATE] = "invalid guest state",
+		[VMEXIT_ENTRY_FAIL] = "VM entry failure",
+		[VMEXIT_UNHANDLED] = "unhandled exit",
+	};
+
+	(void)state;
+	for (u32 r = 0; r < VMEXIT_REASON_COUNT; r++) {
+		assert_non_null(names[r]); /* a new reason needs its name here */
+		assert_string_equal(vm_exit_name(r), names[r]);
+	}
+	assert_string_equal(vm_exit_name(VMEXIT_REASON_COUNT), "unknown");
+	assert_string_equal(vm_exit_name(VMEXIT_REASON_COUNT + 1), "unknown");
+	assert_string_equal(vm_exit_name(0xffffffff), "unknown");
+}
+
+/* ---- CPUID, RDMSR, WRMSR: the registers ---- */
+
+/* CPUID takes EAX and ECX, writes all four registers zero-extended (SDM 2A
+ * CPUID: the high 32 bits are cleared in 64-bit mode), and skips. */
+static void test_cpuid_registers(void **state)
+{
+	struct vm_exit e;
+
+	(void)state;
+	for (u32 id = 0; id < 4; id++) {
+		struct vcpu *vc = &fake_vcpus[id];
+
+		e = fake_exit(vc, VMEXIT_CPUID, 2);
+		vc->gpr[GPR_RAX] = GARBAGE | 0x40000000;
+		vc->gpr[GPR_RBX] = GARBAGE;
+		vc->gpr[GPR_RCX] = GARBAGE | 5;
+		vc->gpr[GPR_RDX] = GARBAGE;
+		vc->gpr[GPR_RSI] = GARBAGE;
+		assert_int_equal(exit_dispatch(vc, &e), EXIT_RESUME);
+		assert_int_equal(vc->gpr[GPR_RAX], 0x40000001);
+		assert_int_equal(vc->gpr[GPR_RBX], 0x73736554); /* "Tess" */
+		assert_int_equal(vc->gpr[GPR_RCX], 0x48617265); /* "eraH" */
+		assert_int_equal(vc->gpr[GPR_RDX], 0x00000056); /* "V\0\0\0" */
+		assert_int_equal(vc->gpr[GPR_RSI], GARBAGE);
+		expect_resumed_past(vc, 2);
+
+		/* leaf 1 through the per-vCPU path: its own APIC ID */
+		e = fake_exit(vc, VMEXIT_CPUID, 2);
+		vc->gpr[GPR_RAX] = GARBAGE | 1;
+		vc->gpr[GPR_RCX] = 0;
+		exit_dispatch(vc, &e);
+		assert_int_equal(vc->gpr[GPR_RAX], 0x000806f8);
+		assert_int_equal(vc->gpr[GPR_RBX], id << 24 | 4 << 16 | 0x0800);
+		assert_int_equal(vc->gpr[GPR_RCX], BIT(31) | BIT(21));
+		assert_int_equal(vc->gpr[GPR_RDX], BIT(28));
+
+		/* leaf 0 through the precomputed path */
+		e = fake_exit(vc, VMEXIT_CPUID, 2);
+		vc->gpr[GPR_RAX] = 0;
+		vc->gpr[GPR_RCX] = GARBAGE;
+		exit_dispatch(vc, &e);
+		assert_int_equal(vc->gpr[GPR_RAX], 0xd);
+		assert_int_equal(vc->gpr[GPR_RBX], 0x756e6547);
+		assert_int_equal(vc->gpr[GPR_RCX], 0x6c65746e);
+		assert_int_equal(vc->gpr[GPR_RDX], 0x49656e69);
+	}
+}
+
+/* RDMSR: EDX:EAX, zero-extended (SDM 2B RDMSR); #GP(0) leaves them alone. */
+static void test_rdmsr_registers(void **state)
+{
+	struct vm_exit e;
+
+	(void)state;
+	e = fake_exit(v, VMEXIT_MSR_READ, 2);
+	e.msr.index = MISC_ENABLE;
+	v->gpr[GPR_RAX] = GARBAGE;
+	v->gpr[GPR_RDX] = GARBAGE;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	assert_int_equal(v->gpr[GPR_RAX], 0x1801);
+	assert_int_equal(v->gpr[GPR_RDX], 0);
+	expect_resumed_past(v, 2);
+
+	fake_lapic.deadline = 0x123456789abcdef0ULL;
+	e = fake_exit(v, VMEXIT_MSR_READ, 2);
+	e.msr.index = TSC_DEADLINE;
+	exit_dispatch(v, &e);
+	assert_int_equal(v->gpr[GPR_RAX], 0x9abcdef0);
+	assert_int_equal(v->gpr[GPR_RDX], 0x12345678);
+
+	e = fake_exit(v, VMEXIT_MSR_READ, 2);
+	e.msr.index = 0x48; /* SPEC_CTRL: not offered */
+	v->gpr[GPR_RAX] = GARBAGE;
+	v->gpr[GPR_RDX] = GARBAGE;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	expect_injected(v, GP, true, 0);
+	assert_int_equal(v->gpr[GPR_RAX], GARBAGE);
+	assert_int_equal(v->gpr[GPR_RDX], GARBAGE);
+	assert_int_equal(v->stats.exceptions_injected, 1);
+}
+
+/* WRMSR writes EDX:EAX; the high halves of RAX and RDX do not count. */
+static void test_wrmsr_registers(void **state)
+{
+	struct vm_exit e;
+
+	(void)state;
+	e = fake_exit(v, VMEXIT_MSR_WRITE, 2);
+	e.msr.index = TSC_DEADLINE;
+	v->gpr[GPR_RAX] = 0xaaaaaaaa11111111ULL;
+	v->gpr[GPR_RDX] = 0xbbbbbbbb22222222ULL;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	assert_int_equal(fake_lapic.deadline, 0x2222222211111111ULL);
+	expect_resumed_past(v, 2);
+
+	e = fake_exit(v, VMEXIT_MSR_WRITE, 2);
+	e.msr.index = 0x3a; /* FEATURE_CONTROL: read-only */
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	expect_injected(v, GP, true, 0);
+
+	e = fake_exit(v, VMEXIT_MSR_WRITE, 2);
+	e.msr.index = 0xc0010117; /* VM_HSAVE_PA: unknown */
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	expect_injected(v, GP, true, 0);
+	assert_int_equal(v->stats.exceptions_injected, 2);
+}
+
+/* ---- control registers ---- */
+
+#define PE BIT(0)
+#define MP BIT(1)
+#define EM BIT(2)
+#define CR0_TS_BIT BIT(3)
+#define ET BIT(4)
+#define NE BIT(5)
+#define NW BIT(29)
+#define CD BIT(30)
+#define PG BIT(31)
+#define PAE BIT(5)
+#define VMXE BIT(13)
+#define SMXE BIT(14)
+#define OSXSAVE BIT(18)
+#define LME BIT(8)
+
+enum cr_result { CR_OK, CR_READ, CR_GP, CR_CONTAIN };
+
+static const struct {
+	const char *what;
+	u8 type, cr;
+	u64 val;		/* in RBX (MOV to), or the LMSW source */
+	u64 cr0, cr4, efer;	/* before */
+	enum cr_result result;
+	u64 want_cr0, want_cr4;	/* after, when stored */
+} cr_cases[] = {
+	{ "mov cr0: protected mode", CR_ACCESS_MOV_TO, 0, PE | ET | NE, ET, 0, 0, CR_OK,
+	  PE | ET | NE, 0 },
+	{ "mov cr0: 32-bit paging", CR_ACCESS_MOV_TO, 0, PE | PG | ET, PE | ET, 0, 0, CR_OK,
+	  PE | PG | ET, 0 },
+	{ "mov cr0: caches off", CR_ACCESS_MOV_TO, 0, PE | CD | NW, PE, 0, 0, CR_OK,
+	  PE | CD | NW, 0 },
+	{ "mov cr0: long mode", CR_ACCESS_MOV_TO, 0, PE | PG, PE, PAE, LME, CR_OK, PE | PG,
+	  PAE },
+	/* SDM 3A 2.5: PG needs PE, NW needs CD, bits 63:32 are reserved */
+	{ "mov cr0: PG without PE", CR_ACCESS_MOV_TO, 0, PG, PE, 0, 0, CR_GP, 0, 0 },
+	{ "mov cr0: NW without CD", CR_ACCESS_MOV_TO, 0, PE | NW, PE, 0, 0, CR_GP, 0, 0 },
+	{ "mov cr0: bit 32", CR_ACCESS_MOV_TO, 0, PE | BIT(32), PE, 0, 0, CR_GP, 0, 0 },
+	{ "mov cr0: bit 63", CR_ACCESS_MOV_TO, 0, PE | BIT(63), PE, 0, 0, CR_GP, 0, 0 },
+	/* SDM 3A 9.8.5: paging with LME needs PAE */
+	{ "mov cr0: LME without PAE", CR_ACCESS_MOV_TO, 0, PE | PG, PE, 0, LME, CR_GP, 0, 0 },
+	{ "mov cr4: PAE and OSXSAVE", CR_ACCESS_MOV_TO, 4, PAE | OSXSAVE, PE, 0, 0, CR_OK, PE,
+	  PAE | OSXSAVE },
+	{ "mov cr4: clear PAE in long mode", CR_ACCESS_MOV_TO, 4, 0, PE | PG, PAE, LME, CR_GP,
+	  0, 0 },
+	/* what CPUID hides cannot be turned on */
+	{ "mov cr4: VMXE", CR_ACCESS_MOV_TO, 4, PAE | VMXE, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: SMXE", CR_ACCESS_MOV_TO, 4, PAE | SMXE, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: bit 25", CR_ACCESS_MOV_TO, 4, BIT(25), PE, 0, 0, CR_GP, 0, 0 },
+	{ "mov cr4: bit 63", CR_ACCESS_MOV_TO, 4, BIT(63), PE, 0, 0, CR_GP, 0, 0 },
+	{ "clts", CR_ACCESS_CLTS, 0, 0, PE | CR0_TS_BIT | MP, 0, 0, CR_OK, PE | MP, 0 },
+	/* SDM 2A LMSW: loads PE MP EM TS from bits 3:0, cannot clear PE */
+	{ "lmsw: set all four", CR_ACCESS_LMSW, 0, 0xf, ET, 0, 0, CR_OK,
+	  ET | PE | MP | EM | CR0_TS_BIT, 0 },
+	{ "lmsw: PE stays", CR_ACCESS_LMSW, 0, 0x0, PE | MP | EM | CR0_TS_BIT | NE, 0, 0, CR_OK,
+	  PE | NE, 0 },
+	{ "lmsw: high bits ignored", CR_ACCESS_LMSW, 0, 0xfff6, PE | PG, 0, 0, CR_OK,
+	  PE | PG | MP | EM, 0 },
+	{ "mov from cr0", CR_ACCESS_MOV_FROM, 0, 0, PE | PG | NE, PAE, 0, CR_READ, 0, 0 },
+	{ "mov from cr4", CR_ACCESS_MOV_FROM, 4, 0, PE, PAE | OSXSAVE, 0, CR_READ, 0, 0 },
+	{ "mov cr8", CR_ACCESS_MOV_TO, 8, 1, PE, 0, 0, CR_CONTAIN, 0, 0 },
+	{ "access type 7", 7, 0, 0, PE, 0, 0, CR_CONTAIN, 0, 0 },
+};
+
+static void test_cr_access(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cr_cases); i++) {
+		struct fake_backend *b;
+		struct vm_exit e;
+		enum exit_action got;
+
+		print_message("%s\n", cr_cases[i].what);
+		v = fake_part_init(2);
+		b = fake_be(v);
+		b->hw.cr0 = cr_cases[i].cr0;
+		b->hw.cr4 = cr_cases[i].cr4;
+		b->hw.efer = cr_cases[i].efer;
+		b->hw.cr3 = 0x5000;
+		e = fake_exit(v, VMEXIT_CR_ACCESS, INSN_LEN);
+		e.cr.type = cr_cases[i].type;
+		e.cr.cr = cr_cases[i].cr;
+		e.cr.gpr = GPR_RBX;
+		e.cr.lmsw_src = (u16)cr_cases[i].val;
+		v->gpr[GPR_RBX] = cr_cases[i].val;
+		got = exit_dispatch(v, &e);
+		switch (cr_cases[i].result) {
+		case CR_OK:
+			assert_int_equal(got, EXIT_RESUME);
+			expect_resumed_past(v, INSN_LEN);
+			assert_int_equal(b->stored, VS_CR);
+			assert_int_equal(b->hw.cr0, cr_cases[i].want_cr0);
+			assert_int_equal(b->hw.cr4, cr_cases[i].want_cr4);
+			assert_int_equal(b->hw.efer, cr_cases[i].efer);
+			assert_int_equal(b->hw.cr3, 0x5000);
+			break;
+		case CR_READ:
+			assert_int_equal(got, EXIT_RESUME);
+			expect_resumed_past(v, INSN_LEN);
+			assert_int_equal(v->gpr[GPR_RBX],
+					 cr_cases[i].cr ? cr_cases[i].cr4 : cr_cases[i].cr0);
+			assert_int_equal(b->stores, 0);
+			break;
+		case CR_GP:
+			assert_int_equal(got, EXIT_RESUME);
+			expect_injected(v, GP, true, 0);
+			break;
+		case CR_CONTAIN:
+			assert_int_equal(got, EXIT_CRASH);
+			expect_nothing_applied(v);
+			assert_string_equal(fake_part.stop_reason,
+					    cr_cases[i].type == CR_ACCESS_MOV_TO
+						    ? "unexpected control-register write"
+						    : "unexpected control-register access");
+			break;
+		}
+		if (cr_cases[i].result != CR_OK) {
+			assert_int_equal(b->stores, 0);
+			assert_int_equal(b->hw.cr0, cr_cases[i].cr0);
+			assert_int_equal(b->hw.cr4, cr_cases[i].cr4);
+		}
+		assert_true(b->loaded & VS_CR);
+	}
+}
+
+/* MOV to and from CR3 (exits only where the backend intercepts them). */
+static void test_cr3(void **state)
+{
+	struct fake_backend *b = fake_be(v);
+	struct vm_exit e;
+
+	(void)state;
+	b->hw.cr0 = PE | PG;
+	b->hw.cr3 = 0x1000;
+	e = fake_exit(v, VMEXIT_CR_ACCESS, INSN_LEN);
+	e.cr.type = CR_ACCESS_MOV_TO;
+	e.cr.cr = 3;
+	e.cr.gpr = GPR_R9;
+	v->gpr[GPR_R9] = 0x12345018;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	assert_int_equal(b->hw.cr3, 0x12345018);
+	expect_resumed_past(v, INSN_LEN);
+	e = fake_exit(v, VMEXIT_CR_ACCESS, INSN_LEN);
+	e.cr.type = CR_ACCESS_MOV_FROM;
+	e.cr.cr = 3;
+	e.cr.gpr = GPR_R15;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	assert_int_equal(v->gpr[GPR_R15], 0x12345018);
+}
+
+/* ---- XSETBV ---- */
+
+/*
+ * XSETBV (SDM 2B XSETBV, SDM 1 13.3): ECX selects XCR0 (anything else #GP),
+ * EDX:EAX is the value. `today` is what hv/vcpu/exit.c decides now: #GP
+ * without x87, with AVX but not SSE, or with a bit the host does not
+ * support. `sdm` is what the architecture requires; where they differ, the
+ * check is not complete yet (a later issue): switch the assertion to `sdm`
+ * then.
+ */
+static const struct {
+	u64 rcx, rax, rdx, supported;
+	bool today, sdm; /* #GP */
+} xsetbv_cases[] = {
+	{ 0, 0x1, 0, 0x7, false, false },
+	{ 0, 0x3, 0, 0x7, false, false },
+	{ 0, 0x7, 0, 0x7, false, false },
+	{ 0, 0x0, 0, 0x7, true, true },		/* no x87 */
+	{ 0, 0x2, 0, 0x7, true, true },
+	{ 0, 0x6, 0, 0x7, true, true },
+	{ 0, 0x5, 0, 0x7, true, true },		/* AVX without SSE */
+	{ 0, 0xf, 0, 0x7, true, true },		/* bit 3 not supported */
+	{ 0, 0x1, 0x1, 0x7, true, true },	/* bit 32 */
+	{ 0, 0x1, 0x80000000, 0x7, true, true }, /* bit 63 */
+	{ 1, 0x1, 0, 0x7, true, true },		/* XCR1 */
+	{ 0xffffffff, 0x1, 0, 0x7, true, true },
+	{ 0x100000000ULL, 0x7, 0, 0x7, false, false }, /* ECX is 0 */
+	{ 0, 0xffffffff00000003ULL, 0xffffffff00000000ULL, 0x7, false, false },
+	{ 0, 0x1, 0, 0, true, true },		/* the host supports nothing */
+	/* MPX: BNDREGS and BNDCSR together */
+	{ 0, 0x1b, 0, 0x1f, false, false },
+	{ 0, 0x0b, 0, 0x1f, false, true },
+	{ 0, 0x13, 0, 0x1f, false, true },
+	/* AVX-512: opmask, ZMM_Hi256, Hi16_ZMM all or none, and with AVX */
+	{ 0, 0xe7, 0, 0x2e7, false, false },
+	{ 0, 0x27, 0, 0x2e7, false, true },
+	{ 0, 0x67, 0, 0x2e7, false, true },
+	{ 0, 0xe3, 0, 0x2e7, false, true },
+	{ 0, 0x207, 0, 0x2e7, false, false },	/* PKRU */
+	{ 0, 0x200, 0, 0x2e7, true, true },
+	/* AMX: XTILECFG and XTILEDATA together */
+	{ 0, 0x60007, 0, 0x602e7, false, false },
+	{ 0, 0x20007, 0, 0x602e7, false, true },
+};
+
+static void test_xsetbv(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(xsetbv_cases); i++) {
+		bool gp = xsetbv_cases[i].today;
+		struct vm_exit e;
+
+		print_message("xsetbv ecx %#llx edx:eax %#llx:%#llx, host %#llx%s\n",
+			      (unsigned long long)xsetbv_cases[i].rcx,
+			      (unsigned long long)xsetbv_cases[i].rdx,
+			      (unsigned long long)xsetbv_cases[i].rax,
+			      (unsigned long long)xsetbv_cases[i].supported,
+			      gp != xsetbv_cases[i].sdm ? " (the SDM says otherwise)" : "");
+		host_cpu(xsetbv_cases[i].supported);
+		fake_cpu.xcr0 = 0x1;
+		v = fake_part_init(1);
+		e = fake_exit(v, VMEXIT_XSETBV, INSN_LEN);
+		v->gpr[GPR_RCX] = xsetbv_cases[i].rcx;
+		v->gpr[GPR_RAX] = xsetbv_cases[i].rax;
+		v->gpr[GPR_RDX] = xsetbv_cases[i].rdx;
+		assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+		if (gp) {
+			expect_injected(v, GP, true, 0);
+			assert_int_equal(fake_cpu.xcr0_writes, 0);
+			assert_int_equal(fake_cpu.xcr0, 0x1);
+		} else {
+			expect_resumed_past(v, INSN_LEN);
+			assert_int_equal(fake_cpu.xcr0_writes, 1);
+			assert_int_equal(fake_cpu.xcr0, (xsetbv_cases[i].rax & 0xffffffff) |
+							 (xsetbv_cases[i].rdx << 32));
+		}
+	}
+}
+
+/* ---- intercepted exceptions ---- */
+
+/* Back to the guest as they came, with an error code for exactly the vectors
+ * that push one (SDM 3A 6.15: #DF #TS #NP #SS #GP #PF #AC #CP). */
+static void test_exception_reinjection(void **state)
+{
+	static const u8 with_error[] = { DF, TS, NP, SS, GP, PF, AC, CP };
+
+	(void)state;
+	for (u32 vec = 0; vec < 32; vec++) {
+		bool has_error = false;
+		struct vm_exit e;
+
+		for (size_t i = 0; i < ARRAY_SIZE(with_error); i++)
+			has_error |= with_error[i] == vec;
+		e = fake_exit(v, VMEXIT_EXCEPTION, INSN_LEN);
+		e.exc.vector = (u8)vec;
+		e.exc.has_error = !has_error; /* decided by the vector, not this */
+		e.exc.error_code = 0x10 + vec;
+		assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+		print_message("vector %u\n", vec);
+		expect_injected(v, (u8)vec, has_error, 0x10 + vec);
+		assert_int_equal(v->stats.exceptions_injected, vec + 1);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_reason_has_a_handler),
+		cmocka_unit_test_setup_teardown(test_dispatch_table, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_reason_out_of_range, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_first_stop_reason_stays, setup, fake_teardown),
+		cmocka_unit_test(test_exit_names),
+		cmocka_unit_test_setup_teardown(test_cpuid_registers, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_rdmsr_registers, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_wrmsr_registers, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cr_access, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cr3, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_xsetbv, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_exception_reinjection, setup, fake_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
