@@ -48,13 +48,13 @@ struct partition {
 	u64 entry_rip; /* where vCPU 0 starts */
 	u32 restarts;
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
-	struct vdev_registry vdevs;	/* its devices and their ports and MMIO ranges */
-	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
 	u32 cpuid_plain; /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
+	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
 	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
 	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
 	const char *stop_reason;
 	u32 stop_action;		/* enum exit_action that stopped it */
+	struct vdev_registry vdevs;	/* its devices and their ports and MMIO ranges */
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];

@@ -55,7 +55,7 @@ void vdev_free_all(struct vdev_registry *reg)
 		if (d->dev)
 			release(reg, d->type, d->dev);
 	}
-	reg->count = reg->io_count = reg->mmio_count = 0;
+	reg->count = reg->timed_count = reg->io_count = reg->mmio_count = 0;
 }
 
 void vdev_reset_all(struct vdev_registry *reg)
@@ -111,6 +111,8 @@ static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 	if (err)
 		return err == VDEV_DECLINED ? 0 : err;
 	*d = (struct vdev){ t, dev };
+	if (t->timer)
+		reg->timed[reg->timed_count++] = (u8)reg->count;
 	reg->count++;
 	for (u32 i = 0; per_vcpu(t) && i < n; i++) {
 		err = make(reg, t, reg->owner.vcpus[i], &dev);
@@ -154,11 +156,11 @@ u64 vdev_timers(struct vdev_registry *reg, struct vcpu *v, u64 now)
 	bool keeper = reg->owner.vcpu_count && v == reg->owner.vcpus[0];
 	u64 next = 0;
 
-	for (u32 i = 0; i < reg->count; i++) {
-		const struct vdev *d = &reg->devs[i];
+	for (u32 i = 0; i < reg->timed_count; i++) {
+		const struct vdev *d = &reg->devs[reg->timed[i]];
 		void *dev = per_vcpu(d->type) ? v->dev[d->type->vcpu_slot] : keeper ? d->dev : NULL;
 
-		if (dev && d->type->timer)
+		if (dev)
 			next = earliest(next, d->type->timer(dev, now));
 	}
 	return next;

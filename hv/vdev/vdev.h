@@ -91,7 +91,8 @@ struct vdev_type {
 	void (*stopped)(void *dev);
 	/* Its lines of the partition's statistics, printed when it stops. */
 	void (*stats)(void *dev);
-	/* What the guest's firmware tables say of it (ACPI, SPEC 6). */
+	/* What the guest's firmware tables say of it (ACPI, SPEC 6; a
+	 * partition device's). */
 	void (*firmware)(void *dev, struct acpi_build_cfg *cfg);
 };
 
@@ -146,8 +147,9 @@ struct vdev {
 struct vdev_registry {
 	struct vdev_owner owner;
 	const struct vdev_host *host;
-	u32 count;
+	u32 count, timed_count;
 	struct vdev devs[VDEV_MAX]; /* in creation order */
+	u8 timed[VDEV_MAX];	    /* those with a timer, for vdev_timers */
 	u32 io_count, mmio_count;
 	struct vdev_range io[VDEV_MAX_IO];
 	struct vdev_range mmio[VDEV_MAX_MMIO];

@@ -19,11 +19,11 @@ const struct vdev_type *const vdev_list[] = {
 	&vlapic_type,
 	&vioapic_type,
 	&vpic_type,
+	&vuart_type, /* early: the console input finds it on every poll */
 	&vpit_type,
 	&vrtc_type,
 	&vpm_type,
 	&vpci_type,
-	&vuart_type,
 	&vpvpanic_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */
