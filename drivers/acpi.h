@@ -12,10 +12,17 @@
  * References: ACPI 6.4 (RSDP 5.2.5, header 5.2.6, RSDT/XSDT 5.2.7/5.2.8,
  * FADT 5.2.9, MADT 5.2.12, GAS 5.2.3.2, \_Sx 7.4.2, AML 20.2) and the PCI
  * Firmware Specification 3.2 4.1.2 (MCFG).
+ *
+ * The code: drivers/acpi.c the RSDP, the root table walk and this API;
+ * acpi_sdt.c mapping and checking a table; acpi_madt.c, acpi_fadt.c (with
+ * the \_S5 search) and acpi_mcfg.c one table each; aml.c the AML decoding
+ * (drivers/aml.h, included here, with the AML encodings the partitions'
+ * DSDT builder shares).
  */
 #pragma once
 
 #include "boot/boot_info.h"
+#include "drivers/aml.h"
 #include "hv/lib/types.h"
 
 #define ACPI_MAX_CPUS 256
@@ -26,19 +33,6 @@
 #define ACPI_MAX_TABLES 32
 #define ACPI_MAX_WARNINGS 16
 #define ACPI_WARNING_LEN 96
-
-/* ACPI 6.4 20.2: the AML encodings both the \\_S5 search (acpi.c) and the
- * partitions' DSDT builder (hv/vdev/acpi_tables.c) use */
-#define AML_ZERO_OP 0x00
-#define AML_ONE_OP 0x01
-#define AML_NAME_OP 0x08
-#define AML_BYTE_PREFIX 0x0a
-#define AML_WORD_PREFIX 0x0b
-#define AML_DWORD_PREFIX 0x0c
-#define AML_QWORD_PREFIX 0x0e
-#define AML_PACKAGE_OP 0x12
-#define AML_ROOT_CHAR '\\'
-#define AML_PKGLEN_BYTES_SHIFT 6 /* 20.2.4: PkgLength lead byte, bits 7-6 */
 
 /* ACPI 6.4 5.2.3.2: Generic Address Structure address spaces */
 #define ACPI_GAS_SYSTEM_MEMORY 0
@@ -491,14 +485,6 @@ int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy,
  */
 int acpi_init(struct acpi_info *ai, const struct boot_info *bi, acpi_map_fn map,
 	      void *ctx);
-
-/*
- * Finds "Name (_S5, Package () {a, b, ...})" in an AML byte stream (a DSDT
- * or SSDT body) and decodes its first two integers. Returns 0, -E_NOENT when
- * there is none, or -E_INVAL when it is malformed. Never reads outside
- * [aml, aml + len).
- */
-int acpi_aml_find_s5(const u8 *aml, u64 len, u8 *slp_typ_a, u8 *slp_typ_b);
 
 /*
  * Formats a summary of ai (one line per call of emit, no newline) followed

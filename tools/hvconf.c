@@ -1,6 +1,6 @@
 /*
  * hvconf: checks a hv.conf on the host with the hypervisor's own parser
- * (hv/config/config.c), so it prints the very lines the hypervisor would print on
+ * (hv/config/), so it prints the very lines the hypervisor would print on
  * its console after "hv: " (SPEC.md 3):
  *
  *   hvconf check FILE [--cpus N] [--memory SIZE] [--iommu yes|no]

@@ -27,10 +27,16 @@
  *  - Values are trimmed of spaces and tabs at both ends; cmdline keeps the
  *    rest of the line verbatim between those ends.
  *  - An empty file, or one with only comments, is valid: no partitions.
+ *
+ * The code, in hv/config/: config.c the entry points below; parser.c lines,
+ * sections and keys; value.c each key's value; validate.c the checks
+ * against the machine; format.c the plan as text (format.h, included
+ * here); text.c spans, numbers and UTF-8; report.c the problem budget.
  */
 #pragma once
 
 #include "boot/boot_info.h"
+#include "hv/config/format.h"
 #include "hv/lib/types.h"
 
 /* The name the messages carry, whatever the file is called on the host. */
@@ -189,31 +195,13 @@ int config_validate(const struct config *c, const struct config_machine *m,
 int config_load(struct config *c, const char *text, size_t len,
 		const struct config_machine *m, config_report_fn report, void *ctx);
 
-/* "hv.conf:LINE: MSG" into buf; returns what snprintf returns. */
-int config_format_report(char *buf, size_t size, u32 line, const char *msg);
-
 /*
  * A size with a K, M or G suffix ("512M"), as in memory = and the tool's
  * --memory. Returns false on bad syntax or a size above CONFIG_SIZE_MAX.
  */
 bool config_parse_size(const char *s, size_t len, u64 *bytes);
 
-/* A size in the largest unit that divides it: "512M", "2G", "1536K", "7". */
-int config_format_size(char *buf, size_t size, u64 bytes);
-
-/* A CPU bitmap as a list with ranges: "0-1,5". */
-int config_format_cpus(char *buf, size_t size, const u64 *cpus);
-
-/* The plan of one partition on one line (cmdline excluded). */
-int config_format_partition(char *buf, size_t size, const struct config_partition *p);
-
 static inline bool config_cpu_isset(const struct config_partition *p, u32 cpu)
 {
 	return cpu < CONFIG_CPU_LIMIT && (p->cpus[cpu / 64] & BIT(cpu % 64));
 }
-
-/* Names of enum values, as written in hv.conf. */
-const char *config_hv_console_name(u32 console);
-const char *config_on_idle_name(u32 on_idle);
-const char *config_part_console_name(u32 console);
-const char *config_action_name(u32 action);

@@ -3,9 +3,8 @@
  * (Documentation/arch/x86/boot.rst and zero-page.rst in the kernel tree).
  * The setup code is never run: the protected-mode kernel is loaded at its
  * pref_address, and the zero page it would have built is built here, with
- * the partition's exact e820 map, command line, initrd and RSDP. Also the
- * helpers the PVH loader (hv/loader/pvh.c) shares: e820 map, boot GDT,
- * command line and initrd placement.
+ * the partition's exact e820 map, command line, initrd and RSDP, with the
+ * helpers of hv/loader/loader.c that the PVH loader shares.
  *
  * Load address: always pref_address (LOAD_PHYSICAL_ADDR, 16 MiB for
  * Debian). A 64-bit kernel runs at the higher of its aligned load address
@@ -14,11 +13,9 @@
  * kernel then needs [runtime start, + init_size) of RAM (boot.rst,
  * init_size), which must fit in low RAM, else the load fails.
  */
-#include "boot/multiboot.h"
+#include "hv/loader/linux.h"
 #include "hv/hw/paging.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/loader.h"
-#include "hv/vdev/platform.h"
 
 /* boot.rst, "The Real-Mode Kernel Header" */
 #define SETUP_HDR_OFFSET 0x1f1
@@ -39,22 +36,6 @@
 #define VID_MODE_NORMAL 0xffff		 /* vid_mode "normal" (80x25 text) */
 #define E820_MAX_ZEROPAGE 128
 #define ZERO_PAGE_SIZE 0x1000
-
-/* SDM 3A 3.4.5: segment descriptor fields */
-#define DESC_LIMIT_LOW 0xffffULL	 /* limit 15:0 */
-#define DESC_LIMIT_HIGH (0xfULL << 48)	 /* limit 19:16 */
-#define DESC_TYPE_SHIFT 40
-#define DESC_TYPE_CODE_RX 0xbULL	 /* execute/read, accessed */
-#define DESC_TYPE_DATA_RW 0x3ULL	 /* read/write, accessed */
-#define DESC_S BIT(44)			 /* code or data */
-#define DESC_P BIT(47)
-#define DESC_L BIT(53)			 /* 64-bit code */
-#define DESC_DB BIT(54)			 /* 32-bit segment */
-#define DESC_G BIT(55)			 /* limit in 4 KiB units */
-#define DESC_FLAT (DESC_LIMIT_LOW | DESC_LIMIT_HIGH | DESC_S | DESC_P | DESC_G)
-#define GDT_CODE64 (DESC_FLAT | DESC_TYPE_CODE_RX << DESC_TYPE_SHIFT | DESC_L)
-#define GDT_CODE32 (DESC_FLAT | DESC_TYPE_CODE_RX << DESC_TYPE_SHIFT | DESC_DB)
-#define GDT_DATA (DESC_FLAT | DESC_TYPE_DATA_RW << DESC_TYPE_SHIFT | DESC_DB)
 
 /* SDM 3A 4.5: 4-level paging entries */
 #define PTE_RW BIT(1)
@@ -158,130 +139,6 @@ _Static_assert(sizeof(struct boot_params) == ZERO_PAGE_SIZE, "zero page");
 _Static_assert(LINUX_PD_GPA + LINUX_PD_COUNT * PAGE_SIZE <= LINUX_ZERO_PAGE_GPA, "tables");
 _Static_assert(LINUX_ZERO_PAGE_GPA + ZERO_PAGE_SIZE <= LINUX_CMDLINE_GPA, "zero page");
 _Static_assert(LINUX_CMDLINE_GPA + LINUX_CMDLINE_AREA <= LINUX_LOW_END, "cmdline");
-_Static_assert(LINUX_LOW_END <= GUEST_BIOS_HOLE_START, "low structures are RAM");
-_Static_assert(PLAT_ACPI_BASE >= GUEST_BIOS_HOLE_START &&
-	       PLAT_ACPI_BASE + PLAT_ACPI_SIZE <= GUEST_BIOS_HOLE_END, "ACPI is reserved");
-_Static_assert(LINUX_LOAD_MIN == GUEST_BIOS_HOLE_END, "images start above the hole");
-
-#define fail(...)                                     \
-	do {                                          \
-		snprintf(err, err_size, __VA_ARGS__); \
-		return -E_INVAL;                      \
-	} while (0)
-
-/* ---- helpers shared with the PVH loader ---- */
-
-bool loader_copy(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-		 u64 zero_len)
-{
-	u8 *dst;
-
-	if (len + zero_len < len || gpa + len + zero_len < gpa)
-		return false;
-	dst = mem->ptr(mem->ctx, gpa, len + zero_len);
-	if (!dst)
-		return false;
-	memcpy(dst, src, len);
-	memset(dst + len, 0, zero_len);
-	return true;
-}
-
-static void e820_add(struct loader_e820_entry *map, u32 *n, u64 addr, u64 size, u32 type)
-{
-	map[(*n)++] = (struct loader_e820_entry){ addr, size, type };
-}
-
-int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 max,
-		char *err, size_t err_size)
-{
-	struct loader_e820_entry e[LOADER_E820_MAX];
-	u32 n = 0;
-
-	if (!mem->region_count || mem->region_count > LOADER_MAX_REGIONS ||
-	    mem->regions[0].gpa != 0 || mem->regions[0].size <= GUEST_BIOS_HOLE_END)
-		fail("the partition's RAM must start at 0 and reach beyond 1 MiB");
-	/* DESIGN.md guest layout: the PC hole below 1 MiB holds the BIOS area
-	 * and the ACPI tables (PLAT_ACPI_BASE) */
-	e820_add(e, &n, 0, GUEST_BIOS_HOLE_START, E820_RAM);
-	e820_add(e, &n, GUEST_BIOS_HOLE_START, GUEST_BIOS_HOLE_END - GUEST_BIOS_HOLE_START,
-		 E820_RESERVED);
-	e820_add(e, &n, GUEST_BIOS_HOLE_END, mem->regions[0].size - GUEST_BIOS_HOLE_END,
-		 E820_RAM);
-	/* Linux uses ECAM only if the firmware reserves it (arch/x86/pci/mmconfig-shared.c);
-	 * the I/O APIC and local APIC pages stay out, as on PCs: Linux claims
-	 * them from the MADT */
-	e820_add(e, &n, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, E820_RESERVED);
-	for (u32 i = 1; i < mem->region_count; i++)
-		e820_add(e, &n, mem->regions[i].gpa, mem->regions[i].size, E820_RAM);
-	/* sorted by address, then no overlap and no wrap */
-	for (u32 i = 1; i < n; i++)
-		for (u32 j = i; j > 0 && e[j].addr < e[j - 1].addr; j--) {
-			struct loader_e820_entry t = e[j];
-
-			e[j] = e[j - 1];
-			e[j - 1] = t;
-		}
-	for (u32 i = 0; i < n; i++)
-		if (!e[i].size || e[i].addr + e[i].size < e[i].addr ||
-		    (i + 1 < n && e[i].addr + e[i].size > e[i + 1].addr))
-			fail("the partition's RAM [%#lx, +%#lx) overlaps the ECAM window or other RAM",
-			     e[i].addr, e[i].size);
-	if (n > max)
-		fail("the e820 map has %u entries, room for %u", n, max);
-	memcpy(map, e, n * sizeof(e[0]));
-	return (int)n;
-}
-
-bool loader_boot_gdt(const struct guest_mem *mem, bool long_mode, struct loader_entry *entry)
-{
-	/* boot.rst (32-bit and 64-bit boot protocols): flat __BOOT_CS
-	 * execute/read and __BOOT_DS read/write, 4 GiB */
-	const u64 gdt[LINUX_GDT_ENTRIES] = {
-		[LINUX_BOOT_CS / 8] = long_mode ? GDT_CODE64 : GDT_CODE32,
-		[LINUX_BOOT_DS / 8] = GDT_DATA,
-	};
-
-	if (!loader_copy(mem, LINUX_GDT_GPA, gdt, sizeof(gdt), 0))
-		return false;
-	entry->gdt_base = LINUX_GDT_GPA;
-	entry->gdt_limit = sizeof(gdt) - 1;
-	entry->code_sel = LINUX_BOOT_CS;
-	entry->data_sel = LINUX_BOOT_DS;
-	return true;
-}
-
-int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max_chars,
-		       char *err, size_t err_size)
-{
-	u64 n = cmdline ? strlen(cmdline) : 0;
-
-	if (n > max_chars || n >= LINUX_CMDLINE_AREA)
-		fail("its command line has %lu characters; the kernel takes at most %lu", n,
-		     MIN(max_chars, (u64)LINUX_CMDLINE_AREA - 1));
-	if (!loader_copy(mem, LINUX_CMDLINE_GPA, cmdline ? cmdline : "", n, 1))
-		fail("the partition's RAM does not hold the command line at %#llx",
-		     LINUX_CMDLINE_GPA);
-	return 0;
-}
-
-int loader_put_initrd(const struct guest_mem *mem, const struct loader_module *initrd,
-		      u64 bottom, u64 top, u64 *gpa, char *err, size_t err_size)
-{
-	u64 at;
-
-	if (top < bottom || initrd->len > top - bottom ||
-	    ALIGN_DOWN(top - initrd->len, PAGE_SIZE) < bottom)
-		fail("initrd %s (%lu bytes) does not fit in [%#lx, %#lx) after the kernel",
-		     initrd->name ? initrd->name : "", initrd->len, bottom, top);
-	at = ALIGN_DOWN(top - initrd->len, PAGE_SIZE);
-	if (!loader_copy(mem, at, initrd->data, initrd->len, 0))
-		fail("initrd %s at %#lx (%lu bytes) is outside the partition's RAM",
-		     initrd->name ? initrd->name : "", at, initrd->len);
-	*gpa = at;
-	return 0;
-}
-
-/* ---- bzImage ---- */
 
 bool linux_probe(const u8 *image, u64 len)
 {
@@ -300,20 +157,20 @@ static int read_header(const u8 *image, u64 len, struct setup_header *h, u64 *hd
 	u16 version;
 
 	if (!linux_probe(image, len))
-		fail("no Linux setup header (\"HdrS\" at 0x202): not a bzImage");
+		LOADER_FAIL("no Linux setup header (\"HdrS\" at 0x202): not a bzImage");
 	if (image[SETUP_JUMP_OFFSET] != JMP_SHORT_OPCODE)
-		fail("its setup header does not start with a short jump");
+		LOADER_FAIL("its setup header does not start with a short jump");
 	*hdr_end = SETUP_MAGIC_OFFSET + image[SETUP_JUMP_OFFSET + 1];
 	if (*hdr_end < HDR_OFF(version) + sizeof(version) || *hdr_end > len)
-		fail("its setup header (to %#lx) is truncated", *hdr_end);
+		LOADER_FAIL("its setup header (to %#lx) is truncated", *hdr_end);
 	memcpy(&version, image + HDR_OFF(version), sizeof(version));
 	if (version < LINUX_PROTOCOL_MIN)
-		fail("its boot protocol %u.%02u is too old: 2.12 or later is needed",
-		     version >> 8, version & 0xff);
+		LOADER_FAIL("its boot protocol %u.%02u is too old: 2.12 or later is needed",
+			    version >> 8, version & 0xff);
 	if (*hdr_end < SETUP_HDR_MIN_END || *hdr_end > SETUP_HDR_ROOM_END)
-		fail("its setup header ends at %#lx, outside [%#lx, %#x] for protocol %u.%02u",
-		     *hdr_end, SETUP_HDR_MIN_END, SETUP_HDR_ROOM_END, version >> 8,
-		     version & 0xff);
+		LOADER_FAIL("its setup header ends at %#lx, outside [%#lx, %#x] for protocol "
+			    "%u.%02u", *hdr_end, SETUP_HDR_MIN_END, SETUP_HDR_ROOM_END,
+			    version >> 8, version & 0xff);
 	memset(h, 0, sizeof(*h));
 	memcpy(h, image + SETUP_HDR_OFFSET, MIN(*hdr_end - SETUP_HDR_OFFSET, sizeof(*h)));
 	return 0;
@@ -335,36 +192,36 @@ static int check_kernel(const struct setup_header *h, u64 len, u64 low_end,
 
 	l->setup_size = (u64)(sects + 1) * SECTOR_SIZE;
 	if (l->setup_size > len)
-		fail("its setup code (%u sectors) runs past the end of the file (%lu bytes)",
-		     sects, len);
+		LOADER_FAIL("its setup code (%u sectors) runs past the end of the file (%lu bytes)",
+			    sects, len);
 	if (!(h->loadflags & LOADED_HIGH))
-		fail("it is a zImage (LOADED_HIGH clear), not a bzImage");
+		LOADER_FAIL("it is a zImage (LOADED_HIGH clear), not a bzImage");
 	l->kernel_size = (u64)h->syssize * SYSSIZE_UNIT;
 	if (!l->kernel_size)
-		fail("its setup header gives no kernel size (syssize 0)");
+		LOADER_FAIL("its setup header gives no kernel size (syssize 0)");
 	if (l->kernel_size > len - l->setup_size)
-		fail("the file is truncated: its kernel needs %lu bytes after the setup code, "
-		     "the file has %lu", l->kernel_size, len - l->setup_size);
+		LOADER_FAIL("the file is truncated: its kernel needs %lu bytes after the setup "
+			    "code, the file has %lu", l->kernel_size, len - l->setup_size);
 	if (!h->payload_length || (u64)h->payload_offset + h->payload_length > l->kernel_size)
-		fail("its payload [%#x, +%#x) lies outside its kernel (%#lx bytes)",
-		     h->payload_offset, h->payload_length, l->kernel_size);
+		LOADER_FAIL("its payload [%#x, +%#x) lies outside its kernel (%#lx bytes)",
+			    h->payload_offset, h->payload_length, l->kernel_size);
 	if (h->init_size < l->kernel_size)
-		fail("its init_size %#x is smaller than its kernel (%#lx bytes)", h->init_size,
-		     l->kernel_size);
+		LOADER_FAIL("its init_size %#x is smaller than its kernel (%#lx bytes)",
+			    h->init_size, l->kernel_size);
 	if (h->relocatable_kernel &&
 	    (!h->kernel_alignment || (h->kernel_alignment & (h->kernel_alignment - 1))))
-		fail("its kernel_alignment %#x is not a power of two", h->kernel_alignment);
+		LOADER_FAIL("its kernel_alignment %#x is not a power of two", h->kernel_alignment);
 
 	l->load = h->pref_address ? h->pref_address : BZIMAGE_LOAD_DEFAULT;
 	if (l->load < LINUX_LOAD_MIN || l->load >= low_end)
-		fail("its load address %#lx is not in the partition's low RAM [1 MiB, %#lx)",
-		     l->load, low_end);
+		LOADER_FAIL("its load address %#lx is not in the partition's low RAM [1 MiB, %#lx)",
+			    l->load, low_end);
 	/* boot.rst, init_size: the kernel runtime start address */
 	runtime = h->relocatable_kernel ? ALIGN_UP(l->load, (u64)h->kernel_alignment) : l->load;
 	if (runtime >= low_end || h->init_size > low_end - runtime)
-		fail("it needs RAM up to %#lx (load address %#lx, init_size %#x) but the "
-		     "partition's low RAM ends at %#lx", runtime + h->init_size, l->load,
-		     h->init_size, low_end);
+		LOADER_FAIL("it needs RAM up to %#lx (load address %#lx, init_size %#x) but the "
+			    "partition's low RAM ends at %#lx", runtime + h->init_size, l->load,
+			    h->init_size, low_end);
 	l->kernel_end = runtime + h->init_size;
 	return 0;
 }
@@ -451,14 +308,14 @@ int linux_load(const u8 *image, u64 len, const char *cmdline,
 		initrd_len = initrd->len;
 	}
 	if (!loader_copy(mem, l.load, image + l.setup_size, l.kernel_size, 0))
-		fail("its kernel at %#lx (%lu bytes) is outside the partition's RAM", l.load,
-		     l.kernel_size);
+		LOADER_FAIL("its kernel at %#lx (%lu bytes) is outside the partition's RAM", l.load,
+			    l.kernel_size);
 	zp = mem->ptr(mem->ctx, LINUX_ZERO_PAGE_GPA, sizeof(*zp));
 	long_mode = h.xloadflags & XLF_KERNEL_64;
 	if (!zp || !loader_boot_gdt(mem, long_mode, entry) ||
 	    (long_mode && !build_page_tables(mem)))
-		fail("the partition's RAM does not hold the boot structures below %#llx",
-		     LINUX_LOW_END);
+		LOADER_FAIL("the partition's RAM does not hold the boot structures below %#llx",
+			    LINUX_LOW_END);
 	fill_zero_page(zp, image, hdr_end, &l, initrd_gpa, initrd_len, rsdp_gpa, map,
 		       (u32)n);
 

@@ -2,6 +2,12 @@
  * Guest image loaders: put a kernel into a partition's RAM and say how its
  * first vCPU starts. Pure code over a guest-memory view, so the rules are
  * unit-tested on the host with malformed images.
+ *
+ * One file per format, each with a probe and a load function (linux.c: a
+ * Linux bzImage, mb1.c: a Multiboot1 kernel, pvh.c: a PVH vmlinux);
+ * loader.c has the table of formats loader_load() goes through and the
+ * helpers the formats share. A new format is one new file and one line in
+ * that table.
  */
 #pragma once
 
@@ -49,24 +55,51 @@ struct loader_entry {
 	u16 data_sel;		/* DS, ES, SS (and FS, GS) */
 };
 
-/* Multiboot1 (Multiboot 0.6.96): an ELF32 kernel or one with the a.out kludge. */
-#define MB1_HEADER_MAGIC 0x1badb002
-#define MB1_BOOT_MAGIC 0x2badb002
-#define MB1_SEARCH_LEN 8192
-#define MB1_INFO_GPA 0x90000ULL /* the information structure, below the BIOS hole */
-#define MB1_INFO_LIMIT 0x9f000ULL
-
-/* Whether image looks like a Multiboot1 kernel (a valid header). */
-bool mb1_probe(const u8 *image, u64 len);
-/* Loads it; on failure returns a negative error and a message in err. */
-int mb1_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *mods, u32 mod_count,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size);
+/*
+ * Every loader reports a failure the same way: a message in err (err_size
+ * bytes, the caller's names for them) and -E_INVAL, from the function that
+ * found it. Needs hv/lib/lib.h (snprintf, E_INVAL).
+ */
+#define LOADER_FAIL(...)                              \
+	do {                                          \
+		snprintf(err, err_size, __VA_ARGS__); \
+		return -E_INVAL;                      \
+	} while (0)
 
 /*
- * ---- Linux: a bzImage through the x86 boot protocol, or an ELF vmlinux
- * through its PVH entry ----
+ * A guest format: whether an image is one (a cheap look at its header),
+ * and loading it: the kernel at the address it asks for, its command line
+ * (NULL: empty), the initrd (NULL or an empty one for none), the
+ * partition's RSDP (rsdp_gpa, 0: the guest scans the BIOS area) where the
+ * format has a place for it; then *entry says how vCPU 0 starts. On
+ * failure returns a negative error and a message in err.
+ */
+typedef bool (*loader_probe_fn)(const u8 *image, u64 len);
+typedef int (*loader_load_fn)(const u8 *image, u64 len, const char *cmdline,
+			      const struct loader_module *initrd, u64 rsdp_gpa,
+			      const struct guest_mem *mem, struct loader_entry *entry,
+			      char *err, size_t err_size);
+
+struct loader_format {
+	const char *name;	/* "Linux bzImage", for messages */
+	loader_probe_fn probe;
+	loader_load_fn load;
+};
+
+/*
+ * Loads image with the first format whose probe accepts it, in the order of
+ * loader.c's table: a Linux bzImage, then a Multiboot1 kernel, then a PVH
+ * vmlinux. An image none of them accepts fails with "not a Linux bzImage,
+ * a Multiboot1 kernel or a PVH vmlinux".
+ */
+int loader_load(const u8 *image, u64 len, const char *cmdline,
+		const struct loader_module *initrd, u64 rsdp_gpa,
+		const struct guest_mem *mem, struct loader_entry *entry,
+		char *err, size_t err_size);
+
+/*
+ * ---- Linux: a bzImage through the x86 boot protocol (linux.h), or an ELF
+ * vmlinux through its PVH entry (pvh.h) ----
  *
  * What the two loaders build below 1 MiB, all inside the first e820 RAM
  * range [0, GUEST_BIOS_HOLE_START); the kernel, its initrd and every ELF
@@ -110,12 +143,6 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 #define LINUX_BOOT_DS 0x18 /* boot.rst: __BOOT_DS */
 #define LINUX_GDT_ENTRIES 4 /* null, unused, __BOOT_CS, __BOOT_DS */
 
-#define LINUX_PROTOCOL_MIN 0x020c /* 2.12: xloadflags, a 64-bit entry */
-#define PVH_CMDLINE_MAX 2047	  /* x86 COMMAND_LINE_SIZE less its NUL */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18 /* Xen public/elfnote.h */
-#define HVM_START_MAGIC 0x336ec578  /* Xen public/arch-x86/hvm/start_info.h */
-#define HVM_START_VERSION 1	    /* with a memory map */
-
 /* One e820 range, in the layout of the zero page's e820_table (boot.rst,
  * zero-page.rst: 20 bytes, packed). */
 struct loader_e820_entry {
@@ -125,34 +152,7 @@ struct loader_e820_entry {
 
 #define LOADER_E820_MAX 8
 
-/* Whether image has a Linux setup header ("HdrS" at 0x202). */
-bool linux_probe(const u8 *image, u64 len);
-/*
- * Loads a bzImage (boot protocol 2.12 or later) at its pref_address, the
- * initrd (NULL or an empty one for none) as high as initrd_addr_max and
- * low RAM allow, builds the zero page with the partition's e820 map and
- * rsdp_gpa (0: the guest scans the BIOS area), and the entry state above.
- * On failure returns a negative error and a message in err.
- */
-int linux_load(const u8 *image, u64 len, const char *cmdline,
-	       const struct loader_module *initrd, u64 rsdp_gpa,
-	       const struct guest_mem *mem, struct loader_entry *entry,
-	       char *err, size_t err_size);
-
-/* Whether image is an x86-64 ELF file (pvh_load says if it has a PVH entry). */
-bool pvh_probe(const u8 *image, u64 len);
-/*
- * Loads an ELF64 vmlinux at its segments' physical addresses and enters it
- * at its XEN_ELFNOTE_PHYS32_ENTRY with a struct hvm_start_info (version 1:
- * command line, the initrd as module 0, rsdp_gpa, the e820 map). Same
- * conventions as linux_load.
- */
-int pvh_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *initrd, u64 rsdp_gpa,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size);
-
-/* Helpers shared by the two (hv/loader/linux.c). */
+/* Helpers the formats share (hv/loader/loader.c). */
 
 /* The partition's e820 map, sorted: [0, GUEST_BIOS_HOLE_START) RAM, the
  * hole to 1 MiB (BIOS area, ACPI tables) reserved, the rest of low RAM, the

@@ -7,7 +7,7 @@
 #include "boot/multiboot.h"
 #include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/loader.h"
+#include "hv/loader/mb1.h"
 
 #define MB1_FLAG_AOUT_KLUDGE BIT(16)
 #define MB1_REQUIRED_MASK 0xffffU  /* bits 0-15: the loader must honour them */
@@ -21,12 +21,6 @@ struct mb1_header {
 	u32 magic, flags, checksum;
 	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
 } __packed;
-
-#define fail(...)                                        \
-	do {                                             \
-		snprintf(err, err_size, __VA_ARGS__);    \
-		return -E_INVAL;                         \
-	} while (0)
 
 static const struct mb1_header *find_header(const u8 *image, u64 len, u64 *off)
 {
@@ -49,35 +43,19 @@ bool mb1_probe(const u8 *image, u64 len)
 	return find_header(image, len, &off) != NULL;
 }
 
-/* Copies len bytes to guest-physical gpa and zeroes zero_len more. */
-static int put(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-	       u64 zero_len)
-{
-	u8 *dst;
-
-	if (gpa + len + zero_len < gpa)
-		return -E_RANGE;
-	dst = mem->ptr(mem->ctx, gpa, len + zero_len);
-	if (!dst)
-		return -E_RANGE;
-	memcpy(dst, src, len);
-	memset(dst + len, 0, zero_len);
-	return 0;
-}
-
 static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *end,
 		    u64 *entry, char *err, size_t err_size)
 {
 	const struct elf32_ehdr *eh = (const void *)image;
 
 	if (len < sizeof(*eh) || eh->magic != ELF_MAGIC)
-		fail("not an ELF file and no a.out kludge in its Multiboot header");
+		LOADER_FAIL("not an ELF file and no a.out kludge in its Multiboot header");
 	if (eh->cls != ELFCLASS32 || eh->data != ELFDATA2LSB || eh->machine != EM_386 ||
 	    eh->type != ET_EXEC)
-		fail("not a 32-bit x86 executable ELF (Multiboot1 kernels are)");
+		LOADER_FAIL("not a 32-bit x86 executable ELF (Multiboot1 kernels are)");
 	if (eh->phentsize != sizeof(struct elf32_phdr) ||
 	    (u64)eh->phoff + (u64)eh->phnum * sizeof(struct elf32_phdr) > len)
-		fail("ELF program headers lie outside the file");
+		LOADER_FAIL("ELF program headers lie outside the file");
 	*end = 0;
 	*entry = ENTRY_NONE;
 	for (u32 i = 0; i < eh->phnum; i++) {
@@ -87,25 +65,25 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 		if (ph->type != PT_LOAD || !ph->memsz)
 			continue;
 		if (ph->filesz > ph->memsz)
-			fail("ELF segment %u is larger in the file than in memory", i);
+			LOADER_FAIL("ELF segment %u is larger in the file than in memory", i);
 		if ((u64)ph->offset + ph->filesz > len)
-			fail("ELF segment %u lies outside the file", i);
+			LOADER_FAIL("ELF segment %u lies outside the file", i);
 		/* the information area and the BIOS hole are below 1 MiB */
 		if (ph->paddr < GUEST_1M)
-			fail("ELF segment %u at %#x is below 1 MiB", i, ph->paddr);
-		if (put(mem, ph->paddr, image + ph->offset, ph->filesz,
-			ph->memsz - ph->filesz))
-			fail("ELF segment %u at %#x (%u bytes) is outside the partition's RAM",
-			     i, ph->paddr, ph->memsz);
+			LOADER_FAIL("ELF segment %u at %#x is below 1 MiB", i, ph->paddr);
+		if (!loader_copy(mem, ph->paddr, image + ph->offset, ph->filesz,
+				 ph->memsz - ph->filesz))
+			LOADER_FAIL("ELF segment %u at %#x (%u bytes) is outside the partition's "
+				    "RAM", i, ph->paddr, ph->memsz);
 		*end = MAX(*end, (u64)ph->paddr + ph->memsz);
 		/* e_entry is virtual: start at its physical address (as GRUB 2) */
 		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
 			*entry = (u64)ph->paddr + (eh->entry - ph->vaddr);
 	}
 	if (!*end)
-		fail("ELF file has nothing to load");
+		LOADER_FAIL("ELF file has nothing to load");
 	if (*entry == ENTRY_NONE)
-		fail("its entry point %#x is not in a loaded ELF segment", eh->entry);
+		LOADER_FAIL("its entry point %#x is not in a loaded ELF segment", eh->entry);
 	return 0;
 }
 
@@ -117,24 +95,24 @@ static int load_aout(const u8 *image, u64 len, const struct mb1_header *h, u64 h
 	u64 file_start, load_len, bss_end;
 
 	if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > hoff)
-		fail("Multiboot header addresses are inconsistent");
+		LOADER_FAIL("Multiboot header addresses are inconsistent");
 	file_start = hoff - (h->header_addr - h->load_addr);
 	load_len = h->load_end_addr ? (u64)h->load_end_addr - h->load_addr : len - file_start;
 	if (h->load_end_addr && h->load_end_addr < h->load_addr)
-		fail("Multiboot load_end_addr is below load_addr");
+		LOADER_FAIL("Multiboot load_end_addr is below load_addr");
 	if (file_start + load_len > len)
-		fail("the image is shorter than its Multiboot header says");
+		LOADER_FAIL("the image is shorter than its Multiboot header says");
 	bss_end = h->bss_end_addr ? h->bss_end_addr : h->load_addr + load_len;
 	if (bss_end < h->load_addr + load_len)
-		fail("Multiboot bss_end_addr is below the loaded image");
+		LOADER_FAIL("Multiboot bss_end_addr is below the loaded image");
 	if (h->load_addr < GUEST_1M)
-		fail("the image at %#x is below 1 MiB", h->load_addr);
+		LOADER_FAIL("the image at %#x is below 1 MiB", h->load_addr);
 	if (h->entry_addr < h->load_addr || h->entry_addr >= bss_end)
-		fail("its entry point %#x is not in its loaded image", h->entry_addr);
-	if (put(mem, h->load_addr, image + file_start, load_len,
-		bss_end - h->load_addr - load_len))
-		fail("the image at %#x (%lu bytes) is outside the partition's RAM",
-		     h->load_addr, bss_end - h->load_addr);
+		LOADER_FAIL("its entry point %#x is not in its loaded image", h->entry_addr);
+	if (!loader_copy(mem, h->load_addr, image + file_start, load_len,
+			 bss_end - h->load_addr - load_len))
+		LOADER_FAIL("the image at %#x (%lu bytes) is outside the partition's RAM",
+			    h->load_addr, bss_end - h->load_addr);
 	*end = bss_end;
 	*entry = h->entry_addr;
 	return 0;
@@ -180,10 +158,10 @@ static u32 add_mmap(struct info_builder *b, const struct guest_mem *mem, u32 *le
 	return info_add(b, e, *length);
 }
 
-int mb1_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *mods, u32 mod_count,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size)
+int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
+		     const struct loader_module *mods, u32 mod_count,
+		     const struct guest_mem *mem, struct loader_entry *entry,
+		     char *err, size_t err_size)
 {
 	static struct info_builder b; /* too big for the stack; loads are serialised */
 	struct mb1_info info = { 0 };
@@ -195,12 +173,12 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 	int rc;
 
 	if (!h)
-		fail("no Multiboot1 header in its first 8 KiB");
+		LOADER_FAIL("no Multiboot1 header in its first 8 KiB");
 	if (h->flags & MB1_REQUIRED_MASK & ~(MB1_SUPPORTED | MB1_VIDEO))
-		fail("it requires Multiboot features %#x that Tessera does not offer",
-		     (u32)(h->flags & MB1_REQUIRED_MASK & ~(MB1_SUPPORTED | MB1_VIDEO)));
+		LOADER_FAIL("it requires Multiboot features %#x that Tessera does not offer",
+			    (u32)(h->flags & MB1_REQUIRED_MASK & ~(MB1_SUPPORTED | MB1_VIDEO)));
 	if (mod_count > ARRAY_SIZE(modv))
-		fail("too many modules");
+		LOADER_FAIL("too many modules");
 	if (h->flags & MB1_FLAG_AOUT_KLUDGE)
 		rc = load_aout(image, len, h, hoff, mem, &end, &rip, err, err_size);
 	else
@@ -208,15 +186,15 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 	if (rc)
 		return rc;
 	if (rip < GUEST_1M || !mem->ptr(mem->ctx, rip, 1))
-		fail("its entry point %#lx is not in its loaded image", rip);
+		LOADER_FAIL("its entry point %#lx is not in its loaded image", rip);
 
 	/* modules follow the image, page-aligned (flag bit 0) */
 	for (u32 i = 0; i < mod_count; i++) {
 		u64 at = ALIGN_UP(end, PAGE_SIZE);
 
-		if (put(mem, at, mods[i].data, mods[i].len, 0))
-			fail("module %s (%lu bytes) does not fit in the partition's RAM",
-			     mods[i].name, mods[i].len);
+		if (!loader_copy(mem, at, mods[i].data, mods[i].len, 0))
+			LOADER_FAIL("module %s (%lu bytes) does not fit in the partition's RAM",
+				    mods[i].name, mods[i].len);
 		modv[i] = (struct mb1_module){ (u32)at, (u32)(at + mods[i].len), 0, 0 };
 		end = at + mods[i].len;
 	}
@@ -242,13 +220,23 @@ int mb1_load(const u8 *image, u64 len, const char *cmdline,
 	entry->rbx = info_add(&b, &info, sizeof(info));
 	if (!fits || !info.cmdline || !info.boot_loader_name || !info.mmap_addr ||
 	    !entry->rbx)
-		fail("its command line and modules do not fit the information area");
-	if (put(mem, MB1_INFO_GPA, b.buf, b.used, 0))
-		fail("the partition's RAM does not reach the information area");
+		LOADER_FAIL("its command line and modules do not fit the information area");
+	if (!loader_copy(mem, MB1_INFO_GPA, b.buf, b.used, 0))
+		LOADER_FAIL("the partition's RAM does not reach the information area");
 
 	entry->mode = LOADER_ENTRY_PROTECTED32;
 	entry->rip = rip;
 	entry->rax = MB1_BOOT_MAGIC;
 	entry->rsi = 0;
 	return 0;
+}
+
+int mb1_load(const u8 *image, u64 len, const char *cmdline,
+	     const struct loader_module *initrd, u64 rsdp_gpa,
+	     const struct guest_mem *mem, struct loader_entry *entry,
+	     char *err, size_t err_size)
+{
+	(void)rsdp_gpa;
+	return mb1_load_modules(image, len, cmdline ? cmdline : "", initrd, initrd ? 1 : 0, mem,
+				entry, err, err_size);
 }

@@ -16,7 +16,7 @@
  */
 #include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/loader.h"
+#include "hv/loader/pvh.h"
 
 /* ELF-64 Object File Format 1.5, and the System V gABI for notes */
 #define NOTE_ALIGN 4
@@ -57,11 +57,6 @@ _Static_assert(PVH_MODLIST_GPA + sizeof(struct hvm_modlist_entry) <= PVH_MEMMAP_
 _Static_assert(PVH_MEMMAP_GPA + LOADER_E820_MAX * sizeof(struct hvm_memmap_entry) <=
 	       LINUX_CMDLINE_GPA, "the memory map fits before the command line");
 
-#define fail(...)                                     \
-	do {                                          \
-		snprintf(err, err_size, __VA_ARGS__); \
-		return -E_INVAL;                      \
-	} while (0)
 
 static bool is_elf64_x86(const u8 *image, u64 len)
 {
@@ -88,15 +83,15 @@ static int check_ehdr(const u8 *image, u64 len, char *err, size_t err_size)
 	const struct elf64_ehdr *eh = (const void *)image;
 
 	if (len < sizeof(*eh) || eh->magic != ELF_MAGIC)
-		fail("not an ELF file");
+		LOADER_FAIL("not an ELF file");
 	if (!is_elf64_x86(image, len))
-		fail("not a 64-bit little-endian x86-64 ELF file (class %u, machine %u)",
-		     eh->cls, eh->machine);
+		LOADER_FAIL("not a 64-bit little-endian x86-64 ELF file (class %u, machine %u)",
+			    eh->cls, eh->machine);
 	if (eh->type != ET_EXEC)
-		fail("not an executable ELF file (type %u)", eh->type);
+		LOADER_FAIL("not an executable ELF file (type %u)", eh->type);
 	if (!eh->phnum || eh->phentsize != sizeof(struct elf64_phdr) || eh->phoff > len ||
 	    (u64)eh->phnum * sizeof(struct elf64_phdr) > len - eh->phoff)
-		fail("its ELF program headers lie outside the file");
+		LOADER_FAIL("its ELF program headers lie outside the file");
 	return 0;
 }
 
@@ -107,7 +102,7 @@ static int scan_notes(const u8 *image, u64 len, const struct elf64_phdr *ph, u32
 	u64 at, end;
 
 	if (ph->offset > len || ph->filesz > len - ph->offset)
-		fail("its ELF note segment %u lies outside the file", i);
+		LOADER_FAIL("its ELF note segment %u lies outside the file", i);
 	at = ph->offset;
 	end = ph->offset + ph->filesz;
 	while (end - at >= sizeof(struct elf_note)) {
@@ -119,17 +114,18 @@ static int scan_notes(const u8 *image, u64 len, const struct elf64_phdr *ph, u32
 		desc = name + ALIGN_UP((u64)n.namesz, NOTE_ALIGN);
 		next = desc + ALIGN_UP((u64)n.descsz, NOTE_ALIGN);
 		if (desc > end || next > end)
-			fail("an ELF note in segment %u runs past its end", i);
+			LOADER_FAIL("an ELF note in segment %u runs past its end", i);
 		if (n.type == XEN_ELFNOTE_PHYS32_ENTRY && n.namesz == sizeof(XEN_NOTE_NAME) &&
 		    !memcmp(image + name, XEN_NOTE_NAME, sizeof(XEN_NOTE_NAME))) {
 			/* a 32-bit value; Linux 6.1 stores it pointer-sized */
 			u64 v = 0;
 
 			if (n.descsz != sizeof(u32) && n.descsz != sizeof(u64))
-				fail("its PVH entry note holds %u bytes, not 4 or 8", n.descsz);
+				LOADER_FAIL("its PVH entry note holds %u bytes, not 4 or 8",
+					    n.descsz);
 			memcpy(&v, image + desc, n.descsz);
 			if (v >= PHYS32_LIMIT)
-				fail("its PVH entry %#lx is not a 32-bit address", v);
+				LOADER_FAIL("its PVH entry %#lx is not a 32-bit address", v);
 			*found = true;
 			*entry = v;
 			return 0;
@@ -155,8 +151,8 @@ static int find_entry(const u8 *image, u64 len, u64 *entry, char *err, size_t er
 			return rc;
 	}
 	if (!found)
-		fail("no PVH entry (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY): a vmlinux built "
-		     "without CONFIG_PVH?");
+		LOADER_FAIL("no PVH entry (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY): a vmlinux built "
+			    "without CONFIG_PVH?");
 	return 0;
 }
 
@@ -176,13 +172,14 @@ static int check_segments(const u8 *image, u64 len, const struct guest_mem *mem,
 		if (ph->type != PT_LOAD || !ph->memsz)
 			continue;
 		if (ph->offset > len || ph->filesz > len - ph->offset)
-			fail("its ELF segment %u lies outside the file", i);
+			LOADER_FAIL("its ELF segment %u lies outside the file", i);
 		if (ph->filesz > ph->memsz)
-			fail("its ELF segment %u has more bytes in the file than in memory", i);
+			LOADER_FAIL("its ELF segment %u has more bytes in the file than in memory",
+				    i);
 		if (ph->paddr < LINUX_LOAD_MIN || ph->paddr + ph->memsz < ph->paddr ||
 		    !mem->ptr(mem->ctx, ph->paddr, ph->memsz))
-			fail("its ELF segment %u [%#lx, +%#lx) is outside the partition's RAM "
-			     "above 1 MiB", i, ph->paddr, ph->memsz);
+			LOADER_FAIL("its ELF segment %u [%#lx, +%#lx) is outside the partition's "
+				    "RAM above 1 MiB", i, ph->paddr, ph->memsz);
 		if (ph->paddr < mem->regions[0].size)
 			*kernel_end = MAX(*kernel_end, ph->paddr + ph->memsz);
 		if (entry >= ph->paddr && entry - ph->paddr < ph->memsz)
@@ -190,9 +187,9 @@ static int check_segments(const u8 *image, u64 len, const struct guest_mem *mem,
 		loaded++;
 	}
 	if (!loaded)
-		fail("its ELF file has nothing to load");
+		LOADER_FAIL("its ELF file has nothing to load");
 	if (!entry_loaded)
-		fail("its PVH entry %#lx is not inside a loaded segment", entry);
+		LOADER_FAIL("its PVH entry %#lx is not inside a loaded segment", entry);
 	return 0;
 }
 
@@ -273,8 +270,8 @@ int pvh_load(const u8 *image, u64 len, const char *cmdline,
 	load_segments(image, mem);
 	if (!put_start_info(mem, initrd_gpa, initrd_len, rsdp_gpa, map, (u32)n) ||
 	    !loader_boot_gdt(mem, false, entry))
-		fail("the partition's RAM does not hold the boot structures below %#llx",
-		     LINUX_LOW_END);
+		LOADER_FAIL("the partition's RAM does not hold the boot structures below %#llx",
+			    LINUX_LOW_END);
 
 	entry->mode = LOADER_ENTRY_PROTECTED32;
 	entry->rip = phys_entry;

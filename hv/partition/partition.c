@@ -276,24 +276,13 @@ static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size
 static int load_kernel(struct partition *p, const struct guest_mem *mem, u64 rsdp,
 		       struct loader_entry *entry, char *err, size_t err_size)
 {
-	const u8 *image = phys_to_virt(p->kernel->base);
-	u64 len = p->kernel->len;
 	struct loader_module initrd = { 0 };
 
 	if (p->initrd)
 		initrd = (struct loader_module){ phys_to_virt(p->initrd->base), p->initrd->len,
 						 p->initrd->name };
-	if (linux_probe(image, len))
-		return linux_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
-				  mem, entry, err, err_size);
-	if (mb1_probe(image, len))
-		return mb1_load(image, len, p->cfg->cmdline, &initrd, p->initrd ? 1 : 0, mem,
-				entry, err, err_size);
-	if (pvh_probe(image, len))
-		return pvh_load(image, len, p->cfg->cmdline, p->initrd ? &initrd : NULL, rsdp,
-				mem, entry, err, err_size);
-	snprintf(err, err_size, "not a Linux bzImage, a Multiboot1 kernel or a PVH vmlinux");
-	return -E_INVAL;
+	return loader_load(phys_to_virt(p->kernel->base), p->kernel->len, p->cfg->cmdline,
+			   p->initrd ? &initrd : NULL, rsdp, mem, entry, err, err_size);
 }
 
 /* Zeroes RAM, loads the image from its pristine module, resets the vCPUs. */

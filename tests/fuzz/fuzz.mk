@@ -1,7 +1,7 @@
 # Fuzzing with libFuzzer (clang -fsanitize=fuzzer,address,undefined).
 #
 #   make fuzz                  every fuzz target, FUZZ_TIME seconds each
-#   make fuzz-config           hv/config/config.c: any bytes as hv.conf
+#   make fuzz-config           hv/config/*.c: any bytes as hv.conf
 #   make fuzz FUZZ_TIME=600    longer
 #
 # A crash, sanitizer report or failed check stops the run and fails the
@@ -24,10 +24,12 @@ NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev 
 NEEDS_fuzz        = $(NEEDS_fuzz-build)
 NEEDS_fuzz-config = $(NEEDS_fuzz-build)
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c hv/config/config.c hv/config/config.h hv/lib/lib.h \
-		hv/lib/types.h boot/boot_info.h
+FUZZ_CONFIG_SRC := $(sort $(wildcard hv/config/*.c))
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(wildcard hv/config/*.h) \
+		hv/lib/lib.h hv/lib/types.h boot/boot_info.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c hv/config/config.c -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) -o $@
 
 .PHONY: fuzz fuzz-build fuzz-config
 fuzz-build: $(BUILD)/fuzz/fuzz_config

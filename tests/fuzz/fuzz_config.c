@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for hv/config/config.c: any bytes as hv.conf. Besides the
+ * libFuzzer target for hv/config/: any bytes as hv.conf. Besides the
  * sanitizers, it checks what the parser promises: bounded, well-formed
  * messages with real line numbers, a plan within the limits, and for an
  * accepted file, that writing the plan back out parses to the same plan.

@@ -1,5 +1,5 @@
 /*
- * hv.conf parser and validator (hv/config/config.c, SPEC.md 3): a table of bad
+ * hv.conf parser and validator (hv/config/, SPEC.md 3): a table of bad
  * configurations with the exact lines they must produce, and good ones with
  * the plan they must resolve to. tests/configs/ holds the same kind of cases
  * as files, for the host tool and the boot-time system tests.

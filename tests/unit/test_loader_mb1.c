@@ -6,70 +6,16 @@
  * image must be refused with a message. Images are handed over in buffers of
  * their exact size, so AddressSanitizer reports any read past the end.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
+#include "tests/unit/test_loader_fakes.h"
 
 #include "boot/multiboot.h"
-#include "hv/loader/loader.h"
-#include "tests/unit/test_support.h"
+#include "hv/loader/mb1.h"
 
-/*
- * The tests of rules that hv/loader/mb1.c, as committed, does not enforce
- * (see the report for the fix): an entry point in RAM but outside the image,
- * a higher-half ELF entry, loading into the information area or the BIOS
- * hole, a module name that overflows the information area. They are skipped
- * until the fix is in; set this to 1 with it.
- */
-#ifndef MB1_LOADER_FIXED
-#define MB1_LOADER_FIXED 1
-#endif
-
-/* ---- the fake guest RAM: 8 MiB at 0, optionally 2 MiB at 4 GiB ---- */
+/* ---- the fake guest RAM (test_loader_fakes.h): 8 MiB at 0 ---- */
 
 #define RAM_LOW_SIZE (8 * MiB)
-#define RAM_HIGH_GPA (4 * GiB)
-#define RAM_HIGH_SIZE (2 * MiB)
-#define POISON 0xaa
 #define BIOS_HOLE 0x9fc00ULL /* where the guest's e820 hole starts */
 #define ONE_MIB 0x100000ULL
-
-/* what the loader sees, and behind it the RAM (test_support.h) */
-static struct {
-	struct guest_mem mem;
-	struct fake_ram fake;
-} ram;
-
-static void ram_new(bool high)
-{
-	fake_ram_free(&ram.fake);
-	fake_ram_add(&ram.fake, 0, RAM_LOW_SIZE, POISON);
-	if (high)
-		fake_ram_add(&ram.fake, RAM_HIGH_GPA, RAM_HIGH_SIZE, POISON);
-	memset(&ram.mem, 0, sizeof(ram.mem));
-	ram.mem.ptr = fake_ram_ptr;
-	ram.mem.ctx = &ram.fake;
-	ram.mem.region_count = ram.fake.count;
-	for (u32 i = 0; i < ram.fake.count; i++) {
-		ram.mem.regions[i].gpa = ram.fake.region[i].gpa;
-		ram.mem.regions[i].size = ram.fake.region[i].size;
-	}
-}
-
-/* The host address of guest [gpa, gpa + len), which must be RAM. */
-static u8 *gp(u64 gpa, u64 len)
-{
-	u8 *p = fake_ram_ptr(&ram.fake, gpa, len);
-
-	if (!p)
-		fail_msg("guest range [%#llx, +%#llx) is not in the fake RAM",
-			 (unsigned long long)gpa, (unsigned long long)len);
-	return p;
-}
 
 /* A NUL-terminated string at guest address gpa, entirely in RAM. */
 static const char *gstr(u64 gpa)
@@ -82,26 +28,6 @@ static const char *gstr(u64 gpa)
 	if (!memchr(p, 0, room))
 		fail_msg("string at %#llx runs off the end of RAM", (unsigned long long)gpa);
 	return (const char *)p;
-}
-
-static void expect_bytes(u64 gpa, const u8 *want, u64 len)
-{
-	u8 *p = gp(gpa, len);
-
-	for (u64 i = 0; i < len; i++)
-		if (p[i] != want[i])
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], want[i]);
-}
-
-static void expect_fill(u64 gpa, u8 value, u64 len)
-{
-	u8 *p = gp(gpa, len);
-
-	for (u64 i = 0; i < len; i++)
-		if (p[i] != value)
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], value);
 }
 
 /* ---- image building ---- */
@@ -262,8 +188,6 @@ static void build_aout(void)
 
 /* ---- running the loader ---- */
 
-static struct loader_entry entry;
-static char err[LOADER_ERR_MAX];
 
 /* Loads the first len bytes of img from an exactly-sized copy. */
 static int load_n(u64 len, const char *cmdline, const struct loader_module *mods,
@@ -276,8 +200,8 @@ static int load_n(u64 len, const char *cmdline, const struct loader_module *mods
 	memcpy(copy, img.buf, len);
 	memset(&entry, 0, sizeof(entry));
 	memset(err, 0, sizeof(err));
-	rc = mb1_load(copy, len, cmdline, mods, mod_count, &ram.mem, &entry, err,
-		      sizeof(err));
+	rc = mb1_load_modules(copy, len, cmdline, mods, mod_count, &ram.mem, &entry, err,
+			      sizeof(err));
 	free(copy);
 	return rc;
 }
@@ -315,7 +239,7 @@ static void expect_reject(const char *phrase)
 static int setup(void **state)
 {
 	(void)state;
-	ram_new(false);
+	ram_new(RAM_LOW_SIZE, false);
 	return 0;
 }
 
@@ -468,7 +392,7 @@ static void test_elf_high_ram(void **state)
 	struct want_mod wm[2];
 
 	(void)state;
-	ram_new(true);
+	ram_new(RAM_LOW_SIZE, true);
 	mods_init(lm, wm);
 	build_elf();
 	expect_ok("x", lm, 1);
@@ -748,7 +672,7 @@ static void test_elf_segment_outside_ram(void **state)
 
 	(void)state;
 	for (int high = 0; high < 2; high++) {
-		ram_new(high);
+		ram_new(RAM_LOW_SIZE, high);
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 			build_elf();
 			phdr(0)->paddr = bad[i].paddr;
@@ -791,8 +715,6 @@ static void test_entry_outside_ram(void **state)
 static void test_entry_in_ram_outside_image(void **state)
 {
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	ehdr()->entry = 0x700000; /* in RAM, but not in any segment */
 	expect_reject("entry point");
@@ -817,8 +739,6 @@ static void test_elf_higher_half_entry(void **state)
 	const u32 va = 0xc0000000;
 
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	phdr(0)->vaddr += va;
 	phdr(2)->vaddr += va;
@@ -836,8 +756,6 @@ static void test_elf_higher_half_entry(void **state)
 static void test_load_into_info_area(void **state)
 {
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	build_elf();
 	phdr(2)->paddr = phdr(2)->vaddr = MB1_INFO_GPA;
 	expect_reject("below 1 MiB");
@@ -947,8 +865,6 @@ static void test_module_name_too_long(void **state)
 	struct loader_module lm = { mod_b, sizeof(mod_b), name };
 
 	(void)state;
-	if (!MB1_LOADER_FIXED)
-		skip();
 	memset(name, 'n', sizeof(name) - 1);
 	build_elf();
 	expect_reject_mods("do not fit the information area", &lm, 1);
