@@ -5,6 +5,7 @@
 #include "hv/console/focus.h"
 #include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
+#include "hv/vdev/vdev.h"
 #include "hv/vdev/vuart.h"
 #include "hv/hw/x86.h"
 
@@ -18,14 +19,16 @@ static volatile u64 next_poll;
  * could hand a partition two neighbouring bytes in the wrong order. */
 static struct spinlock poll_lock = SPINLOCK_INIT;
 
-static struct partition *focused(void)
+/* The console (COM1) of the partition with the focus; NULL: none has one. */
+static struct vuart *focused(void)
 {
 	for (u32 i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[(focus_index + i) % partition_count];
+		struct vuart *u = vdev_find(&p->vdevs, &vuart_type);
 
-		if (p->vuart) {
+		if (u) {
 			focus_index = p->index;
-			return p;
+			return u;
 		}
 	}
 	return NULL;
@@ -33,12 +36,9 @@ static struct partition *focused(void)
 
 static void switch_focus(void)
 {
-	struct partition *p;
-
 	focus_index = (focus_index + 1) % (partition_count ? partition_count : 1);
-	p = focused();
-	if (p)
-		pr_info("console -> %s\n", p->name);
+	if (focused())
+		pr_info("console -> %s\n", partitions[focus_index].name);
 }
 
 u64 console_input_poll(u64 now)
@@ -56,22 +56,22 @@ u64 console_input_poll(u64 now)
 		return next;
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
-		struct partition *p;
+		struct vuart *u;
 		u32 n;
 
 		if (focus_feed(&focus_state, (u8)c, out, &n)) {
 			switch_focus();
 			continue;
 		}
-		p = focused();
-		for (u32 i = 0; p && i < n; i++)
-			vuart_input(p->vuart, out[i]);
+		u = focused();
+		for (u32 i = 0; u && i < n; i++)
+			vuart_input(u, out[i]);
 	}
 	if (partition_count) {
-		struct partition *p = focused();
+		struct vuart *u = focused();
 
-		if (p)
-			vuart_show_open(p->vuart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
+		if (u)
+			vuart_show_open(u, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	}
 	spin_unlock(&poll_lock);
 	return next;

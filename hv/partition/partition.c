@@ -7,6 +7,7 @@
  */
 #include "hv/partition/partition.h"
 #include "drivers/lapic.h"
+#include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
 #include "hv/policy/cpuid.h"
@@ -19,12 +20,10 @@
 #include "hv/cpu/percpu.h"
 #include "hv/vcpu/loop.h"
 #include "hv/virt.h"
-#include "hv/vdev/acpi_tables.h"
-#include "hv/vdev/platform.h"
-#include "hv/vdev/vlapic.h"
-#include "hv/vdev/vpit.h"
-#include "hv/vdev/vpvpanic.h"
-#include "hv/vdev/vuart.h"
+#include "hv/vdev/firmware.h"
+#include "hv/vdev/vclock.h"
+#include "hv/vdev/vdev.h"
+#include "hv/vdev/vdev_list.h"
 #include "hv/hw/x86.h"
 
 #define FLAT_LIMIT 0xffffffffU
@@ -34,7 +33,6 @@
 #define ATTR_DATA32 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW | SEG_ATTR_DB | SEG_ATTR_G)
 #define ATTR_CODE64 (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX | SEG_ATTR_L | SEG_ATTR_G)
 #define TSS_LIMIT 0x67
-#define ACPI_OEM "TESSRA"
 #define ERR_MAX 160
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
@@ -118,7 +116,7 @@ static int build_vcpus(struct partition *p)
 		if (!config_cpu_isset(p->cfg, cpu))
 			continue;
 		v = mm_alloc(sizeof(*v), 64, 0);
-		if (!v || vlapic_create(v))
+		if (!v)
 			return -E_NOMEM;
 		v->part = p;
 		v->id = p->vcpu_count;
@@ -128,6 +126,62 @@ static int build_vcpus(struct partition *p)
 		cpus[cpu]->vcpu = v;
 	}
 	return 0;
+}
+
+/* --- its devices (hv/vdev/vdev.h) ---------------------------------------- */
+
+static void *dev_alloc(u64 bytes)
+{
+	return mm_alloc(bytes, 8, 0);
+}
+
+static void dev_stop(struct partition *p, enum vdev_stop how, const char *reason)
+{
+	static const u32 action[] = {
+		[VDEV_STOP_POWER_OFF] = EXIT_STOP,
+		[VDEV_STOP_REBOOT] = EXIT_REBOOT,
+		[VDEV_STOP_CRASH] = EXIT_CRASH,
+	};
+
+	part_stop(p, action[how], reason);
+}
+
+static void dev_pass_io(struct partition *p, u16 port, bool pass)
+{
+	vcpu_ops->set_io_intercept(p, port, !pass);
+}
+
+static u64 host_tsc(void)
+{
+	return rdtsc();
+}
+
+static void dev_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ host_tsc, tsc_hz() };
+}
+
+/* What its devices may ask of the hypervisor. */
+static const struct vdev_host dev_host = {
+	.alloc = dev_alloc,
+	.free = mm_free,
+	.kick = vcpu_kick,
+	.stop = dev_stop,
+	.gpa_ptr = part_gpa_ptr,
+	.pass_io = dev_pass_io,
+	.clock = dev_clock,
+	.wall_clock = rtc_boot_time,
+	.crystal_hz = cpuid_crystal_hz,
+	.acpi = hv_acpi,
+};
+
+/* Once its vCPUs exist: the devices of the list, in its order. */
+static int build_devices(struct partition *p)
+{
+	const struct vdev_owner owner = { p, p->name, p->cfg, p->vcpus, p->vcpu_count };
+
+	vdev_init(&p->vdevs, &owner, &dev_host);
+	return vdev_create_all(&p->vdevs, vdev_list, vdev_list_count);
 }
 
 static int build_one(struct partition *p, const struct boot_info *bi)
@@ -144,27 +198,19 @@ static int build_one(struct partition *p, const struct boot_info *bi)
 	if (err)
 		return err;
 	msr_setup_partition(p);
-	if (p->cfg->console == CONFIG_CONSOLE_VUART) {
-		p->vuart = vuart_create(p);
-		if (!p->vuart)
-			return -E_NOMEM;
-	}
-	err = vlapic_register(p);
-	err = err ? err : build_vcpus(p);
-	err = err ? err : platform_create(p);
-	if (!err) {
-		p->vpit = vpit_create(p);
-		err = p->vpit ? 0 : -E_NOMEM;
-	}
-	err = err ? err : vpvpanic_create(p);
-	err = err ? err : platform_pm_timer_setup(p);
+	err = build_vcpus(p);
+	err = err ? err : build_devices(p);
 	if (!err)
 		cpuid_init_partition(p);
 	return err;
 }
 
-/* After a failed build_one: the backend's part, the second-level tables
- * and the RAM go back (the partition never runs). */
+/*
+ * After a failed build_one: the backend's part, the second-level tables and
+ * the RAM go back (a failed vdev_create_all has freed its devices). The
+ * vCPUs stay: their CPUs' idle loops may be reading them, and the partition
+ * never runs.
+ */
 static void unbuild(struct partition *p)
 {
 	if (p->vendor)
@@ -237,23 +283,11 @@ static void entry_state(struct vcpu *v, const struct loader_entry *e)
 /* SPEC 6: each partition has its own ACPI tables describing exactly it. */
 static int build_acpi(struct partition *p, u64 *rsdp, char *err, size_t err_size)
 {
-	struct acpi_build_cfg cfg = {
-		.cpu_count = p->vcpu_count,
-		.base_gpa = PLAT_ACPI_BASE,
-		.size = PLAT_ACPI_SIZE,
-		.oem_id = ACPI_OEM,
-		.rtc_century = true,
-		.power_button = true,
-	};
-	u8 *buf = part_gpa_ptr(p, PLAT_ACPI_BASE, PLAT_ACPI_SIZE);
-	int rc;
+	int rc = firmware_build(&p->vdevs, rsdp);
 
-	platform_pm_timer(p, &cfg.pm_tmr_port, &cfg.pm_tmr_32bit);
-	rc = buf ? acpi_build(&cfg, buf, rsdp) : -E_RANGE;
-
-	if (rc < 0)
+	if (rc)
 		snprintf(err, err_size, "cannot build its ACPI tables (error %d)", rc);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* The kernel's format decides the boot protocol. */
@@ -293,15 +327,11 @@ static int load(struct partition *p)
 		pr_err("partition %s: kernel %s: %s\n", p->name, p->cfg->kernel, err);
 		return rc;
 	}
-	platform_reset(p);
-	vpit_reset(p->vpit);
-	if (p->vuart)
-		vuart_reset(p->vuart);
+	vdev_reset_all(&p->vdevs);
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		struct vcpu *v = p->vcpus[i];
 
 		v->requests = 0;
-		vlapic_reset(v);
 		if (i == 0) {
 			entry_state(v, &entry);
 			v->run_state = VCPU_RUNNING;
@@ -344,7 +374,7 @@ void part_start_all(void)
 /* Exits by reason, as many "reason count" pairs to a line as fit. */
 #define STATS_LINE 160
 
-static void print_stats(const struct partition *p)
+static void print_stats(struct partition *p)
 {
 	char line[STATS_LINE];
 	u64 irqs = 0, exc = 0;
@@ -376,18 +406,7 @@ static void print_stats(const struct partition *p)
 	}
 	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
 		irqs, exc);
-	if (p->vuart && vuart_input_lost(p->vuart))
-		pr_info("partition %s: console input lost %lu bytes\n", p->name,
-			vuart_input_lost(p->vuart));
-	for (u32 i = 0; i < p->vcpu_count; i++) {
-		const struct vcpu_stats *s = &p->vcpus[i]->stats;
-		u64 per_us = MAX(tsc_hz() / 1000000, 1ULL);
-
-		if (s->timer_fired)
-			pr_info("partition %s: vCPU %u: APIC timer fired %lu times, late by "
-				"%lu us on average, %lu us at most\n", p->name, i, s->timer_fired,
-				s->timer_late / s->timer_fired / per_us, s->timer_late_max / per_us);
-	}
+	vdev_stats(&p->vdevs);
 	if (p->open_bus_accesses)
 		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
 			p->name, p->open_bus_accesses);
@@ -413,8 +432,7 @@ static bool wants_restart(const struct partition *p)
 /* The last vCPU out: report, then restart or leave it stopped. */
 static void finish_stop(struct partition *p)
 {
-	if (p->vuart)
-		vuart_flush(p->vuart);
+	vdev_stopped(&p->vdevs);
 	pr_info("partition %s stopped: %s\n", p->name,
 		p->stop_reason ? p->stop_reason : "stopped");
 	print_stats(p);

@@ -7,6 +7,7 @@
 #include "hv/lib/spinlock.h"
 #include "hv/lib/types.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/hw/x86.h"
 
@@ -14,15 +15,6 @@
 #define CPUID_CACHE_BASIC 0x20 /* leaves 0-0x1f */
 #define CPUID_CACHE_EXT 9      /* leaves 0x80000000-0x80000008 */
 #define PART_MAX_REGIONS 2
-
-/* Guest-physical layout (DESIGN.md): RAM from 0, a hole for devices below
- * 4 GiB, the rest of RAM from 4 GiB. */
-#define GUEST_LOW_RAM_TOP 0xc0000000ULL	/* 3 GiB */
-#define GUEST_HIGH_RAM_BASE 0x100000000ULL	/* 4 GiB */
-#define GUEST_LAPIC_BASE 0xfee00000ULL
-#define GUEST_IOAPIC_BASE 0xfec00000ULL
-#define GUEST_BIOS_HOLE_START 0x9fc00ULL	/* e820: reserved up to 1 MiB */
-#define GUEST_BIOS_HOLE_END 0x100000ULL
 
 enum part_state {
 	PART_STOPPED = 0,
@@ -56,15 +48,13 @@ struct partition {
 	u64 entry_rip; /* where vCPU 0 starts */
 	u32 restarts;
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
-	struct vdev_table vdevs;	/* its emulated ports and MMIO ranges */
-	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
 	u32 cpuid_plain; /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
+	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
 	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
-	struct vuart *vuart;		/* COM1 (hv/vdev/vuart.c) */
-	struct vpit *vpit;		/* 8254 (hv/vdev/vpit.c) */
 	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
 	const char *stop_reason;
 	u32 stop_action;		/* enum exit_action that stopped it */
+	struct vdev_registry vdevs;	/* its devices and their ports and MMIO ranges */
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];

@@ -14,9 +14,8 @@
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
 #include "hv/virt.h"
-#include "hv/vdev/platform.h"
-#include "hv/vdev/vlapic.h"
-#include "hv/vdev/vpit.h"
+#include "hv/vdev/vdev.h"
+#include "hv/vdev/virq.h"
 #include "hv/hw/x86.h"
 
 /* SDM 3A 9.1.1, table 9-1: the state after INIT */
@@ -49,23 +48,15 @@ void vcpu_loop_init(void)
 }
 
 /* Raises due guest timers and keeps this CPU's timer armed for the next;
- * polls the console. vCPU 0's CPU also keeps time for the partition's PIT. */
+ * polls the console. vCPU 0's CPU also keeps time for the partition's
+ * devices (vdev_timers). */
 static void timers_due(struct vcpu *v, u64 now)
 {
-	u64 deadline, pit, poll;
+	u64 deadline, poll;
 
 	v->timer_dirty = 0;
 	poll = console_input_poll(now);
-	vlapic_timer_check(v, now);
-	deadline = vlapic_timer_deadline(v);
-	if (v->id == 0 && v->part->vpit) {
-		pit = vpit_check(v->part->vpit, now);
-		if (pit && (!deadline || pit < deadline))
-			deadline = pit;
-		pit = platform_check(v->part);
-		if (pit && (!deadline || pit < deadline))
-			deadline = pit;
-	}
+	deadline = vdev_timers(&v->part->vdevs, v, now);
 	if (deadline != v->cpu->timer_armed) {
 		lapic_timer_arm(VECTOR_TIMER, deadline);
 		v->cpu->timer_armed = deadline;
@@ -127,7 +118,7 @@ static void load_new_state(struct vcpu *v)
 
 static bool event_pending(struct vcpu *v)
 {
-	return vlapic_pending_irq(v) >= 0;
+	return virq_pending(v) >= 0;
 }
 
 /* Waits with interrupts open until a kick or the vCPU's timer. */
@@ -145,7 +136,7 @@ static void handle_requests(struct vcpu *v, u32 req)
 	if (req & VCPU_REQ_INIT) {
 		vcpu_init_state(v);
 		load_new_state(v);
-		vlapic_reset(v);
+		vdev_vcpu_reset(&v->part->vdevs, v);
 		v->run_state = VCPU_WAIT_SIPI;
 	}
 	if ((req & VCPU_REQ_SIPI) && v->run_state == VCPU_WAIT_SIPI) {
@@ -167,13 +158,13 @@ static void inject_pending(struct vcpu *v)
 	if (!__atomic_load_n(&v->event_hint, __ATOMIC_ACQUIRE))
 		return;
 	a = (struct vm_apply){ 0 };
-	vector = vlapic_pending_irq(v);
-	if (vlapic_take_nmi(v)) {
+	vector = virq_pending(v);
+	if (virq_take_nmi(v)) {
 		a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };
 	} else if (vector >= 0) {
 		if (vcpu_ops->irq_injectable(v)) {
 			a.event = (struct vcpu_event){ .type = EVENT_EXTINT, .vector = (u8)vector };
-			vlapic_ack_irq(v, (u8)vector);
+			virq_ack(v, (u8)vector);
 			v->stats.irqs_injected++;
 		} else {
 			a.irq_window = true;

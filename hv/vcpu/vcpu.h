@@ -114,8 +114,14 @@ enum vcpu_run_state {
 #define VCPU_REQ_STOP BIT(0)	/* leave the guest: partition stops/restarts */
 #define VCPU_REQ_INIT BIT(1)	/* INIT IPI from a sibling vCPU */
 #define VCPU_REQ_SIPI BIT(2)	/* startup IPI; vector in sipi_vector */
-#define VCPU_REQ_EVENT BIT(3)	/* an interrupt became pending (vlapic) */
+#define VCPU_REQ_EVENT BIT(3)	/* an interrupt became pending (hv/vdev/virq.h) */
 #define VCPU_REQ_FLUSH_TLB BIT(4)
+
+/* The vCPU's own devices (hv/vdev/vdev.h, vcpu_slot of a per-vCPU type). */
+enum vcpu_dev_slot {
+	VCPU_DEV_IRQCHIP, /* its interrupt controller: hv/vdev/virq.h asks it */
+	VCPU_DEV_SLOTS
+};
 
 struct vcpu_stats {
 	u64 exits[64]; /* by enum vm_exit_reason (hv/vcpu/exit.h), at most 64 */
@@ -138,7 +144,7 @@ struct vcpu {
 	volatile u8 sipi_vector;
 	enum vcpu_run_state run_state;
 	struct vcpu_stats stats;
-	void *vlapic;		/* hv/vdev/vlapic.c */
+	void *dev[VCPU_DEV_SLOTS];	/* by enum vcpu_dev_slot */
 	/* Fast paths of the loop, checked on every entry: */
 	volatile u32 event_hint;	/* an interrupt or NMI may be pending */
 	volatile u32 timer_dirty;	/* a guest timer was reprogrammed */

@@ -5,7 +5,16 @@
  */
 #pragma once
 
-#include "hv/partition/partition.h"
+#include "hv/lib/types.h"
+
+/* Guest-physical layout (DESIGN.md): RAM from 0, a hole for devices below
+ * 4 GiB, the rest of RAM from 4 GiB. */
+#define GUEST_LOW_RAM_TOP 0xc0000000ULL	/* 3 GiB */
+#define GUEST_HIGH_RAM_BASE 0x100000000ULL	/* 4 GiB */
+#define GUEST_LAPIC_BASE 0xfee00000ULL
+#define GUEST_IOAPIC_BASE 0xfec00000ULL
+#define GUEST_BIOS_HOLE_START 0x9fc00ULL	/* e820: reserved up to 1 MiB */
+#define GUEST_BIOS_HOLE_END 0x100000ULL
 
 /* Memory map below 4 GiB (RAM ends at GUEST_LOW_RAM_TOP at most) */
 #define PLAT_ACPI_BASE 0xe0000ULL	/* RSDP and tables, in the BIOS area */
@@ -46,19 +55,3 @@
 #define PLAT_IRQ_RTC 8
 #define PLAT_IRQ_SCI 9			/* level, active high (MADT override) */
 #define PLAT_GSI_TIMER 2
-
-/* Creates and registers the partition's platform devices (I/O APIC, 8259
- * pair, PM timer and registers, RTC, PCI host bridge). */
-int platform_create(struct partition *p);
-/* The PM timer, once every other device of the partition is registered:
- * the machine's own passed through when it is free to, else emulated. */
-int platform_pm_timer_setup(struct partition *p);
-/* Its port and width, for the partition's FADT. */
-void platform_pm_timer(const struct partition *p, u16 *port, bool *is_32bit);
-/* Puts them back in their power-on state (partition restart). */
-void platform_reset(struct partition *p);
-/* The power button (ACPI fixed feature): asks the guest to shut down. */
-void platform_power_button(struct partition *p);
-/* Raises the devices' due timer interrupts (RTC); the next TSC deadline,
- * 0 for none. Called from vCPU 0's CPU. */
-u64 platform_check(struct partition *p);

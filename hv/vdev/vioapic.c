@@ -14,7 +14,7 @@
  * unmasked input (a pulse is a rising edge); an edge while masked is lost,
  * as on the 82093AA. Level pins (1) send when the input is asserted,
  * unmasked and remote IRR is clear, and set remote IRR; the local APIC's
- * EOI for that vector (vioapic_eoi, or the EOI register) clears it and
+ * EOI for that vector (virq_eoi, or the EOI register) clears it and
  * sends again if the input is still asserted. Unmasking an asserted level
  * input sends. NMI, INIT, SMI and ExtINT are edge-only modes (82093AA
  * 3.2.4): they never set remote IRR. SMI and ExtINT (there is no 8259
@@ -22,17 +22,15 @@
  * dropped, with one log line per partition.
  *
  * Locking. Any CPU may raise a line of the partition at any time, so each
- * I/O APIC has a spinlock over its registers and inputs. vlapic_deliver is
+ * I/O APIC has a spinlock over its registers and inputs. virq_deliver is
  * called with it held: it only sets request bits and kicks vCPUs, takes no
  * lock that a holder of this one could wait for, and never calls back into
- * the I/O APIC; the local APIC model calls vioapic_eoi with none of its own
+ * the I/O APIC; the local APIC model calls virq_eoi with none of its own
  * locks held. Device code runs in exit handlers with interrupts disabled,
  * and no interrupt handler runs on a CPU that holds this lock.
  */
 #include "hv/vdev/vioapic.h"
 #include "hv/console/console.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -66,7 +64,7 @@
 _Static_assert(PLAT_IOAPIC_PINS <= 32, "one bit per input in vioapic.lines");
 
 struct vioapic {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	u32 regsel;
 	u32 id;
@@ -75,12 +73,10 @@ struct vioapic {
 	u64 rte[PLAT_IOAPIC_PINS];
 };
 
-/* The partitions' I/O APICs, for the GSI interface (one per partition). */
-static struct vioapic *ioapic_of[CONFIG_MAX_PARTITIONS];
-
-static struct vioapic *of(const struct partition *p)
+/* The partition's I/O APIC, for the GSI interface (NULL: none yet). */
+static struct vioapic *of(const struct vdev_registry *reg)
 {
-	return p->index < CONFIG_MAX_PARTITIONS ? ioapic_of[p->index] : NULL;
+	return vdev_find(reg, &vioapic_type);
 }
 
 static u32 rte_mode(u64 e)
@@ -107,14 +103,14 @@ static void send(struct vioapic *io, u32 pin)
 		if (!io->mode_logged) {
 			io->mode_logged = true;
 			pr_info("partition %s: I/O APIC pin %u: delivery mode %u not supported: "
-				"dropped\n", io->part->name, pin, mode);
+				"dropped\n", io->reg->owner.name, pin, mode);
 		}
 		return;
 	}
 	if (level)
 		io->rte[pin] |= RTE_REMOTE_IRR;
-	vlapic_deliver(io->part, (u32)((e >> RTE_DEST_SHIFT) & RTE_DEST_MASK),
-		       e & RTE_DEST_LOGICAL, mode, (u8)(e & RTE_VECTOR_MASK), level);
+	virq_deliver(io->reg, (u32)((e >> RTE_DEST_SHIFT) & RTE_DEST_MASK), e & RTE_DEST_LOGICAL,
+		     mode, (u8)(e & RTE_VECTOR_MASK), level);
 }
 
 /* A level pin sends when it is asserted, unmasked and not in service. */
@@ -246,9 +242,9 @@ static int vioapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 {
-	struct vioapic *io = of(p);
+	struct vioapic *io = of(reg);
 
 	if (!io || gsi >= PLAT_IOAPIC_PINS)
 		return;
@@ -257,9 +253,9 @@ void virq_set_level(struct partition *p, u32 gsi, bool asserted)
 	spin_unlock(&io->lock);
 }
 
-void virq_pulse(struct partition *p, u32 gsi)
+void virq_pulse(struct vdev_registry *reg, u32 gsi)
 {
-	struct vioapic *io = of(p);
+	struct vioapic *io = of(reg);
 
 	if (!io || gsi >= PLAT_IOAPIC_PINS)
 		return;
@@ -269,9 +265,9 @@ void virq_pulse(struct partition *p, u32 gsi)
 	spin_unlock(&io->lock);
 }
 
-bool virq_waiting(struct partition *p, u32 gsi)
+bool virq_waiting(struct vdev_registry *reg, u32 gsi)
 {
-	struct vioapic *io = of(p);
+	struct vioapic *io = of(reg);
 	u64 rte;
 
 	if (!io || gsi >= PLAT_IOAPIC_PINS)
@@ -281,13 +277,13 @@ bool virq_waiting(struct partition *p, u32 gsi)
 	spin_unlock(&io->lock);
 	if (rte & RTE_MASKED)
 		return false;
-	return vlapic_waiting(p, (u32)((rte >> RTE_DEST_SHIFT) & RTE_DEST_MASK),
-			      rte & RTE_DEST_LOGICAL, (u8)(rte & RTE_VECTOR_MASK));
+	return virq_dest_waiting(reg, (u32)((rte >> RTE_DEST_SHIFT) & RTE_DEST_MASK),
+				 rte & RTE_DEST_LOGICAL, (u8)(rte & RTE_VECTOR_MASK));
 }
 
-void vioapic_eoi(struct partition *p, u8 vector)
+void virq_eoi(struct vdev_registry *reg, u8 vector)
 {
-	struct vioapic *io = of(p);
+	struct vioapic *io = of(reg);
 
 	if (!io)
 		return;
@@ -296,9 +292,12 @@ void vioapic_eoi(struct partition *p, u8 vector)
 	spin_unlock(&io->lock);
 }
 
-void vioapic_reset(struct vioapic *io)
+/* Power-on state: every pin masked, every input low; the ID is the
+ * partition's vCPU count, as the MADT says. */
+static void vioapic_reset(void *dev)
 {
-	u32 cpus = io->part->vcpu_count;
+	struct vioapic *io = dev;
+	u32 cpus = io->reg->owner.vcpu_count;
 
 	spin_lock(&io->lock);
 	io->regsel = 0;
@@ -309,16 +308,19 @@ void vioapic_reset(struct vioapic *io)
 	spin_unlock(&io->lock);
 }
 
-struct vioapic *vioapic_create(struct partition *p)
+static int vioapic_create(struct vdev_registry *reg, void *dev)
 {
-	struct vioapic *io = mm_alloc(sizeof(*io), 8, 0);
+	struct vioapic *io = dev;
 
-	if (!io || p->index >= CONFIG_MAX_PARTITIONS)
-		return NULL;
-	io->part = p;
+	io->reg = reg;
 	vioapic_reset(io);
-	if (vdev_add_mmio(&p->vdevs, PLAT_IOAPIC_BASE, PLAT_IOAPIC_SIZE, vioapic_access, io))
-		return NULL;
-	ioapic_of[p->index] = io;
-	return io;
+	return vdev_add_mmio(reg, PLAT_IOAPIC_BASE, PLAT_IOAPIC_SIZE, vioapic_access, io);
 }
+
+/* The partition's GSIs reach the one in its registry (virq_*). */
+const struct vdev_type vioapic_type = {
+	.name = "I/O APIC",
+	.size = sizeof(struct vioapic),
+	.create = vioapic_create,
+	.reset = vioapic_reset,
+};

@@ -9,16 +9,11 @@
  * loop arms the physical CPU's own timer for the nearest one (hv/vcpu/loop.c).
  */
 #include "hv/vdev/vlapic.h"
-#include "drivers/lapic.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
-#include "hv/cpu/percpu.h"
 #include "hv/vcpu/vcpu.h"
-#include "hv/vcpu/loop.h"
 #include "drivers/tsc.h"
-#include "hv/policy/cpuid.h"
+#include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 #include "hv/hw/apic.h"
@@ -36,6 +31,7 @@
 
 struct vlapic {
 	struct vcpu *vcpu;
+	struct vdev_registry *reg;
 	u32 tpr, ldr, dfr, svr, esr, icr_hi;
 	u32 lvt[APIC_LVT_COUNT];
 	u32 timer_icr, timer_dcr;
@@ -52,14 +48,14 @@ struct vlapic {
 
 /* The timer's input clock: the core crystal the partition's CPUID 15h
  * states (Linux then takes it as the APIC timer rate, SDM 3B 19.7.3). */
-static u64 apic_timer_hz(void)
+static u64 apic_timer_hz(const struct vlapic *l)
 {
-	return cpuid_crystal_hz();
+	return l->reg->host->crystal_hz();
 }
 
 static struct vlapic *vl(struct vcpu *v)
 {
-	return v->vlapic;
+	return v->dev[VCPU_DEV_IRQCHIP];
 }
 
 static int highest_bit(const volatile u32 *words)
@@ -95,7 +91,7 @@ static void set_irq(struct vcpu *v, u8 vector, bool level)
 		__atomic_fetch_and(&l->tmr_pending[vector / 32], ~bit, __ATOMIC_SEQ_CST);
 	__atomic_fetch_or(&l->irr[vector / 32], bit, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&v->event_hint, 1, __ATOMIC_SEQ_CST);
-	vcpu_kick(v, VCPU_REQ_EVENT);
+	vdev_kick(l->reg, v, VCPU_REQ_EVENT);
 }
 
 void vlapic_set_irq(struct vcpu *v, u8 vector)
@@ -103,7 +99,7 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 	set_irq(v, vector, false);
 }
 
-int vlapic_pending_irq(struct vcpu *v)
+int virq_pending(struct vcpu *v)
 {
 	struct vlapic *l = vl(v);
 	int irr;
@@ -124,7 +120,7 @@ int vlapic_pending_irq(struct vcpu *v)
 	return APIC_PRIO_CLASS((u32)irr) > APIC_PRIO_CLASS(ppr(l)) ? irr : -1;
 }
 
-void vlapic_ack_irq(struct vcpu *v, u8 vector)
+void virq_ack(struct vcpu *v, u8 vector)
 {
 	struct vlapic *l = vl(v);
 	u32 bit = 1U << (vector % 32);
@@ -142,7 +138,7 @@ void vlapic_ack_irq(struct vcpu *v, u8 vector)
 		l->tmr[vector / 32] &= ~bit;
 }
 
-bool vlapic_take_nmi(struct vcpu *v)
+bool virq_take_nmi(struct vcpu *v)
 {
 	return __atomic_exchange_n(&vl(v)->nmi, false, __ATOMIC_SEQ_CST);
 }
@@ -182,35 +178,38 @@ static void deliver(struct vcpu *to, u32 mode, u8 vector, bool level)
 	case ICR_MODE_NMI:
 		l->nmi = true;
 		__atomic_store_n(&to->event_hint, 1, __ATOMIC_SEQ_CST);
-		vcpu_kick(to, VCPU_REQ_EVENT);
+		vdev_kick(l->reg, to, VCPU_REQ_EVENT);
 		break;
 	case ICR_MODE_INIT:
-		vcpu_kick(to, VCPU_REQ_INIT);
+		vdev_kick(l->reg, to, VCPU_REQ_INIT);
 		break;
 	case ICR_MODE_STARTUP:
 		to->sipi_vector = vector;
-		vcpu_kick(to, VCPU_REQ_SIPI);
+		vdev_kick(l->reg, to, VCPU_REQ_SIPI);
 		break;
 	default:
 		break; /* SMI and reserved modes are not delivered */
 	}
 }
 
-bool vlapic_waiting(struct partition *p, u32 dest, bool logical, u8 vector)
+bool virq_dest_waiting(struct vdev_registry *reg, u32 dest, bool logical, u8 vector)
 {
-	for (u32 i = 0; i < p->vcpu_count; i++)
-		if (dest_match(vl(p->vcpus[i]), dest, logical) && irr_has(vl(p->vcpus[i]), vector))
+	for (u32 i = 0; i < reg->owner.vcpu_count; i++) {
+		const struct vlapic *l = vl(reg->owner.vcpus[i]);
+
+		if (dest_match(l, dest, logical) && irr_has(l, vector))
 			return true;
+	}
 	return false;
 }
 
-void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
-		    bool level)
+void virq_deliver(struct vdev_registry *reg, u32 dest, bool logical, u32 mode, u8 vector,
+		  bool level)
 {
 	struct vcpu *lowest = NULL;
 
-	for (u32 i = 0; i < p->vcpu_count; i++) {
-		struct vcpu *to = p->vcpus[i];
+	for (u32 i = 0; i < reg->owner.vcpu_count; i++) {
+		struct vcpu *to = reg->owner.vcpus[i];
 
 		if (!dest_match(vl(to), dest, logical))
 			continue;
@@ -227,7 +226,7 @@ void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 ve
 
 static void send_ipi(struct vcpu *v, u32 icr_lo, u32 dest)
 {
-	struct partition *p = v->part;
+	struct vdev_registry *reg = vl(v)->reg;
 	u32 mode = (icr_lo >> ICR_MODE_SHIFT) & ICR_MODE_MASK;
 	u32 sh = (icr_lo >> ICR_SHORTHAND_SHIFT) & ICR_SHORTHAND_MASK;
 	bool logical = icr_lo & ICR_DEST_LOGICAL;
@@ -237,11 +236,11 @@ static void send_ipi(struct vcpu *v, u32 icr_lo, u32 dest)
 	    (icr_lo & ICR_TRIGGER_LEVEL))
 		return;
 	if (sh == ICR_SH_NONE) {
-		vlapic_deliver(p, dest, logical, mode, (u8)(icr_lo & ICR_VECTOR_MASK), false);
+		virq_deliver(reg, dest, logical, mode, (u8)(icr_lo & ICR_VECTOR_MASK), false);
 		return;
 	}
-	for (u32 i = 0; i < p->vcpu_count; i++) {
-		struct vcpu *to = p->vcpus[i];
+	for (u32 i = 0; i < reg->owner.vcpu_count; i++) {
+		struct vcpu *to = reg->owner.vcpus[i];
 		bool hit;
 
 		switch (sh) {
@@ -273,7 +272,7 @@ static void eoi(struct vlapic *l)
 	bit = 1U << (isr % 32);
 	l->isr[isr / 32] &= ~bit;
 	if (l->tmr[isr / 32] & bit)
-		vioapic_eoi(l->vcpu->part, (u8)isr);
+		virq_eoi(l->reg, (u8)isr);
 }
 
 /* --- timer (SDM 3A 11.5.4) --------------------------------------------- */
@@ -294,7 +293,7 @@ static u32 timer_divisor(const struct vlapic *l)
 
 static u64 ticks_to_tsc(const struct vlapic *l, u64 ticks)
 {
-	return muldiv64(ticks * timer_divisor(l), tsc_hz(), apic_timer_hz());
+	return muldiv64(ticks * timer_divisor(l), tsc_hz(), apic_timer_hz(l));
 }
 
 static void timer_start_count(struct vlapic *l)
@@ -324,7 +323,7 @@ static u32 timer_current_count(const struct vlapic *l)
 	if (!l->timer_deadline || timer_mode(l) == TIMER_TSC_DEADLINE ||
 	    now >= l->timer_deadline)
 		return 0;
-	left = muldiv64(l->timer_deadline - now, apic_timer_hz(), tsc_hz());
+	left = muldiv64(l->timer_deadline - now, apic_timer_hz(l), tsc_hz());
 	return (u32)MIN(left / timer_divisor(l), (u64)l->timer_icr);
 }
 
@@ -509,7 +508,7 @@ static void write_reg(struct vlapic *l, u32 reg, u32 val)
 
 static int vlapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 {
-	u32 reg = (u32)(a->addr - GUEST_LAPIC_BASE);
+	u32 reg = (u32)(a->addr - PLAT_LAPIC_BASE);
 
 	(void)dev;
 	/* SDM 3A 11.12.2: in x2APIC mode the MMIO page is not there */
@@ -525,15 +524,17 @@ static int vlapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vlapic_reset(struct vcpu *v)
+static void vlapic_reset(void *dev)
 {
-	struct vlapic *l = vl(v);
-	struct vcpu *keep = l->vcpu;
+	struct vlapic *l = dev;
+	struct vcpu *v = l->vcpu;
+	struct vdev_registry *reg = l->reg;
 
 	memset(l, 0, sizeof(*l));
 	v->event_hint = 0;
 	v->timer_dirty = 1;
-	l->vcpu = keep;
+	l->vcpu = v;
+	l->reg = reg;
 	l->dfr = APIC_DFR_FLAT;
 	l->svr = APIC_SVR_RESET;
 	for (int i = 0; i < APIC_LVT_COUNT; i++)
@@ -615,20 +616,54 @@ bool vlapic_x2apic_mode(struct vcpu *v)
 	return vl(v)->x2apic;
 }
 
-int vlapic_create(struct vcpu *v)
-{
-	struct vlapic *l = mm_alloc(sizeof(*l), 8, 0);
+/* --- the device --------------------------------------------------------- */
 
-	if (!l)
-		return -E_NOMEM;
-	v->vlapic = l;
+/* The MMIO page every vCPU sees at the same address as its own APIC. */
+static int vlapic_share(struct vdev_registry *reg, void *dev)
+{
+	(void)dev;
+	return vdev_add_mmio(reg, PLAT_LAPIC_BASE, VLAPIC_MMIO_SIZE, vlapic_access, NULL);
+}
+
+static int vlapic_create(struct vdev_registry *reg, struct vcpu *v, void *dev)
+{
+	struct vlapic *l = dev;
+
 	l->vcpu = v;
-	vlapic_reset(v);
+	l->reg = reg;
+	vlapic_reset(l);
 	return 0;
 }
 
-int vlapic_register(struct partition *p)
+static u64 vlapic_timer(void *dev, u64 now)
 {
-	return vdev_add_mmio(&p->vdevs, GUEST_LAPIC_BASE, VLAPIC_MMIO_SIZE, vlapic_access,
-			     NULL);
+	struct vlapic *l = dev;
+
+	vlapic_timer_check(l->vcpu, now);
+	return vlapic_timer_deadline(l->vcpu);
 }
+
+/* How late the vCPU's timer was noticed (vlapic_timer_check). */
+static void vlapic_stats(void *dev)
+{
+	const struct vlapic *l = dev;
+	const struct vcpu_stats *s = &l->vcpu->stats;
+	u64 per_us = MAX(tsc_hz() / 1000000, 1ULL);
+
+	if (s->timer_fired)
+		pr_info("partition %s: vCPU %u: APIC timer fired %lu times, late by "
+			"%lu us on average, %lu us at most\n", l->reg->owner.name, l->vcpu->id,
+			s->timer_fired, s->timer_late / s->timer_fired / per_us,
+			s->timer_late_max / per_us);
+}
+
+const struct vdev_type vlapic_type = {
+	.name = "local APIC",
+	.size = sizeof(struct vlapic),
+	.create = vlapic_share,
+	.vcpu_create = vlapic_create,
+	.vcpu_slot = VCPU_DEV_IRQCHIP,
+	.reset = vlapic_reset,
+	.timer = vlapic_timer,
+	.stats = vlapic_stats,
+};

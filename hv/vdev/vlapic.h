@@ -1,25 +1,21 @@
-/* The local APIC of each vCPU (SDM 3A ch. 11), xAPIC MMIO at 0xFEE00000. */
+/*
+ * The local APIC of each vCPU (SDM 3A ch. 11), xAPIC MMIO at 0xFEE00000:
+ * the vCPU's interrupt controller (its side of hv/vdev/virq.h), a per-vCPU
+ * device of the registry (hv/vdev/vdev.h).
+ */
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
 struct vcpu;
-struct partition;
 
 #define VLAPIC_MMIO_SIZE 0x1000
 
-int vlapic_create(struct vcpu *v);
-void vlapic_reset(struct vcpu *v);
-/* The MMIO range is the partition's; the access goes to the calling vCPU's APIC. */
-int vlapic_register(struct partition *p);
+extern const struct vdev_type vlapic_type;
+
 /* Raises vector on v's APIC (fixed delivery) from any CPU. */
 void vlapic_set_irq(struct vcpu *v, u8 vector);
-/* The highest vector the vCPU should take now, or -1. */
-int vlapic_pending_irq(struct vcpu *v);
-/* The vCPU took vector: IRR -> ISR. */
-void vlapic_ack_irq(struct vcpu *v, u8 vector);
-/* An NMI is pending (and clears it). */
-bool vlapic_take_nmi(struct vcpu *v);
 
 /* The timer: the TSC value it fires at (0: not running), and raising its
  * interrupt once that time has come. */

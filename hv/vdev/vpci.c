@@ -5,8 +5,6 @@
  * same accesses whichever way the guest came.
  */
 #include "hv/vdev/vpci.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -247,8 +245,11 @@ int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *o
 	return err;
 }
 
-void vpci_reset(struct vpci *pci)
+/* Host bridge to power-on state, every added function's reset, CF8 = 0. */
+static void vpci_reset(void *dev)
 {
+	struct vpci *pci = dev;
+
 	spin_lock(&pci->lock);
 	pci->cf8 = 0;
 	for (u32 i = 0; i < pci->count; i++)
@@ -257,17 +258,22 @@ void vpci_reset(struct vpci *pci)
 	spin_unlock(&pci->lock);
 }
 
-struct vpci *vpci_create(struct partition *p)
+static int vpci_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpci *pci = mm_alloc(sizeof(*pci), 8, 0);
-	struct vdev_table *t = &p->vdevs;
+	struct vpci *pci = dev;
 
-	if (!pci || vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb))
-		return NULL;
+	if (vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb) ||
+	    vdev_add_io(reg, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
+	    vdev_add_io(reg, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
+	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci))
+		return -E_NOMEM;
 	vpci_reset(pci);
-	if (vdev_add_io(t, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
-	    vdev_add_io(t, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
-	    vdev_add_mmio(t, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci))
-		return NULL;
-	return pci;
+	return 0;
 }
+
+const struct vdev_type vpci_type = {
+	.name = "PCI host bridge",
+	.size = sizeof(struct vpci),
+	.create = vpci_create,
+	.reset = vpci_reset,
+};

@@ -18,8 +18,8 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vpci;
 
 #define VPCI_HB_VENDOR 0x8086
@@ -39,9 +39,10 @@ struct vpci_func_ops {
 	void (*reset)(void *ctx); /* the partition restarts; may be NULL */
 };
 
-struct vpci *vpci_create(struct partition *p);
-/* Host bridge to power-on state, every added function's reset, CF8 = 0. */
-void vpci_reset(struct vpci *pci);
+/* Reset: the host bridge to power-on state, every added function's
+ * reset, CF8 = 0. */
+extern const struct vdev_type vpci_type;
+
 /* Puts a function at 00:dev.fn. -E_INVAL: no such slot; -E_EXIST: taken;
  * -E_NOMEM: VPCI_MAX_FUNCS reached. */
 int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops,

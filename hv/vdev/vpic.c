@@ -11,8 +11,6 @@
  * and EOIs have nothing to clear.
  */
 #include "hv/vdev/vpic.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
@@ -219,8 +217,11 @@ static int elcr_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpic_reset(struct vpic *pic)
+/* Power-on state: both chips uninitialised with every line masked. */
+static void vpic_reset(void *dev)
 {
+	struct vpic *pic = dev;
+
 	spin_lock(&pic->lock);
 	chip_reset(&pic->chip[0]);
 	chip_reset(&pic->chip[1]);
@@ -228,17 +229,19 @@ void vpic_reset(struct vpic *pic)
 	spin_unlock(&pic->lock);
 }
 
-struct vpic *vpic_create(struct partition *p)
+static int vpic_create(struct vdev_registry *reg, void *pic)
 {
-	struct vpic *pic = mm_alloc(sizeof(*pic), 8, 0);
-	struct vdev_table *t = &p->vdevs;
-
-	if (!pic)
-		return NULL;
 	vpic_reset(pic);
-	if (vdev_add_io(t, PLAT_PIC1_PORT, VPIC_PORTS, vpic_access, pic) ||
-	    vdev_add_io(t, PLAT_PIC2_PORT, VPIC_PORTS, vpic_access, pic) ||
-	    vdev_add_io(t, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic))
-		return NULL;
-	return pic;
+	if (vdev_add_io(reg, PLAT_PIC1_PORT, VPIC_PORTS, vpic_access, pic) ||
+	    vdev_add_io(reg, PLAT_PIC2_PORT, VPIC_PORTS, vpic_access, pic) ||
+	    vdev_add_io(reg, PLAT_ELCR_PORT, VPIC_ELCR_PORTS, elcr_access, pic))
+		return -E_NOMEM;
+	return 0;
 }
+
+const struct vdev_type vpic_type = {
+	.name = "8259 pair",
+	.size = sizeof(struct vpic),
+	.create = vpic_create,
+	.reset = vpic_reset,
+};

@@ -11,13 +11,9 @@
 #pragma once
 
 #include "hv/lib/types.h"
-
-struct partition;
-struct vpic;
+#include "hv/vdev/vdev.h"
 
 #define VPIC_PORTS 2	/* command/status at +0, data (IMR) at +1 */
 #define VPIC_ELCR_PORTS 2
 
-struct vpic *vpic_create(struct partition *p);
-/* Power-on state: both chips uninitialised with every line masked. */
-void vpic_reset(struct vpic *pic);
+extern const struct vdev_type vpic_type;

@@ -4,22 +4,19 @@
  * TSC with channel 2 and, when it must, checks that IRQ 0 ticks; both run
  * on the TSC here, so the guest measures the rate it really runs at.
  *
- * Counting is computed, never stepped: a channel remembers the TSC value at
- * which its count was loaded, and every read derives the current count.
+ * Counting is computed, never stepped: a channel remembers the clock value
+ * (the TSC) at which its count was loaded, and every read derives the
+ * current count. The count is taken as loaded at the write itself (the
+ * 8254 loads it on the next CLK, at most one 838 ns tick later).
  */
 #include "hv/vdev/vpit.h"
-#include "drivers/tsc.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
-#include "hv/cpu/percpu.h"
 #include "hv/lib/spinlock.h"
-#include "hv/vcpu/loop.h"
 #include "hv/vdev/platform.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 #include "hv/hw/pit.h"
-#include "hv/hw/x86.h"
 
 #define PORTB_WRITABLE 0x0f
 #define REFRESH_HZ 66667 /* bit 4 toggles every 15 us */
@@ -42,7 +39,8 @@ struct pit_channel {
 };
 
 struct vpit {
-	struct partition *part;
+	struct vdev_registry *reg;
+	struct vclock clk;
 	struct spinlock lock;
 	struct pit_channel ch[PIT_CHANNELS];
 	u8 portb;
@@ -53,20 +51,20 @@ static u64 period_ticks(const struct pit_channel *c)
 	return c->reload ? c->reload : 0x10000;
 }
 
-static u64 ticks_since(const struct pit_channel *c, u64 now)
+static u64 ticks_since(const struct vpit *t, const struct pit_channel *c, u64 now)
 {
-	return now > c->start ? muldiv64(now - c->start, VPIT_HZ, tsc_hz()) : 0;
+	return now > c->start ? muldiv64(now - c->start, VPIT_HZ, t->clk.hz) : 0;
 }
 
-static u64 tsc_after(u64 start, u64 ticks)
+static u64 clock_after(const struct vpit *t, u64 start, u64 ticks)
 {
-	return start + muldiv64(ticks, tsc_hz(), VPIT_HZ);
+	return start + muldiv64(ticks, t->clk.hz, VPIT_HZ);
 }
 
 /* 8254 data sheet, "modes of operation" */
-static u16 current_count(const struct pit_channel *c, u64 now)
+static u16 current_count(const struct vpit *t, const struct pit_channel *c, u64 now)
 {
-	u64 n = period_ticks(c), e = ticks_since(c, now);
+	u64 n = period_ticks(c), e = ticks_since(t, c, now);
 
 	if (!c->counting)
 		return c->reload;
@@ -80,9 +78,9 @@ static u16 current_count(const struct pit_channel *c, u64 now)
 	}
 }
 
-static bool output(const struct pit_channel *c, u64 now)
+static bool output(const struct vpit *t, const struct pit_channel *c, u64 now)
 {
-	u64 n = period_ticks(c), e = ticks_since(c, now);
+	u64 n = period_ticks(c), e = ticks_since(t, c, now);
 
 	if (!c->counting)
 		return c->mode != 0; /* mode 0 holds OUT low until the count ends */
@@ -98,51 +96,39 @@ static bool output(const struct pit_channel *c, u64 now)
 	}
 }
 
-/* vCPU 0 keeps the PIT's time: make it look again (at once, if it runs
- * elsewhere: its CPU's timer is armed for the old deadline). */
-static void pit_touch(struct vpit *t)
-{
-	struct vcpu *v0;
-
-	if (!t->part->vcpu_count)
-		return;
-	v0 = t->part->vcpus[0];
-	v0->timer_dirty = 1;
-	if (v0->cpu != this_cpu())
-		vcpu_kick(v0, 0);
-}
-
 static void schedule_irq(struct vpit *t, u64 now)
 {
 	struct pit_channel *c = &t->ch[0];
 	u64 n = MAX(period_ticks(c), (u64)PIT_MIN_PERIOD), e;
 
-	pit_touch(t);
+	vdev_timer_changed(t->reg);
 	c->next_irq = 0;
 	if (!c->counting)
 		return;
-	e = ticks_since(c, now);
+	e = ticks_since(t, c, now);
 	switch (c->mode) {
 	case 0:
 	case 4:
 		if (e < n)
-			c->next_irq = tsc_after(c->start, n);
+			c->next_irq = clock_after(t, c->start, n);
 		break;
 	case 2:
 	case 3:
-		/* late periods are raised late, not dropped (vpit_check), up
+		/* late periods are raised late, not dropped (vpit_timer), up
 		 * to VIRQ_LATE_TICKS_MS of them */
 		if (e > c->periods * n + muldiv64(VIRQ_LATE_TICKS_MS, VPIT_HZ, 1000))
 			c->periods = e / n;
-		c->next_irq = tsc_after(c->start, (c->periods + 1) * n);
+		c->next_irq = clock_after(t, c->start, (c->periods + 1) * n);
 		break;
 	default:
 		break;
 	}
 }
 
-u64 vpit_check(struct vpit *t, u64 now)
+/* Raises IRQ 0 if channel 0 is due at clock value now; the next deadline. */
+static u64 vpit_timer(void *dev, u64 now)
 {
+	struct vpit *t = dev;
 	struct pit_channel *c = &t->ch[0];
 	bool fire = false;
 	u64 next = __atomic_load_n(&c->next_irq, __ATOMIC_RELAXED);
@@ -157,8 +143,8 @@ u64 vpit_check(struct vpit *t, u64 now)
 	 * guest counting ticks (Linux's jiffies while the PIT is its tick)
 	 * keeps time with the TSC.
 	 */
-	if (virq_waiting(t->part, PLAT_GSI_TIMER))
-		return now + muldiv64(period_ticks(c), tsc_hz(), VPIT_HZ) / PIT_HOLD_DIVISOR;
+	if (virq_waiting(t->reg, PLAT_GSI_TIMER))
+		return now + muldiv64(period_ticks(c), t->clk.hz, VPIT_HZ) / PIT_HOLD_DIVISOR;
 	spin_lock(&t->lock);
 	if (c->next_irq && now >= c->next_irq) {
 		fire = true;
@@ -168,7 +154,7 @@ u64 vpit_check(struct vpit *t, u64 now)
 	next = c->next_irq;
 	spin_unlock(&t->lock);
 	if (fire)
-		virq_pulse(t->part, PLAT_GSI_TIMER);
+		virq_pulse(t->reg, PLAT_GSI_TIMER);
 	return next;
 }
 
@@ -185,10 +171,10 @@ static void load_count(struct vpit *t, u32 idx, u64 now)
 		schedule_irq(t, now);
 }
 
-static void latch_count(struct pit_channel *c, u64 now)
+static void latch_count(const struct vpit *t, struct pit_channel *c, u64 now)
 {
 	if (!c->latched) {
-		c->latch = current_count(c, now);
+		c->latch = current_count(t, c, now);
 		c->latched = true;
 		c->read_lsb_next = true;
 	}
@@ -207,18 +193,18 @@ static void command(struct vpit *t, u8 val, u64 now)
 			if (!(val & BIT(i + 1)))
 				continue;
 			if (!(val & PIT_RB_NO_COUNT))
-				latch_count(c, now);
+				latch_count(t, c, now);
 			if (!(val & PIT_RB_NO_STATUS) && !c->status_latched) {
 				c->status_latched = true;
 				c->status = (u8)((c->status & ~PIT_STATUS_OUT) |
-						 (output(c, now) ? PIT_STATUS_OUT : 0));
+						 (output(t, c, now) ? PIT_STATUS_OUT : 0));
 			}
 		}
 		return;
 	}
 	c = &t->ch[idx];
 	if (access == PIT_ACCESS_LATCH) {
-		latch_count(c, now);
+		latch_count(t, c, now);
 		return;
 	}
 	c->access = (u8)access;
@@ -232,7 +218,7 @@ static void command(struct vpit *t, u8 val, u64 now)
 	c->status = (u8)((val & 0x3f) | PIT_STATUS_NULL);
 	if (idx == 0) {
 		c->next_irq = 0;
-		pit_touch(t);
+		vdev_timer_changed(t->reg);
 	}
 }
 
@@ -274,7 +260,7 @@ static u8 read_data(struct vpit *t, u32 idx, u64 now)
 		c->status_latched = false;
 		return c->status;
 	}
-	v = c->latched ? c->latch : current_count(c, now);
+	v = c->latched ? c->latch : current_count(t, c, now);
 	switch (c->access) {
 	case PIT_ACCESS_LO:
 		c->latched = false;
@@ -295,9 +281,9 @@ static u8 read_portb(struct vpit *t, u64 now)
 {
 	u8 v = t->portb & PORTB_WRITABLE;
 
-	if (muldiv64(now, REFRESH_HZ, tsc_hz()) & 1)
+	if (muldiv64(now, REFRESH_HZ, t->clk.hz) & 1)
 		v |= PORTB_REFRESH;
-	if (output(&t->ch[2], now))
+	if (output(t, &t->ch[2], now))
 		v |= PORTB_OUT2;
 	return v;
 }
@@ -317,7 +303,7 @@ static void write_portb(struct vpit *t, u8 val, u64 now)
 static int vpit_access(void *dev, struct vcpu *v, struct vdev_access *a)
 {
 	struct vpit *t = dev;
-	u64 now = rdtsc();
+	u64 now = t->clk.read();
 
 	(void)v;
 	spin_lock(&t->lock);
@@ -340,8 +326,10 @@ static int vpit_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpit_reset(struct vpit *t)
+static void vpit_reset(void *dev)
 {
+	struct vpit *t = dev;
+
 	spin_lock(&t->lock);
 	memset(t->ch, 0, sizeof(t->ch));
 	for (u32 i = 0; i < PIT_CHANNELS; i++)
@@ -350,16 +338,26 @@ void vpit_reset(struct vpit *t)
 	spin_unlock(&t->lock);
 }
 
-struct vpit *vpit_create(struct partition *p)
+/* Counting on the devices' clock (the TSC). */
+static int vpit_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpit *t = mm_alloc(sizeof(*t), 8, 0);
+	struct vpit *t = dev;
 
-	if (!t)
-		return NULL;
-	t->part = p;
+	t->reg = reg;
+	reg->host->clock(&t->clk);
+	if (!t->clk.hz)
+		return -E_INVAL;
 	vpit_reset(t);
-	if (vdev_add_io(&p->vdevs, PIT_PORT_BASE, PIT_PORTS, vpit_access, t) ||
-	    vdev_add_io(&p->vdevs, PIT_PORT_B, 1, vpit_access, t))
-		return NULL;
-	return t;
+	if (vdev_add_io(reg, PIT_PORT_BASE, PIT_PORTS, vpit_access, t) ||
+	    vdev_add_io(reg, PIT_PORT_B, 1, vpit_access, t))
+		return -E_NOMEM;
+	return 0;
 }
+
+const struct vdev_type vpit_type = {
+	.name = "8254 PIT",
+	.size = sizeof(struct vpit),
+	.create = vpit_create,
+	.reset = vpit_reset,
+	.timer = vpit_timer,
+};

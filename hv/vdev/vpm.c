@@ -22,11 +22,10 @@
  */
 #include "hv/vdev/vpm.h"
 #include "hv/console/console.h"
-#include "hv/vcpu/exit.h"
-#include "hv/mm/mm.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/virq.h"
 
 #define PM1_EVT_LEN 4
@@ -42,7 +41,7 @@
 enum pm_action { PM_NONE, PM_POWEROFF, PM_REBOOT_RST, PM_REBOOT_KBC };
 
 struct vpm {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	u16 sts, en, cnt;
 	u8 rst_cnt;
@@ -65,7 +64,7 @@ static void update_sci(struct vpm *pm)
 
 	if (level != pm->sci) {
 		pm->sci = level;
-		virq_set_level(pm->part, PLAT_IRQ_SCI, level);
+		virq_set_level(pm->reg, PLAT_IRQ_SCI, level);
 	}
 }
 
@@ -73,13 +72,13 @@ static void act(struct vpm *pm, enum pm_action what)
 {
 	switch (what) {
 	case PM_POWEROFF:
-		part_stop(pm->part, EXIT_STOP, "powered off (ACPI S5)");
+		vdev_stop(pm->reg, VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 		break;
 	case PM_REBOOT_RST:
-		part_stop(pm->part, EXIT_REBOOT, "reboot (reset register)");
+		vdev_stop(pm->reg, VDEV_STOP_REBOOT, "reboot (reset register)");
 		break;
 	case PM_REBOOT_KBC:
-		part_stop(pm->part, EXIT_REBOOT, "reboot (keyboard controller)");
+		vdev_stop(pm->reg, VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 		break;
 	case PM_NONE:
 		break;
@@ -124,8 +123,8 @@ static enum pm_action cnt_write(struct vpm *pm, u16 val)
 		return PM_POWEROFF;
 	if (!pm->sleep_logged) {
 		pm->sleep_logged = true;
-		pr_info("partition %s: sleep type %u not supported: ignored\n", pm->part->name,
-			typ);
+		pr_info("partition %s: sleep type %u not supported: ignored\n",
+			pm->reg->owner.name, typ);
 	}
 	pm->sts |= PM1_WAK_STS;
 	return PM_NONE;
@@ -182,8 +181,10 @@ static int kbc_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vpm_reset(struct vpm *pm)
+static void vpm_reset(void *dev)
 {
+	struct vpm *pm = dev;
+
 	spin_lock(&pm->lock);
 	pm->sts = pm->en = pm->cnt = 0;
 	pm->rst_cnt = 0;
@@ -199,18 +200,30 @@ void vpm_power_button(struct vpm *pm)
 	spin_unlock(&pm->lock);
 }
 
-struct vpm *vpm_create(struct partition *p)
+static int vpm_create(struct vdev_registry *reg, void *dev)
 {
-	struct vpm *pm = mm_alloc(sizeof(*pm), 8, 0);
-	struct vdev_table *t = &p->vdevs;
+	struct vpm *pm = dev;
 
-	if (!pm)
-		return NULL;
-	pm->part = p;
-	if (vdev_add_io(t, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
-	    vdev_add_io(t, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
-	    vdev_add_io(t, PLAT_RESET_PORT, 1, rst_access, pm) ||
-	    vdev_add_io(t, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm))
-		return NULL;
-	return pm;
+	pm->reg = reg;
+	if (vdev_add_io(reg, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
+	    vdev_add_io(reg, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
+	    vdev_add_io(reg, PLAT_RESET_PORT, 1, rst_access, pm) ||
+	    vdev_add_io(reg, PLAT_KBD_STATUS_PORT, 1, kbc_access, pm))
+		return -E_NOMEM;
+	return 0;
 }
+
+/* PM1 has the fixed-feature power button (vpm_power_button). */
+static void vpm_firmware(void *dev, struct acpi_build_cfg *cfg)
+{
+	(void)dev;
+	cfg->power_button = true;
+}
+
+const struct vdev_type vpm_type = {
+	.name = "ACPI PM1",
+	.size = sizeof(struct vpm),
+	.create = vpm_create,
+	.reset = vpm_reset,
+	.firmware = vpm_firmware,
+};

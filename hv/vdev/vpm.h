@@ -9,12 +9,12 @@
 #include "hv/hw/acpi.h"
 #include "hv/hw/pc.h"
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vpm;
 
-struct vpm *vpm_create(struct partition *p);
-void vpm_reset(struct vpm *pm);
+extern const struct vdev_type vpm_type;
+
 /*
  * Presses the fixed power button (ACPI 6.4 4.8.2.2.1.1): sets PWRBTN_STS
  * and raises the SCI if the guest enabled it, so that an ACPI guest shuts

@@ -6,14 +6,21 @@
  * the TSCs of the partition's CPUs disagree by a few cycles.
  */
 #include "hv/vdev/vpmtimer.h"
-#include "hv/mm/mm.h"
+#include "drivers/acpi.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+
+#define IO_PORT_LAST 0xffffU
 
 struct vpmtimer {
 	struct vclock clk;
 	u64 start;	/* clk.read() at creation: count 0 */
 	u64 last;	/* the highest count handed out (atomic) */
+	struct vdev_registry *reg;
+	u16 port;	/* where the guest finds it, for the FADT */
+	bool is_32bit;
+	bool passed;	/* the machine's own, passed through at port */
 };
 
 /* The full-width count: PLAT_PM_TMR_HZ ticks per second since creation. */
@@ -49,15 +56,73 @@ static int vpmtimer_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-struct vpmtimer *vpmtimer_create(struct partition *p, const struct vclock *clk)
+/*
+ * The ACPI PM timer (ACPI 6.4 4.8.3.3) is a free-running counter that
+ * writes do not change: the machine's own, when it has one in I/O space,
+ * can be shared by every partition without one seeing anything of another
+ * but the time. Each reads it without an exit, which matters to Linux: it
+ * refines its TSC calibration against this timer with three reads in a
+ * row, and gives up when they take longer than an SMI would (tens of
+ * microseconds); three exits take that long under an emulator (14 us a
+ * read measured under QEMU's TCG), and the guest then never leaves its
+ * early TSC clocksource. The emulated timer (at PLAT_PM_TMR_PORT) stands
+ * in when the machine has none, or when its ports are ones the partition's
+ * devices claim: this is the last device of the list (vdev_list.c).
+ */
+static const struct acpi_info *machine_timer(const struct vdev_registry *reg)
 {
-	struct vpmtimer *t = mm_alloc(sizeof(*t), 8, 0);
+	const struct acpi_info *ai = reg->host->acpi();
+	u32 port = ai ? ai->pm_tmr_port : 0;
 
-	if (!t)
+	if (!port || port > IO_PORT_LAST + 1 - VPMTIMER_PORTS)
 		return NULL;
-	t->clk = *clk;
-	t->start = clk->read();
-	if (vdev_add_io(&p->vdevs, PLAT_PM_TMR_PORT, VPMTIMER_PORTS, vpmtimer_access, t))
-		return NULL;
-	return t;
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		if (vdev_find_io(reg, (u16)(port + i)))
+			return NULL;
+	return ai;
 }
+
+static int vpmtimer_create(struct vdev_registry *reg, void *dev)
+{
+	const struct acpi_info *ai = machine_timer(reg);
+	struct vpmtimer *t = dev;
+
+	t->reg = reg;
+	if (!ai) {
+		reg->host->clock(&t->clk);
+		t->start = t->clk.read();
+		t->port = PLAT_PM_TMR_PORT;
+		return vdev_add_io(reg, PLAT_PM_TMR_PORT, VPMTIMER_PORTS, vpmtimer_access, t);
+	}
+	t->port = (u16)ai->pm_tmr_port;
+	t->is_32bit = ai->pm_tmr_32bit;
+	t->passed = true;
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		reg->host->pass_io(reg->owner.part, (u16)(t->port + i), true);
+	return 0;
+}
+
+/* The machine's timer is the partition's no more. */
+static void vpmtimer_free(void *dev)
+{
+	struct vpmtimer *t = dev;
+
+	for (u32 i = 0; t->passed && i < VPMTIMER_PORTS; i++)
+		t->reg->host->pass_io(t->reg->owner.part, (u16)(t->port + i), false);
+}
+
+static void vpmtimer_firmware(void *dev, struct acpi_build_cfg *cfg)
+{
+	const struct vpmtimer *t = dev;
+
+	cfg->pm_tmr_port = t->port;
+	cfg->pm_tmr_32bit = t->is_32bit;
+}
+
+const struct vdev_type vpmtimer_type = {
+	.name = "ACPI PM timer",
+	.size = sizeof(struct vpmtimer),
+	.create = vpmtimer_create,
+	.free = vpmtimer_free,
+	.firmware = vpmtimer_firmware,
+};

@@ -6,36 +6,21 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vclock.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vpmtimer;
-
-/*
- * Host time as the platform devices see it: a monotonic counter and its
- * rate. The hypervisor passes the TSC (platform.c); host tests pass a fake.
- */
-struct vclock {
-	u64 (*read)(void);
-	u64 hz;
-};
-
-/*
- * floor(ticks * mul / div) without a 128-bit product or a division helper
- * (freestanding: no __udivti3): ticks = q * div + r, so the result is
- * q * mul + r * mul / div exactly. Needs mul * div < 2^64 (a TSC below
- * 2^40 Hz and a rate below 2^24 Hz) and a result below 2^64.
- */
-static inline u64 vclock_scale(u64 ticks, u64 mul, u64 div)
-{
-	return ticks / div * mul + ticks % div * mul / div;
-}
 
 /* The mask of the counter's 24 bits (TMR_VAL_EXT clear in the FADT). */
 #define VPMTIMER_MASK 0x00ffffffU
 #define VPMTIMER_PORTS 4
 
-/* Registers the timer's port; the counter runs from here on and, like the
- * chipset's, is not reset when the partition restarts. NULL: no memory. */
-struct vpmtimer *vpmtimer_create(struct partition *p, const struct vclock *clk);
+/*
+ * The device passes the machine's own timer through when it can, else
+ * emulates one at PLAT_PM_TMR_PORT on the devices' clock, counting from
+ * its creation and, like the chipset's, not reset when the partition
+ * restarts; the FADT says which port.
+ */
+extern const struct vdev_type vpmtimer_type;
 /* The counter now: monotonic across the partition's CPUs, 24 bits. */
 u32 vpmtimer_read(struct vpmtimer *t);

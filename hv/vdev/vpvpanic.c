@@ -6,8 +6,6 @@
  * apply to a kernel panic.
  */
 #include "hv/vdev/vpvpanic.h"
-#include "hv/vcpu/exit.h"
-#include "hv/partition/partition.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 
@@ -16,19 +14,24 @@
 
 static int pvpanic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 {
-	struct partition *p = dev;
-
 	(void)v;
 	if (!a->write) {
 		a->val = PVPANIC_PANICKED | PVPANIC_CRASH_LOADED;
 		return 0;
 	}
 	if (a->val & PVPANIC_PANICKED)
-		part_stop(p, EXIT_CRASH, "guest panicked");
+		vdev_stop(dev, VDEV_STOP_CRASH, "guest panicked");
 	return 0;
 }
 
-int vpvpanic_create(struct partition *p)
+/* Nothing to keep but its port. */
+static int vpvpanic_create(struct vdev_registry *reg, void *dev)
 {
-	return vdev_add_io(&p->vdevs, PLAT_PVPANIC_PORT, 1, pvpanic_access, p);
+	(void)dev;
+	return vdev_add_io(reg, PLAT_PVPANIC_PORT, 1, pvpanic_access, reg);
 }
+
+const struct vdev_type vpvpanic_type = {
+	.name = "pvpanic",
+	.create = vpvpanic_create,
+};

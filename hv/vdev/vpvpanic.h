@@ -1,6 +1,6 @@
 /* The pvpanic device: how a guest kernel says it panicked (SPEC 5: on_crash). */
 #pragma once
 
-struct partition;
+#include "hv/vdev/vdev.h"
 
-int vpvpanic_create(struct partition *p);
+extern const struct vdev_type vpvpanic_type;

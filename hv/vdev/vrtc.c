@@ -27,13 +27,12 @@
  */
 #include "hv/vdev/vrtc.h"
 #include "drivers/rtc.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/vdev/vpmtimer.h"
+#include "hv/vdev/vclock.h"
 #include "hv/hw/pc.h"
 #include "hv/hw/rtc.h"
 
@@ -58,7 +57,7 @@
 #define RATE_BASE_HZ 65536
 
 struct vrtc {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	struct vclock clk;
 	u64 epoch0, ticks0;	/* wall-clock seconds at clock value ticks0 */
@@ -226,7 +225,7 @@ static void raise_if_due(struct vrtc *r)
 
 	update_flags(r);
 	if (!was && (r->ram[RTC_REG_C] & RTC_C_IRQF))
-		virq_pulse(r->part, PLAT_IRQ_RTC);
+		virq_pulse(r->reg, PLAT_IRQ_RTC);
 }
 
 /* --- registers ---------------------------------------------------------- */
@@ -421,33 +420,53 @@ u64 vrtc_check(struct vrtc *r)
 	return deadline;
 }
 
-void vrtc_reset(struct vrtc *r)
+static void vrtc_reset(void *dev)
 {
+	struct vrtc *r = dev;
+
 	spin_lock(&r->lock);
 	r->ram[RTC_REG_B] &= (u8)~(B_ENABLES | RTC_B_SQWE);
 	r->ram[RTC_REG_C] = 0;
 	spin_unlock(&r->lock);
 }
 
-struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoch,
-			 u64 epoch_ticks)
+/* The machine's clock at boot (drivers/rtc.c), kept on by the TSC. */
+static int vrtc_create(struct vdev_registry *reg, void *dev)
 {
-	struct vrtc *r;
+	struct vrtc *r = dev;
+	u64 hz;
 
-	if (!clk->hz)
-		return NULL;
-	r = mm_alloc(sizeof(*r), 8, 0);
-	if (!r)
-		return NULL;
-	r->part = p;
-	r->clk = *clk;
-	r->epoch0 = epoch;
-	r->ticks0 = epoch_ticks;
+	r->reg = reg;
+	reg->host->clock(&r->clk);
+	reg->host->wall_clock(&r->epoch0, &r->ticks0);
+	hz = r->clk.hz;
+	if (!hz)
+		return -E_INVAL;
 	r->ram[RTC_REG_A] = A_DEFAULT;
 	r->ram[RTC_REG_B] = B_DEFAULT;
-	r->flags_sec = elapsed(r) / clk->hz;
-	r->flags_period = periodic_hz(r) ? vclock_scale(elapsed(r), periodic_hz(r), clk->hz) : 0;
-	if (vdev_add_io(&p->vdevs, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r))
-		return NULL;
-	return r;
+	r->flags_sec = elapsed(r) / hz;
+	r->flags_period = periodic_hz(r) ? vclock_scale(elapsed(r), periodic_hz(r), hz) : 0;
+	return vdev_add_io(reg, PLAT_RTC_PORT, VRTC_PORTS, vrtc_access, r);
 }
+
+static u64 vrtc_timer(void *dev, u64 now)
+{
+	(void)now; /* it reads its own clock */
+	return vrtc_check(dev);
+}
+
+/* The century byte is kept (FADT.CENTURY). */
+static void vrtc_firmware(void *dev, struct acpi_build_cfg *cfg)
+{
+	(void)dev;
+	cfg->rtc_century = true;
+}
+
+const struct vdev_type vrtc_type = {
+	.name = "RTC",
+	.size = sizeof(struct vrtc),
+	.create = vrtc_create,
+	.reset = vrtc_reset,
+	.timer = vrtc_timer,
+	.firmware = vrtc_firmware,
+};

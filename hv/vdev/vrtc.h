@@ -10,21 +10,18 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
-struct vclock;
 struct vrtc;
 
 #define VRTC_PORTS 2
 #define VRTC_CMOS_SIZE 128
 
-/* epoch: seconds since 1970 when clk->read() returned epoch_ticks.
- * NULL: no memory, or a clock without a rate. */
-struct vrtc *vrtc_create(struct partition *p, const struct vclock *clk, u64 epoch,
-			 u64 epoch_ticks);
-/* What the chip's RESET pin does: interrupt enables and flags cleared.
- * The time, the guest's offset and the CMOS RAM survive (battery). */
-void vrtc_reset(struct vrtc *r);
+/* The time: the host's wall clock at one value of the devices' clock, and
+ * that clock since (vdev_host). Its reset is what the chip's RESET pin
+ * does: interrupt enables and flags cleared; the time, the guest's offset
+ * and the CMOS RAM survive (battery). */
+extern const struct vdev_type vrtc_type;
 /*
  * Raises IRQ 8 (an edge on PLAT_IRQ_RTC) if an enabled update-ended, alarm
  * or periodic event has happened since the guest last read register C,

@@ -15,10 +15,9 @@
  * guest looks again and no byte is ever dropped.
  */
 #include "hv/vdev/vuart.h"
+#include "hv/config/config.h"
 #include "hv/console/console.h"
 #include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
-#include "hv/partition/partition.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
@@ -68,7 +67,7 @@
 #define LINE_MAX 1024 /* longer lines continue on a new console line */
 
 struct vuart {
-	struct partition *part;
+	struct vdev_registry *reg;
 	struct spinlock lock;
 	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_int; /* THRE interrupt pending (cleared by IIR read or THR write) */
@@ -88,7 +87,7 @@ struct vuart {
 
 static void emit_line(struct vuart *u)
 {
-	console_partition_text(u->part->name, u->line + u->line_shown,
+	console_partition_text(u->reg->owner.name, u->line + u->line_shown,
 			       u->line_len - u->line_shown, true);
 	u->line_len = u->line_shown = 0;
 }
@@ -96,7 +95,7 @@ static void emit_line(struct vuart *u)
 /* What is new in the line, shown: the line stays open on the console. */
 static void show_open(struct vuart *u)
 {
-	console_partition_text(u->part->name, u->line + u->line_shown,
+	console_partition_text(u->reg->owner.name, u->line + u->line_shown,
 			       u->line_len - u->line_shown, false);
 	u->line_shown = u->line_len;
 }
@@ -107,7 +106,7 @@ static void rx_push(struct vuart *u, u8 byte)
 		u->rx_lost++;
 		if (!u->rx_blocked)
 			pr_warn("partition %s: console input lost: %u bytes wait unread on "
-				"its COM1\n", u->part->name, RX_QUEUE_SIZE);
+				"its COM1\n", u->reg->owner.name, RX_QUEUE_SIZE);
 		u->rx_blocked = true;
 		return;
 	}
@@ -145,7 +144,7 @@ static void update_irq(struct vuart *u)
 
 	if (line != u->irq_line) {
 		u->irq_line = line;
-		virq_set_level(u->part, PLAT_IRQ_COM1, line);
+		virq_set_level(u->reg, PLAT_IRQ_COM1, line);
 	}
 }
 
@@ -166,7 +165,8 @@ static void transmit(struct vuart *u, u8 byte)
 	u->last_tx = rdtsc();
 	if (u->line_len == LINE_MAX)
 		emit_line(u);
-	else if (u->line_shown && console_partition_more(u->part->name, u->line + u->line_shown,
+	else if (u->line_shown && console_partition_more(u->reg->owner.name,
+							 u->line + u->line_shown,
 							 u->line_len - u->line_shown))
 		u->line_shown = u->line_len; /* a shown line goes on as it is written */
 	/* ... until other output ends it: then the rest waits to go whole (or
@@ -272,8 +272,10 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
-void vuart_reset(struct vuart *u)
+static void vuart_reset(void *dev)
 {
+	struct vuart *u = dev;
+
 	spin_lock(&u->lock);
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
 	u->rx_head = u->rx_count = 0;
@@ -282,8 +284,11 @@ void vuart_reset(struct vuart *u)
 	spin_unlock(&u->lock);
 }
 
-void vuart_flush(struct vuart *u)
+/* The partition stopped: a partial line goes out. */
+static void vuart_flush(void *dev)
 {
+	struct vuart *u = dev;
+
 	spin_lock(&u->lock);
 	if (u->line_len)
 		emit_line(u);
@@ -328,14 +333,31 @@ u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
 	return n;
 }
 
-struct vuart *vuart_create(struct partition *p)
+/* Only a partition whose console is its COM1 (SPEC 4) has one. */
+static int vuart_create(struct vdev_registry *reg, void *dev)
 {
-	struct vuart *u = mm_alloc(sizeof(*u), 8, 0);
+	struct vuart *u = dev;
 
-	if (!u)
-		return NULL;
-	u->part = p;
-	if (vdev_add_io(&p->vdevs, VUART_COM1_BASE, VUART_PORTS, vuart_access, u))
-		return NULL;
-	return u;
+	if (reg->owner.cfg->console != CONFIG_CONSOLE_VUART)
+		return VDEV_DECLINED;
+	u->reg = reg;
+	return vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u);
 }
+
+static void vuart_stats(void *dev)
+{
+	const struct vuart *u = dev;
+
+	if (vuart_input_lost(u))
+		pr_info("partition %s: console input lost %lu bytes\n", u->reg->owner.name,
+			vuart_input_lost(u));
+}
+
+const struct vdev_type vuart_type = {
+	.name = "COM1",
+	.size = sizeof(struct vuart),
+	.create = vuart_create,
+	.reset = vuart_reset,
+	.stopped = vuart_flush,
+	.stats = vuart_stats,
+};

@@ -2,24 +2,25 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vdev/vdev.h"
 
-struct partition;
 struct vuart;
 
 #define VUART_COM1_BASE 0x3f8
 #define VUART_PORTS 8
 #define VUART_RING_SIZE (16 * 1024) /* recent output kept per partition */
 
-struct vuart *vuart_create(struct partition *p);
-void vuart_reset(struct vuart *u);
+/* The partition's, when its configuration says console = vuart (else the
+ * type declines); vdev_find finds it. When the partition stops, a partial
+ * output line goes out. */
+extern const struct vdev_type vuart_type;
+
 /* Console input for the partition with the focus. */
 void vuart_input(struct vuart *u, u8 byte);
 /* Shows the unfinished output line once nothing was sent for WAIT TSC
  * ticks (at NOW) and the vCPU that sent it waits (halted): the prompt of
  * the partition with the input focus. */
 void vuart_show_open(struct vuart *u, u64 now, u64 wait);
-/* Writes out a partial line (when the partition stops). */
-void vuart_flush(struct vuart *u);
 /* Console input dropped since the partition started: its queue was full. */
 u64 vuart_input_lost(const struct vuart *u);
 /* Copies up to size of the most recent output bytes; returns how many. */

@@ -1,6 +1,6 @@
 /*
  * The I/O APIC model (hv/vdev/vioapic.c): its registers through MMIO, and
- * the messages it sends, recorded by a fake vlapic_deliver: edge and level
+ * the messages it sends, recorded by a fake virq_deliver: edge and level
  * pins, remote IRR and the resend on EOI, masking, destinations, modes,
  * and lines raised from several threads at once.
  */
@@ -48,10 +48,10 @@ static u64 sent_count; /* all calls; the first MAX_DELIVERIES are kept */
 static u64 per_vector[256];
 static struct vioapic *ioapic;
 
-void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 vector,
-		    bool level)
+void virq_deliver(struct vdev_registry *reg, u32 dest, bool logical, u32 mode, u8 vector,
+		  bool level)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	if (sent_count < MAX_DELIVERIES)
 		sent[sent_count] = (struct delivery){ dest, logical, mode, vector, level };
 	/* called under the I/O APIC's lock: plain increments are safe */
@@ -59,13 +59,13 @@ void vlapic_deliver(struct partition *p, u32 dest, bool logical, u32 mode, u8 ve
 	per_vector[vector]++;
 }
 
-/* A fake vlapic_waiting: what it was asked, and what it answers. */
+/* A fake virq_dest_waiting: what it was asked, and what it answers. */
 static struct delivery asked;
 static bool waiting_answer;
 
-bool vlapic_waiting(struct partition *p, u32 dest, bool logical, u8 vector)
+bool virq_dest_waiting(struct vdev_registry *reg, u32 dest, bool logical, u8 vector)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	asked = (struct delivery){ dest, logical, 0, vector, false };
 	return waiting_answer;
 }
@@ -109,7 +109,7 @@ static int setup(void **state)
 	part_init(3);
 	sent_count = 0;
 	memset(per_vector, 0, sizeof(per_vector));
-	ioapic = vioapic_create(&test_part);
+	ioapic = create_device(&vioapic_type);
 	assert_non_null(ioapic);
 	return 0;
 }
@@ -181,22 +181,22 @@ static void test_edge(void **state)
 {
 	(void)state;
 	program(4, 0x31, 1);
-	virq_pulse(&test_part, 4);
+	virq_pulse(&test_part.vdevs, 4);
 	expect_sent(1, 1, false, 0, 0x31, false);
-	virq_pulse(&test_part, 4);
+	virq_pulse(&test_part.vdevs, 4);
 	expect_sent(2, 1, false, 0, 0x31, false);
 	/* a level source on an edge pin: one message per rising edge */
-	virq_set_level(&test_part, 4, true);
+	virq_set_level(&test_part.vdevs, 4, true);
 	expect_sent(3, 1, false, 0, 0x31, false);
-	virq_set_level(&test_part, 4, true);
-	virq_set_level(&test_part, 4, false);
-	virq_set_level(&test_part, 4, false);
+	virq_set_level(&test_part.vdevs, 4, true);
+	virq_set_level(&test_part.vdevs, 4, false);
+	virq_set_level(&test_part.vdevs, 4, false);
 	assert_int_equal(sent_count, 3);
-	virq_set_level(&test_part, 4, true);
+	virq_set_level(&test_part.vdevs, 4, true);
 	expect_sent(4, 1, false, 0, 0x31, false);
 	assert_int_equal(reg_read(REDTBL(4)) & REMOTE_IRR, 0);
 	/* an EOI for an edge vector changes nothing */
-	vioapic_eoi(&test_part, 0x31);
+	virq_eoi(&test_part.vdevs, 0x31);
 	assert_int_equal(sent_count, 4);
 }
 
@@ -207,36 +207,36 @@ static void test_waiting(void **state)
 	(void)state;
 	program(2, 0x30, 1);
 	waiting_answer = true;
-	assert_true(virq_waiting(&test_part, 2));
+	assert_true(virq_waiting(&test_part.vdevs, 2));
 	assert_int_equal(asked.dest, 1);
 	assert_false(asked.logical);
 	assert_int_equal(asked.vector, 0x30);
 	waiting_answer = false;
-	assert_false(virq_waiting(&test_part, 2));
+	assert_false(virq_waiting(&test_part.vdevs, 2));
 	program(5, 0x41 | (1U << 11), 0x3); /* logical destination */
 	waiting_answer = true;
-	assert_true(virq_waiting(&test_part, 5));
+	assert_true(virq_waiting(&test_part.vdevs, 5));
 	assert_true(asked.logical);
 	assert_int_equal(asked.dest, 0x3);
 	assert_int_equal(asked.vector, 0x41);
 	asked.vector = 0;
 	program(2, 0x30 | MASKED, 1);
-	assert_false(virq_waiting(&test_part, 2));
+	assert_false(virq_waiting(&test_part.vdevs, 2));
 	assert_int_equal(asked.vector, 0);
-	assert_false(virq_waiting(&test_part, PLAT_IOAPIC_PINS));
+	assert_false(virq_waiting(&test_part.vdevs, PLAT_IOAPIC_PINS));
 }
 
 static void test_edge_while_masked_is_lost(void **state)
 {
 	(void)state;
 	program(3, MASKED | 0x33, 0);
-	virq_pulse(&test_part, 3);
-	virq_set_level(&test_part, 3, true);
+	virq_pulse(&test_part.vdevs, 3);
+	virq_set_level(&test_part.vdevs, 3, true);
 	assert_int_equal(sent_count, 0);
 	program(3, 0x33, 0);
 	assert_int_equal(sent_count, 0);
-	virq_set_level(&test_part, 3, false);
-	virq_pulse(&test_part, 3);
+	virq_set_level(&test_part.vdevs, 3, false);
+	virq_pulse(&test_part.vdevs, 3);
 	expect_sent(1, 0, false, 0, 0x33, false);
 }
 
@@ -244,26 +244,26 @@ static void test_level_remote_irr_and_eoi(void **state)
 {
 	(void)state;
 	program(9, LEVEL | LOGICAL | 0x41, 0x03);
-	virq_set_level(&test_part, 9, true);
+	virq_set_level(&test_part.vdevs, 9, true);
 	expect_sent(1, 0x03, true, 0, 0x41, true);
 	assert_true(reg_read(REDTBL(9)) & REMOTE_IRR);
 	/* in service: nothing more until the EOI */
-	virq_set_level(&test_part, 9, true);
-	virq_pulse(&test_part, 9);
+	virq_set_level(&test_part.vdevs, 9, true);
+	virq_pulse(&test_part.vdevs, 9);
 	assert_int_equal(sent_count, 1);
-	virq_set_level(&test_part, 9, true);
-	vioapic_eoi(&test_part, 0x42); /* another vector */
+	virq_set_level(&test_part.vdevs, 9, true);
+	virq_eoi(&test_part.vdevs, 0x42); /* another vector */
 	assert_int_equal(sent_count, 1);
 	/* still asserted at the EOI: sent again */
-	vioapic_eoi(&test_part, 0x41);
+	virq_eoi(&test_part.vdevs, 0x41);
 	expect_sent(2, 0x03, true, 0, 0x41, true);
 	assert_true(reg_read(REDTBL(9)) & REMOTE_IRR);
 	/* lowered, then EOI: remote IRR clears and nothing is sent */
-	virq_set_level(&test_part, 9, false);
-	vioapic_eoi(&test_part, 0x41);
+	virq_set_level(&test_part.vdevs, 9, false);
+	virq_eoi(&test_part.vdevs, 0x41);
 	assert_int_equal(sent_count, 2);
 	assert_false(reg_read(REDTBL(9)) & REMOTE_IRR);
-	virq_set_level(&test_part, 9, true);
+	virq_set_level(&test_part.vdevs, 9, true);
 	expect_sent(3, 0x03, true, 0, 0x41, true);
 }
 
@@ -271,11 +271,11 @@ static void test_level_eoi_register(void **state)
 {
 	(void)state;
 	program(11, LEVEL | 0x51, 2);
-	virq_set_level(&test_part, 11, true);
+	virq_set_level(&test_part.vdevs, 11, true);
 	expect_sent(1, 2, false, 0, 0x51, true);
 	mmio_write(IOEOI, 4, 0x51);
 	expect_sent(2, 2, false, 0, 0x51, true);
-	virq_set_level(&test_part, 11, false);
+	virq_set_level(&test_part.vdevs, 11, false);
 	mmio_write(IOEOI, 1, 0x51);
 	assert_false(reg_read(REDTBL(11)) & REMOTE_IRR);
 	assert_int_equal(sent_count, 2);
@@ -285,16 +285,16 @@ static void test_level_masked_remembers(void **state)
 {
 	(void)state;
 	program(16, LEVEL | MASKED | 0x61, 0);
-	virq_set_level(&test_part, 16, true);
+	virq_set_level(&test_part.vdevs, 16, true);
 	assert_int_equal(sent_count, 0);
 	/* unmasked while asserted: delivered then */
 	program(16, LEVEL | 0x61, 0);
 	expect_sent(1, 0, false, 0, 0x61, true);
 	/* masked, EOI'd, lowered, unmasked: nothing */
 	program(16, LEVEL | MASKED | 0x61, 0);
-	vioapic_eoi(&test_part, 0x61);
+	virq_eoi(&test_part.vdevs, 0x61);
 	assert_int_equal(sent_count, 1);
-	virq_set_level(&test_part, 16, false);
+	virq_set_level(&test_part.vdevs, 16, false);
 	program(16, LEVEL | 0x61, 0);
 	assert_int_equal(sent_count, 1);
 }
@@ -304,13 +304,13 @@ static void test_level_pulse_and_to_edge(void **state)
 	(void)state;
 	/* a pulse on a level pin: one message, no resend at the EOI */
 	program(10, LEVEL | 0x71, 0);
-	virq_pulse(&test_part, 10);
+	virq_pulse(&test_part.vdevs, 10);
 	expect_sent(1, 0, false, 0, 0x71, true);
-	vioapic_eoi(&test_part, 0x71);
+	virq_eoi(&test_part.vdevs, 0x71);
 	assert_int_equal(sent_count, 1);
 	/* a stuck remote IRR clears when the pin turns edge (Linux's trick
 	 * for I/O APICs without the EOI register) */
-	virq_pulse(&test_part, 10);
+	virq_pulse(&test_part.vdevs, 10);
 	assert_true(reg_read(REDTBL(10)) & REMOTE_IRR);
 	program(10, 0x71, 0);
 	assert_false(reg_read(REDTBL(10)) & REMOTE_IRR);
@@ -321,7 +321,7 @@ static void test_polarity_is_logical(void **state)
 	(void)state;
 	/* active low: a device's assertion is still an assertion */
 	program(20, LEVEL | ACTIVE_LOW | 0x81, 1);
-	virq_set_level(&test_part, 20, true);
+	virq_set_level(&test_part.vdevs, 20, true);
 	expect_sent(1, 1, false, 0, 0x81, true);
 	assert_true(reg_read(REDTBL(20)) & ACTIVE_LOW);
 }
@@ -330,22 +330,22 @@ static void test_modes_and_destinations(void **state)
 {
 	(void)state;
 	program(1, MODE(MODE_LOWEST) | LOGICAL | 0x91, 0xff);
-	virq_pulse(&test_part, 1);
+	virq_pulse(&test_part.vdevs, 1);
 	expect_sent(1, 0xff, true, MODE_LOWEST, 0x91, false);
 	program(2, MODE(MODE_NMI) | LEVEL, 0);
-	virq_set_level(&test_part, 2, true);
+	virq_set_level(&test_part.vdevs, 2, true);
 	/* NMI is edge only: no remote IRR, level false */
 	expect_sent(2, 0, false, MODE_NMI, 0, false);
 	assert_false(reg_read(REDTBL(2)) & REMOTE_IRR);
 	program(5, MODE(MODE_INIT), 0xff);
-	virq_pulse(&test_part, 5);
+	virq_pulse(&test_part.vdevs, 5);
 	expect_sent(3, 0xff, false, MODE_INIT, 0, false);
 	/* SMI and ExtINT are dropped, logged once */
 	program(6, MODE(MODE_EXTINT) | 0x20, 0);
 	program(8, MODE(MODE_SMI), 0);
-	virq_pulse(&test_part, 6);
-	virq_pulse(&test_part, 8);
-	virq_pulse(&test_part, 6);
+	virq_pulse(&test_part.vdevs, 6);
+	virq_pulse(&test_part.vdevs, 8);
+	virq_pulse(&test_part.vdevs, 6);
 	assert_int_equal(sent_count, 3);
 	assert_int_equal(printk_count, 1);
 	assert_non_null(strstr(printk_last, "delivery mode 7 not supported"));
@@ -353,26 +353,25 @@ static void test_modes_and_destinations(void **state)
 
 static void test_bad_gsi_and_reset(void **state)
 {
-	struct partition other;
+	struct vdev_registry other;
 
 	(void)state;
-	virq_pulse(&test_part, PLAT_IOAPIC_PINS);
-	virq_set_level(&test_part, 1000, true);
-	vioapic_eoi(&test_part, 0);
+	virq_pulse(&test_part.vdevs, PLAT_IOAPIC_PINS);
+	virq_set_level(&test_part.vdevs, 1000, true);
+	virq_eoi(&test_part.vdevs, 0);
 	assert_int_equal(sent_count, 0);
 	/* a partition without an I/O APIC: nothing happens */
 	memset(&other, 0, sizeof(other));
-	other.index = 5;
 	virq_pulse(&other, 1);
 	virq_set_level(&other, 1, true);
-	vioapic_eoi(&other, 1);
+	virq_eoi(&other, 1);
 	assert_int_equal(sent_count, 0);
 
 	program(9, LEVEL | 0x41, 0);
-	virq_set_level(&test_part, 9, true);
+	virq_set_level(&test_part.vdevs, 9, true);
 	assert_int_equal(sent_count, 1);
 	reg_write(REG_ID, 0x0f000000);
-	vioapic_reset(ioapic);
+	vioapic_type.reset(ioapic);
 	/* power-on state: the MADT's ID, all masked, every line low */
 	assert_int_equal(reg_read(REG_ID), 3U << 24);
 	assert_int_equal(reg_read(REDTBL(9)), MASKED);
@@ -392,10 +391,10 @@ static void *pulser(void *arg)
 	u32 pin = (u32)(uintptr_t)arg;
 
 	for (int i = 0; i < PULSES; i++) {
-		virq_pulse(&test_part, pin);
+		virq_pulse(&test_part.vdevs, pin);
 		if (i % 64 == 0)
-			virq_set_level(&test_part, 12, i % 128 == 0);
-		vioapic_eoi(&test_part, 0xa0);
+			virq_set_level(&test_part.vdevs, 12, i % 128 == 0);
+		virq_eoi(&test_part.vdevs, 0xa0);
 	}
 	return NULL;
 }
@@ -416,8 +415,8 @@ static void test_concurrent_lines(void **state)
 	for (u32 i = 0; i < THREADS; i++)
 		assert_int_equal(per_vector[0xb0 + i], PULSES);
 	assert_true(per_vector[0xa0] >= 1);
-	virq_set_level(&test_part, 12, false);
-	vioapic_eoi(&test_part, 0xa0);
+	virq_set_level(&test_part.vdevs, 12, false);
+	virq_eoi(&test_part.vdevs, 0xa0);
 	assert_false(reg_read(REDTBL(12)) & REMOTE_IRR);
 }
 

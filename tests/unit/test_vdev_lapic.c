@@ -3,20 +3,18 @@
  * 11.5.4): one-shot, periodic with the late-period catch-up and its
  * backlog limit, TSC-deadline, the divide configuration and the scaling
  * from the APIC timer rate (CPUID 15h's crystal) to the TSC; then EOI and
- * the priority rules that decide what vlapic_pending_irq offers.
+ * the priority rules that decide what virq_pending offers.
  *
  * Time: vlapic_timer_check takes "now" from its caller, so every expiry
  * here happens at a chosen TSC value. Arming (an initial-count write) and
  * the current-count register read the real TSC (rdtsc(), an inline in
  * hv/hw/x86.h); those tests bracket the write between two rdtsc() reads and
  * check the deadline falls within, which is exact however long the write
- * takes. The rates (tsc_hz, cpuid_crystal_hz) are fakes.
+ * takes. The rates (tsc_hz, the host's crystal_hz) are fakes.
  */
 #include "tests/unit/test_vdev_fakes.h"
 #include "drivers/tsc.h"
-#include "hv/policy/cpuid.h"
 #include "hv/vcpu/vcpu.h"
-#include "hv/vcpu/loop.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/virq.h"
 #include "hv/hw/x86.h"
@@ -68,7 +66,7 @@ u64 tsc_hz(void)
 	return fake_tsc_hz;
 }
 
-u64 cpuid_crystal_hz(void)
+static u64 fake_crystal(void)
 {
 	return fake_crystal_hz;
 }
@@ -76,7 +74,7 @@ u64 cpuid_crystal_hz(void)
 static struct vcpu cpu0;
 static u32 kicks, kicked_reqs;
 
-void vcpu_kick(struct vcpu *v, u32 req)
+static void fake_kick(struct vcpu *v, u32 req)
 {
 	assert_ptr_equal(v, &cpu0);
 	kicks++;
@@ -86,9 +84,9 @@ void vcpu_kick(struct vcpu *v, u32 req)
 static u32 ioapic_eois;
 static u8 ioapic_eoi_vector;
 
-void vioapic_eoi(struct partition *p, u8 vector)
+void virq_eoi(struct vdev_registry *reg, u8 vector)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	ioapic_eois++;
 	ioapic_eoi_vector = vector;
 }
@@ -139,8 +137,10 @@ static int setup_rates(u64 tsc, u64 crystal)
 	kicks = kicked_reqs = 0;
 	ioapic_eois = 0;
 	ioapic_eoi_vector = 0;
-	assert_int_equal(vlapic_create(&cpu0), 0);
-	assert_int_equal(vlapic_register(&test_part), 0);
+	fake_host.kick = fake_kick;
+	fake_host.crystal_hz = fake_crystal;
+	assert_int_equal(create_devices(&(const struct vdev_type *){ &vlapic_type }, 1), 0);
+	assert_ptr_not_equal(cpu0.dev[VCPU_DEV_IRQCHIP], NULL);
 	apic_write(REG_SVR, SVR_ENABLE | SVR_SPURIOUS);
 	return 0;
 }
@@ -153,14 +153,14 @@ static int setup(void **state)
 
 static int pending(void)
 {
-	return vlapic_pending_irq(&cpu0);
+	return virq_pending(&cpu0);
 }
 
 /* The vCPU takes vector (it must be the one offered) and ends its handler. */
 static void take(u8 vector)
 {
 	assert_int_equal(pending(), vector);
-	vlapic_ack_irq(&cpu0, vector);
+	virq_ack(&cpu0, vector);
 	apic_write(REG_EOI, 0);
 }
 
@@ -266,7 +266,7 @@ static void test_oneshot_fires_once(void **state)
 	assert_int_equal(fired(), 1);
 	assert_int_equal(kicks, 1);
 
-	vlapic_ack_irq(&cpu0, TIMER_VEC);
+	virq_ack(&cpu0, TIMER_VEC);
 	assert_false(reg_bit(REG_IRR, TIMER_VEC));
 	assert_true(reg_bit(REG_ISR, TIMER_VEC));
 	assert_int_equal(pending(), -1);
@@ -519,7 +519,7 @@ static void test_periodic_catch_up(void **state)
 
 		/* its delivery releases it, and the vCPU loop must look again */
 		cpu0.timer_dirty = 0;
-		vlapic_ack_irq(&cpu0, TIMER_VEC);
+		virq_ack(&cpu0, TIMER_VEC);
 		assert_int_equal(cpu0.timer_dirty, 1);
 		assert_int_equal(deadline(), d + (k - 1) * p);
 		apic_write(REG_EOI, 0);
@@ -604,7 +604,7 @@ static void test_periodic_hold_rules(void **state)
 
 	/* another vector's delivery does not release it */
 	vlapic_set_irq(&cpu0, OTHER_VEC);
-	vlapic_ack_irq(&cpu0, OTHER_VEC);
+	virq_ack(&cpu0, OTHER_VEC);
 	apic_write(REG_EOI, 0);
 	assert_int_equal(deadline(), 0);
 	vlapic_timer_check(&cpu0, d + p);
@@ -762,7 +762,7 @@ static void test_x2apic_timer(void **state)
 
 	vlapic_timer_check(&cpu0, d);
 	assert_int_equal(pending(), TIMER_VEC);
-	vlapic_ack_irq(&cpu0, TIMER_VEC);
+	virq_ack(&cpu0, TIMER_VEC);
 	/* SDM 3A 11.12.1.2: a non-zero EOI write faults; zero ends it */
 	assert_int_equal(vlapic_msr_write(&cpu0, MSR_X2APIC(REG_EOI), 1), -E_INVAL);
 	assert_int_equal(vlapic_msr_read(&cpu0, MSR_X2APIC(REG_ISR + 0x70), &val), 0);
@@ -778,13 +778,13 @@ static void test_x2apic_timer(void **state)
 static void test_waiting(void **state)
 {
 	(void)state;
-	assert_false(vlapic_waiting(&test_part, 0, false, 0x30));
+	assert_false(virq_dest_waiting(&test_part.vdevs, 0, false, 0x30));
 	vlapic_set_irq(&cpu0, 0x30);
-	assert_true(vlapic_waiting(&test_part, 0, false, 0x30));
-	assert_false(vlapic_waiting(&test_part, 0, false, 0x31));
-	assert_false(vlapic_waiting(&test_part, 1, false, 0x30)); /* another APIC ID */
-	vlapic_ack_irq(&cpu0, 0x30);
-	assert_false(vlapic_waiting(&test_part, 0, false, 0x30));
+	assert_true(virq_dest_waiting(&test_part.vdevs, 0, false, 0x30));
+	assert_false(virq_dest_waiting(&test_part.vdevs, 0, false, 0x31));
+	assert_false(virq_dest_waiting(&test_part.vdevs, 1, false, 0x30)); /* another APIC ID */
+	virq_ack(&cpu0, 0x30);
+	assert_false(virq_dest_waiting(&test_part.vdevs, 0, false, 0x30));
 }
 
 static void test_eoi_clears_highest_in_service(void **state)
@@ -792,11 +792,11 @@ static void test_eoi_clears_highest_in_service(void **state)
 	(void)state;
 	vlapic_set_irq(&cpu0, 0x31);
 	assert_int_equal(pending(), 0x31);
-	vlapic_ack_irq(&cpu0, 0x31);
+	virq_ack(&cpu0, 0x31);
 	/* a higher class interrupts the handler (nesting) */
 	vlapic_set_irq(&cpu0, 0x62);
 	assert_int_equal(pending(), 0x62);
-	vlapic_ack_irq(&cpu0, 0x62);
+	virq_ack(&cpu0, 0x62);
 	assert_true(reg_bit(REG_ISR, 0x31));
 	assert_true(reg_bit(REG_ISR, 0x62));
 	assert_int_equal(apic_read(REG_PPR), 0x60);
@@ -818,7 +818,7 @@ static void test_in_service_class_gates(void **state)
 {
 	(void)state;
 	vlapic_set_irq(&cpu0, 0x55);
-	vlapic_ack_irq(&cpu0, 0x55);
+	virq_ack(&cpu0, 0x55);
 	/* SDM 3A 11.8.3: only a higher priority class gets through */
 	vlapic_set_irq(&cpu0, 0x5a);
 	assert_int_equal(pending(), -1);
@@ -826,7 +826,7 @@ static void test_in_service_class_gates(void **state)
 	assert_int_equal(pending(), -1);
 	vlapic_set_irq(&cpu0, 0x60);
 	assert_int_equal(pending(), 0x60);
-	vlapic_ack_irq(&cpu0, 0x60);
+	virq_ack(&cpu0, 0x60);
 	apic_write(REG_EOI, 0); /* 0x60 */
 	assert_int_equal(pending(), -1);
 	apic_write(REG_EOI, 0); /* 0x55 */
@@ -849,7 +849,7 @@ static void test_tpr_gates(void **state)
 	assert_int_equal(pending(), -1);
 	vlapic_set_irq(&cpu0, 0x50);
 	assert_int_equal(pending(), 0x50);
-	vlapic_ack_irq(&cpu0, 0x50);
+	virq_ack(&cpu0, 0x50);
 	/* PPR is the higher of TPR and the in-service class */
 	assert_int_equal(apic_read(REG_PPR), 0x50);
 	apic_write(REG_EOI, 0);
@@ -888,13 +888,13 @@ static void test_software_disabled(void **state)
 static void test_level_eoi_to_ioapic(void **state)
 {
 	(void)state;
-	vlapic_deliver(&test_part, 0, false, ICR_MODE_FIXED, 0x70, true);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_MODE_FIXED, 0x70, true);
 	take(0x70);
 	assert_int_equal(ioapic_eois, 1);
 	assert_int_equal(ioapic_eoi_vector, 0x70);
 	/* the TMR remembers the last acceptance: edge now */
-	vlapic_deliver(&test_part, 0, false, ICR_MODE_FIXED, 0x70, false);
-	vlapic_ack_irq(&cpu0, 0x70);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_MODE_FIXED, 0x70, false);
+	virq_ack(&cpu0, 0x70);
 	assert_false(reg_bit(REG_TMR, 0x70));
 	apic_write(REG_EOI, 0);
 	assert_int_equal(ioapic_eois, 1);

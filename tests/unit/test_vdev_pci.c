@@ -41,7 +41,7 @@ static int setup(void **state)
 {
 	(void)state;
 	part_init(1);
-	pci = vpci_create(&test_part);
+	pci = create_device(&vpci_type);
 	assert_non_null(pci);
 	return 0;
 }
@@ -174,7 +174,7 @@ static void test_writes(void **state)
 	assert_int_equal(conf1_read(0, 3, 0, 0x04, 2), 0xffff);
 	/* reset: the command register's power-on value, CF8 cleared */
 	conf1_write(0, 0, 0, 0x04, 2, 0x0541);
-	vpci_reset(pci);
+	vpci_type.reset(pci);
 	assert_int_equal(io_in(CF8, 4), 0);
 	assert_int_equal(conf1_read(0, 0, 0, 0x04, 2), 0x0006);
 }
@@ -257,7 +257,7 @@ static void test_added_functions(void **state)
 	/* its neighbours stay empty */
 	assert_int_equal(conf1_read(0, 3, 0, 0, 4), 0xffffffff);
 	assert_int_equal(conf1_read(0, 3, 2, 0, 4), 0xffffffff);
-	vpci_reset(pci);
+	vpci_type.reset(pci);
 	assert_int_equal(f.resets, 1);
 
 	/* the table is bounded */

@@ -28,7 +28,7 @@ static int setup(void **state)
 {
 	(void)state;
 	part_init(1);
-	pic = vpic_create(&test_part);
+	pic = create_device(&vpic_type);
 	assert_non_null(pic);
 	return 0;
 }
@@ -172,7 +172,7 @@ static void test_reset(void **state)
 	pic_out(S_IMR, 0);
 	io_out(PLAT_ELCR_PORT + 1, 1, 0x0e);
 	pic_out(M_CMD, 0x11); /* mid-sequence */
-	vpic_reset(pic);
+	vpic_type.reset(pic);
 	assert_int_equal(pic_in(M_IMR), 0xff);
 	assert_int_equal(pic_in(S_IMR), 0xff);
 	assert_int_equal(io_in(PLAT_ELCR_PORT + 1, 1), 0);

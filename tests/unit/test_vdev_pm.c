@@ -5,7 +5,8 @@
  * (recorded by a fake part_stop).
  */
 #include "tests/unit/test_vdev_fakes.h"
-#include "hv/vcpu/exit.h"
+#include "drivers/acpi.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"
@@ -23,7 +24,7 @@ static int stop_count;
 static u32 stop_why;
 static const char *stop_reason;
 
-void part_stop(struct partition *p, u32 why, const char *reason)
+static void fake_stop(struct partition *p, enum vdev_stop why, const char *reason)
 {
 	assert_ptr_equal(p, &test_part);
 	stop_count++;
@@ -34,9 +35,9 @@ void part_stop(struct partition *p, u32 why, const char *reason)
 static int sci_calls;
 static bool sci_level;
 
-void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_SCI);
 	sci_calls++;
 	sci_level = asserted;
@@ -44,17 +45,29 @@ void virq_set_level(struct partition *p, u32 gsi, bool asserted)
 
 static struct vpm *pm;
 static struct vpmtimer *tmr;
+static u64 fake_hz;
 
+static void fake_host_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ fake_clock, fake_hz };
+}
+
+/* The PM1 block and the timer, as in every partition (vdev_list.c); the
+ * machine has no timer of its own to pass through (no_acpi). */
 static int setup_hz(u64 hz)
 {
-	struct vclock clk = { fake_clock, hz };
+	static const struct vdev_type *const types[] = { &vpm_type, &vpmtimer_type };
 
 	part_init(1);
+	fake_host.stop = fake_stop;
+	fake_host.clock = fake_host_clock;
+	fake_hz = hz;
 	stop_count = sci_calls = 0;
 	sci_level = false;
 	fake_tsc = 1000; /* the timer counts from its creation */
-	pm = vpm_create(&test_part);
-	tmr = vpmtimer_create(&test_part, &clk);
+	assert_int_equal(create_devices(types, ARRAY_SIZE(types)), 0);
+	pm = vdev_find(&test_part.vdevs, &vpm_type);
+	tmr = vdev_find(&test_part.vdevs, &vpmtimer_type);
 	assert_non_null(pm);
 	assert_non_null(tmr);
 	return 0;
@@ -162,6 +175,89 @@ static void test_pmtimer_widths(void **state)
 	assert_int_equal(vpmtimer_read(tmr), v);
 }
 
+/* --- the machine's own timer, passed through -------------------------------- */
+
+static struct acpi_info machine;
+static u32 passed[VPMTIMER_PORTS], intercepted[VPMTIMER_PORTS];
+static u16 pass_base;
+
+static const struct acpi_info *fake_acpi(void)
+{
+	return &machine;
+}
+
+static void fake_pass_io(struct partition *p, u16 port, bool pass)
+{
+	assert_ptr_equal(p, &test_part);
+	assert_in_range(port, pass_base, pass_base + VPMTIMER_PORTS - 1);
+	if (pass)
+		passed[port - pass_base]++;
+	else
+		intercepted[port - pass_base]++;
+}
+
+/* The PM1 block and the timer, as in every partition (vdev_list.c); the
+ * FADT's view of them. */
+static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit)
+{
+	static const struct vdev_type *const types[] = { &vpm_type, &vpmtimer_type };
+	struct acpi_build_cfg cfg = { 0 };
+
+	teardown(NULL);
+	part_init(1);
+	fake_host.acpi = fake_acpi;
+	fake_host.pass_io = fake_pass_io;
+	fake_host.clock = fake_host_clock;
+	machine.pm_tmr_port = port;
+	machine.pm_tmr_32bit = is_32bit;
+	pass_base = port;
+	memset(passed, 0, sizeof(passed));
+	memset(intercepted, 0, sizeof(intercepted));
+	assert_int_equal(create_devices(types, ARRAY_SIZE(types)), 0);
+	vdev_firmware(&test_part.vdevs, &cfg);
+	assert_true(cfg.power_button); /* PM1's fixed power button */
+	return cfg;
+}
+
+static void expect_emulated(const struct acpi_build_cfg *cfg)
+{
+	assert_int_equal(cfg->pm_tmr_port, PLAT_PM_TMR_PORT);
+	assert_false(cfg->pm_tmr_32bit);
+	assert_non_null(vdev_find_io(&test_part.vdevs, PLAT_PM_TMR_PORT));
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		assert_int_equal(passed[i], 0);
+}
+
+static void test_pmtimer_machine_passthrough(void **state)
+{
+	struct acpi_build_cfg cfg;
+
+	(void)state;
+	/* a free port: the guest reads the machine's timer there, no exit */
+	cfg = create_with_machine_timer(0x1808, true);
+	assert_int_equal(cfg.pm_tmr_port, 0x1808);
+	assert_true(cfg.pm_tmr_32bit);
+	assert_null(vdev_find_io(&test_part.vdevs, PLAT_PM_TMR_PORT));
+	assert_null(vdev_find_io(&test_part.vdevs, 0x1808));
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++) {
+		assert_int_equal(passed[i], 1);
+		assert_int_equal(intercepted[i], 0);
+	}
+	/* freed (a failed build): intercepted again */
+	vdev_free_all(&test_part.vdevs);
+	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
+		assert_int_equal(intercepted[i], 1);
+
+	/* on a port a device claims (PM1_EN here), or running past 0xffff,
+	 * or none: the emulated one */
+	cfg = create_with_machine_timer(PLAT_PM1A_EVT_PORT + 2, false);
+	expect_emulated(&cfg);
+	cfg = create_with_machine_timer(0xfffd, false);
+	expect_emulated(&cfg);
+	cfg = create_with_machine_timer(0, false);
+	expect_emulated(&cfg);
+}
+
 /* --- PM1 event block and the SCI ---------------------------------------- */
 
 static void test_pm1_status_enable(void **state)
@@ -207,7 +303,7 @@ static void test_pm1_status_enable(void **state)
 
 	vpm_power_button(pm);
 	assert_true(sci_level);
-	vpm_reset(pm);
+	vpm_type.reset(pm);
 	assert_false(sci_level);
 	assert_int_equal(io_in(PLAT_PM1A_EVT_PORT, 4), 0);
 }
@@ -229,7 +325,7 @@ static void test_pm1_control(void **state)
 	assert_int_equal(io_in(PLAT_PM1A_CNT_PORT, 2), PM1_CNT_BM_RLD | PM1_CNT_SCI_EN);
 	/* then with SLP_EN: powered off */
 	io_out(PLAT_PM1A_CNT_PORT, 2, SLP_TYP(PLAT_SLP_TYP_S5) | PM1_CNT_SLP_EN);
-	expect_stop(EXIT_STOP, "powered off (ACPI S5)");
+	expect_stop(VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 	assert_false(io_in(PLAT_PM1A_CNT_PORT, 2) & PM1_CNT_SLP_EN); /* write-only */
 }
 
@@ -239,7 +335,7 @@ static void test_s5_by_bytes(void **state)
 	io_out(PLAT_PM1A_CNT_PORT, 1, 0x00);
 	assert_int_equal(stop_count, 0);
 	io_out(PLAT_PM1A_CNT_PORT + 1, 1, (SLP_TYP(PLAT_SLP_TYP_S5) | PM1_CNT_SLP_EN) >> 8);
-	expect_stop(EXIT_STOP, "powered off (ACPI S5)");
+	expect_stop(VDEV_STOP_POWER_OFF, "powered off (ACPI S5)");
 }
 
 static void test_other_sleep_states(void **state)
@@ -271,14 +367,14 @@ static void test_reset_register(void **state)
 	assert_int_equal(stop_count, 0);
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x02);
 	io_out(PLAT_RESET_PORT, 1, 0x06);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x02); /* bit 2 self-clears */
 	io_out(PLAT_RESET_PORT, 1, 0x0e);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	assert_int_equal(io_in(PLAT_RESET_PORT, 1), 0x0a);
 	/* the FADT's reset value */
 	io_out(PLAT_RESET_PORT, 1, PLAT_RESET_VALUE);
-	expect_stop(EXIT_REBOOT, "reboot (reset register)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (reset register)");
 	io_out(PLAT_RESET_PORT, 1, 0x08);
 	assert_int_equal(stop_count, 0);
 	/* 0xCF8 and 0xCFA are not the reset register */
@@ -296,9 +392,9 @@ static void test_keyboard_controller(void **state)
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xfd);
 	assert_int_equal(stop_count, 0);
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xfe);
-	expect_stop(EXIT_REBOOT, "reboot (keyboard controller)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 	io_out(PLAT_KBD_STATUS_PORT, 1, 0xf0); /* pulses all four, reset among them */
-	expect_stop(EXIT_REBOOT, "reboot (keyboard controller)");
+	expect_stop(VDEV_STOP_REBOOT, "reboot (keyboard controller)");
 	/* the data port is not there */
 	assert_null(vdev_find_io(&test_part.vdevs, 0x60));
 	assert_int_equal(io_in(0x60, 1), 0xff);
@@ -311,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pmtimer_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pmtimer_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pmtimer_widths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pmtimer_machine_passthrough, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pm1_status_enable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pm1_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_s5_by_bytes, setup, teardown),

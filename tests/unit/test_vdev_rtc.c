@@ -30,9 +30,9 @@ static u64 fake_clock(void)
 
 static int pulses;
 
-void virq_pulse(struct partition *p, u32 gsi)
+void virq_pulse(struct vdev_registry *reg, u32 gsi)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_RTC);
 	pulses++;
 }
@@ -254,16 +254,28 @@ static void test_read_uip_protocol(void **state)
 
 static struct vrtc *rtc;
 
+/* The devices' clock, and the wall clock read at boot: EPOCH0 at T0. */
+static void fake_host_clock(struct vclock *clk)
+{
+	*clk = (struct vclock){ fake_clock, HZ };
+}
+
+static void fake_wall_clock(u64 *epoch, u64 *ticks)
+{
+	*epoch = EPOCH0;
+	*ticks = T0;
+}
+
 static int setup(void **state)
 {
-	struct vclock clk = { fake_clock, HZ };
-
 	(void)state;
 	part_init(1);
+	fake_host.clock = fake_host_clock;
+	fake_host.wall_clock = fake_wall_clock;
 	pulses = 0;
 	fake_step = 0;
 	fake_tsc = T0 + SEC / 2; /* created half a second after the reading */
-	rtc = vrtc_create(&test_part, &clk, EPOCH0, T0);
+	rtc = create_device(&vrtc_type);
 	assert_non_null(rtc);
 	return 0;
 }
@@ -588,7 +600,7 @@ static void test_ram_ports_and_reset(void **state)
 
 	cmos_write(RTC_REG_B, RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | RTC_B_SQWE | RTC_B_24H);
 	cmos_write(RTC_REG_MIN, 0x42);
-	vrtc_reset(rtc);
+	vrtc_type.reset(rtc);
 	assert_int_equal(cmos(RTC_REG_B), RTC_B_24H);
 	assert_int_equal(cmos(RTC_REG_C), 0);
 	assert_int_equal(cmos(RTC_REG_MIN), 0x42); /* the time survives */

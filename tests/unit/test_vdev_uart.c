@@ -67,9 +67,9 @@ static void console_other_line(void)
 	console_open = NULL;
 }
 
-void virq_set_level(struct partition *p, u32 gsi, bool asserted)
+void virq_set_level(struct vdev_registry *reg, u32 gsi, bool asserted)
 {
-	assert_ptr_equal(p, &test_part);
+	assert_ptr_equal(reg, &test_part.vdevs);
 	assert_int_equal(gsi, PLAT_IRQ_COM1);
 	assert_true(asserted != irq4); /* the model reports changes only */
 	irq4 = asserted;
@@ -87,7 +87,7 @@ static int setup(void **state)
 	console[0] = 0;
 	console_open = NULL;
 	irq4 = false;
-	uart = vuart_create(&test_part);
+	uart = create_device(&vuart_type);
 	assert_non_null(uart);
 	return 0;
 }
@@ -172,12 +172,37 @@ static void test_a_prompt_is_shown_and_goes_on_until_others_write(void **state)
 	assert_string_equal(strrchr(console, '['), "[test] TESSERA-BEAT 47\n");
 }
 
+/* Only a partition whose console is its COM1 has one (SPEC 4). */
+static void test_only_with_console_vuart(void **state)
+{
+	(void)state;
+	teardown(NULL);
+	part_init(1);
+	test_cfg.console = CONFIG_CONSOLE_NONE;
+	assert_null(create_device(&vuart_type));
+	assert_int_equal(test_part.vdevs.count, 0);
+	assert_null(vdev_find_io(&test_part.vdevs, COM1));
+}
+
+/* What it says when the partition stops: the input it had to drop. */
+static void test_stats_count_lost_input(void **state)
+{
+	(void)state;
+	printk_count = 0;
+	vuart_type.stats(uart);
+	assert_int_equal(printk_count, 0); /* nothing lost, nothing said */
+	for (u32 i = 0; i < QUEUE + 3; i++)
+		vuart_input(uart, 'x');
+	vuart_type.stats(uart);
+	assert_string_equal(printk_last, "hv: partition test: console input lost 3 bytes\n");
+}
+
 static void test_flush_writes_the_partial_line(void **state)
 {
 	(void)state;
 	send("no newline");
 	assert_int_equal(console_len, 0);
-	vuart_flush(uart);
+	vuart_type.stopped(uart);
 	assert_string_equal(console, "[test] no newline\n");
 }
 
@@ -296,8 +321,8 @@ static void test_reset_forgets_everything(void **state)
 	for (u32 i = 0; i < QUEUE + 1; i++)
 		vuart_input(uart, 'z');
 	assert_int_equal(vuart_input_lost(uart), 1);
-	vuart_reset(uart);
-	irq4 = false; /* platform_reset lowered every I/O APIC input before */
+	vuart_type.reset(uart);
+	irq4 = false; /* the I/O APIC's reset, after it, lowers every input */
 	assert_false(in(LSR) & LSR_DR);
 	assert_int_equal(in(IER), 0);
 	assert_int_equal(vuart_input_lost(uart), 0);
@@ -327,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fifo_clear_drops_queued_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_forgets_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_with_console_vuart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_count_lost_input, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("vdev_uart", tests, NULL, NULL);
