@@ -1,10 +1,13 @@
 /*
- * Intel EPT: the entry format lives in hv/ept/ept_format.c (slat_fmt_ept);
- * this header adds what the VT-x backend needs beyond the walker.
+ * Intel EPT: the entry format of the second-level walker (hv/ept/ept.c),
+ * and what the VT-x backend needs beyond the walker.
  */
 #pragma once
 
+#include "hv/ept/slat.h"
 #include "hv/lib/types.h"
+
+extern const struct slat_format slat_fmt_ept; /* SDM 3C 29.3 */
 
 /* EPTP fields (SDM 3C 25.6.11) */
 #define EPTP_MEMTYPE_WB 6ULL /* bits 2:0: memory type of the paging structures */

@@ -74,8 +74,6 @@ struct slat {
 	bool allow_2m;
 };
 
-extern const struct slat_format slat_fmt_ept; /* SDM 3C 29.3 */
-extern const struct slat_format slat_fmt_npt; /* APM 2 15.25 */
 
 /* Allocates the root table. allow_1g needs allow_2m (every CPU with 1 GiB
  * pages has 2 MiB pages; splitting relies on it). -E_INVAL, -E_NOMEM. */

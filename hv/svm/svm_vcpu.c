@@ -6,7 +6,7 @@
  * backend's ops table.
  */
 #include "hv/console/console.h"
-#include "hv/ept/slat.h"
+#include "hv/ept/npt.h"
 #include "hv/insn/prefix.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"

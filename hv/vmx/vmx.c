@@ -8,7 +8,7 @@
  * (dump.c).
  */
 #include "hv/console/console.h"
-#include "hv/ept/slat.h"
+#include "hv/ept/ept.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/cpu/percpu.h"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "hv/ept/ept.h"
+#include "hv/ept/npt.h"
 #include "hv/ept/slat.h"
 #include "hv/cpu/panic.h"
 #include "tests/unit/test_support.h"

@@ -9,7 +9,6 @@
  * we never set them and ignore them when reading.
  */
 #include "hv/ept/ept.h"
-#include "hv/ept/slat.h"
 
 #define EPT_R BIT(0)
 #define EPT_W BIT(1)

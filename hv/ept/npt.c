@@ -20,7 +20,7 @@
  * NX is a valid bit only with EFER.NXE set on the host, which mm_cpu_init()
  * does on every CPU. Accessed and dirty bits are the CPU's; we ignore them.
  */
-#include "hv/ept/slat.h"
+#include "hv/ept/npt.h"
 
 #define NPT_P BIT(0)
 #define NPT_RW BIT(1)
