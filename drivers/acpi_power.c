@@ -13,7 +13,7 @@
  * is on bus 0 */
 #define GAS_PCI_DEV(a) (((a) >> 32) & 0x1f)
 #define GAS_PCI_FN(a) (((a) >> 16) & 0x7)
-#define GAS_PCI_REG(a) ((a) & 0xffff)
+#define GAS_PCI_REG(a) (0xffff & (a))
 
 #define KBC_WAIT_TRIES 100000
 

@@ -22,9 +22,11 @@ struct insn_mem_ops {
 };
 
 /* insn_emulate results besides negative errors */
-#define INSN_DONE 0	/* finished: advance RIP by d->len */
-#define INSN_AGAIN 1	/* one REP iteration done, RCX != 0: leave RIP, the
-			   guest re-executes the instruction */
+/* finished: advance RIP by d->len */
+#define INSN_DONE 0
+/* one REP iteration done, RCX != 0: leave RIP, the guest re-executes the
+ * instruction */
+#define INSN_AGAIN 1
 
 /*
  * Performs the access at gpa (the faulting guest-physical address) for the

@@ -29,7 +29,7 @@
 /* ModRM and SIB fields (SDM 2 2.1.5) */
 #define MODRM_MOD(m) ((m) >> 6)
 #define MODRM_REG(m) (((m) >> 3) & 7)
-#define MODRM_RM(m) ((m) & 7)
+#define MODRM_RM(m) (7 & (m))
 #define MOD_REG 3		/* register operand, no memory */
 #define RM_SIB 4		/* 32/64-bit: a SIB byte follows */
 #define RM_DISP32 5		/* mod 0: disp32 (RIP-relative in 64-bit mode) */

@@ -8,7 +8,9 @@ struct spinlock {
 	volatile u16 owner;
 };
 
+/* clang-format off */
 #define SPINLOCK_INIT { 0, 0 }
+/* clang-format on */
 
 static inline void spin_lock(struct spinlock *l)
 {

@@ -17,7 +17,9 @@
 #define LEN_INVD 2
 #define LEN_PAUSE 2
 
+/* clang-format off */
 #define NOT_INSN { 0, { 0 } }
+/* clang-format on */
 
 const struct svm_exit_simple svm_simple_exits[SVM_SIMPLE_EXIT_COUNT] = {
 	/* the frequent ones first: the lookup is linear */

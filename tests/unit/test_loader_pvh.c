@@ -26,7 +26,7 @@
 #define NOTE_OFF 0x200
 #define PVH_ENTRY (SEG1_PADDR + 0x40)
 #define PHNUM 3
-#define PH(i) (64 + (i) * 56)
+#define PH(i) (64 + 56 * (i))
 #define START_INFO ZP
 
 static u8 elf[ELF_MAX];

@@ -92,12 +92,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static void out(u16 port, u8 v)
+static void uart_out(u16 port, u8 v)
 {
 	io_out(port, 1, v);
 }
 
-static u8 in(u16 port)
+static u8 uart_in(u16 port)
 {
 	return (u8)io_in(port, 1);
 }
@@ -105,7 +105,7 @@ static u8 in(u16 port)
 static void send(const char *s)
 {
 	while (*s)
-		out(COM1, (u8)*s++);
+		uart_out(COM1, (u8)*s++);
 }
 
 /* What the guest's driver reads: everything while LSR says data ready. */
@@ -113,9 +113,9 @@ static size_t drain(u8 *buf, size_t size)
 {
 	size_t n = 0;
 
-	while (in(LSR) & LSR_DR) {
+	while (uart_in(LSR) & LSR_DR) {
 		assert_true(n < size);
-		buf[n++] = in(RBR);
+		buf[n++] = uart_in(RBR);
 	}
 	return n;
 }
@@ -246,7 +246,7 @@ static void test_a_full_queue_drops_and_says_so_once(void **state)
 	assert_int_equal(printk_count, 1);
 	assert_non_null(strstr(printk_last, "partition test: console input lost"));
 	/* the guest read a byte: the next loss is said again */
-	assert_int_equal(in(RBR), 'a');
+	assert_int_equal(uart_in(RBR), 'a');
 	vuart_input(uart, 'b');
 	vuart_input(uart, 'c');
 	assert_int_equal(vuart_input_lost(uart), 11);
@@ -258,31 +258,31 @@ static void test_a_full_queue_drops_and_says_so_once(void **state)
 static void test_irq4_follows_interrupt_priority(void **state)
 {
 	(void)state;
-	out(MCR, MCR_OUT2);
-	out(IER, IER_RDI | IER_THRI);
+	uart_out(MCR, MCR_OUT2);
+	uart_out(IER, IER_RDI | IER_THRI);
 	/* enabling THRE interrupts with an empty THR raises one */
 	assert_true(irq4);
-	assert_int_equal(in(IIR) & 0x0f, IIR_THRI);
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_THRI);
 	assert_false(irq4); /* reading IIR cleared it */
 	vuart_input(uart, 'k');
 	assert_true(irq4);
-	out(COM1, 'x'); /* THRE pending too: received data comes first */
-	assert_int_equal(in(IIR) & 0x0f, IIR_RDI);
-	assert_int_equal(in(RBR), 'k');
-	assert_int_equal(in(IIR) & 0x0f, IIR_THRI);
-	assert_int_equal(in(IIR) & 0x0f, IIR_NONE);
+	uart_out(COM1, 'x'); /* THRE pending too: received data comes first */
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_RDI);
+	assert_int_equal(uart_in(RBR), 'k');
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_THRI);
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_NONE);
 	assert_false(irq4);
 }
 
 static void test_irq4_needs_out2(void **state)
 {
 	(void)state;
-	out(IER, IER_RDI);
+	uart_out(IER, IER_RDI);
 	vuart_input(uart, 'k');
 	assert_false(irq4);
-	out(MCR, MCR_OUT2);
+	uart_out(MCR, MCR_OUT2);
 	assert_true(irq4);
-	in(RBR);
+	uart_in(RBR);
 	assert_false(irq4);
 }
 
@@ -290,10 +290,10 @@ static void test_fifo_clear_drops_queued_input(void **state)
 {
 	(void)state;
 	vuart_input(uart, 'k');
-	out(FCR, 0x01);
-	assert_true(in(LSR) & LSR_DR);
-	out(FCR, 0x03);
-	assert_false(in(LSR) & LSR_DR);
+	uart_out(FCR, 0x01);
+	assert_true(uart_in(LSR) & LSR_DR);
+	uart_out(FCR, 0x03);
+	assert_false(uart_in(LSR) & LSR_DR);
 }
 
 /* Linux's 8250 probe: in loopback, what is sent comes back, MCR's outputs
@@ -301,35 +301,35 @@ static void test_fifo_clear_drops_queued_input(void **state)
 static void test_loopback(void **state)
 {
 	(void)state;
-	out(MCR, MCR_LOOP | 0x0f);
-	assert_int_equal(in(MSR) & 0xf0, 0xf0);
-	out(MCR, MCR_LOOP);
-	assert_int_equal(in(MSR) & 0xf0, 0);
-	out(COM1, 0x5a);
-	assert_true(in(LSR) & LSR_DR);
-	assert_int_equal(in(RBR), 0x5a);
+	uart_out(MCR, MCR_LOOP | 0x0f);
+	assert_int_equal(uart_in(MSR) & 0xf0, 0xf0);
+	uart_out(MCR, MCR_LOOP);
+	assert_int_equal(uart_in(MSR) & 0xf0, 0);
+	uart_out(COM1, 0x5a);
+	assert_true(uart_in(LSR) & LSR_DR);
+	assert_int_equal(uart_in(RBR), 0x5a);
 	assert_int_equal(console_len, 0);
-	out(MCR, 0);
-	assert_int_equal(in(MSR) & 0xb0, 0xb0); /* DCD, DSR, CTS: a terminal */
+	uart_out(MCR, 0);
+	assert_int_equal(uart_in(MSR) & 0xb0, 0xb0); /* DCD, DSR, CTS: a terminal */
 }
 
 static void test_reset_forgets_everything(void **state)
 {
 	(void)state;
-	out(MCR, MCR_OUT2);
-	out(IER, IER_RDI);
+	uart_out(MCR, MCR_OUT2);
+	uart_out(IER, IER_RDI);
 	for (u32 i = 0; i < QUEUE + 1; i++)
 		vuart_input(uart, 'z');
 	assert_int_equal(vuart_input_lost(uart), 1);
 	vuart_type.reset(uart);
 	irq4 = false; /* the I/O APIC's reset, after it, lowers every input */
-	assert_false(in(LSR) & LSR_DR);
-	assert_int_equal(in(IER), 0);
+	assert_false(uart_in(LSR) & LSR_DR);
+	assert_int_equal(uart_in(IER), 0);
 	assert_int_equal(vuart_input_lost(uart), 0);
 	vuart_input(uart, 'y');
 	assert_false(irq4); /* OUT2 and IER start cleared */
-	out(MCR, MCR_OUT2);
-	out(IER, IER_RDI);
+	uart_out(MCR, MCR_OUT2);
+	uart_out(IER, IER_RDI);
 	assert_true(irq4); /* raised again: the model knew its line was low */
 }
 
