@@ -14,11 +14,11 @@
 #define BOOT_RSDP_MAX 36 /* ACPI 2.0+ RSDP size */
 
 enum boot_mem_type {
-	BOOT_MEM_RAM = 1,	/* free for the hypervisor to use */
-	BOOT_MEM_RESERVED = 2,	/* firmware, MMIO, anything unknown */
-	BOOT_MEM_ACPI = 3,	/* ACPI tables (reclaimable only after parsing) */
-	BOOT_MEM_NVS = 4,	/* ACPI non-volatile storage */
-	BOOT_MEM_UNUSABLE = 5,	/* known-bad RAM */
+	BOOT_MEM_RAM = 1,	 /* free for the hypervisor to use */
+	BOOT_MEM_RESERVED = 2,	 /* firmware, MMIO, anything unknown */
+	BOOT_MEM_ACPI = 3,	 /* ACPI tables (reclaimable only after parsing) */
+	BOOT_MEM_NVS = 4,	 /* ACPI non-volatile storage */
+	BOOT_MEM_UNUSABLE = 5,	 /* known-bad RAM */
 	BOOT_MEM_FW_RUNTIME = 6, /* UEFI runtime services code/data */
 };
 

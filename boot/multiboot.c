@@ -24,8 +24,7 @@ static void copy_string(char *dst, size_t size, const char *src)
 	hv_strlcpy(dst, src ? src : "", size);
 }
 
-int mb1_parse(struct boot_info *bi, const struct mb1_info *info,
-	      const void *(*phys_to_ptr)(u64 pa))
+int mb1_parse(struct boot_info *bi, const struct mb1_info *info, const void *(*phys_to_ptr)(u64 pa))
 {
 	bi->loader = BOOT_LOADER_MULTIBOOT1;
 	bi->firmware = BOOT_FW_BIOS;
@@ -108,8 +107,7 @@ static bool mb2_string_ok(const char *s, u32 len)
 	return false;
 }
 
-int mb2_parse(struct boot_info *bi, const void *info,
-	      const void *(*phys_to_ptr)(u64 pa))
+int mb2_parse(struct boot_info *bi, const void *info, const void *(*phys_to_ptr)(u64 pa))
 {
 	const u8 *p = info;
 	u32 total = *(const u32 *)p;
@@ -131,8 +129,7 @@ int mb2_parse(struct boot_info *bi, const void *info,
 		case MB2_TAG_CMDLINE:
 			if (!mb2_string_ok((const char *)(t + 1), t->size - sizeof(*t)))
 				return -E_INVAL;
-			copy_string(bi->cmdline, sizeof(bi->cmdline),
-				    (const char *)(t + 1));
+			copy_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(t + 1));
 			break;
 		case MB2_TAG_LOADER_NAME:
 			if (!mb2_string_ok((const char *)(t + 1), t->size - sizeof(*t)))

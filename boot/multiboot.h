@@ -100,6 +100,5 @@ struct mb2_tag_framebuffer {
  * (phys_to_ptr turns a loader's physical address into a pointer). */
 int mb1_parse(struct boot_info *bi, const struct mb1_info *info,
 	      const void *(*phys_to_ptr)(u64 pa));
-int mb2_parse(struct boot_info *bi, const void *info,
-	      const void *(*phys_to_ptr)(u64 pa));
+int mb2_parse(struct boot_info *bi, const void *info, const void *(*phys_to_ptr)(u64 pa));
 u32 boot_e820_type(u32 e820);

@@ -7,9 +7,9 @@
 #include "boot/image_header.h"
 #include "boot/multiboot.h"
 #include "hv/console/console.h"
-#include "hv/main.h"
-#include "hv/lib/lib.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/main.h"
 
 extern char __image_start[], __bss_start[], __bss_end[], __image_end[];
 
@@ -50,7 +50,8 @@ void boot_entry(u32 info_pa, u32 magic, u64 image_phys)
 	if (err) {
 		console_init(bi->cmdline);
 		pr_err("boot: cannot read the loader's information (magic %#x, "
-		       "error %d)\n", magic, err);
+		       "error %d)\n",
+		       magic, err);
 		for (;;)
 			halt();
 	}

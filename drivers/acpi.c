@@ -17,7 +17,7 @@
 #define ACPI_RSDP_ALIGN 16
 #define BDA_EBDA_SEGMENT_PA 0x40e
 #define EBDA_SCAN_LEN 1024
-#define EBDA_MIN_PA 0x500   /* above the IVT and the BIOS data area */
+#define EBDA_MIN_PA 0x500     /* above the IVT and the BIOS data area */
 #define EBDA_LIMIT_PA 0xa0000 /* conventional memory ends here */
 #define BIOS_AREA_PA 0xe0000
 #define BIOS_AREA_LEN 0x20000
@@ -70,14 +70,12 @@ int acpi_find_rsdp_in(const u8 *area, u64 area_pa, u64 len, u64 *rsdp_pa)
 		return -E_NOENT;
 	/* Prefer a candidate whose extended checksum holds too; else take a
 	 * revision-2 RSDP whose first 20 bytes are good (its RSDT is usable). */
-	for (u64 off = first; off < len && len - off >= ACPI_RSDP_V1_LEN;
-	     off += ACPI_RSDP_ALIGN) {
+	for (u64 off = first; off < len && len - off >= ACPI_RSDP_V1_LEN; off += ACPI_RSDP_ALIGN) {
 		const u8 *p = area + off;
 
 		if (!rsdp_v1_ok(p))
 			continue;
-		if (((const struct acpi_rsdp *)p)->revision < 2 ||
-		    rsdp_v2_ok(p, len - off)) {
+		if (((const struct acpi_rsdp *)p)->revision < 2 || rsdp_v2_ok(p, len - off)) {
 			*rsdp_pa = area_pa + off;
 			return 0;
 		}
@@ -109,8 +107,8 @@ int acpi_find_rsdp(acpi_map_fn map, void *ctx, u64 *rsdp_pa)
 				return 0;
 		}
 	}
-	return acpi_find_rsdp_in(map(BIOS_AREA_PA, BIOS_AREA_LEN, ctx), BIOS_AREA_PA,
-				 BIOS_AREA_LEN, rsdp_pa);
+	return acpi_find_rsdp_in(map(BIOS_AREA_PA, BIOS_AREA_LEN, ctx), BIOS_AREA_PA, BIOS_AREA_LEN,
+				 rsdp_pa);
 }
 
 /* ------------------------------------------------- tables only noted */
@@ -172,8 +170,7 @@ static int walk_root(struct acpi_parser *p, u64 pa, bool xsdt)
 		const struct acpi_sdt_header *t;
 
 		if (!tpa) {
-			acpi_warn(ai, "%s entry %u is null, skipped", xsdt ? "XSDT" : "RSDT",
-				  i);
+			acpi_warn(ai, "%s entry %u is null, skipped", xsdt ? "XSDT" : "RSDT", i);
 			continue;
 		}
 		ref = acpi_table_ref_new(ai);
@@ -185,8 +182,8 @@ static int walk_root(struct acpi_parser *p, u64 pa, bool xsdt)
 }
 
 /* Reads the RSDP (a copy or from memory); returns it and its usable size. */
-static const u8 *rsdp_get(struct acpi_parser *p, u64 rsdp_pa, const void *copy,
-			  u32 copy_len, u64 *avail)
+static const u8 *rsdp_get(struct acpi_parser *p, u64 rsdp_pa, const void *copy, u32 copy_len,
+			  u64 *avail)
 {
 	const u8 *r, *v2;
 	u32 len;
@@ -216,8 +213,8 @@ static const u8 *rsdp_get(struct acpi_parser *p, u64 rsdp_pa, const void *copy,
 	return v2;
 }
 
-int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy,
-	       u32 rsdp_copy_len, acpi_map_fn map, void *ctx)
+int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy, u32 rsdp_copy_len,
+	       acpi_map_fn map, void *ctx)
 {
 	struct acpi_parser p = { .ai = ai, .map = map, .ctx = ctx };
 	const struct acpi_rsdp *r;
@@ -238,8 +235,7 @@ int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy,
 	r = (const struct acpi_rsdp *)raw;
 	ai->revision = r->revision;
 	for (int i = 0; i < 6; i++)
-		ai->oem_id[i] = (r->oem_id[i] >= 0x20 && r->oem_id[i] < 0x7f) ?
-					r->oem_id[i] : '?';
+		ai->oem_id[i] = (r->oem_id[i] >= 0x20 && r->oem_id[i] < 0x7f) ? r->oem_id[i] : '?';
 	ai->rsdt_pa = r->rsdt_address;
 	v2 = r->revision >= 2 && rsdp_v2_ok(raw, avail);
 	if (r->revision >= 2 && !v2)
@@ -270,15 +266,13 @@ int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy,
 	return 0;
 }
 
-int acpi_init(struct acpi_info *ai, const struct boot_info *bi, acpi_map_fn map,
-	      void *ctx)
+int acpi_init(struct acpi_info *ai, const struct boot_info *bi, acpi_map_fn map, void *ctx)
 {
 	u64 rsdp_pa;
 	int rc;
 
 	if (bi->rsdp_len)
-		return acpi_parse(ai, 0, bi->rsdp, MIN(bi->rsdp_len, (u32)BOOT_RSDP_MAX),
-				  map, ctx);
+		return acpi_parse(ai, 0, bi->rsdp, MIN(bi->rsdp_len, (u32)BOOT_RSDP_MAX), map, ctx);
 	rc = acpi_find_rsdp(map, ctx, &rsdp_pa);
 	if (rc) {
 		memset(ai, 0, sizeof(*ai));
@@ -304,27 +298,25 @@ static const char *gas_space_name(u8 space)
 	}
 }
 
-void acpi_report(const struct acpi_info *ai,
-		 void (*emit)(const char *line, void *arg), void *arg)
+void acpi_report(const struct acpi_info *ai, void (*emit)(const char *line, void *arg), void *arg)
 {
 	char line[160];
 	u32 stored = MIN(ai->warning_count, (u32)ACPI_MAX_WARNINGS);
 	size_t n;
 
-	snprintf(line, sizeof(line), "acpi: RSDP rev %u OEM '%s', %s at %#lx",
-		 ai->revision, ai->oem_id, ai->used_xsdt ? "XSDT" : "RSDT",
+	snprintf(line, sizeof(line), "acpi: RSDP rev %u OEM '%s', %s at %#lx", ai->revision,
+		 ai->oem_id, ai->used_xsdt ? "XSDT" : "RSDT",
 		 ai->used_xsdt ? ai->xsdt_pa : ai->rsdt_pa);
 	emit(line, arg);
 	for (u32 i = 0; i < ai->table_count; i++) {
 		const struct acpi_table_ref *t = &ai->tables[i];
 
-		snprintf(line, sizeof(line), "acpi: %s at %#lx, %u bytes, rev %u%s", t->sig,
-			 t->pa, t->len, t->revision, t->valid ? "" : " (invalid, skipped)");
+		snprintf(line, sizeof(line), "acpi: %s at %#lx, %u bytes, rev %u%s", t->sig, t->pa,
+			 t->len, t->revision, t->valid ? "" : " (invalid, skipped)");
 		emit(line, arg);
 	}
 	if (ai->have_madt) {
-		n = (size_t)snprintf(line, sizeof(line), "acpi: %u CPUs, APIC IDs",
-				     ai->cpu_count);
+		n = (size_t)snprintf(line, sizeof(line), "acpi: %u CPUs, APIC IDs", ai->cpu_count);
 		for (u32 i = 0; i < ai->cpu_count && n < sizeof(line); i++) {
 			if (n + 16 >= sizeof(line)) {
 				snprintf(line + n, sizeof(line) - n, " ...");

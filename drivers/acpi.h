@@ -192,9 +192,8 @@ struct acpi_fadt {
 } __packed;
 
 /* true when field lies within a FADT of table_len bytes */
-#define ACPI_FADT_HAS(table_len, field)                       \
-	(offsetof(struct acpi_fadt, field) +                  \
-		 sizeof(((const struct acpi_fadt *)0)->field) <= \
+#define ACPI_FADT_HAS(table_len, field)                                                      \
+	(offsetof(struct acpi_fadt, field) + sizeof(((const struct acpi_fadt *)0)->field) <= \
 	 (table_len))
 
 /* ACPI 6.4 5.2.12 */
@@ -345,7 +344,7 @@ struct acpi_gas {
 
 struct acpi_cpu {
 	u32 apic_id;
-	u32 uid; /* ACPI processor UID */
+	u32 uid;	   /* ACPI processor UID */
 	bool x2apic_entry; /* listed by a Processor Local x2APIC entry */
 };
 
@@ -389,8 +388,8 @@ struct acpi_table_ref {
 
 struct acpi_info {
 	/* RSDP (5.2.5.3) and root table */
-	u64 rsdp_pa; /* 0 when only a copy was given */
-	u8 revision; /* RSDP revision: 0 for ACPI 1.0, 2 for 2.0+ */
+	u64 rsdp_pa;	      /* 0 when only a copy was given */
+	u8 revision;	      /* RSDP revision: 0 for ACPI 1.0, 2 for 2.0+ */
 	u64 xsdt_pa, rsdt_pa; /* as given by the RSDP */
 	bool used_xsdt;	      /* the root table actually walked */
 	char oem_id[7];
@@ -424,7 +423,7 @@ struct acpi_info {
 	u64 dsdt_pa;	    /* X_DSDT, else DSDT */
 	struct acpi_gas reset_reg;
 	u8 reset_value;
-	bool reset_supported; /* RESET_REG_SUP and a usable register */
+	bool reset_supported;			     /* RESET_REG_SUP and a usable register */
 	struct acpi_gas sleep_control, sleep_status; /* HW-reduced only */
 	/* fixed hardware (ACPI 6.4 4.8): all 0 when hw_reduced */
 	u16 sci_irq;
@@ -433,7 +432,7 @@ struct acpi_info {
 	u32 pm_tmr_port; /* 0: no PM timer */
 	bool pm_tmr_32bit;
 	struct acpi_gas pm1a_cnt, pm1b_cnt; /* X_ blocks, else the 32-bit ones */
-	u8 century; /* RTC CMOS index of the century, 0: none */
+	u8 century;			    /* RTC CMOS index of the century, 0: none */
 
 	/* \_S5 from the DSDT (or an SSDT): the SLP_TYP values for soft-off */
 	bool have_s5;
@@ -476,19 +475,17 @@ int acpi_find_rsdp(acpi_map_fn map, void *ctx, u64 *rsdp_pa);
  * skipped: see ai->warning), or a negative E_* code when there is no usable
  * RSDP or root table.
  */
-int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy,
-	       u32 rsdp_copy_len, acpi_map_fn map, void *ctx);
+int acpi_parse(struct acpi_info *ai, u64 rsdp_pa, const void *rsdp_copy, u32 rsdp_copy_len,
+	       acpi_map_fn map, void *ctx);
 
 /*
  * The boot path: use the loader's RSDP copy when there is one, else scan
  * the BIOS areas, then acpi_parse().
  */
-int acpi_init(struct acpi_info *ai, const struct boot_info *bi, acpi_map_fn map,
-	      void *ctx);
+int acpi_init(struct acpi_info *ai, const struct boot_info *bi, acpi_map_fn map, void *ctx);
 
 /*
  * Formats a summary of ai (one line per call of emit, no newline) followed
  * by its warnings, for the console.
  */
-void acpi_report(const struct acpi_info *ai,
-		 void (*emit)(const char *line, void *arg), void *arg);
+void acpi_report(const struct acpi_info *ai, void (*emit)(const char *line, void *arg), void *arg);

@@ -18,10 +18,9 @@ static void fadt_pick_gas(struct acpi_parser *p, const char *name, struct acpi_g
 			.access_size = x->access_size,
 			.address = x->address,
 		};
-		if (legacy_port && (x->space_id != ACPI_GAS_SYSTEM_IO ||
-				    x->address != legacy_port))
-			acpi_warn(p->ai, "FADT: %s %#x and X_%s %#lx differ, using X_%s",
-				  name, legacy_port, name, out->address, name);
+		if (legacy_port && (x->space_id != ACPI_GAS_SYSTEM_IO || x->address != legacy_port))
+			acpi_warn(p->ai, "FADT: %s %#x and X_%s %#lx differ, using X_%s", name,
+				  legacy_port, name, out->address, name);
 		return;
 	}
 	if (legacy_port)
@@ -85,8 +84,8 @@ static void fadt_reset(struct acpi_parser *p, const struct acpi_fadt *f, u32 len
 	if (!(ai->fadt_flags & ACPI_FADT_RESET_REG_SUP))
 		return;
 	if (!r->address || r->space_id > ACPI_GAS_PCI_CONFIG || r->bit_offset != 0) {
-		acpi_warn(ai, "FADT: unusable reset register (space %u, address %#lx)",
-			  r->space_id, (u64)r->address);
+		acpi_warn(ai, "FADT: unusable reset register (space %u, address %#lx)", r->space_id,
+			  (u64)r->address);
 		return;
 	}
 	ai->reset_supported = true;
@@ -179,8 +178,8 @@ static int find_s5_in(struct acpi_parser *p, u64 pa, const char *sig)
 	h = acpi_table_get(p, pa, sig, ref);
 	if (!h)
 		return -E_INVAL;
-	rc = acpi_aml_find_s5((const u8 *)h + sizeof(*h), h->length - sizeof(*h),
-			      &ai->s5_slp_typ_a, &ai->s5_slp_typ_b);
+	rc = acpi_aml_find_s5((const u8 *)h + sizeof(*h), h->length - sizeof(*h), &ai->s5_slp_typ_a,
+			      &ai->s5_slp_typ_b);
 	if (rc == 0)
 		ai->have_s5 = true;
 	else if (rc != -E_NOENT)

@@ -5,8 +5,7 @@
 #include "drivers/acpi_madt.h"
 #include "hv/lib/lib.h"
 
-static void madt_add_cpu(struct acpi_parser *p, u32 apic_id, u32 uid, u32 flags,
-			 bool x2apic)
+static void madt_add_cpu(struct acpi_parser *p, u32 apic_id, u32 uid, u32 flags, bool x2apic)
 {
 	struct acpi_info *ai = p->ai;
 
@@ -22,8 +21,7 @@ static void madt_add_cpu(struct acpi_parser *p, u32 apic_id, u32 uid, u32 flags,
 		if (ai->cpus[i].apic_id != apic_id)
 			continue;
 		if (ai->cpus[i].x2apic_entry == x2apic)
-			acpi_warn(ai, "MADT: APIC ID %u listed twice, second ignored",
-				  apic_id);
+			acpi_warn(ai, "MADT: APIC ID %u listed twice, second ignored", apic_id);
 		return;
 	}
 	if (ai->cpu_count >= ACPI_MAX_CPUS) {
@@ -57,8 +55,7 @@ static void madt_x2apic(struct acpi_parser *p, const void *entry, u32 off)
 	const struct acpi_madt_x2apic *e = entry;
 
 	if (e->x2apic_id == 0xffffffff && (e->flags & ACPI_LAPIC_ENABLED)) {
-		acpi_warn(p->ai, "MADT: entry at %#x: x2APIC ID 0xffffffff, skipped",
-			  off);
+		acpi_warn(p->ai, "MADT: entry at %#x: x2APIC ID 0xffffffff, skipped", off);
 		return;
 	}
 	madt_add_cpu(p, e->x2apic_id, e->uid, e->flags, true);
@@ -70,8 +67,7 @@ static void madt_ioapic(struct acpi_parser *p, const void *entry, u32 off)
 	struct acpi_info *ai = p->ai;
 
 	if (!e->address) {
-		acpi_warn(ai, "MADT: entry at %#x: I/O APIC %u at address 0, skipped",
-			  off, e->id);
+		acpi_warn(ai, "MADT: entry at %#x: I/O APIC %u at address 0, skipped", off, e->id);
 		return;
 	}
 	if (ai->ioapic_count >= ACPI_MAX_IOAPICS) {
@@ -95,8 +91,7 @@ static void madt_iso(struct acpi_parser *p, const void *entry, u32 off)
 
 	/* ACPI 6.4 5.2.12.5: the bus is always 0, ISA */
 	if (e->bus != 0) {
-		acpi_warn(ai, "MADT: entry at %#x: override on bus %u, skipped", off,
-			  e->bus);
+		acpi_warn(ai, "MADT: entry at %#x: override on bus %u, skipped", off, e->bus);
 		return;
 	}
 	if (ai->iso_count >= ACPI_MAX_ISOS) {
@@ -137,8 +132,7 @@ static void madt_lapic_nmi(struct acpi_parser *p, const void *entry, u32 off)
 	const struct acpi_madt_lapic_nmi *e = entry;
 
 	(void)off;
-	madt_add_nmi(p, e->uid == ACPI_UID_ALL_XAPIC ? ACPI_UID_ALL : e->uid,
-		     e->lint, e->flags);
+	madt_add_nmi(p, e->uid == ACPI_UID_ALL_XAPIC ? ACPI_UID_ALL : e->uid, e->lint, e->flags);
 }
 
 static void madt_x2apic_nmi(struct acpi_parser *p, const void *entry, u32 off)
@@ -167,8 +161,7 @@ static const struct madt_handler {
 	{ ACPI_MADT_IOAPIC, sizeof(struct acpi_madt_ioapic), madt_ioapic },
 	{ ACPI_MADT_ISO, sizeof(struct acpi_madt_iso), madt_iso },
 	{ ACPI_MADT_LAPIC_NMI, sizeof(struct acpi_madt_lapic_nmi), madt_lapic_nmi },
-	{ ACPI_MADT_LAPIC_OVERRIDE, sizeof(struct acpi_madt_lapic_override),
-	  madt_lapic_override },
+	{ ACPI_MADT_LAPIC_OVERRIDE, sizeof(struct acpi_madt_lapic_override), madt_lapic_override },
 	{ ACPI_MADT_X2APIC, sizeof(struct acpi_madt_x2apic), madt_x2apic },
 	{ ACPI_MADT_X2APIC_NMI, sizeof(struct acpi_madt_x2apic_nmi), madt_x2apic_nmi },
 };

@@ -31,13 +31,12 @@ void acpi_mcfg_parse(struct acpi_parser *p, const struct acpi_sdt_header *h)
 				       i * sizeof(struct acpi_mcfg_alloc));
 
 		if (!a->base || a->bus_start > a->bus_end) {
-			acpi_warn(ai, "MCFG: entry %u (base %#lx, buses %u-%u) invalid, skipped",
-				  i, (u64)a->base, a->bus_start, a->bus_end);
+			acpi_warn(ai, "MCFG: entry %u (base %#lx, buses %u-%u) invalid, skipped", i,
+				  (u64)a->base, a->bus_start, a->bus_end);
 			continue;
 		}
 		if (ai->mcfg_count >= ACPI_MAX_MCFG) {
-			acpi_warn(ai, "MCFG: more than %u entries, rest ignored",
-				  ACPI_MAX_MCFG);
+			acpi_warn(ai, "MCFG: more than %u entries, rest ignored", ACPI_MAX_MCFG);
 			ai->truncated |= ACPI_TRUNC_MCFG;
 			break;
 		}

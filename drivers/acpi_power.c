@@ -156,7 +156,7 @@ static int pm1_sleep(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 		rc = gas_read16(reg[i], ioremap, &val[i]);
 		if (rc)
 			return rc;
-		val[i] &= (u16)~(PM1_CNT_SLP_TYP_MASK | PM1_CNT_SLP_EN);
+		val[i] &= (u16) ~(PM1_CNT_SLP_TYP_MASK | PM1_CNT_SLP_EN);
 		val[i] |= (u16)(typ[i] << PM1_CNT_SLP_TYP_SHIFT);
 		rc = gas_write16(reg[i], ioremap, val[i]);
 		if (rc)
@@ -213,8 +213,7 @@ static void kbc_reset(const struct acpi_info *ai)
 int acpi_reset(const struct acpi_info *ai, hv_ioremap_fn ioremap)
 {
 	irq_disable();
-	if (ai && ai->reset_supported &&
-	    gas_write8(&ai->reset_reg, ioremap, ai->reset_value) == 0)
+	if (ai && ai->reset_supported && gas_write8(&ai->reset_reg, ioremap, ai->reset_value) == 0)
 		acpi_delay_ms(ai, RESET_WAIT_MS);
 	outb(RST_CNT_PORT, RST_CNT_SYS_RST);
 	io_delay();

@@ -58,8 +58,7 @@ bool acpi_sig_is(const struct acpi_sdt_header *h, const char *sig)
  * one when expect is NULL), length, checksum. Records what it saw in ref
  * when ref is not NULL. Returns the whole table, or NULL (with a warning).
  */
-const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa,
-					     const char *expect,
+const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa, const char *expect,
 					     struct acpi_table_ref *ref)
 {
 	struct acpi_info *ai = p->ai;
@@ -74,8 +73,7 @@ const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa,
 	}
 	h = p->map(pa, sizeof(*h), p->ctx);
 	if (!h) {
-		acpi_warn(ai, "%s at %#lx: cannot map, skipped", expect ? expect : "table",
-			  pa);
+		acpi_warn(ai, "%s at %#lx: cannot map, skipped", expect ? expect : "table", pa);
 		return NULL;
 	}
 	sig_copy(sig, h->signature);
@@ -86,8 +84,8 @@ const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa,
 		ref->len = len;
 	}
 	if (expect ? !acpi_sig_is(h, expect) : !sig_printable(h->signature)) {
-		acpi_warn(ai, "%s at %#lx: bad signature '%s', skipped",
-			  expect ? expect : "table", pa, sig);
+		acpi_warn(ai, "%s at %#lx: bad signature '%s', skipped", expect ? expect : "table",
+			  pa, sig);
 		return NULL;
 	}
 	if (len < sizeof(*h) || len > ACPI_TABLE_MAX_LEN || pa + len < pa) {

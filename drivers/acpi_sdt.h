@@ -21,8 +21,7 @@ struct acpi_parser {
 };
 
 /* Adds a warning to ai (the first ACPI_MAX_WARNINGS are kept, all counted). */
-void acpi_warn(struct acpi_info *ai, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void acpi_warn(struct acpi_info *ai, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ACPI 6.4 5.2.6: a table's bytes, checksum included, sum to zero. */
 u8 acpi_sum(const void *p, u64 len);
@@ -34,8 +33,7 @@ bool acpi_sig_is(const struct acpi_sdt_header *h, const char *sig);
  * one when expect is NULL), length, checksum. Records what it saw in ref
  * when ref is not NULL. Returns the whole table, or NULL (with a warning).
  */
-const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa,
-					     const char *expect,
+const struct acpi_sdt_header *acpi_table_get(struct acpi_parser *p, u64 pa, const char *expect,
 					     struct acpi_table_ref *ref);
 
 /* The next free slot of ai->tables[], or NULL (ACPI_TRUNC_TABLES) when full. */

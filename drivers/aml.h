@@ -19,7 +19,7 @@
 #define AML_ONES_OP 0xff
 #define AML_ROOT_CHAR '\\'
 #define AML_PARENT_PREFIX_CHAR '^'
-#define AML_PKGLEN_BYTES_SHIFT 6 /* 20.2.4: PkgLength lead byte, bits 7-6 */
+#define AML_PKGLEN_BYTES_SHIFT 6   /* 20.2.4: PkgLength lead byte, bits 7-6 */
 #define AML_PKGLEN_SHORT_MASK 0x3f /* one-byte form: bits 5-0 */
 #define AML_PKGLEN_LONG_MASK 0x0f  /* multi-byte form: bits 3-0 ... */
 #define AML_PKGLEN_RESERVED 0x30   /* ... and bits 5-4 must be zero */

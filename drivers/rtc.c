@@ -81,8 +81,10 @@ void rtc_epoch_to_date(u64 secs, struct rtc_date *d)
 	while (days >= days_in_year(y) && y <= RTC_MAX_YEAR)
 		days -= days_in_year(y++);
 	if (y > RTC_MAX_YEAR) {
-		*d = (struct rtc_date){ RTC_MAX_YEAR, RTC_MONTHS, RTC_MDAY_MAX, RTC_HOURS - 1,
-					RTC_MINUTES - 1, SECS_PER_MIN - 1, 0 };
+		*d = (struct rtc_date){
+			RTC_MAX_YEAR,	  RTC_MONTHS, RTC_MDAY_MAX, RTC_HOURS - 1, RTC_MINUTES - 1,
+			SECS_PER_MIN - 1, 0
+		};
 		d->wday = (u8)((rtc_date_to_epoch(d) / SECS_PER_DAY + EPOCH_WDAY) % DAYS_PER_WEEK);
 		return;
 	}

@@ -13,16 +13,16 @@
 
 /* A calendar date and time of day (the RTC's own view: no time zone). */
 struct rtc_date {
-	u16 year;	/* e.g. 2024 */
-	u8 month;	/* 1-12 */
-	u8 day;		/* 1-31 */
-	u8 hour;	/* 0-23 */
-	u8 min, sec;	/* 0-59 */
-	u8 wday;	/* 0-6, Sunday = 0 */
+	u16 year;    /* e.g. 2024 */
+	u8 month;    /* 1-12 */
+	u8 day;	     /* 1-31 */
+	u8 hour;     /* 0-23 */
+	u8 min, sec; /* 0-59 */
+	u8 wday;     /* 0-6, Sunday = 0 */
 };
 
 u8 rtc_bcd_to_bin(u8 bcd);
-u8 rtc_bin_to_bcd(u8 bin);	/* bin < 100 */
+u8 rtc_bin_to_bcd(u8 bin); /* bin < 100 */
 /* Whether the fields name a real date and time from RTC_EPOCH_YEAR on. */
 bool rtc_date_valid(const struct rtc_date *d);
 /* Seconds since 1970-01-01 00:00:00 for a valid date (wday is ignored). */

@@ -10,9 +10,8 @@
 #include "hv/hw/x86.h"
 
 /* control word: channel 2, low then high byte, mode 0 */
-#define PIT_CMD_CH2_MODE0_WORD                                                   \
-	(PIT_SPEAKER_CHANNEL << PIT_CMD_CHANNEL_SHIFT |                          \
-	 PIT_ACCESS_WORD << PIT_CMD_ACCESS_SHIFT |                               \
+#define PIT_CMD_CH2_MODE0_WORD                                                                    \
+	(PIT_SPEAKER_CHANNEL << PIT_CMD_CHANNEL_SHIFT | PIT_ACCESS_WORD << PIT_CMD_ACCESS_SHIFT | \
 	 PIT_MODE_TERMINAL_COUNT << PIT_CMD_MODE_SHIFT)
 #define CALIBRATE_MS 20
 #define CALIBRATE_ROUNDS 3

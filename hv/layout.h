@@ -6,10 +6,10 @@
  */
 #pragma once
 
-#define HV_VBASE 0xffffffff80000000 /* image: top 2 GiB, -mcmodel=kernel */
-#define HV_PLOAD 0x200000	    /* default physical load address (2 MiB) */
-#define HV_IMAGE_ALIGN 0x200000	    /* mapped with 2 MiB pages at boot */
-#define HV_IMAGE_MAX_PHYS 0xc0000000 /* Multiboot2 relocation window top */
+#define HV_VBASE 0xffffffff80000000	  /* image: top 2 GiB, -mcmodel=kernel */
+#define HV_PLOAD 0x200000		  /* default physical load address (2 MiB) */
+#define HV_IMAGE_ALIGN 0x200000		  /* mapped with 2 MiB pages at boot */
+#define HV_IMAGE_MAX_PHYS 0xc0000000	  /* Multiboot2 relocation window top */
 #define HV_DIRECT_BASE 0xffff888000000000 /* all physical memory, WB, NX */
 #define HV_IOMAP_BASE 0xffffc90000000000  /* device MMIO, UC, NX */
 #define HV_IOMAP_SIZE 0x0000004000000000  /* 256 GiB of MMIO window */

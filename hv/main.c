@@ -8,16 +8,16 @@
 #include "drivers/tsc.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
-#include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 #include "hv/cpu/panic.h"
-#include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
+#include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/partition/partition.h"
 #include "hv/vcpu/loop.h"
 #include "hv/virt.h"
-#include "hv/hw/x86.h"
 
 #define CONFIG_MODULE "hv.conf"
 
@@ -78,8 +78,8 @@ static void cpus_from_madt(void)
 			panic("cpu: out of memory for per-CPU data");
 	}
 	if (acpi.cpu_count > HV_MAX_CPUS)
-		pr_warn("cpu: %u CPUs in the MADT, using the first %u\n",
-			acpi.cpu_count, HV_MAX_CPUS);
+		pr_warn("cpu: %u CPUs in the MADT, using the first %u\n", acpi.cpu_count,
+			HV_MAX_CPUS);
 }
 
 static void banner(const struct boot_info *bi, u32 online)
@@ -96,11 +96,10 @@ static void banner(const struct boot_info *bi, u32 online)
 		snprintf(virt, sizeof(virt), "%s with %s on all CPUs", virt_caps.vendor,
 			 virt_caps.slat);
 	else
-		snprintf(virt, sizeof(virt), "%s with %s on %u of %u CPUs",
-			 virt_caps.vendor, virt_caps.slat, virt_on, online);
-	pr_info("%s %s: booted via %s (%s), %u CPUs online, %lu MiB RAM, %s\n",
-		HV_NAME, HV_VERSION, loader_name(bi->loader),
-		bi->firmware == BOOT_FW_UEFI ? "UEFI" : "BIOS", online,
+		snprintf(virt, sizeof(virt), "%s with %s on %u of %u CPUs", virt_caps.vendor,
+			 virt_caps.slat, virt_on, online);
+	pr_info("%s %s: booted via %s (%s), %u CPUs online, %lu MiB RAM, %s\n", HV_NAME, HV_VERSION,
+		loader_name(bi->loader), bi->firmware == BOOT_FW_UEFI ? "UEFI" : "BIOS", online,
 		mm_ram_bytes() / MiB, virt);
 	pr_info("memory: hypervisor uses %lu KiB, %lu MiB free for partitions\n",
 		mm_hv_bytes() / KiB, mm_free_bytes() / MiB);
@@ -167,7 +166,8 @@ static void read_config(struct boot_info *bi)
 		/* SPEC 3: [hypervisor] console moves the console from here on */
 		pr_info("console: %s\n", config_hv_console_name(plan.hv.console));
 		console_select(plan.hv.console == CONFIG_HV_CONSOLE_NONE ?
-				       -1 : (int)(plan.hv.console - CONFIG_HV_CONSOLE_COM1));
+				       -1 :
+				       (int)(plan.hv.console - CONFIG_HV_CONSOLE_COM1));
 	}
 }
 
@@ -194,8 +194,7 @@ void hv_main(struct boot_info *bi)
 
 	err = acpi_init(&acpi, bi, acpi_map, NULL);
 	if (err)
-		pr_err("acpi: no usable ACPI tables (error %d): one CPU, no power control\n",
-		       err);
+		pr_err("acpi: no usable ACPI tables (error %d): one CPU, no power control\n", err);
 	acpi_report(&acpi, acpi_emit, NULL);
 
 	err = lapic_init(mm_ioremap);
@@ -209,8 +208,8 @@ void hv_main(struct boot_info *bi)
 	err = tsc_calibrate((u16)acpi.pm_tmr_port, acpi.pm_tmr_32bit);
 	if (err)
 		panic("tsc: cannot calibrate the TSC");
-	pr_info("tsc: %lu kHz (calibrated with the %s), %s mode APIC\n",
-		tsc_hz() / 1000, tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
+	pr_info("tsc: %lu kHz (calibrated with the %s), %s mode APIC\n", tsc_hz() / 1000,
+		tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
 	if (lapic_timer_init())
 		panic("lapic: cannot calibrate the local APIC timer");
 	rtc_init(acpi.century, !(acpi.iapc_boot_arch & ACPI_BOOT_CMOS_RTC_NOT_PRESENT));

@@ -4,11 +4,11 @@
  */
 #include "hv/virt.h"
 #include "hv/console/console.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/svm/svm.h"
 #include "hv/vmx/vmx.h"
-#include "hv/hw/cpuid.h"
-#include "hv/hw/x86.h"
 
 const struct vcpu_ops *vcpu_ops;
 struct virt_caps virt_caps;

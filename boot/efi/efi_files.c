@@ -3,8 +3,8 @@
  * from, on the same volume (SPEC.md 2). Each file lands in its own
  * EfiLoaderData pages and becomes a boot_info module named after the file.
  */
-#include "boot/efi/efi_boot.h"
 #include "boot/efi/conf_files.h"
+#include "boot/efi/efi_boot.h"
 #include "hv/lib/lib.h"
 
 #define CONF_NAME "hv.conf"
@@ -80,8 +80,7 @@ static EFI_STATUS open_image_dir(EFI_HANDLE image, EFI_FILE_HANDLE *dir, CHAR16 
 	if (EFI_ERROR(st))
 		return st;
 	image_dir(li->FilePath, path);
-	st = BS->HandleProtocol(li->DeviceHandle, &gEfiSimpleFileSystemProtocolGuid,
-				(void **)&fs);
+	st = BS->HandleProtocol(li->DeviceHandle, &gEfiSimpleFileSystemProtocolGuid, (void **)&fs);
 	if (EFI_ERROR(st))
 		return st; /* e.g. loaded over the network: no volume */
 	st = fs->OpenVolume(fs, &root);
@@ -166,7 +165,8 @@ static EFI_STATUS load_module(EFI_FILE_HANDLE dir, const char *name, struct boot
 
 	if (!name_to_path(name, path)) {
 		efi_msg(L"%a: file names must be printable ASCII without blanks, "
-			"skipped\n", name);
+			"skipped\n",
+			name);
 		return EFI_INVALID_PARAMETER;
 	}
 	st = read_file(dir, path, &base, &len);
@@ -196,8 +196,7 @@ void efi_load_modules(EFI_HANDLE image, struct boot_info *bi)
 	 * reports the missing configuration, so none of this is fatal. */
 	st = open_image_dir(image, &dir, dir_path);
 	if (EFI_ERROR(st)) {
-		efi_msg(L"cannot open the directory of hv.efi (%r): no " CONF_NAME "\n",
-			st);
+		efi_msg(L"cannot open the directory of hv.efi (%r): no " CONF_NAME "\n", st);
 		return;
 	}
 	efi_msg(L"reading files from %s\n", dir_path);
@@ -214,7 +213,8 @@ void efi_load_modules(EFI_HANDLE image, struct boot_info *bi)
 				conf_files.names[i], dir_path);
 	if (conf_files.dropped)
 		efi_msg(L"%d file names in " CONF_NAME " were too long or too many, "
-			"skipped\n", conf_files.dropped);
+			"skipped\n",
+			conf_files.dropped);
 out:
 	dir->Close(dir);
 }

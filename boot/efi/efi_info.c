@@ -10,7 +10,7 @@
 #define RSDP_V2_LEN 36 /* revision 2 and later */
 #define RSDP_REVISION_V2 2
 
-#define GOP_BPP_8888 32	 /* both 8-bit-per-colour GOP pixel formats */
+#define GOP_BPP_8888 32 /* both 8-bit-per-colour GOP pixel formats */
 #define BITS_PER_BYTE 8
 
 static const EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;

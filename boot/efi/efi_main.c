@@ -64,8 +64,7 @@ static const struct tessera_image_header *find_header(void)
 	size_t size = (size_t)(efi_hv_image_end - efi_hv_image);
 	size_t limit = MIN(size, (size_t)HDR_SEARCH_LIMIT);
 
-	for (size_t off = 0; off + sizeof(struct tessera_image_header) <= limit;
-	     off += HDR_ALIGN) {
+	for (size_t off = 0; off + sizeof(struct tessera_image_header) <= limit; off += HDR_ALIGN) {
 		u64 magic;
 
 		memcpy(&magic, efi_hv_image + off, sizeof(magic));
@@ -96,16 +95,16 @@ static EFI_STATUS load_image(u64 *image_phys, u64 *entry_phys, u64 *mem_size)
 	if (hdr->mem_size < hdr->file_size || hdr->entry_offset >= copy ||
 	    hdr->file_size - copy >= PAGE_SIZE) {
 		efi_msg(L"bad image header (entry 0x%lx, file 0x%lx, memory 0x%lx; "
-			"0x%lx bytes carried)\n", hdr->entry_offset, hdr->file_size,
-			hdr->mem_size, carried);
+			"0x%lx bytes carried)\n",
+			hdr->entry_offset, hdr->file_size, hdr->mem_size, carried);
 		return EFI_LOAD_ERROR;
 	}
 	/* Over-allocate so that an aligned start fits inside, below the top. */
 	st = efi_alloc_pages(EfiLoaderData, hdr->mem_size + HV_IMAGE_ALIGN - PAGE_SIZE,
 			     HV_IMAGE_MAX_PHYS - 1, &base);
 	if (EFI_ERROR(st)) {
-		efi_msg(L"no memory for the image (0x%lx bytes below 0x%lx): %r\n",
-			hdr->mem_size, (u64)HV_IMAGE_MAX_PHYS, st);
+		efi_msg(L"no memory for the image (0x%lx bytes below 0x%lx): %r\n", hdr->mem_size,
+			(u64)HV_IMAGE_MAX_PHYS, st);
 		return st;
 	}
 	phys = ALIGN_UP(base, (u64)HV_IMAGE_ALIGN);

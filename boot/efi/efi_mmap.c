@@ -23,8 +23,7 @@ static void convert(struct boot_info *bi, const u8 *map, UINTN size, UINTN desc_
 
 		/* Full even after merging: the ranges left out are not
 		 * reported as RAM, so the hypervisor leaves them alone. */
-		if (!efi_mmap_add(bi, d->PhysicalStart,
-				  d->NumberOfPages << EFI_MEM_PAGE_SHIFT,
+		if (!efi_mmap_add(bi, d->PhysicalStart, d->NumberOfPages << EFI_MEM_PAGE_SHIFT,
 				  efi_mmap_type(d->Type)))
 			break;
 	}

@@ -10,8 +10,7 @@
 #include "hv/config/value.h"
 #include "hv/lib/lib.h"
 
-int config_parse(struct config *c, const char *text, size_t len, config_report_fn report,
-		 void *ctx)
+int config_parse(struct config *c, const char *text, size_t len, config_report_fn report, void *ctx)
 {
 	struct reporter r = { .fn = report, .ctx = ctx };
 
@@ -19,8 +18,8 @@ int config_parse(struct config *c, const char *text, size_t len, config_report_f
 	return r.count;
 }
 
-int config_validate(const struct config *c, const struct config_machine *m,
-		    config_report_fn report, void *ctx)
+int config_validate(const struct config *c, const struct config_machine *m, config_report_fn report,
+		    void *ctx)
 {
 	struct reporter r = { .fn = report, .ctx = ctx };
 
@@ -28,8 +27,8 @@ int config_validate(const struct config *c, const struct config_machine *m,
 	return r.count;
 }
 
-int config_load(struct config *c, const char *text, size_t len,
-		const struct config_machine *m, config_report_fn report, void *ctx)
+int config_load(struct config *c, const char *text, size_t len, const struct config_machine *m,
+		config_report_fn report, void *ctx)
 {
 	struct reporter r = { .fn = report, .ctx = ctx };
 

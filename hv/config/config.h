@@ -43,23 +43,23 @@
 #define CONFIG_FILE_NAME "hv.conf"
 
 #define CONFIG_MAX_PARTITIONS 16
-#define CONFIG_NAME_MAX 16		/* partition name, characters */
-#define CONFIG_CPU_LIMIT 256		/* logical CPU numbers 0..255 */
+#define CONFIG_NAME_MAX 16   /* partition name, characters */
+#define CONFIG_CPU_LIMIT 256 /* logical CPU numbers 0..255 */
 #define CONFIG_CPU_WORDS (CONFIG_CPU_LIMIT / 64)
 #define CONFIG_MAX_PARTITION_CPUS 64
-#define CONFIG_MAX_PCI 16		/* PCI functions per partition */
-#define CONFIG_CMDLINE_MAX 256		/* bytes with the NUL: 255 characters */
+#define CONFIG_MAX_PCI 16		    /* PCI functions per partition */
+#define CONFIG_CMDLINE_MAX 256		    /* bytes with the NUL: 255 characters */
 #define CONFIG_IMAGE_NAME_MAX BOOT_NAME_MAX /* with the NUL: 63 characters */
-#define CONFIG_LINE_MAX 1024		/* bytes, without the line ending */
-#define CONFIG_MAX_ERRORS 32		/* then one "too many problems" line */
-#define CONFIG_MSG_MAX 192		/* one message, with the NUL */
+#define CONFIG_LINE_MAX 1024		    /* bytes, without the line ending */
+#define CONFIG_MAX_ERRORS 32		    /* then one "too many problems" line */
+#define CONFIG_MSG_MAX 192		    /* one message, with the NUL */
 #define CONFIG_MEMORY_ALIGN LARGE_PAGE_SIZE
 /* Intel SDM 3A 4.1.4 / AMD APM2 5.1: physical addresses are at most 52 bits. */
 #define CONFIG_SIZE_MAX (1ULL << 52)
 
 /* [hypervisor] console */
 enum config_hv_console {
-	CONFIG_HV_CONSOLE_COM1 = 0,	/* default */
+	CONFIG_HV_CONSOLE_COM1 = 0, /* default */
 	CONFIG_HV_CONSOLE_COM2,
 	CONFIG_HV_CONSOLE_COM3,
 	CONFIG_HV_CONSOLE_COM4,
@@ -68,14 +68,14 @@ enum config_hv_console {
 
 /* [hypervisor] on_idle */
 enum config_on_idle {
-	CONFIG_IDLE_POWEROFF = 0,	/* default */
+	CONFIG_IDLE_POWEROFF = 0, /* default */
 	CONFIG_IDLE_HALT,
 	CONFIG_IDLE_REBOOT,
 };
 
 /* [partition] console */
 enum config_part_console {
-	CONFIG_CONSOLE_VUART = 0,	/* default */
+	CONFIG_CONSOLE_VUART = 0, /* default */
 	CONFIG_CONSOLE_NONE,
 };
 
@@ -114,26 +114,26 @@ struct config_pci {
 };
 
 struct config_hypervisor {
-	u32 console;			/* enum config_hv_console */
-	u32 on_idle;			/* enum config_on_idle */
-	u32 line;			/* of [hypervisor]; 0 when absent */
+	u32 console;			   /* enum config_hv_console */
+	u32 on_idle;			   /* enum config_on_idle */
+	u32 line;			   /* of [hypervisor]; 0 when absent */
 	u32 key_line[CONFIG_KEY_HV_COUNT]; /* 0: key not given */
 };
 
 struct config_partition {
 	char name[CONFIG_NAME_MAX + 1];
-	u64 cpus[CONFIG_CPU_WORDS];	/* bitmap of logical CPU numbers */
+	u64 cpus[CONFIG_CPU_WORDS]; /* bitmap of logical CPU numbers */
 	u32 cpu_count;
-	u64 memory;			/* bytes, a multiple of 2M */
+	u64 memory; /* bytes, a multiple of 2M */
 	char kernel[CONFIG_IMAGE_NAME_MAX];
 	char initrd[CONFIG_IMAGE_NAME_MAX]; /* "" when none */
 	char cmdline[CONFIG_CMDLINE_MAX];
-	u32 console;			/* enum config_part_console */
-	u32 on_crash;			/* enum config_action */
-	u32 on_reboot;			/* enum config_action */
+	u32 console;   /* enum config_part_console */
+	u32 on_crash;  /* enum config_action */
+	u32 on_reboot; /* enum config_action */
 	u32 pci_count;
 	struct config_pci pci[CONFIG_MAX_PCI];
-	u32 line;			/* of [partition NAME] */
+	u32 line;			     /* of [partition NAME] */
 	u32 key_line[CONFIG_KEY_PART_COUNT]; /* 0: key not given */
 };
 
@@ -160,9 +160,9 @@ enum config_known {
  * "unknown": the check that needs it is skipped.
  */
 struct config_machine {
-	u32 cpu_count;		/* enabled logical CPUs */
-	u64 ram_bytes;		/* RAM free for partitions */
-	u32 iommu;		/* enum config_known */
+	u32 cpu_count; /* enabled logical CPUs */
+	u64 ram_bytes; /* RAM free for partitions */
+	u32 iommu;     /* enum config_known */
 	/* A module (Multiboot) or file (UEFI, host) called name; its size. */
 	bool (*find_file)(void *ctx, const char *name, u64 *size);
 	/* Whether PCI function bus:dev.fn exists. */
@@ -177,23 +177,23 @@ struct config_machine {
  * no CPU or PCI device in two partitions. Returns the number of problems
  * reported (0: *c is a usable plan, pending config_validate).
  */
-int config_parse(struct config *c, const char *text, size_t len,
-		 config_report_fn report, void *ctx);
+int config_parse(struct config *c, const char *text, size_t len, config_report_fn report,
+		 void *ctx);
 
 /*
  * Checks the plan against the machine: CPUs exist, memory fits, images are
  * present, PCI devices exist and have an IOMMU. Fields that failed to parse
  * are skipped. Returns the number of problems reported.
  */
-int config_validate(const struct config *c, const struct config_machine *m,
-		    config_report_fn report, void *ctx);
+int config_validate(const struct config *c, const struct config_machine *m, config_report_fn report,
+		    void *ctx);
 
 /*
  * config_parse, then config_validate, sharing one CONFIG_MAX_ERRORS budget:
  * what the hypervisor (once it knows the machine) and the host tool call.
  */
-int config_load(struct config *c, const char *text, size_t len,
-		const struct config_machine *m, config_report_fn report, void *ctx);
+int config_load(struct config *c, const char *text, size_t len, const struct config_machine *m,
+		config_report_fn report, void *ctx);
 
 /*
  * A size with a K, M or G suffix ("512M"), as in memory = and the tool's

@@ -69,7 +69,8 @@ int config_format_cpus(char *buf, size_t size, const u64 *cpus)
 			continue;
 		}
 		last = cpu;
-		while (last + 1 < CONFIG_CPU_LIMIT && (cpus[(last + 1) / 64] & BIT((last + 1) % 64)))
+		while (last + 1 < CONFIG_CPU_LIMIT &&
+		       (cpus[(last + 1) / 64] & BIT((last + 1) % 64)))
 			last++;
 		if (last == cpu)
 			text_printf(&o, "%s%u", o.len ? "," : "", cpu);

@@ -10,10 +10,10 @@
 #include "hv/config/report.h"
 
 enum section {
-	SECTION_NONE,		/* before the first header */
+	SECTION_NONE, /* before the first header */
 	SECTION_HV,
 	SECTION_PART,
-	SECTION_SKIP,		/* a bad header: its keys are not checked */
+	SECTION_SKIP, /* a bad header: its keys are not checked */
 };
 
 /* Where the parser is; what the value parsers report through and check against. */
@@ -22,7 +22,7 @@ struct parser {
 	struct config *c;
 	u32 line;
 	enum section section;
-	struct config_partition *part;	/* of SECTION_PART */
+	struct config_partition *part; /* of SECTION_PART */
 };
 
 /*

@@ -4,9 +4,9 @@
 #include "hv/config/text.h"
 #include "hv/lib/lib.h"
 
-#define QUOTE_MAX 48		/* bytes of a user's text echoed in a message */
+#define QUOTE_MAX 48 /* bytes of a user's text echoed in a message */
 #define ASCII_DEL 0x7f
-#define NUMBER_MAX 1000000000U	/* saturation point of decimal numbers */
+#define NUMBER_MAX 1000000000U /* saturation point of decimal numbers */
 
 /* Spans */
 
@@ -105,8 +105,7 @@ bool span_parse_hex(struct span v, size_t *pos, size_t max_digits, u32 *out)
 	u32 x = 0;
 	int d;
 
-	while (*pos < v.n && *pos - start < max_digits &&
-	       (d = hex_digit(v.s[*pos])) >= 0) {
+	while (*pos < v.n && *pos - start < max_digits && (d = hex_digit(v.s[*pos])) >= 0) {
 		x = x * 16 + (u32)d;
 		(*pos)++;
 	}
@@ -138,15 +137,15 @@ size_t text_check(struct span v, bool *control)
 		} else if (b >= 0xe0 && b <= 0xef) {
 			more = 2;
 			if (b == 0xe0)
-				lo = 0xa0;	/* overlong */
+				lo = 0xa0; /* overlong */
 			else if (b == 0xed)
-				hi = 0x9f;	/* surrogates */
+				hi = 0x9f; /* surrogates */
 		} else if (b >= 0xf0 && b <= 0xf4) {
 			more = 3;
 			if (b == 0xf0)
-				lo = 0x90;	/* overlong */
+				lo = 0x90; /* overlong */
 			else if (b == 0xf4)
-				hi = 0x8f;	/* above U+10FFFF */
+				hi = 0x8f; /* above U+10FFFF */
 		} else {
 			return i + 1;
 		}
@@ -154,7 +153,7 @@ size_t text_check(struct span v, bool *control)
 			u8 c = i + j < v.n ? (u8)v.s[i + j] : 0;
 
 			if (c < lo || c > hi)
-				return i + 1;	/* where the bad sequence starts */
+				return i + 1; /* where the bad sequence starts */
 			lo = 0x80;
 			hi = 0xbf;
 		}

@@ -69,8 +69,7 @@ struct text_out {
 	size_t len;
 };
 
-void text_printf(struct text_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void text_printf(struct text_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Terminates an empty output; returns the length, as snprintf would. */
 int text_done(struct text_out *o);

@@ -68,8 +68,7 @@ static void validate_pci(struct reporter *r, const struct config_machine *m,
 	}
 }
 
-void validate_plan(struct reporter *r, const struct config *c,
-			  const struct config_machine *m)
+void validate_plan(struct reporter *r, const struct config *c, const struct config_machine *m)
 {
 	u64 total = 0;
 
@@ -79,7 +78,8 @@ void validate_plan(struct reporter *r, const struct config *c,
 		if (m->cpu_count && part->cpu_count) {
 			for (u32 cpu = m->cpu_count; cpu < CONFIG_CPU_LIMIT; cpu++) {
 				if (config_cpu_isset(part, cpu)) {
-					report_problem(r, part->key_line[CONFIG_KEY_CPUS],
+					report_problem(
+						r, part->key_line[CONFIG_KEY_CPUS],
 						"cpus: CPU %u does not exist (this machine has %u)",
 						cpu, m->cpu_count);
 					break;

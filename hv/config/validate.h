@@ -10,5 +10,4 @@
 #include "hv/config/report.h"
 
 /* Reports the plan's problems on this machine, partition by partition. */
-void validate_plan(struct reporter *r, const struct config *c,
-		   const struct config_machine *m);
+void validate_plan(struct reporter *r, const struct config *c, const struct config_machine *m);

@@ -7,18 +7,15 @@
 #include "hv/config/parser.h"
 #include "hv/lib/lib.h"
 
-#define PCI_DEV_MAX 0x1f	/* PCI Local Bus 3.0, 3.2.2.3.1: 5-bit device */
-#define PCI_FN_MAX 0x7		/* and 3-bit function numbers */
+#define PCI_DEV_MAX 0x1f /* PCI Local Bus 3.0, 3.2.2.3.1: 5-bit device */
+#define PCI_FN_MAX 0x7	 /* and 3-bit function numbers */
 
 /* Values with names */
 
 const struct choice value_hv_console_choices[] = {
-	{ "com1", CONFIG_HV_CONSOLE_COM1 },
-	{ "com2", CONFIG_HV_CONSOLE_COM2 },
-	{ "com3", CONFIG_HV_CONSOLE_COM3 },
-	{ "com4", CONFIG_HV_CONSOLE_COM4 },
-	{ "none", CONFIG_HV_CONSOLE_NONE },
-	{ NULL, 0 },
+	{ "com1", CONFIG_HV_CONSOLE_COM1 }, { "com2", CONFIG_HV_CONSOLE_COM2 },
+	{ "com3", CONFIG_HV_CONSOLE_COM3 }, { "com4", CONFIG_HV_CONSOLE_COM4 },
+	{ "none", CONFIG_HV_CONSOLE_NONE }, { NULL, 0 },
 };
 
 const struct choice value_on_idle_choices[] = {
@@ -49,8 +46,7 @@ const struct choice value_on_reboot_choices[] = {
 
 /* Keys: one table per section, each key with its value parser */
 
-static void parse_choice(struct parser *p, const struct key_desc *k, void *obj,
-			 struct span v)
+static void parse_choice(struct parser *p, const struct key_desc *k, void *obj, struct span v)
 {
 	char list[64];
 	struct text_out o = { list, sizeof(list), 0 };
@@ -62,7 +58,10 @@ static void parse_choice(struct parser *p, const struct key_desc *k, void *obj,
 		}
 	}
 	for (const struct choice *ch = k->choices; ch->name; ch++)
-		text_printf(&o, "%s%s", ch == k->choices ? "" : ch[1].name ? ", " : " or ",
+		text_printf(&o, "%s%s",
+			    ch == k->choices ? "" :
+			    ch[1].name	     ? ", " :
+					       " or ",
 			    ch->name);
 	report_problem(&p->r, p->line, "%s: \"%.*s\" is not one of %s", k->name, span_qlen(v), v.s,
 		       list);
@@ -202,8 +201,7 @@ enum size_status value_parse_size(struct span v, u64 *bytes)
 	return SIZE_OK;
 }
 
-static void parse_memory(struct parser *p, const struct key_desc *k, void *obj,
-			 struct span v)
+static void parse_memory(struct parser *p, const struct key_desc *k, void *obj, struct span v)
 {
 	struct config_partition *part = obj;
 	char size[24];
@@ -256,7 +254,8 @@ static void parse_image(struct parser *p, const struct key_desc *k, void *obj, s
 			return;
 		}
 		if (v.s[i] == '/' || v.s[i] == '\\') {
-			report_problem(&p->r, p->line,
+			report_problem(
+				&p->r, p->line,
 				"%s: \"%.*s\": give the module or file name, without a directory",
 				k->name, span_qlen(v), v.s);
 			return;
@@ -271,8 +270,7 @@ static void parse_image(struct parser *p, const struct key_desc *k, void *obj, s
 	name[v.n] = '\0';
 }
 
-static void parse_cmdline(struct parser *p, const struct key_desc *k, void *obj,
-			  struct span v)
+static void parse_cmdline(struct parser *p, const struct key_desc *k, void *obj, struct span v)
 {
 	char *cmdline = (char *)obj + k->offset;
 
@@ -370,8 +368,10 @@ fail:
 	memset(part->pci, 0, sizeof(part->pci));
 }
 
-#define HV_FIELD(f) offsetof(struct config_hypervisor, f), sizeof(((struct config_hypervisor *)0)->f)
-#define PART_FIELD(f) offsetof(struct config_partition, f), sizeof(((struct config_partition *)0)->f)
+#define HV_FIELD(f) \
+	offsetof(struct config_hypervisor, f), sizeof(((struct config_hypervisor *)0)->f)
+#define PART_FIELD(f) \
+	offsetof(struct config_partition, f), sizeof(((struct config_partition *)0)->f)
 
 const struct key_desc value_hv_keys[] = {
 	{ "console", CONFIG_KEY_HV_CONSOLE, parse_choice, false, HV_FIELD(console),

@@ -24,16 +24,15 @@ extern const struct choice value_on_crash_choices[];
 extern const struct choice value_on_reboot_choices[];
 
 struct key_desc;
-typedef void (*key_parse_fn)(struct parser *p, const struct key_desc *k, void *obj,
-			     struct span v);
+typedef void (*key_parse_fn)(struct parser *p, const struct key_desc *k, void *obj, struct span v);
 
 struct key_desc {
 	const char *name;
-	u32 index;			/* into key_line[] */
+	u32 index; /* into key_line[] */
 	key_parse_fn parse;
 	bool allow_empty;
-	size_t offset;			/* of the field in the section's struct */
-	size_t size;			/* of that field, for strings */
+	size_t offset; /* of the field in the section's struct */
+	size_t size;   /* of that field, for strings */
 	const struct choice *choices;
 };
 

@@ -3,11 +3,11 @@
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
 #include "hv/console/focus.h"
-#include "hv/partition/partition.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/spinlock.h"
+#include "hv/partition/partition.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/vuart.h"
-#include "hv/hw/x86.h"
 
 #define POLL_INTERVAL_US 1000
 #define OPEN_LINE_WAIT_MS 50 /* the focus's unfinished line is shown after */

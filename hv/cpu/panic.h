@@ -6,9 +6,9 @@
 __noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Guards isolation: stays on in every build. */
-#define BUG_ON(cond)                                                           \
-	do {                                                                   \
-		if (unlikely(cond))                                            \
+#define BUG_ON(cond)                                                             \
+	do {                                                                     \
+		if (unlikely(cond))                                              \
 			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__); \
 	} while (0)
 

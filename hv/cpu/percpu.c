@@ -1,12 +1,12 @@
 /* Per-CPU data, GDT and TSS of the hypervisor (SDM 3A 3.4, 8.7). */
 #include "hv/cpu/percpu.h"
 #include "hv/console/console.h"
-#include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
 #include "hv/cpu/panic.h"
 #include "hv/cpu/trap.h"
-#include "hv/virt.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/virt.h"
 
 #define SEG_CODE64 0x00af9b000000ffffULL /* P, DPL0, code RX accessed, L */
 #define SEG_DATA 0x00cf93000000ffffULL	 /* P, DPL0, data RW accessed */
@@ -87,8 +87,7 @@ void cpu_bringup(struct percpu *c)
 	c->virt_err = err;
 	c->virt_on = !err;
 	if (virt_caps.usable && err)
-		pr_err("cpu %u: cannot enable %s (error %d)\n", c->index,
-		       virt_caps.vendor, err);
+		pr_err("cpu %u: cannot enable %s (error %d)\n", c->index, virt_caps.vendor, err);
 	pr_info("cpu %u: online, apic id %u\n", c->index, c->apic_id);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&cpus_online, 1, __ATOMIC_ACQ_REL);

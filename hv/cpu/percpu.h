@@ -32,7 +32,7 @@ struct percpu {
 	u64 stack_top;
 	volatile bool online;
 	bool virt_on;
-	int virt_err; /* why virtualization could not be enabled */
+	int virt_err;	   /* why virtualization could not be enabled */
 	struct vcpu *vcpu; /* the vCPU pinned here, NULL when the CPU is unowned */
 	u64 timer_armed;   /* TSC deadline this CPU's timer is set for, 0: none */
 	u64 gdt[GDT_ENTRIES] __aligned(16);

@@ -6,11 +6,11 @@
 #include "drivers/lapic.h"
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
+#include "hv/cpu/percpu.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/cpu/percpu.h"
 #include "hv/vcpu/loop.h"
-#include "hv/hw/x86.h"
 
 #define INIT_DEASSERT_WAIT_US 10000 /* 10 ms after INIT */
 #define SIPI_WAIT_US 200	    /* between the two startup IPIs */

@@ -2,11 +2,11 @@
  * (SDM 3A 6.10, 6.14). */
 #include "hv/cpu/trap.h"
 #include "hv/console/console.h"
-#include "hv/lib/lib.h"
+#include "hv/cpu/panic.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
-#include "hv/cpu/panic.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
 
 #define GATE_INTERRUPT 0xeULL /* 64-bit interrupt gate */
 #define TRAP_STUB_SIZE 16     /* hv/cpu/trap_entry.asm aligns each stub */
@@ -25,16 +25,26 @@ static struct idt_gate idt[IDT_VECTORS] __aligned(16);
 extern char trap_stubs[]; /* hv/cpu/trap_entry.asm */
 
 static const char *const exc_names[X86_EXC_COUNT] = {
-	[X86_EXC_DE] = "#DE divide error",  [X86_EXC_DB] = "#DB debug",
-	[X86_EXC_NMI] = "NMI",		    [X86_EXC_BP] = "#BP breakpoint",
-	[X86_EXC_OF] = "#OF overflow",	    [X86_EXC_BR] = "#BR bound",
-	[X86_EXC_UD] = "#UD invalid opcode", [X86_EXC_NM] = "#NM no FPU",
-	[X86_EXC_DF] = "#DF double fault",  [X86_EXC_TS] = "#TS invalid TSS",
-	[X86_EXC_NP] = "#NP not present",   [X86_EXC_SS] = "#SS stack fault",
-	[X86_EXC_GP] = "#GP general protection", [X86_EXC_PF] = "#PF page fault",
-	[X86_EXC_MF] = "#MF x87 error",	    [X86_EXC_AC] = "#AC alignment",
-	[X86_EXC_MC] = "#MC machine check", [X86_EXC_XM] = "#XM SIMD error",
-	[X86_EXC_VE] = "#VE virtualization", [X86_EXC_CP] = "#CP control protection",
+	[X86_EXC_DE] = "#DE divide error",
+	[X86_EXC_DB] = "#DB debug",
+	[X86_EXC_NMI] = "NMI",
+	[X86_EXC_BP] = "#BP breakpoint",
+	[X86_EXC_OF] = "#OF overflow",
+	[X86_EXC_BR] = "#BR bound",
+	[X86_EXC_UD] = "#UD invalid opcode",
+	[X86_EXC_NM] = "#NM no FPU",
+	[X86_EXC_DF] = "#DF double fault",
+	[X86_EXC_TS] = "#TS invalid TSS",
+	[X86_EXC_NP] = "#NP not present",
+	[X86_EXC_SS] = "#SS stack fault",
+	[X86_EXC_GP] = "#GP general protection",
+	[X86_EXC_PF] = "#PF page fault",
+	[X86_EXC_MF] = "#MF x87 error",
+	[X86_EXC_AC] = "#AC alignment",
+	[X86_EXC_MC] = "#MC machine check",
+	[X86_EXC_XM] = "#XM SIMD error",
+	[X86_EXC_VE] = "#VE virtualization",
+	[X86_EXC_CP] = "#CP control protection",
 };
 
 static void (*irq_handlers[IDT_VECTORS])(struct trap_frame *f);
@@ -54,10 +64,9 @@ static void dump_frame(const struct trap_frame *f)
 	printk("hv: RBP %016lx R8  %016lx R9  %016lx\n", f->rbp, f->r8, f->r9);
 	printk("hv: R10 %016lx R11 %016lx R12 %016lx\n", f->r10, f->r11, f->r12);
 	printk("hv: R13 %016lx R14 %016lx R15 %016lx\n", f->r13, f->r14, f->r15);
-	printk("hv: CR0 %016lx CR2 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(),
-	       read_cr2(), read_cr3(), read_cr4());
-	printk("hv: EFER %016lx GS.base %016lx\n", rdmsr(MSR_IA32_EFER),
-	       rdmsr(MSR_IA32_GS_BASE));
+	printk("hv: CR0 %016lx CR2 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr2(),
+	       read_cr3(), read_cr4());
+	printk("hv: EFER %016lx GS.base %016lx\n", rdmsr(MSR_IA32_EFER), rdmsr(MSR_IA32_GS_BASE));
 }
 
 struct ex_entry {
@@ -96,11 +105,11 @@ void trap_handler(struct trap_frame *f)
 	console_force_unlock();
 	if (f->vector < X86_EXC_COUNT)
 		printk("hv: EXCEPTION %s (vector %lu) on cpu %u\n",
-		       exc_names[f->vector] ? exc_names[f->vector] : "reserved",
-		       f->vector, panic_cpu_index());
+		       exc_names[f->vector] ? exc_names[f->vector] : "reserved", f->vector,
+		       panic_cpu_index());
 	else
-		printk("hv: EXCEPTION unexpected interrupt vector %lu on cpu %u\n",
-		       f->vector, panic_cpu_index());
+		printk("hv: EXCEPTION unexpected interrupt vector %lu on cpu %u\n", f->vector,
+		       panic_cpu_index());
 	dump_frame(f);
 	backtrace(f->rbp);
 	printk("hv: PANIC: unhandled exception in the hypervisor\n");

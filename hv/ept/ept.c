@@ -19,7 +19,7 @@
 #define EPT_MEMTYPE_UC 0ULL /* SDM 3C 29.3.7: the MTRR type encodings */
 #define EPT_MEMTYPE_WB 6ULL
 #define EPT_IGNORE_PAT BIT(6)
-#define EPT_LARGE BIT(7) /* a leaf at PDPT (1 GiB) or PD (2 MiB) level */
+#define EPT_LARGE BIT(7)		    /* a leaf at PDPT (1 GiB) or PD (2 MiB) level */
 #define EPT_ADDR_MASK 0x000ffffffffff000ULL /* bits 51:12; MAXPHYADDR <= 52 */
 
 #define EPT_LEVEL_PDPT 1

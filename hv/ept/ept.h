@@ -10,7 +10,7 @@
 extern const struct slat_format slat_fmt_ept; /* SDM 3C 29.3 */
 
 /* EPTP fields (SDM 3C 25.6.11) */
-#define EPTP_MEMTYPE_WB 6ULL /* bits 2:0: memory type of the paging structures */
+#define EPTP_MEMTYPE_WB 6ULL  /* bits 2:0: memory type of the paging structures */
 #define EPTP_WALK_LEN_SHIFT 3 /* bits 5:3: page-walk length minus 1 */
 #define EPTP_WALK_LEN_4 (3ULL << EPTP_WALK_LEN_SHIFT)
 #define EPTP_AD_ENABLE BIT(6) /* bit 6: accessed and dirty flags */

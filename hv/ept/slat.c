@@ -34,20 +34,20 @@
 /* How the entries of a table under construction look in the counting pass,
  * where the table does not exist yet. */
 enum slat_child {
-	SLAT_CHILD_REAL, /* the table exists: read its entries */
+	SLAT_CHILD_REAL,  /* the table exists: read its entries */
 	SLAT_CHILD_EMPTY, /* a new table: all entries absent */
 	SLAT_CHILD_SPLIT, /* a new table that splits a leaf: its pieces */
 };
 
 struct slat_op {
 	struct slat *s;
-	bool map; /* map, or unmap */
-	bool dry; /* the counting pass: change nothing */
+	bool map;  /* map, or unmap */
+	bool dry;  /* the counting pass: change nothing */
 	u64 delta; /* hpa - gpa, modulo 2^64 */
 	u32 perms;
 	u32 memtype;
 	u64 needed; /* tables counted by the dry pass */
-	u64 pool; /* tables allocated for the second pass, chained by word 0 */
+	u64 pool;   /* tables allocated for the second pass, chained by word 0 */
 };
 
 static u64 level_size(int level)
@@ -77,8 +77,7 @@ static void set_entry(u64 *slot, u64 val)
 
 static bool is_table(const struct slat *s, u64 entry, int level)
 {
-	return level < SLAT_LEAF_LEVEL && s->fmt->present(entry) &&
-	       !s->fmt->is_leaf(entry, level);
+	return level < SLAT_LEAF_LEVEL && s->fmt->present(entry) && !s->fmt->is_leaf(entry, level);
 }
 
 /* Frees the table at pa (holding entries of level) and every table below. */
@@ -180,8 +179,8 @@ static void op_entry(struct slat_op *op, int level, u64 *slot, u64 base, u64 lo,
  * real table t, or in the dry pass (t == NULL) a table still to be made,
  * whose entries kind and parent (the leaf being split) describe.
  */
-static void op_children(struct slat_op *op, int level, u64 *t, enum slat_child kind,
-			u64 parent, u64 lo, u64 hi)
+static void op_children(struct slat_op *op, int level, u64 *t, enum slat_child kind, u64 parent,
+			u64 lo, u64 hi)
 {
 	u64 size = level_size(level);
 
@@ -220,8 +219,7 @@ static void op_replace(struct slat_op *op, int level, u64 *slot, u64 val)
  * A new table under *slot: empty, or the pieces of the leaf *slot when the
  * operation keeps part of it. It is complete before *slot points at it.
  */
-static void op_new_table(struct slat_op *op, int level, u64 *slot, bool split, u64 lo,
-			 u64 hi)
+static void op_new_table(struct slat_op *op, int level, u64 *slot, bool split, u64 lo, u64 hi)
 {
 	const struct slat_format *f = op->s->fmt;
 	u64 old = *slot, pa;
@@ -229,8 +227,8 @@ static void op_new_table(struct slat_op *op, int level, u64 *slot, bool split, u
 
 	if (op->dry) {
 		op->needed++;
-		op_children(op, level + 1, NULL, split ? SLAT_CHILD_SPLIT : SLAT_CHILD_EMPTY,
-			    old, lo, hi);
+		op_children(op, level + 1, NULL, split ? SLAT_CHILD_SPLIT : SLAT_CHILD_EMPTY, old,
+			    lo, hi);
 		return;
 	}
 	pa = pool_take(op);
@@ -344,8 +342,7 @@ int slat_map(struct slat *s, u64 gpa, u64 hpa, u64 size, u32 perms, u32 memtype)
 
 	if (!s || !s->root_pa || !gpa_range_ok(gpa, size))
 		return -E_INVAL;
-	if (!IS_ALIGNED(hpa, PAGE_SIZE) || hpa >= SLAT_HPA_LIMIT ||
-	    size > SLAT_HPA_LIMIT - hpa)
+	if (!IS_ALIGNED(hpa, PAGE_SIZE) || hpa >= SLAT_HPA_LIMIT || size > SLAT_HPA_LIMIT - hpa)
 		return -E_INVAL;
 	if (!s->fmt->perms_ok(perms))
 		return -E_INVAL;

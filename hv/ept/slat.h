@@ -74,7 +74,6 @@ struct slat {
 	bool allow_2m;
 };
 
-
 /* Allocates the root table. allow_1g needs allow_2m (every CPU with 1 GiB
  * pages has 2 MiB pages; splitting relies on it). -E_INVAL, -E_NOMEM. */
 int slat_init(struct slat *s, const struct slat_format *fmt, const struct slat_env *env,

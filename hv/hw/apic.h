@@ -40,15 +40,15 @@
 #define APIC_REG_END 0x400
 #define X2APIC_SELF_IPI 0x3f0 /* x2APIC only: the offset of MSR 0x83f */
 
-#define APIC_ID_SHIFT 24	      /* xAPIC: the ID is in bits 31:24 */
-#define APIC_SVR_RESET 0xff	      /* SDM 3A 11.4.7.1 */
+#define APIC_ID_SHIFT 24    /* xAPIC: the ID is in bits 31:24 */
+#define APIC_SVR_RESET 0xff /* SDM 3A 11.4.7.1 */
 #define APIC_SVR_ENABLE BIT(8)
-#define APIC_DFR_FLAT 0xffffffffU    /* SDM 3A 11.6.2.2: the flat model */
+#define APIC_DFR_FLAT 0xffffffffU     /* SDM 3A 11.6.2.2: the flat model */
 #define APIC_VECTOR_WORDS 8	      /* ISR, TMR, IRR: 256 bits in 32-bit words */
 #define APIC_PRIO_CLASS(v) ((v) >> 4) /* SDM 3A 11.8.3.1 */
 #define APIC_BROADCAST 0xff	      /* xAPIC destination: all */
 #define X2APIC_BROADCAST 0xffffffffU
-#define X2APIC_CLUSTER_SHIFT 16	      /* x2APIC logical ID: cluster in 31:16 */
+#define X2APIC_CLUSTER_SHIFT 16 /* x2APIC logical ID: cluster in 31:16 */
 
 /* Local vector table entries (SDM 3A 11.5.1) */
 #define APIC_LVT_VECTOR_MASK 0xff

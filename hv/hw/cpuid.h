@@ -6,26 +6,26 @@
 
 #include "hv/lib/types.h"
 
-#define CPUID_VENDOR_LEAF 0x00000000	/* EAX: highest basic leaf */
+#define CPUID_VENDOR_LEAF 0x00000000 /* EAX: highest basic leaf */
 #define CPUID_FEATURES_LEAF 0x00000001
-#define CPUID_TOPO_LEAF 0x0000000b	/* extended topology enumeration */
-#define CPUID_TSC_LEAF 0x00000015	/* TSC / core crystal clock ratio */
-#define CPUID_FREQ_LEAF 0x00000016	/* processor frequency information */
+#define CPUID_TOPO_LEAF 0x0000000b    /* extended topology enumeration */
+#define CPUID_TSC_LEAF 0x00000015     /* TSC / core crystal clock ratio */
+#define CPUID_FREQ_LEAF 0x00000016    /* processor frequency information */
 #define CPUID_HV_BASE_LEAF 0x40000000 /* up to 0x4fffffff: never a CPU's, left to hypervisors */
-#define CPUID_EXT_LEAF 0x80000000	/* EAX: highest extended leaf */
+#define CPUID_EXT_LEAF 0x80000000     /* EAX: highest extended leaf */
 #define CPUID_EXT_FEATURES 0x80000001
 #define CPUID_ADDR_SIZES 0x80000008
 
 /* Leaf 1 */
-#define CPUID_1_EBX_COUNT_SHIFT 16	/* logical processors per package */
+#define CPUID_1_EBX_COUNT_SHIFT 16 /* logical processors per package */
 #define CPUID_1_EBX_COUNT_MASK 0xff
-#define CPUID_1_EBX_APIC_ID_SHIFT 24	/* initial APIC ID */
+#define CPUID_1_EBX_APIC_ID_SHIFT 24 /* initial APIC ID */
 #define CPUID_1_ECX_MONITOR BIT(3)
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE BIT(26)
-#define CPUID_1_ECX_HYPERVISOR BIT(31)	/* set by hypervisors, 0 on hardware */
-#define CPUID_1_EDX_HTT BIT(28)		/* the EBX count is valid */
+#define CPUID_1_ECX_HYPERVISOR BIT(31) /* set by hypervisors, 0 on hardware */
+#define CPUID_1_EDX_HTT BIT(28)	       /* the EBX count is valid */
 
 /* Leaf 0xb, per sub-leaf (level) */
 #define CPUID_TOPO_EBX_COUNT_MASK 0xffff /* logical processors at this level */
@@ -35,7 +35,7 @@
 #define CPUID_TOPO_TYPE_CORE 2
 
 /* Leaf 0x16 */
-#define CPUID_FREQ_EAX_MHZ_MASK 0xffff	/* base frequency */
+#define CPUID_FREQ_EAX_MHZ_MASK 0xffff /* base frequency */
 
 /* Leaf 0x80000001 */
 #define CPUID_EXT_EDX_NX BIT(20)

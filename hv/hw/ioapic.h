@@ -28,7 +28,7 @@
 #define RTE_DEST_LOGICAL BIT(11)
 #define RTE_DELIVERY_STATUS BIT(12) /* read-only */
 #define RTE_POLARITY_LOW BIT(13)
-#define RTE_REMOTE_IRR BIT(14)	    /* read-only */
+#define RTE_REMOTE_IRR BIT(14) /* read-only */
 #define RTE_LEVEL BIT(15)
 #define RTE_MASKED BIT(16)
 #define RTE_DEST_SHIFT 56

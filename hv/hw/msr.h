@@ -35,7 +35,7 @@
 #define MSR_IA32_GS_BASE 0xc0000101
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102
 #define MSR_IA32_TSC_AUX 0xc0000103
-#define MSR_AMD_HWCR 0xc0010015   /* hardware configuration (APM 2 appendix A) */
+#define MSR_AMD_HWCR 0xc0010015	  /* hardware configuration (APM 2 appendix A) */
 #define MSR_AMD_NB_CFG 0xc001001f /* AMD BKDG family 10h; Linux sets its CF8 extended-config bit */
 
 /* IA32_FEATURE_CONTROL (SDM 3C 24.7); its VMX enable bits are in hv/vmx/vmcs.h */

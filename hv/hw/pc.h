@@ -20,10 +20,10 @@
 
 /* 8042 keyboard controller (IBM PC/AT technical reference) */
 #define KBC_DATA_PORT 0x60
-#define KBC_STATUS_PORT 0x64 /* read */
-#define KBC_CMD_PORT 0x64    /* write */
-#define KBC_STATUS_OBF BIT(0) /* output buffer full: data at KBC_DATA_PORT */
-#define KBC_STATUS_IBF BIT(1) /* input buffer full: controller busy */
-#define KBC_CMD_PULSE_BASE 0xf0 /* 0xF0-0xFF: pulse output bits whose mask bit is 0 */
+#define KBC_STATUS_PORT 0x64	 /* read */
+#define KBC_CMD_PORT 0x64	 /* write */
+#define KBC_STATUS_OBF BIT(0)	 /* output buffer full: data at KBC_DATA_PORT */
+#define KBC_STATUS_IBF BIT(1)	 /* input buffer full: controller busy */
+#define KBC_CMD_PULSE_BASE 0xf0	 /* 0xF0-0xFF: pulse output bits whose mask bit is 0 */
 #define KBC_CMD_PULSE_RESET 0xfe /* pulse bit 0 only */
-#define KBC_OUT_RESET BIT(0)	/* output port bit 0: CPU reset line */
+#define KBC_OUT_RESET BIT(0)	 /* output port bit 0: CPU reset line */

@@ -12,21 +12,21 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
-#define PIC_LINES 8	       /* per chip */
-#define PIC_CASCADE_LINE 2     /* master input of the slave */
-#define PIC_MASK_ALL 0xff      /* OCW1 */
-#define PIC_LOWEST_DEFAULT 7   /* IR0 highest, IR7 lowest after ICW1 */
+#define PIC_LINES 8	     /* per chip */
+#define PIC_CASCADE_LINE 2   /* master input of the slave */
+#define PIC_MASK_ALL 0xff    /* OCW1 */
+#define PIC_LOWEST_DEFAULT 7 /* IR0 highest, IR7 lowest after ICW1 */
 
 /* ICW1: written to the command port (A0 = 0) with D4 = 1 */
-#define ICW1_IC4 BIT(0)	       /* ICW4 follows */
-#define ICW1_SNGL BIT(1)       /* single chip: no ICW3 */
+#define ICW1_IC4 BIT(0)	 /* ICW4 follows */
+#define ICW1_SNGL BIT(1) /* single chip: no ICW3 */
 #define ICW1_INIT BIT(4)
-#define ICW2_BASE_MASK 0xf8    /* T7-T3 of the vector (8086 mode) */
+#define ICW2_BASE_MASK 0xf8 /* T7-T3 of the vector (8086 mode) */
 #define ICW4_8086 BIT(0)
 
 /* OCW3: command port, D4 = 0, D3 = 1 */
 #define OCW3_SELECT BIT(3)
-#define OCW3_RIS BIT(0)	       /* with RR: 1 reads ISR, 0 IRR */
+#define OCW3_RIS BIT(0) /* with RR: 1 reads ISR, 0 IRR */
 #define OCW3_RR BIT(1)
 #define OCW3_POLL BIT(2)
 #define OCW3_SMM BIT(5)

@@ -8,11 +8,11 @@
 
 #include "hv/lib/types.h"
 
-#define PIT_HZ 1193182ULL /* the input clock: 1.193182 MHz */
+#define PIT_HZ 1193182ULL  /* the input clock: 1.193182 MHz */
 #define PIT_PORT_BASE 0x40 /* channel N's counter at + N */
 #define PIT_PORTS 4
 #define PIT_CHANNELS 3
-#define PIT_CMD 3	   /* the control word register, at + 3 */
+#define PIT_CMD 3 /* the control word register, at + 3 */
 #define PIT_SPEAKER_CHANNEL 2
 
 /* Control word: SC (7:6), RW (5:4), M (3:1), BCD (0) */
@@ -22,7 +22,7 @@
 #define PIT_ACCESS_LATCH 0
 #define PIT_ACCESS_LO 1
 #define PIT_ACCESS_HI 2
-#define PIT_ACCESS_WORD 3  /* low byte, then high byte */
+#define PIT_ACCESS_WORD 3 /* low byte, then high byte */
 #define PIT_CMD_MODE_SHIFT 1
 #define PIT_MODE_TERMINAL_COUNT 0 /* mode 0: OUT rises when the count ends */
 #define PIT_CMD_BCD BIT(0)

@@ -40,7 +40,7 @@
 #define RTC_C_PF BIT(6)
 #define RTC_C_AF BIT(5)
 #define RTC_C_UF BIT(4)
-#define RTC_D_VRT BIT(7)	/* valid RAM and time */
+#define RTC_D_VRT BIT(7)   /* valid RAM and time */
 #define RTC_HOUR_PM BIT(7) /* 12-hour mode */
 
 /* Calendar units */

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "hv/lib/types.h"
 #include "hv/hw/msr.h"
+#include "hv/lib/types.h"
 
 /* Control registers (SDM 3A 2.5) */
 #define CR0_PE BIT(0)
@@ -59,11 +59,26 @@
 
 /* Exception vectors (SDM 3A 6.3.1) */
 enum {
-	X86_EXC_DE = 0, X86_EXC_DB = 1, X86_EXC_NMI = 2, X86_EXC_BP = 3,
-	X86_EXC_OF = 4, X86_EXC_BR = 5, X86_EXC_UD = 6, X86_EXC_NM = 7,
-	X86_EXC_DF = 8, X86_EXC_TS = 10, X86_EXC_NP = 11, X86_EXC_SS = 12,
-	X86_EXC_GP = 13, X86_EXC_PF = 14, X86_EXC_MF = 16, X86_EXC_AC = 17,
-	X86_EXC_MC = 18, X86_EXC_XM = 19, X86_EXC_VE = 20, X86_EXC_CP = 21,
+	X86_EXC_DE = 0,
+	X86_EXC_DB = 1,
+	X86_EXC_NMI = 2,
+	X86_EXC_BP = 3,
+	X86_EXC_OF = 4,
+	X86_EXC_BR = 5,
+	X86_EXC_UD = 6,
+	X86_EXC_NM = 7,
+	X86_EXC_DF = 8,
+	X86_EXC_TS = 10,
+	X86_EXC_NP = 11,
+	X86_EXC_SS = 12,
+	X86_EXC_GP = 13,
+	X86_EXC_PF = 14,
+	X86_EXC_MF = 16,
+	X86_EXC_AC = 17,
+	X86_EXC_MC = 18,
+	X86_EXC_XM = 19,
+	X86_EXC_VE = 20,
+	X86_EXC_CP = 21,
 	X86_EXC_COUNT = 32,
 };
 
@@ -102,8 +117,7 @@ static inline u64 rdmsr(u32 msr)
 
 static inline void wrmsr(u32 msr, u64 val)
 {
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
-			 : "memory");
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
 }
 
 #ifdef __x86_64__

@@ -4,15 +4,15 @@
  * One handler per kind of instruction, chosen through a table.
  */
 #include "hv/insn/emulate.h"
-#include "hv/vcpu/vcpu.h"
 #include "hv/hw/x86.h"
+#include "hv/vcpu/vcpu.h"
 
 /* The arithmetic flags (SDM 1 3.4.3.1) */
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 #define HIGH8_SHIFT 8
 #define LOW8_MASK 0xffULL
-#define AF_BIT 4		/* AF is the carry out of bit 3 */
+#define AF_BIT 4 /* AF is the carry out of bit 3 */
 
 struct emul {
 	const struct insn *d;
@@ -320,8 +320,8 @@ static int emul_movs(const struct emul *e)
 		return INSN_DONE;
 	err = e->ops->translate(e->ctx, src_seg, e->gpr[GPR_RSI] & amask, INSN_READ, &src);
 	if (!err)
-		err = e->ops->translate(e->ctx, INSN_SEG_ES, e->gpr[GPR_RDI] & amask,
-					INSN_WRITE, &dst);
+		err = e->ops->translate(e->ctx, INSN_SEG_ES, e->gpr[GPR_RDI] & amask, INSN_WRITE,
+					&dst);
 	if (!err)
 		err = mem_read(e, src, &val);
 	if (!err)
@@ -332,25 +332,24 @@ static int emul_movs(const struct emul *e)
 typedef int (*emul_fn)(const struct emul *e);
 
 static const emul_fn handlers[INSN_OP_COUNT] = {
-	[INSN_OP_ADD] = emul_alu,  [INSN_OP_OR] = emul_alu,
-	[INSN_OP_ADC] = emul_alu,  [INSN_OP_SBB] = emul_alu,
-	[INSN_OP_AND] = emul_alu,  [INSN_OP_SUB] = emul_alu,
-	[INSN_OP_XOR] = emul_alu,  [INSN_OP_CMP] = emul_alu,
-	[INSN_OP_TEST] = emul_alu,
-	[INSN_OP_BT] = emul_bt,	   [INSN_OP_BTS] = emul_bt,
-	[INSN_OP_BTR] = emul_bt,   [INSN_OP_BTC] = emul_bt,
-	[INSN_OP_MOV] = emul_mov,
-	[INSN_OP_XCHG] = emul_xchg,
-	[INSN_OP_STOS] = emul_stos,
-	[INSN_OP_LODS] = emul_lods,
-	[INSN_OP_MOVS] = emul_movs,
+	[INSN_OP_ADD] = emul_alu,   [INSN_OP_OR] = emul_alu,	[INSN_OP_ADC] = emul_alu,
+	[INSN_OP_SBB] = emul_alu,   [INSN_OP_AND] = emul_alu,	[INSN_OP_SUB] = emul_alu,
+	[INSN_OP_XOR] = emul_alu,   [INSN_OP_CMP] = emul_alu,	[INSN_OP_TEST] = emul_alu,
+	[INSN_OP_BT] = emul_bt,	    [INSN_OP_BTS] = emul_bt,	[INSN_OP_BTR] = emul_bt,
+	[INSN_OP_BTC] = emul_bt,    [INSN_OP_MOV] = emul_mov,	[INSN_OP_XCHG] = emul_xchg,
+	[INSN_OP_STOS] = emul_stos, [INSN_OP_LODS] = emul_lods, [INSN_OP_MOVS] = emul_movs,
 };
 
 int insn_emulate(const struct insn *d, u64 *gpr, u64 *rflags, u64 gpa,
 		 const struct insn_mem_ops *ops, void *ctx)
 {
 	const struct emul e = {
-		.d = d, .gpr = gpr, .rflags = rflags, .gpa = gpa, .ops = ops, .ctx = ctx,
+		.d = d,
+		.gpr = gpr,
+		.rflags = rflags,
+		.gpa = gpa,
+		.ops = ops,
+		.ctx = ctx,
 	};
 
 	if (d->op >= INSN_OP_COUNT || !handlers[d->op])

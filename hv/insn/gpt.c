@@ -15,9 +15,9 @@
 #define LOW_BITS(n) ((n) ? ~0ULL >> (64 - (n)) : 0)
 
 #define ADDR32_MASK 0xffffffffULL
-#define MAXPHYADDR_ARCH 52	/* SDM 3A 4.1.4: at most 52 */
-#define PSE36_MAXPHYADDR 40	/* SDM 3A 4.3: PSE-36 reaches at most 40 bits */
-#define PSE36_SHIFT 13		/* PDE bits (M-20):13 hold address bits (M-1):32 */
+#define MAXPHYADDR_ARCH 52  /* SDM 3A 4.1.4: at most 52 */
+#define PSE36_MAXPHYADDR 40 /* SDM 3A 4.3: PSE-36 reaches at most 40 bits */
+#define PSE36_SHIFT 13	    /* PDE bits (M-20):13 hold address bits (M-1):32 */
 #define PT32_ADDR_MASK GENMASK(31, 12)
 #define PDE32_4M_MASK GENMASK(31, 22)
 
@@ -28,14 +28,14 @@ struct gpt_format {
 	u8 levels;
 	u8 entry_bytes;
 	u8 index_bits;
-	u8 leaf_levels;		/* levels whose entries map a page when PS = 1 */
-	u8 la_bits;		/* linear-address width */
+	u8 leaf_levels; /* levels whose entries map a page when PS = 1 */
+	u8 la_bits;	/* linear-address width */
 };
 
 static const struct gpt_format formats[] = {
-	[GPT_MODE_32] = { 2, 4, 10, BIT(2), 32 },		/* SDM 3A 4.3 */
-	[GPT_MODE_PAE] = { 3, 8, 9, BIT(2), 32 },		/* 4.4: level 3 = PDPTEs */
-	[GPT_MODE_4L] = { 4, 8, 9, BIT(2) | BIT(3), 48 },	/* 4.5 */
+	[GPT_MODE_32] = { 2, 4, 10, BIT(2), 32 },	  /* SDM 3A 4.3 */
+	[GPT_MODE_PAE] = { 3, 8, 9, BIT(2), 32 },	  /* 4.4: level 3 = PDPTEs */
+	[GPT_MODE_4L] = { 4, 8, 9, BIT(2) | BIT(3), 48 }, /* 4.5 */
 	[GPT_MODE_5L] = { 5, 8, 9, BIT(2) | BIT(3), 57 },
 };
 
@@ -46,8 +46,8 @@ struct walk {
 	const struct gpt_regs *r;
 	enum gpt_mode mode;
 	const struct gpt_format *fmt;
-	u8 m;			/* MAXPHYADDR */
-	u64 addr_mask;		/* bits M-1:12 */
+	u8 m;	       /* MAXPHYADDR */
+	u64 addr_mask; /* bits M-1:12 */
 };
 
 /* SDM 3A 4.1.1, table 4-1 */
@@ -103,8 +103,7 @@ static u64 leaf_base(const struct walk *w, u64 e, u64 page_size)
 	if (page_size == PAGE_SIZE)
 		return e & PT32_ADDR_MASK;
 	/* PSE-36: bits (M-1):32 of the 4-MByte page come from PDE (M-20):13 */
-	return (e & PDE32_4M_MASK) |
-	       (((e >> PSE36_SHIFT) & LOW_BITS(pse36_bits(w))) << 32);
+	return (e & PDE32_4M_MASK) | (((e >> PSE36_SHIFT) & LOW_BITS(pse36_bits(w))) << 32);
 }
 
 static u64 cr3_base(const struct walk *w)
@@ -129,13 +128,12 @@ static int read_entry(const struct walk *w, u64 table, u64 index, u8 level,
 		return 0;
 	}
 	/* entries are little-endian, as the host */
-	return mem->read_phys(ctx, table + index * w->fmt->entry_bytes, e,
-			      w->fmt->entry_bytes);
+	return mem->read_phys(ctx, table + index * w->fmt->entry_bytes, e, w->fmt->entry_bytes);
 }
 
 /* SDM 3A 4.6: access rights from the combined U/S, R/W and XD bits */
-static bool access_allowed(const struct gpt_regs *r, u32 access, bool writable,
-			   bool user_page, bool nx)
+static bool access_allowed(const struct gpt_regs *r, u32 access, bool writable, bool user_page,
+			   bool nx)
 {
 	bool write = access & GPT_ACC_WRITE, exec = access & GPT_ACC_EXEC;
 
@@ -168,8 +166,8 @@ static bool canonical(u64 la, u8 bits)
 	return (u64)((s64)(la << shift) >> shift) == la;
 }
 
-int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
-		  const struct gpt_mem_ops *mem, void *ctx, u64 *gpa, u32 *pf_error_code)
+int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access, const struct gpt_mem_ops *mem,
+		  void *ctx, u64 *gpa, u32 *pf_error_code)
 {
 	struct walk w = { .r = r, .mode = gpt_mode(r) };
 	bool writable = true, user_page = true, nx = false, leaf = false;
@@ -200,9 +198,8 @@ int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
 			return err;
 		if (!(e & PTE_P))
 			return page_fault(r, access, 0, pf_error_code);
-		leaf = level == 1 ||
-		       ((e & PTE_PS) && (w.fmt->leaf_levels & BIT(level)) &&
-			(w.mode != GPT_MODE_32 || (r->cr4 & CR4_PSE)));
+		leaf = level == 1 || ((e & PTE_PS) && (w.fmt->leaf_levels & BIT(level)) &&
+				      (w.mode != GPT_MODE_32 || (r->cr4 & CR4_PSE)));
 		if (e & rsvd_bits(&w, level, leaf))
 			return page_fault(r, access, PF_ERR_P | PF_ERR_RSVD, pf_error_code);
 		/* PAE PDPTEs carry no access rights (4.4.1) */
@@ -220,9 +217,8 @@ int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
 	return 0;
 }
 
-int gpt_fetch(const struct gpt_regs *r, u64 gla, u32 access,
-	      const struct gpt_mem_ops *mem, void *ctx, u8 *buf, u32 len,
-	      u32 *got, u32 *pf_error_code, u64 *fault_gla)
+int gpt_fetch(const struct gpt_regs *r, u64 gla, u32 access, const struct gpt_mem_ops *mem,
+	      void *ctx, u8 *buf, u32 len, u32 *got, u32 *pf_error_code, u64 *fault_gla)
 {
 	u32 done = 0, chunk;
 	u64 la, gpa;

@@ -17,9 +17,9 @@
 /* The guest state that paging depends on */
 struct gpt_regs {
 	u64 cr0, cr3, cr4, efer;
-	u64 rflags;		/* only AC, for SMAP (SDM 3A 4.6.1) */
-	u8 maxphyaddr;		/* the guest's MAXPHYADDR (CPUID 80000008h); 0: 52 */
-	const u64 *pdpte;	/* PAE: the four PDPTE registers when the backend
+	u64 rflags;	  /* only AC, for SMAP (SDM 3A 4.6.1) */
+	u8 maxphyaddr;	  /* the guest's MAXPHYADDR (CPUID 80000008h); 0: 52 */
+	const u64 *pdpte; /* PAE: the four PDPTE registers when the backend
 				   has them (VT-x with EPT); NULL: read from CR3 */
 };
 
@@ -28,11 +28,11 @@ struct gpt_regs {
  * no bit set is a supervisor data read.
  */
 #define GPT_ACC_WRITE BIT(1)
-#define GPT_ACC_USER BIT(2)	/* CPL 3 */
+#define GPT_ACC_USER BIT(2) /* CPL 3 */
 #define GPT_ACC_EXEC BIT(4)
 
 /* #PF error code (SDM 3A 4.7, figure 4-12) */
-#define PF_ERR_P BIT(0)		/* a protection violation, not a missing page */
+#define PF_ERR_P BIT(0) /* a protection violation, not a missing page */
 #define PF_ERR_W BIT(1)
 #define PF_ERR_U BIT(2)
 #define PF_ERR_RSVD BIT(3)
@@ -52,8 +52,8 @@ struct gpt_mem_ops {
  * address (#GP or #SS on hardware, not #PF), or the error of read_phys when
  * a paging structure is not in RAM (the guest cannot be continued).
  */
-int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
-		  const struct gpt_mem_ops *mem, void *ctx, u64 *gpa, u32 *pf_error_code);
+int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access, const struct gpt_mem_ops *mem,
+		  void *ctx, u64 *gpa, u32 *pf_error_code);
 
 /*
  * Reads len (at most 15) instruction bytes at gla into buf, translating each
@@ -64,6 +64,5 @@ int gpt_translate(const struct gpt_regs *r, u64 gla, u32 access,
  * matter: if the instruction decodes from the first *got bytes, the
  * hardware never touched the second page.
  */
-int gpt_fetch(const struct gpt_regs *r, u64 gla, u32 access,
-	      const struct gpt_mem_ops *mem, void *ctx, u8 *buf, u32 len,
-	      u32 *got, u32 *pf_error_code, u64 *fault_gla);
+int gpt_fetch(const struct gpt_regs *r, u64 gla, u32 access, const struct gpt_mem_ops *mem,
+	      void *ctx, u8 *buf, u32 len, u32 *got, u32 *pf_error_code, u64 *fault_gla);

@@ -30,32 +30,32 @@
 #define MODRM_MOD(m) ((m) >> 6)
 #define MODRM_REG(m) (((m) >> 3) & 7)
 #define MODRM_RM(m) (7 & (m))
-#define MOD_REG 3		/* register operand, no memory */
-#define RM_SIB 4		/* 32/64-bit: a SIB byte follows */
-#define RM_DISP32 5		/* mod 0: disp32 (RIP-relative in 64-bit mode) */
-#define RM16_DISP16 6		/* 16-bit, mod 0: disp16 alone */
-#define SIB_BASE_NONE 5		/* mod 0: no base, disp32 */
-#define HIGH8_FIRST 4		/* byte regs 4..7 without REX are AH..BH */
+#define MOD_REG 3	/* register operand, no memory */
+#define RM_SIB 4	/* 32/64-bit: a SIB byte follows */
+#define RM_DISP32 5	/* mod 0: disp32 (RIP-relative in 64-bit mode) */
+#define RM16_DISP16 6	/* 16-bit, mod 0: disp16 alone */
+#define SIB_BASE_NONE 5 /* mod 0: no base, disp32 */
+#define HIGH8_FIRST 4	/* byte regs 4..7 without REX are AH..BH */
 
 /* Operand forms of a table entry */
-#define F_MODRM BIT(0)		/* a ModRM byte with a memory operand */
-#define F_BYTE BIT(1)		/* 8-bit operand, else the operand size */
-#define F_REG_DST BIT(2)	/* the register is written (load forms) */
-#define F_IMM BIT(3)		/* Ib for byte forms, else Iz */
-#define F_IMM8 BIT(4)		/* Ib whatever the operand size */
-#define F_GROUP BIT(5)		/* ModRM.reg picks the op from groups[] */
-#define F_MOFFS BIT(6)		/* A0-A3 */
-#define F_SRC8 BIT(7)		/* memory operand is a byte (MOVZX/MOVSX Eb) */
-#define F_SRC16 BIT(8)		/* memory operand is at most a word (Ew) */
-#define F_SRC32 BIT(9)		/* memory operand is at most a dword (MOVSXD) */
+#define F_MODRM BIT(0)	 /* a ModRM byte with a memory operand */
+#define F_BYTE BIT(1)	 /* 8-bit operand, else the operand size */
+#define F_REG_DST BIT(2) /* the register is written (load forms) */
+#define F_IMM BIT(3)	 /* Ib for byte forms, else Iz */
+#define F_IMM8 BIT(4)	 /* Ib whatever the operand size */
+#define F_GROUP BIT(5)	 /* ModRM.reg picks the op from groups[] */
+#define F_MOFFS BIT(6)	 /* A0-A3 */
+#define F_SRC8 BIT(7)	 /* memory operand is a byte (MOVZX/MOVSX Eb) */
+#define F_SRC16 BIT(8)	 /* memory operand is at most a word (Ew) */
+#define F_SRC32 BIT(9)	 /* memory operand is at most a dword (MOVSXD) */
 #define F_ZX BIT(10)
 #define F_SX BIT(11)
 #define F_STRING BIT(12)
-#define F_ONLY64 BIT(13)	/* valid in 64-bit mode only (63 = ARPL otherwise) */
-#define F_NO64 BIT(14)		/* invalid in 64-bit mode (82) */
+#define F_ONLY64 BIT(13) /* valid in 64-bit mode only (63 = ARPL otherwise) */
+#define F_NO64 BIT(14)	 /* invalid in 64-bit mode (82) */
 
 struct opdesc {
-	u8 op;			/* enum insn_op, or enum group with F_GROUP */
+	u8 op; /* enum insn_op, or enum group with F_GROUP */
 	u16 flags;
 };
 
@@ -63,8 +63,8 @@ enum group { GRP_1, GRP_3, GRP_8, GRP_11, GRP_COUNT };
 
 /* SDM 2 table A-6: opcode extensions by ModRM.reg (only what we support) */
 static const u8 groups[GRP_COUNT][8] = {
-	[GRP_1] = { INSN_OP_ADD, INSN_OP_OR, INSN_OP_ADC, INSN_OP_SBB,
-		    INSN_OP_AND, INSN_OP_SUB, INSN_OP_XOR, INSN_OP_CMP },
+	[GRP_1] = { INSN_OP_ADD, INSN_OP_OR, INSN_OP_ADC, INSN_OP_SBB, INSN_OP_AND, INSN_OP_SUB,
+		    INSN_OP_XOR, INSN_OP_CMP },
 	[GRP_3] = { [0] = INSN_OP_TEST },
 	[GRP_8] = { [4] = INSN_OP_BT, INSN_OP_BTS, INSN_OP_BTR, INSN_OP_BTC },
 	[GRP_11] = { [0] = INSN_OP_MOV },
@@ -222,8 +222,8 @@ static bool seg_prefix(u8 b, u8 *seg)
  * directly before the opcode is ignored (SDM 2 2.2.1); the last of
  * several segment or REP prefixes wins. Leaves the opcode byte in *opc.
  */
-static int decode_prefixes(struct cursor *c, struct insn *d, bool *opsize_pfx,
-			   bool *addrsize_pfx, u8 *opc)
+static int decode_prefixes(struct cursor *c, struct insn *d, bool *opsize_pfx, bool *addrsize_pfx,
+			   u8 *opc)
 {
 	int err;
 	u8 b, seg;
@@ -262,7 +262,7 @@ static int decode_prefixes(struct cursor *c, struct insn *d, bool *opsize_pfx,
 /* The lengths of ModRM, SIB and displacement (SDM 2 tables 2-1, 2-2, 2-3). */
 static int decode_modrm(struct cursor *c, struct insn *d)
 {
-	static const u8 disp16[] = { 0, 1, 2 };	/* by mod */
+	static const u8 disp16[] = { 0, 1, 2 }; /* by mod */
 	static const u8 disp32[] = { 0, 1, 4 };
 	u8 mod, rm, len;
 	u64 v;
@@ -274,7 +274,7 @@ static int decode_modrm(struct cursor *c, struct insn *d)
 	mod = MODRM_MOD(d->modrm);
 	rm = MODRM_RM(d->modrm);
 	if (mod == MOD_REG)
-		return -E_NOSUPP;	/* register operand: not a memory access */
+		return -E_NOSUPP; /* register operand: not a memory access */
 
 	if (d->addr_size == 2) {
 		len = (mod == 0 && rm == RM16_DISP16) ? 2 : disp16[mod];
@@ -324,7 +324,7 @@ static int decode_imm(struct cursor *c, struct insn *d, u16 flags)
 	if (flags & F_IMM8)
 		len = 1;
 	else if (flags & F_IMM)
-		len = MIN(d->size, 4);	/* Iz: imm32 sign-extended for 64-bit */
+		len = MIN(d->size, 4); /* Iz: imm32 sign-extended for 64-bit */
 	else
 		return 0;
 	err = take(c, len, &v);
@@ -392,8 +392,7 @@ int insn_decode(struct insn *d, const u8 *bytes, size_t avail, enum insn_mode mo
 	d->reg_size = opsize_pfx ? mode_sizes[mode].alt_opsize : mode_sizes[mode].opsize;
 	if (d->rex & REX_W)
 		d->reg_size = 8;
-	d->addr_size = addrsize_pfx ? mode_sizes[mode].alt_addrsize
-				    : mode_sizes[mode].addrsize;
+	d->addr_size = addrsize_pfx ? mode_sizes[mode].alt_addrsize : mode_sizes[mode].addrsize;
 	if (desc.flags & F_BYTE)
 		d->reg_size = 1;
 	d->size = access_size(d, desc.flags);
@@ -433,8 +432,7 @@ int insn_decode(struct insn *d, const u8 *bytes, size_t avail, enum insn_mode mo
 	if (desc.flags & F_STRING)
 		d->flags |= INSN_F_STRING;
 	/* LOCK: #UD unless a lockable op with a memory destination (SDM 2 LOCK) */
-	if ((d->flags & INSN_F_LOCK) &&
-	    (!op_info[d->op].lockable || (d->flags & INSN_F_REG_DST)))
+	if ((d->flags & INSN_F_LOCK) && (!op_info[d->op].lockable || (d->flags & INSN_F_REG_DST)))
 		return -E_NOSUPP;
 	d->len = c.pos;
 	return 0;

@@ -25,9 +25,9 @@
 
 /* The code size the guest executes in (SDM 3A 3.4.5, 5.2.1; SDM 2 2.2.1). */
 enum insn_mode {
-	INSN_MODE_16 = 0,	/* real, virtual-8086, or a 16-bit code segment */
-	INSN_MODE_32,		/* protected or compatibility mode, CS.D = 1 */
-	INSN_MODE_64,		/* 64-bit mode: EFER.LMA = 1 and CS.L = 1 */
+	INSN_MODE_16 = 0, /* real, virtual-8086, or a 16-bit code segment */
+	INSN_MODE_32,	  /* protected or compatibility mode, CS.D = 1 */
+	INSN_MODE_64,	  /* 64-bit mode: EFER.LMA = 1 and CS.L = 1 */
 };
 
 /*
@@ -37,11 +37,20 @@ enum insn_mode {
  */
 enum insn_op {
 	INSN_OP_NONE = 0,
-	INSN_OP_ADD, INSN_OP_OR, INSN_OP_ADC, INSN_OP_SBB,
-	INSN_OP_AND, INSN_OP_SUB, INSN_OP_XOR, INSN_OP_CMP,
+	INSN_OP_ADD,
+	INSN_OP_OR,
+	INSN_OP_ADC,
+	INSN_OP_SBB,
+	INSN_OP_AND,
+	INSN_OP_SUB,
+	INSN_OP_XOR,
+	INSN_OP_CMP,
 	INSN_OP_TEST,
-	INSN_OP_BT, INSN_OP_BTS, INSN_OP_BTR, INSN_OP_BTC,
-	INSN_OP_MOV,		/* load (INSN_F_REG_DST) or store */
+	INSN_OP_BT,
+	INSN_OP_BTS,
+	INSN_OP_BTR,
+	INSN_OP_BTC,
+	INSN_OP_MOV, /* load (INSN_F_REG_DST) or store */
 	INSN_OP_XCHG,
 	INSN_OP_STOS,
 	INSN_OP_LODS,
@@ -55,21 +64,25 @@ enum insn_op {
 #define INSN_RMW (INSN_READ | INSN_WRITE)
 
 /* struct insn.flags */
-#define INSN_F_REG_DST BIT(0)	/* the register is the destination (loads, r,r/m) */
-#define INSN_F_IMM BIT(1)	/* the source is insn.imm, not a register */
-#define INSN_F_ZX BIT(2)	/* MOVZX: zero-extend size -> reg_size */
-#define INSN_F_SX BIT(3)	/* MOVSX/MOVSXD: sign-extend size -> reg_size */
-#define INSN_F_STRING BIT(4)	/* STOS/LODS/MOVS: RSI/RDI/RCX in addr_size */
-#define INSN_F_REP BIT(5)	/* F3 (REP) */
-#define INSN_F_REPNE BIT(6)	/* F2 (REPNE); acts as REP on STOS/LODS/MOVS */
-#define INSN_F_LOCK BIT(7)	/* F0 */
-#define INSN_F_RIP_REL BIT(8)	/* 64-bit RIP-relative memory operand */
-#define INSN_F_MOFFS BIT(9)	/* A0-A3: no ModRM, an address-sized offset */
+#define INSN_F_REG_DST BIT(0) /* the register is the destination (loads, r,r/m) */
+#define INSN_F_IMM BIT(1)     /* the source is insn.imm, not a register */
+#define INSN_F_ZX BIT(2)      /* MOVZX: zero-extend size -> reg_size */
+#define INSN_F_SX BIT(3)      /* MOVSX/MOVSXD: sign-extend size -> reg_size */
+#define INSN_F_STRING BIT(4)  /* STOS/LODS/MOVS: RSI/RDI/RCX in addr_size */
+#define INSN_F_REP BIT(5)     /* F3 (REP) */
+#define INSN_F_REPNE BIT(6)   /* F2 (REPNE); acts as REP on STOS/LODS/MOVS */
+#define INSN_F_LOCK BIT(7)    /* F0 */
+#define INSN_F_RIP_REL BIT(8) /* 64-bit RIP-relative memory operand */
+#define INSN_F_MOFFS BIT(9)   /* A0-A3: no ModRM, an address-sized offset */
 
 /* Segment override prefixes, in the encoding order of Sreg (SDM 2 3.1.1.3) */
 enum insn_seg {
-	INSN_SEG_ES = 0, INSN_SEG_CS, INSN_SEG_SS, INSN_SEG_DS,
-	INSN_SEG_FS, INSN_SEG_GS,
+	INSN_SEG_ES = 0,
+	INSN_SEG_CS,
+	INSN_SEG_SS,
+	INSN_SEG_DS,
+	INSN_SEG_FS,
+	INSN_SEG_GS,
 	INSN_SEG_NONE,
 };
 
@@ -85,7 +98,7 @@ struct insn {
 	u8 addr_size;	/* 2, 4 or 8 */
 	u8 reg;		/* the register operand, a GPR index (enum gpr order);
 			   string and moffs forms use RAX */
-	bool reg_high8;	/* the register is AH, CH, DH or BH: bits 15:8 of
+	bool reg_high8; /* the register is AH, CH, DH or BH: bits 15:8 of
 			   gpr[reg], reg being 0..3 (no REX prefix) */
 	u8 seg;		/* enum insn_seg; in 64-bit mode only FS and GS count,
 			   the others are recorded as INSN_SEG_NONE */

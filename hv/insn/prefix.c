@@ -10,15 +10,14 @@ static bool legacy_prefix(u8 b)
 	case 0x2e: case 0x36: case 0x3e: case 0x26:	/* CS, SS, DS, ES */
 	case 0x64: case 0x65:				/* FS, GS */
 	case 0x66: case 0x67:				/* operand, address size */
-	/* clang-format on */
+		/* clang-format on */
 		return true;
 	default:
 		return false;
 	}
 }
 
-int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode,
-	       size_t oplen)
+int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode, size_t oplen)
 {
 	size_t n = 0;
 

@@ -10,5 +10,4 @@
  * differs, -E_INVAL when avail is too short. For exits that name the
  * instruction but not its length (AMD-V without next-RIP save).
  */
-int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode,
-	       size_t oplen);
+int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode, size_t oplen);

@@ -100,8 +100,8 @@ static void out_char(struct fmt_out *o, char c)
 	o->len++;
 }
 
-static void out_number(struct fmt_out *o, u64 v, unsigned int base, bool neg,
-		       int width, bool zero, bool left, bool upper)
+static void out_number(struct fmt_out *o, u64 v, unsigned int base, bool neg, int width, bool zero,
+		       bool left, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -191,8 +191,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			else
 				v = va_arg(ap, int);
 
-			out_number(&o, v < 0 ? -(u64)v : (u64)v, 10, v < 0, width,
-				   zero, left, false);
+			out_number(&o, v < 0 ? -(u64)v : (u64)v, 10, v < 0, width, zero, left,
+				   false);
 			break;
 		}
 		case 'u':
@@ -214,15 +214,15 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				out_char(&o, 'x');
 				width -= 2;
 			}
-			out_number(&o, v, *fmt == 'u' ? 10 : 16, false, width, zero,
-				   left, *fmt == 'X');
+			out_number(&o, v, *fmt == 'u' ? 10 : 16, false, width, zero, left,
+				   *fmt == 'X');
 			break;
 		}
 		case 'p':
 			out_char(&o, '0');
 			out_char(&o, 'x');
-			out_number(&o, (u64)(uintptr_t)va_arg(ap, void *), 16, false,
-				   16, true, false, false);
+			out_number(&o, (u64)(uintptr_t)va_arg(ap, void *), 16, false, 16, true,
+				   false, false);
 			break;
 		case 'c':
 			out_char(&o, (char)va_arg(ap, int));

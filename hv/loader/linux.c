@@ -19,17 +19,17 @@
 
 /* boot.rst, "The Real-Mode Kernel Header" */
 #define SETUP_HDR_OFFSET 0x1f1
-#define SETUP_JUMP_OFFSET 0x200	 /* 0xEB, then the header's length - 2 */
+#define SETUP_JUMP_OFFSET 0x200 /* 0xEB, then the header's length - 2 */
 #define SETUP_MAGIC_OFFSET 0x202
-#define SETUP_MAGIC 0x53726448	 /* "HdrS" */
+#define SETUP_MAGIC 0x53726448 /* "HdrS" */
 #define JMP_SHORT_OPCODE 0xeb
 #define SETUP_HDR_ROOM_END 0x290 /* the zero page's room for it */
 #define SECTOR_SIZE 512
-#define SETUP_SECTS_DEFAULT 4	 /* boot.rst: setup_sects 0 means 4 */
-#define SYSSIZE_UNIT 16		 /* syssize counts 16-byte paragraphs */
-#define LOADED_HIGH BIT(0)	 /* loadflags */
+#define SETUP_SECTS_DEFAULT 4 /* boot.rst: setup_sects 0 means 4 */
+#define SYSSIZE_UNIT 16	      /* syssize counts 16-byte paragraphs */
+#define LOADED_HIGH BIT(0)    /* loadflags */
 #define CAN_USE_HEAP BIT(7)
-#define XLF_KERNEL_64 BIT(0)	 /* xloadflags: 64-bit entry at +0x200 */
+#define XLF_KERNEL_64 BIT(0) /* xloadflags: 64-bit entry at +0x200 */
 #define ENTRY64_OFFSET 0x200
 #define BZIMAGE_LOAD_DEFAULT 0x100000ULL /* LOADED_HIGH without pref_address */
 #define LOADER_TYPE_UNDEFINED 0xff	 /* type_of_loader: no assigned id */
@@ -151,8 +151,8 @@ bool linux_probe(const u8 *image, u64 len)
 }
 
 /* Checks the setup header and copies its first bytes to *h (the rest 0). */
-static int read_header(const u8 *image, u64 len, struct setup_header *h, u64 *hdr_end,
-		       char *err, size_t err_size)
+static int read_header(const u8 *image, u64 len, struct setup_header *h, u64 *hdr_end, char *err,
+		       size_t err_size)
 {
 	u16 version;
 
@@ -169,8 +169,9 @@ static int read_header(const u8 *image, u64 len, struct setup_header *h, u64 *hd
 			    version >> 8, version & 0xff);
 	if (*hdr_end < SETUP_HDR_MIN_END || *hdr_end > SETUP_HDR_ROOM_END)
 		LOADER_FAIL("its setup header ends at %#lx, outside [%#lx, %#x] for protocol "
-			    "%u.%02u", *hdr_end, SETUP_HDR_MIN_END, SETUP_HDR_ROOM_END,
-			    version >> 8, version & 0xff);
+			    "%u.%02u",
+			    *hdr_end, SETUP_HDR_MIN_END, SETUP_HDR_ROOM_END, version >> 8,
+			    version & 0xff);
 	memset(h, 0, sizeof(*h));
 	memcpy(h, image + SETUP_HDR_OFFSET, MIN(*hdr_end - SETUP_HDR_OFFSET, sizeof(*h)));
 	return 0;
@@ -178,14 +179,14 @@ static int read_header(const u8 *image, u64 len, struct setup_header *h, u64 *hd
 
 /* Where the kernel goes and what it needs, from a checked header. */
 struct bz_layout {
-	u64 setup_size;	  /* file offset of the protected-mode kernel */
-	u64 kernel_size;  /* its bytes in the file (syssize) */
-	u64 load;	  /* guest address it is copied to */
-	u64 kernel_end;	  /* runtime start + init_size */
+	u64 setup_size;	 /* file offset of the protected-mode kernel */
+	u64 kernel_size; /* its bytes in the file (syssize) */
+	u64 load;	 /* guest address it is copied to */
+	u64 kernel_end;	 /* runtime start + init_size */
 };
 
-static int check_kernel(const struct setup_header *h, u64 len, u64 low_end,
-			struct bz_layout *l, char *err, size_t err_size)
+static int check_kernel(const struct setup_header *h, u64 len, u64 low_end, struct bz_layout *l,
+			char *err, size_t err_size)
 {
 	u32 sects = h->setup_sects ? h->setup_sects : SETUP_SECTS_DEFAULT;
 	u64 runtime;
@@ -201,7 +202,8 @@ static int check_kernel(const struct setup_header *h, u64 len, u64 low_end,
 		LOADER_FAIL("its setup header gives no kernel size (syssize 0)");
 	if (l->kernel_size > len - l->setup_size)
 		LOADER_FAIL("the file is truncated: its kernel needs %lu bytes after the setup "
-			    "code, the file has %lu", l->kernel_size, len - l->setup_size);
+			    "code, the file has %lu",
+			    l->kernel_size, len - l->setup_size);
 	if (!h->payload_length || (u64)h->payload_offset + h->payload_length > l->kernel_size)
 		LOADER_FAIL("its payload [%#x, +%#x) lies outside its kernel (%#lx bytes)",
 			    h->payload_offset, h->payload_length, l->kernel_size);
@@ -220,8 +222,8 @@ static int check_kernel(const struct setup_header *h, u64 len, u64 low_end,
 	runtime = h->relocatable_kernel ? ALIGN_UP(l->load, (u64)h->kernel_alignment) : l->load;
 	if (runtime >= low_end || h->init_size > low_end - runtime)
 		LOADER_FAIL("it needs RAM up to %#lx (load address %#lx, init_size %#x) but the "
-			    "partition's low RAM ends at %#lx", runtime + h->init_size, l->load,
-			    h->init_size, low_end);
+			    "partition's low RAM ends at %#lx",
+			    runtime + h->init_size, l->load, h->init_size, low_end);
 	l->kernel_end = runtime + h->init_size;
 	return 0;
 }
@@ -246,14 +248,13 @@ static bool build_page_tables(const struct guest_mem *mem)
 }
 
 static void fill_zero_page(struct boot_params *zp, const u8 *image, u64 hdr_end,
-			   const struct bz_layout *l, u64 initrd_gpa, u64 initrd_len,
-			   u64 rsdp_gpa, const struct loader_e820_entry *map, u32 entries)
+			   const struct bz_layout *l, u64 initrd_gpa, u64 initrd_len, u64 rsdp_gpa,
+			   const struct loader_e820_entry *map, u32 entries)
 {
 	/* boot.rst, 32/64-bit boot protocol: zeroed, then the setup header from
 	 * the image, then the fields a boot loader writes */
 	memset(zp, 0, sizeof(*zp));
-	memcpy((u8 *)zp + SETUP_HDR_OFFSET, image + SETUP_HDR_OFFSET,
-	       hdr_end - SETUP_HDR_OFFSET);
+	memcpy((u8 *)zp + SETUP_HDR_OFFSET, image + SETUP_HDR_OFFSET, hdr_end - SETUP_HDR_OFFSET);
 	zp->hdr.vid_mode = VID_MODE_NORMAL;
 	zp->hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
 	/* no setup code runs, so no heap for it */
@@ -272,10 +273,9 @@ static void fill_zero_page(struct boot_params *zp, const u8 *image, u64 hdr_end,
 	memcpy(zp->e820_table, map, entries * sizeof(map[0]));
 }
 
-int linux_load(const u8 *image, u64 len, const char *cmdline,
-	       const struct loader_module *initrd, u64 rsdp_gpa,
-	       const struct guest_mem *mem, struct loader_entry *entry,
-	       char *err, size_t err_size)
+int linux_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	       u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	       size_t err_size)
 {
 	struct loader_e820_entry map[LOADER_E820_MAX];
 	struct setup_header h;
@@ -301,8 +301,7 @@ int linux_load(const u8 *image, u64 len, const char *cmdline,
 		/* boot.rst, initrd_addr_max: the address of the highest safe byte */
 		u64 top = MIN((u64)h.initrd_addr_max + 1, mem->regions[0].size);
 
-		rc = loader_put_initrd(mem, initrd, l.kernel_end, top, &initrd_gpa, err,
-				       err_size);
+		rc = loader_put_initrd(mem, initrd, l.kernel_end, top, &initrd_gpa, err, err_size);
 		if (rc)
 			return rc;
 		initrd_len = initrd->len;
@@ -316,8 +315,7 @@ int linux_load(const u8 *image, u64 len, const char *cmdline,
 	    (long_mode && !build_page_tables(mem)))
 		LOADER_FAIL("the partition's RAM does not hold the boot structures below %#llx",
 			    LINUX_LOW_END);
-	fill_zero_page(zp, image, hdr_end, &l, initrd_gpa, initrd_len, rsdp_gpa, map,
-		       (u32)n);
+	fill_zero_page(zp, image, hdr_end, &l, initrd_gpa, initrd_len, rsdp_gpa, map, (u32)n);
 
 	entry->rsi = LINUX_ZERO_PAGE_GPA;
 	entry->rax = entry->rbx = 0;

@@ -19,7 +19,6 @@ bool linux_probe(const u8 *image, u64 len);
  * loader.h. A loader_load_fn: on failure returns a negative error and a
  * message in err.
  */
-int linux_load(const u8 *image, u64 len, const char *cmdline,
-	       const struct loader_module *initrd, u64 rsdp_gpa,
-	       const struct guest_mem *mem, struct loader_entry *entry,
-	       char *err, size_t err_size);
+int linux_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	       u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	       size_t err_size);

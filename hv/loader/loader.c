@@ -3,25 +3,25 @@
  * formats, and the helpers for the e820 map, the boot GDT, the command line
  * and the initrd that the Linux bzImage and PVH loaders use.
  */
+#include "hv/loader/loader.h"
 #include "boot/multiboot.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/loader.h"
 #include "hv/loader/linux.h"
 #include "hv/loader/mb1.h"
 #include "hv/loader/pvh.h"
 #include "hv/vdev/platform.h"
 
 /* SDM 3A 3.4.5: segment descriptor fields */
-#define DESC_LIMIT_LOW 0xffffULL	 /* limit 15:0 */
-#define DESC_LIMIT_HIGH (0xfULL << 48)	 /* limit 19:16 */
+#define DESC_LIMIT_LOW 0xffffULL       /* limit 15:0 */
+#define DESC_LIMIT_HIGH (0xfULL << 48) /* limit 19:16 */
 #define DESC_TYPE_SHIFT 40
-#define DESC_TYPE_CODE_RX 0xbULL	 /* execute/read, accessed */
-#define DESC_TYPE_DATA_RW 0x3ULL	 /* read/write, accessed */
-#define DESC_S BIT(44)			 /* code or data */
+#define DESC_TYPE_CODE_RX 0xbULL /* execute/read, accessed */
+#define DESC_TYPE_DATA_RW 0x3ULL /* read/write, accessed */
+#define DESC_S BIT(44)		 /* code or data */
 #define DESC_P BIT(47)
-#define DESC_L BIT(53)			 /* 64-bit code */
-#define DESC_DB BIT(54)			 /* 32-bit segment */
-#define DESC_G BIT(55)			 /* limit in 4 KiB units */
+#define DESC_L BIT(53)	/* 64-bit code */
+#define DESC_DB BIT(54) /* 32-bit segment */
+#define DESC_G BIT(55)	/* limit in 4 KiB units */
 #define DESC_FLAT (DESC_LIMIT_LOW | DESC_LIMIT_HIGH | DESC_S | DESC_P | DESC_G)
 #define GDT_CODE64 (DESC_FLAT | DESC_TYPE_CODE_RX << DESC_TYPE_SHIFT | DESC_L)
 #define GDT_CODE32 (DESC_FLAT | DESC_TYPE_CODE_RX << DESC_TYPE_SHIFT | DESC_DB)
@@ -29,7 +29,8 @@
 
 _Static_assert(LINUX_LOW_END <= GUEST_BIOS_HOLE_START, "low structures are RAM");
 _Static_assert(PLAT_ACPI_BASE >= GUEST_BIOS_HOLE_START &&
-	       PLAT_ACPI_BASE + PLAT_ACPI_SIZE <= GUEST_BIOS_HOLE_END, "ACPI is reserved");
+		       PLAT_ACPI_BASE + PLAT_ACPI_SIZE <= GUEST_BIOS_HOLE_END,
+	       "ACPI is reserved");
 _Static_assert(LINUX_LOAD_MIN == GUEST_BIOS_HOLE_END, "images start above the hole");
 
 /* ---- formats ---- */
@@ -43,10 +44,9 @@ static const struct loader_format formats[] = {
 	{ "PVH vmlinux", pvh_probe, pvh_load },
 };
 
-int loader_load(const u8 *image, u64 len, const char *cmdline,
-		const struct loader_module *initrd, u64 rsdp_gpa,
-		const struct guest_mem *mem, struct loader_entry *entry,
-		char *err, size_t err_size)
+int loader_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+		u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+		size_t err_size)
 {
 	int n;
 
@@ -58,15 +58,16 @@ int loader_load(const u8 *image, u64 len, const char *cmdline,
 	n = snprintf(err, err_size, "not");
 	for (u32 i = 0; i < ARRAY_SIZE(formats) && n >= 0 && (size_t)n < err_size; i++)
 		n += snprintf(err + n, err_size - (size_t)n, "%s a %s",
-			      i == 0 ? "" : i + 1 < ARRAY_SIZE(formats) ? "," : " or",
+			      i == 0			  ? "" :
+			      i + 1 < ARRAY_SIZE(formats) ? "," :
+							    " or",
 			      formats[i].name);
 	return -E_INVAL;
 }
 
 /* ---- helpers ---- */
 
-bool loader_copy(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-		 u64 zero_len)
+bool loader_copy(const struct guest_mem *mem, u64 gpa, const void *src, u64 len, u64 zero_len)
 {
 	u8 *dst;
 
@@ -85,8 +86,8 @@ static void e820_add(struct loader_e820_entry *map, u32 *n, u64 addr, u64 size, 
 	map[(*n)++] = (struct loader_e820_entry){ addr, size, type };
 }
 
-int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 max,
-		char *err, size_t err_size)
+int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 max, char *err,
+		size_t err_size)
 {
 	struct loader_e820_entry e[LOADER_E820_MAX];
 	u32 n = 0;
@@ -99,8 +100,7 @@ int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 
 	e820_add(e, &n, 0, GUEST_BIOS_HOLE_START, E820_RAM);
 	e820_add(e, &n, GUEST_BIOS_HOLE_START, GUEST_BIOS_HOLE_END - GUEST_BIOS_HOLE_START,
 		 E820_RESERVED);
-	e820_add(e, &n, GUEST_BIOS_HOLE_END, mem->regions[0].size - GUEST_BIOS_HOLE_END,
-		 E820_RAM);
+	e820_add(e, &n, GUEST_BIOS_HOLE_END, mem->regions[0].size - GUEST_BIOS_HOLE_END, E820_RAM);
 	/* Linux uses ECAM only if the firmware reserves it (arch/x86/pci/mmconfig-shared.c);
 	 * the I/O APIC and local APIC pages stay out, as on PCs: Linux claims
 	 * them from the MADT */
@@ -119,7 +119,8 @@ int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 
 		if (!e[i].size || e[i].addr + e[i].size < e[i].addr ||
 		    (i + 1 < n && e[i].addr + e[i].size > e[i + 1].addr))
 			LOADER_FAIL("the partition's RAM [%#lx, +%#lx) overlaps the ECAM window "
-				    "or other RAM", e[i].addr, e[i].size);
+				    "or other RAM",
+				    e[i].addr, e[i].size);
 	if (n > max)
 		LOADER_FAIL("the e820 map has %u entries, room for %u", n, max);
 	memcpy(map, e, n * sizeof(e[0]));
@@ -144,8 +145,8 @@ bool loader_boot_gdt(const struct guest_mem *mem, bool long_mode, struct loader_
 	return true;
 }
 
-int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max_chars,
-		       char *err, size_t err_size)
+int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max_chars, char *err,
+		       size_t err_size)
 {
 	u64 n = cmdline ? strlen(cmdline) : 0;
 
@@ -158,8 +159,8 @@ int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max
 	return 0;
 }
 
-int loader_put_initrd(const struct guest_mem *mem, const struct loader_module *initrd,
-		      u64 bottom, u64 top, u64 *gpa, char *err, size_t err_size)
+int loader_put_initrd(const struct guest_mem *mem, const struct loader_module *initrd, u64 bottom,
+		      u64 top, u64 *gpa, char *err, size_t err_size)
 {
 	u64 at;
 

@@ -50,9 +50,9 @@ struct loader_entry {
 	 * gdt_base is then valid in either mode, and these selectors name its
 	 * flat descriptors. 0 means none: Multiboot's 0x08 / 0x10, no GDT.
 	 */
-	u32 gdt_limit;		/* GDTR.limit for gdt_base */
-	u16 code_sel;		/* CS */
-	u16 data_sel;		/* DS, ES, SS (and FS, GS) */
+	u32 gdt_limit; /* GDTR.limit for gdt_base */
+	u16 code_sel;  /* CS */
+	u16 data_sel;  /* DS, ES, SS (and FS, GS) */
 };
 
 /*
@@ -77,11 +77,11 @@ struct loader_entry {
 typedef bool (*loader_probe_fn)(const u8 *image, u64 len);
 typedef int (*loader_load_fn)(const u8 *image, u64 len, const char *cmdline,
 			      const struct loader_module *initrd, u64 rsdp_gpa,
-			      const struct guest_mem *mem, struct loader_entry *entry,
-			      char *err, size_t err_size);
+			      const struct guest_mem *mem, struct loader_entry *entry, char *err,
+			      size_t err_size);
 
 struct loader_format {
-	const char *name;	/* "Linux bzImage", for messages */
+	const char *name; /* "Linux bzImage", for messages */
 	loader_probe_fn probe;
 	loader_load_fn load;
 };
@@ -92,10 +92,9 @@ struct loader_format {
  * vmlinux. An image none of them accepts fails with "not a Linux bzImage,
  * a Multiboot1 kernel or a PVH vmlinux".
  */
-int loader_load(const u8 *image, u64 len, const char *cmdline,
-		const struct loader_module *initrd, u64 rsdp_gpa,
-		const struct guest_mem *mem, struct loader_entry *entry,
-		char *err, size_t err_size);
+int loader_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+		u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+		size_t err_size);
 
 /*
  * ---- Linux: a bzImage through the x86 boot protocol (linux.h), or an ELF
@@ -128,19 +127,19 @@ int loader_load(const u8 *image, u64 len, const char *cmdline,
  *  LOADER_ENTRY_PROTECTED32 from pvh_load (Xen docs/misc/pvh.pandoc): as
  *  the line above, with EBX = entry.rbx (struct hvm_start_info) and ESI 0.
  */
-#define LINUX_GDT_GPA 0x1000ULL	   /* boot GDT, LINUX_GDT_ENTRIES descriptors */
-#define LINUX_PML4_GPA 0x2000ULL   /* LONG64 identity tables: PML4, */
-#define LINUX_PDPT_GPA 0x3000ULL   /* one PDPT, */
-#define LINUX_PD_GPA 0x4000ULL	   /* and LINUX_PD_COUNT page directories */
-#define LINUX_PD_COUNT 4	   /* 4 x 1 GiB of 2 MiB pages: [0, 4 GiB) */
+#define LINUX_GDT_GPA 0x1000ULL	      /* boot GDT, LINUX_GDT_ENTRIES descriptors */
+#define LINUX_PML4_GPA 0x2000ULL      /* LONG64 identity tables: PML4, */
+#define LINUX_PDPT_GPA 0x3000ULL      /* one PDPT, */
+#define LINUX_PD_GPA 0x4000ULL	      /* and LINUX_PD_COUNT page directories */
+#define LINUX_PD_COUNT 4	      /* 4 x 1 GiB of 2 MiB pages: [0, 4 GiB) */
 #define LINUX_ZERO_PAGE_GPA 0x8000ULL /* struct boot_params / hvm_start_info */
 #define LINUX_CMDLINE_GPA 0x9000ULL
-#define LINUX_CMDLINE_AREA 0x7000ULL  /* bytes for the command line and its NUL */
-#define LINUX_LOW_END 0x10000ULL      /* end of what the loaders build low */
-#define LINUX_LOAD_MIN 0x100000ULL    /* nothing of the image goes below 1 MiB */
+#define LINUX_CMDLINE_AREA 0x7000ULL /* bytes for the command line and its NUL */
+#define LINUX_LOW_END 0x10000ULL     /* end of what the loaders build low */
+#define LINUX_LOAD_MIN 0x100000ULL   /* nothing of the image goes below 1 MiB */
 
-#define LINUX_BOOT_CS 0x10 /* boot.rst: __BOOT_CS */
-#define LINUX_BOOT_DS 0x18 /* boot.rst: __BOOT_DS */
+#define LINUX_BOOT_CS 0x10  /* boot.rst: __BOOT_CS */
+#define LINUX_BOOT_DS 0x18  /* boot.rst: __BOOT_DS */
 #define LINUX_GDT_ENTRIES 4 /* null, unused, __BOOT_CS, __BOOT_DS */
 
 /* One e820 range, in the layout of the zero page's e820_table (boot.rst,
@@ -158,21 +157,19 @@ struct loader_e820_entry {
  * hole to 1 MiB (BIOS area, ACPI tables) reserved, the rest of low RAM, the
  * ECAM window reserved, RAM from 4 GiB. Returns the entry count, or a
  * negative error with a message in err. */
-int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 max,
-		char *err, size_t err_size);
+int loader_e820(const struct guest_mem *mem, struct loader_e820_entry *map, u32 max, char *err,
+		size_t err_size);
 /* Copies len bytes to guest gpa and zeroes zero_len more; false if any of
  * it is not RAM. */
-bool loader_copy(const struct guest_mem *mem, u64 gpa, const void *src, u64 len,
-		 u64 zero_len);
+bool loader_copy(const struct guest_mem *mem, u64 gpa, const void *src, u64 len, u64 zero_len);
 /* Writes the boot GDT at LINUX_GDT_GPA (a 64-bit or a 32-bit code segment
  * at LINUX_BOOT_CS) and sets entry's gdt_base, gdt_limit and selectors. */
-bool loader_boot_gdt(const struct guest_mem *mem, bool long_mode,
-		     struct loader_entry *entry);
+bool loader_boot_gdt(const struct guest_mem *mem, bool long_mode, struct loader_entry *entry);
 /* Copies cmdline (NULL: empty) to LINUX_CMDLINE_GPA if it has at most
  * max_chars characters. */
-int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max_chars,
-		       char *err, size_t err_size);
+int loader_put_cmdline(const struct guest_mem *mem, const char *cmdline, u64 max_chars, char *err,
+		       size_t err_size);
 /* Puts initrd page-aligned as high as possible inside [bottom, top);
  * *gpa = where. */
-int loader_put_initrd(const struct guest_mem *mem, const struct loader_module *initrd,
-		      u64 bottom, u64 top, u64 *gpa, char *err, size_t err_size);
+int loader_put_initrd(const struct guest_mem *mem, const struct loader_module *initrd, u64 bottom,
+		      u64 top, u64 *gpa, char *err, size_t err_size);

@@ -4,13 +4,13 @@
  * paging off, EAX = 0x2BADB002 and EBX = the information structure, which
  * describes exactly the partition's RAM.
  */
+#include "hv/loader/mb1.h"
 #include "boot/multiboot.h"
 #include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/mb1.h"
 
 #define MB1_FLAG_AOUT_KLUDGE BIT(16)
-#define MB1_REQUIRED_MASK 0xffffU  /* bits 0-15: the loader must honour them */
+#define MB1_REQUIRED_MASK 0xffffU	/* bits 0-15: the loader must honour them */
 #define MB1_SUPPORTED (BIT(0) | BIT(1)) /* page-aligned modules, memory info */
 #define MB1_VIDEO BIT(2)		/* optional for us: text console only */
 #define GUEST_BIOS_HOLE 0x9fc00ULL
@@ -27,8 +27,7 @@ static const struct mb1_header *find_header(const u8 *image, u64 len, u64 *off)
 	for (u64 o = 0; o + sizeof(struct mb1_header) <= MIN(len, MB1_SEARCH_LEN); o += 4) {
 		const struct mb1_header *h = (const void *)(image + o);
 
-		if (h->magic == MB1_HEADER_MAGIC &&
-		    (u32)(h->magic + h->flags + h->checksum) == 0) {
+		if (h->magic == MB1_HEADER_MAGIC && (u32)(h->magic + h->flags + h->checksum) == 0) {
 			*off = o;
 			return h;
 		}
@@ -43,8 +42,8 @@ bool mb1_probe(const u8 *image, u64 len)
 	return find_header(image, len, &off) != NULL;
 }
 
-static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *end,
-		    u64 *entry, char *err, size_t err_size)
+static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *end, u64 *entry,
+		    char *err, size_t err_size)
 {
 	const struct elf32_ehdr *eh = (const void *)image;
 
@@ -59,8 +58,7 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 	*end = 0;
 	*entry = ENTRY_NONE;
 	for (u32 i = 0; i < eh->phnum; i++) {
-		const struct elf32_phdr *ph =
-			(const void *)(image + eh->phoff + i * sizeof(*ph));
+		const struct elf32_phdr *ph = (const void *)(image + eh->phoff + i * sizeof(*ph));
 
 		if (ph->type != PT_LOAD || !ph->memsz)
 			continue;
@@ -74,7 +72,8 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 		if (!loader_copy(mem, ph->paddr, image + ph->offset, ph->filesz,
 				 ph->memsz - ph->filesz))
 			LOADER_FAIL("ELF segment %u at %#x (%u bytes) is outside the partition's "
-				    "RAM", i, ph->paddr, ph->memsz);
+				    "RAM",
+				    i, ph->paddr, ph->memsz);
 		*end = MAX(*end, (u64)ph->paddr + ph->memsz);
 		/* e_entry is virtual: start at its physical address (as GRUB 2) */
 		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
@@ -88,8 +87,7 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 }
 
 static int load_aout(const u8 *image, u64 len, const struct mb1_header *h, u64 hoff,
-		     const struct guest_mem *mem, u64 *end, u64 *entry, char *err,
-		     size_t err_size)
+		     const struct guest_mem *mem, u64 *end, u64 *entry, char *err, size_t err_size)
 {
 	/* Multiboot 3.1.3: header_addr corresponds to the header's file offset */
 	u64 file_start, load_len, bss_end;
@@ -147,8 +145,8 @@ static u32 add_mmap(struct info_builder *b, const struct guest_mem *mem, u32 *le
 			/* the PC hole below 1 MiB (DESIGN.md, guest layout) */
 			e[n++] = (struct mb1_mmap_entry){ 20, 0, GUEST_BIOS_HOLE, E820_RAM };
 			e[n++] = (struct mb1_mmap_entry){ 20, GUEST_BIOS_HOLE,
-							   GUEST_1M - GUEST_BIOS_HOLE,
-							   E820_RESERVED };
+							  GUEST_1M - GUEST_BIOS_HOLE,
+							  E820_RESERVED };
 			base = GUEST_1M;
 			size -= GUEST_1M;
 		}
@@ -159,9 +157,8 @@ static u32 add_mmap(struct info_builder *b, const struct guest_mem *mem, u32 *le
 }
 
 int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
-		     const struct loader_module *mods, u32 mod_count,
-		     const struct guest_mem *mem, struct loader_entry *entry,
-		     char *err, size_t err_size)
+		     const struct loader_module *mods, u32 mod_count, const struct guest_mem *mem,
+		     struct loader_entry *entry, char *err, size_t err_size)
 {
 	static struct info_builder b; /* too big for the stack; loads are serialised */
 	struct mb1_info info = { 0 };
@@ -218,8 +215,7 @@ int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
 	info.mmap_addr = add_mmap(&b, mem, &mmap_length);
 	info.mmap_length = mmap_length;
 	entry->rbx = info_add(&b, &info, sizeof(info));
-	if (!fits || !info.cmdline || !info.boot_loader_name || !info.mmap_addr ||
-	    !entry->rbx)
+	if (!fits || !info.cmdline || !info.boot_loader_name || !info.mmap_addr || !entry->rbx)
 		LOADER_FAIL("its command line and modules do not fit the information area");
 	if (!loader_copy(mem, MB1_INFO_GPA, b.buf, b.used, 0))
 		LOADER_FAIL("the partition's RAM does not reach the information area");
@@ -231,10 +227,9 @@ int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
 	return 0;
 }
 
-int mb1_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *initrd, u64 rsdp_gpa,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size)
+int mb1_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	     u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	     size_t err_size)
 {
 	(void)rsdp_gpa;
 	return mb1_load_modules(image, len, cmdline ? cmdline : "", initrd, initrd ? 1 : 0, mem,

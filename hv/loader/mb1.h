@@ -20,14 +20,12 @@ bool mb1_probe(const u8 *image, u64 len);
  * negative error and a message in err.
  */
 int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
-		     const struct loader_module *mods, u32 mod_count,
-		     const struct guest_mem *mem, struct loader_entry *entry,
-		     char *err, size_t err_size);
+		     const struct loader_module *mods, u32 mod_count, const struct guest_mem *mem,
+		     struct loader_entry *entry, char *err, size_t err_size);
 /*
  * The loader_load_fn: the initrd, if any, is the one module; Multiboot1 has
  * no place for rsdp_gpa (the guest scans the BIOS area).
  */
-int mb1_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *initrd, u64 rsdp_gpa,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size);
+int mb1_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	     u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	     size_t err_size);

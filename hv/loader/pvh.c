@@ -14,9 +14,9 @@
  * The entry state is flat 32-bit protected mode, paging off, EBX = the
  * start info (loader.h).
  */
+#include "hv/loader/pvh.h"
 #include "hv/hw/elf.h"
 #include "hv/lib/lib.h"
-#include "hv/loader/pvh.h"
 
 /* ELF-64 Object File Format 1.5, and the System V gABI for notes */
 #define NOTE_ALIGN 4
@@ -55,8 +55,8 @@ _Static_assert(sizeof(struct hvm_memmap_entry) == 24, "hvm_memmap_table_entry");
 _Static_assert(PVH_START_INFO_GPA + sizeof(struct hvm_start_info) <= PVH_MODLIST_GPA, "");
 _Static_assert(PVH_MODLIST_GPA + sizeof(struct hvm_modlist_entry) <= PVH_MEMMAP_GPA, "");
 _Static_assert(PVH_MEMMAP_GPA + LOADER_E820_MAX * sizeof(struct hvm_memmap_entry) <=
-	       LINUX_CMDLINE_GPA, "the memory map fits before the command line");
-
+		       LINUX_CMDLINE_GPA,
+	       "the memory map fits before the command line");
 
 static bool is_elf64_x86(const u8 *image, u64 len)
 {
@@ -96,8 +96,8 @@ static int check_ehdr(const u8 *image, u64 len, char *err, size_t err_size)
 }
 
 /* Looks through one PT_NOTE segment for the Xen PHYS32_ENTRY note. */
-static int scan_notes(const u8 *image, u64 len, const struct elf64_phdr *ph, u32 i,
-		      bool *found, u64 *entry, char *err, size_t err_size)
+static int scan_notes(const u8 *image, u64 len, const struct elf64_phdr *ph, u32 i, bool *found,
+		      u64 *entry, char *err, size_t err_size)
 {
 	u64 at, end;
 
@@ -158,8 +158,8 @@ static int find_entry(const u8 *image, u64 len, u64 *entry, char *err, size_t er
 
 /* Checks every PT_LOAD segment before anything is written; *kernel_end is
  * the end of the highest one in low RAM. */
-static int check_segments(const u8 *image, u64 len, const struct guest_mem *mem,
-			  u64 entry, u64 *kernel_end, char *err, size_t err_size)
+static int check_segments(const u8 *image, u64 len, const struct guest_mem *mem, u64 entry,
+			  u64 *kernel_end, char *err, size_t err_size)
 {
 	const struct elf64_ehdr *eh = (const void *)image;
 	bool entry_loaded = false;
@@ -179,7 +179,8 @@ static int check_segments(const u8 *image, u64 len, const struct guest_mem *mem,
 		if (ph->paddr < LINUX_LOAD_MIN || ph->paddr + ph->memsz < ph->paddr ||
 		    !mem->ptr(mem->ctx, ph->paddr, ph->memsz))
 			LOADER_FAIL("its ELF segment %u [%#lx, +%#lx) is outside the partition's "
-				    "RAM above 1 MiB", i, ph->paddr, ph->memsz);
+				    "RAM above 1 MiB",
+				    i, ph->paddr, ph->memsz);
 		if (ph->paddr < mem->regions[0].size)
 			*kernel_end = MAX(*kernel_end, ph->paddr + ph->memsz);
 		if (entry >= ph->paddr && entry - ph->paddr < ph->memsz)
@@ -235,10 +236,9 @@ static bool put_start_info(const struct guest_mem *mem, u64 initrd_gpa, u64 init
 	       loader_copy(mem, PVH_START_INFO_GPA, &si, sizeof(si), 0);
 }
 
-int pvh_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *initrd, u64 rsdp_gpa,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size)
+int pvh_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	     u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	     size_t err_size)
 {
 	struct loader_e820_entry map[LOADER_E820_MAX];
 	u64 phys_entry = 0, kernel_end, initrd_gpa = 0, initrd_len = 0;
@@ -261,8 +261,8 @@ int pvh_load(const u8 *image, u64 len, const char *cmdline,
 		return rc;
 	if (initrd && initrd->len) {
 		/* Linux 6.1 keeps the ramdisk address in 32 bits; low RAM is below 4 GiB */
-		rc = loader_put_initrd(mem, initrd, kernel_end, mem->regions[0].size,
-				       &initrd_gpa, err, err_size);
+		rc = loader_put_initrd(mem, initrd, kernel_end, mem->regions[0].size, &initrd_gpa,
+				       err, err_size);
 		if (rc)
 			return rc;
 		initrd_len = initrd->len;

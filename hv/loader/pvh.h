@@ -7,7 +7,7 @@
 
 #include "hv/loader/loader.h"
 
-#define PVH_CMDLINE_MAX 2047	  /* x86 COMMAND_LINE_SIZE less its NUL */
+#define PVH_CMDLINE_MAX 2047	    /* x86 COMMAND_LINE_SIZE less its NUL */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18 /* Xen public/elfnote.h */
 #define HVM_START_MAGIC 0x336ec578  /* Xen public/arch-x86/hvm/start_info.h */
 #define HVM_START_VERSION 1	    /* with a memory map */
@@ -20,7 +20,6 @@ bool pvh_probe(const u8 *image, u64 len);
  * command line, the initrd as module 0, rsdp_gpa, the e820 map). A
  * loader_load_fn, with the conventions of linux_load.
  */
-int pvh_load(const u8 *image, u64 len, const char *cmdline,
-	     const struct loader_module *initrd, u64 rsdp_gpa,
-	     const struct guest_mem *mem, struct loader_entry *entry,
-	     char *err, size_t err_size);
+int pvh_load(const u8 *image, u64 len, const char *cmdline, const struct loader_module *initrd,
+	     u64 rsdp_gpa, const struct guest_mem *mem, struct loader_entry *entry, char *err,
+	     size_t err_size);

@@ -34,9 +34,8 @@ u32 memmap_type_rank(u32 type)
 {
 	/* Strongest last: the most restrictive type wins an overlap. */
 	static const u8 rank[] = {
-		[BOOT_MEM_RAM] = 1,	   [BOOT_MEM_ACPI] = 2,
-		[BOOT_MEM_NVS] = 3,	   [BOOT_MEM_FW_RUNTIME] = 4,
-		[BOOT_MEM_RESERVED] = 5, [BOOT_MEM_UNUSABLE] = 6,
+		[BOOT_MEM_RAM] = 1,	   [BOOT_MEM_ACPI] = 2,	    [BOOT_MEM_NVS] = 3,
+		[BOOT_MEM_FW_RUNTIME] = 4, [BOOT_MEM_RESERVED] = 5, [BOOT_MEM_UNUSABLE] = 6,
 	};
 
 	return rank[canon_type(type)];
@@ -66,8 +65,8 @@ static bool span_of(const struct boot_mem_range *r, u64 *start, u64 *end)
 
 /* The lowest boundary (a start or an end) above pos, or above-or-at pos when
  * inclusive; false when there is none. */
-static bool next_boundary(const struct boot_mem_range *in, u32 n, u64 pos,
-			  bool inclusive, u64 *next)
+static bool next_boundary(const struct boot_mem_range *in, u32 n, u64 pos, bool inclusive,
+			  u64 *next)
 {
 	bool found = false;
 	u64 best = 0, s, e;
@@ -106,8 +105,8 @@ static u32 type_at(const struct boot_mem_range *in, u32 n, u64 pos)
 }
 
 /* Appends a finished run to out; RAM keeps only its whole pages. */
-static int emit(const struct boot_mem_range *run, struct boot_mem_range *out,
-		u32 max_out, u32 *count)
+static int emit(const struct boot_mem_range *run, struct boot_mem_range *out, u32 max_out,
+		u32 *count)
 {
 	u64 s = run->base, e = run->base + run->len;
 
@@ -124,8 +123,8 @@ static int emit(const struct boot_mem_range *run, struct boot_mem_range *out,
 	return 0;
 }
 
-int memmap_normalize(const struct boot_mem_range *in, u32 n_in,
-		     struct boot_mem_range *out, u32 max_out)
+int memmap_normalize(const struct boot_mem_range *in, u32 n_in, struct boot_mem_range *out,
+		     u32 max_out)
 {
 	struct boot_mem_range run = { 0 }; /* the run being built; type 0: none */
 	u32 count = 0;

@@ -32,8 +32,8 @@
  * not fit in max_out (out is then partly written). Uses no working storage
  * beyond a few locals: O(n^2) time, fine for a few hundred entries.
  */
-int memmap_normalize(const struct boot_mem_range *in, u32 n_in,
-		     struct boot_mem_range *out, u32 max_out);
+int memmap_normalize(const struct boot_mem_range *in, u32 n_in, struct boot_mem_range *out,
+		     u32 max_out);
 
 /* The strength of a type in overlaps (RAM weakest, 1; unknown as RESERVED). */
 u32 memmap_type_rank(u32 type);

@@ -8,12 +8,12 @@
  */
 #include "hv/mm/mm.h"
 #include "hv/console/console.h"
-#include "hv/lib/lib.h"
-#include "hv/mm/memmap.h"
-#include "hv/mm/palloc.h"
-#include "hv/lib/spinlock.h"
 #include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/lib/spinlock.h"
+#include "hv/mm/memmap.h"
+#include "hv/mm/palloc.h"
 
 #define PT_INDEX(va, level) (((va) >> (12 + 9 * (3 - (level)))) & 511)
 #define PT_TABLE_FLAGS (PTE_P | PTE_W)
@@ -127,16 +127,14 @@ static int map_image(void)
 		char *start, *end;
 		u64 flags;
 	} parts[] = {
-		{ __image_start, __text_end, PTE_P },		  /* code: RX */
-		{ __text_end, __rodata_end, PTE_P | PTE_NX },	  /* rodata: R */
+		{ __image_start, __text_end, PTE_P },		       /* code: RX */
+		{ __text_end, __rodata_end, PTE_P | PTE_NX },	       /* rodata: R */
 		{ __rodata_end, __image_end, PTE_P | PTE_W | PTE_NX }, /* data: RW */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-		int err = map_range((u64)(uintptr_t)parts[i].start,
-				    image_pa(parts[i].start),
-				    (u64)(parts[i].end - parts[i].start),
-				    parts[i].flags, false);
+		int err = map_range((u64)(uintptr_t)parts[i].start, image_pa(parts[i].start),
+				    (u64)(parts[i].end - parts[i].start), parts[i].flags, false);
 		if (err)
 			return err;
 	}
@@ -170,8 +168,7 @@ static u64 direct_map_top(void)
 	u64 top = 0;
 
 	for (u32 i = 0; i < norm_count; i++)
-		if (norm_map[i].type != BOOT_MEM_RESERVED &&
-		    norm_map[i].type != BOOT_MEM_UNUSABLE)
+		if (norm_map[i].type != BOOT_MEM_RESERVED && norm_map[i].type != BOOT_MEM_UNUSABLE)
 			top = MAX(top, norm_map[i].base + norm_map[i].len);
 	return top;
 }
@@ -301,8 +298,7 @@ void *mm_ioremap(u64 pa, u64 len)
 		spin_unlock(&mm_lock);
 		return NULL;
 	}
-	err = map_range(va, pa - off, size, PTE_P | PTE_W | PTE_NX | PTE_PCD | PTE_PWT,
-			false);
+	err = map_range(va, pa - off, size, PTE_P | PTE_W | PTE_NX | PTE_PCD | PTE_PWT, false);
 	if (!err)
 		iomap_next += size;
 	spin_unlock(&mm_lock);

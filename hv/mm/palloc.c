@@ -18,8 +18,8 @@ static u64 range_end(const struct palloc_range *r)
 }
 
 /* Replaces r[i, i+n_old) by pieces[0, n_new); the caller checked capacity. */
-static void replace(struct palloc *pa, u32 i, u32 n_old,
-		    const struct palloc_range *pieces, u32 n_new)
+static void replace(struct palloc *pa, u32 i, u32 n_old, const struct palloc_range *pieces,
+		    u32 n_new)
 {
 	u32 tail = pa->count - i - n_old;
 
@@ -49,8 +49,7 @@ static int insert_free(struct palloc *pa, u64 base, u64 len)
 		k++;
 	/* r[k] is the first range at or above base: only r[k-1] and r[k] can
 	 * overlap or touch the new one */
-	if ((k > 0 && range_end(&pa->r[k - 1]) > base) ||
-	    (k < pa->count && pa->r[k].base < end))
+	if ((k > 0 && range_end(&pa->r[k - 1]) > base) || (k < pa->count && pa->r[k].base < end))
 		return -E_INVAL;
 	left = k > 0 && range_end(&pa->r[k - 1]) == base;
 	right = k < pa->count && pa->r[k].base == end;
@@ -100,8 +99,7 @@ int palloc_add(struct palloc *pa, u64 base, u64 len)
 	return insert_free(pa, base, len);
 }
 
-int palloc_init_from_map(struct palloc *pa, const struct boot_mem_range *normalized,
-			 u32 n)
+int palloc_init_from_map(struct palloc *pa, const struct boot_mem_range *normalized, u32 n)
 {
 	palloc_init(pa);
 	for (u32 i = 0; i < n; i++) {
@@ -136,8 +134,8 @@ int palloc_reserve(struct palloc *pa, u64 base, u64 len)
  * (the table is full), only a block at either end of r will do: it leaves
  * one piece of r, not two.
  */
-static bool fit(const struct palloc_range *r, u64 size, u64 align, u64 max_addr,
-		bool no_split, u64 *at)
+static bool fit(const struct palloc_range *r, u64 size, u64 align, u64 max_addr, bool no_split,
+		u64 *at)
 {
 	u64 lo = r->base, hi = range_end(r), top;
 

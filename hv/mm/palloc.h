@@ -37,8 +37,7 @@ int palloc_add(struct palloc *pa, u64 base, u64 len);
 
 /* palloc_init, then adds every BOOT_MEM_RAM range of a normalised map
  * (memmap_normalize). Returns the first error of palloc_add. */
-int palloc_init_from_map(struct palloc *pa, const struct boot_mem_range *normalized,
-			 u32 n);
+int palloc_init_from_map(struct palloc *pa, const struct boot_mem_range *normalized, u32 n);
 
 /*
  * Takes [base, base+len) out of the free memory, widened to whole pages;

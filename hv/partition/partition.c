@@ -10,21 +10,21 @@
 #include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
-#include "hv/policy/cpuid.h"
-#include "hv/vcpu/exit.h"
-#include "hv/main.h"
+#include "hv/cpu/percpu.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/loader/loader.h"
+#include "hv/main.h"
 #include "hv/mm/mm.h"
+#include "hv/policy/cpuid.h"
 #include "hv/policy/msr.h"
-#include "hv/cpu/percpu.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vcpu/loop.h"
-#include "hv/virt.h"
 #include "hv/vdev/firmware.h"
 #include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/vdev_list.h"
-#include "hv/hw/x86.h"
+#include "hv/virt.h"
 
 #define FLAT_LIMIT 0xffffffffU
 #define MB_CODE_SEL 0x08
@@ -101,8 +101,8 @@ static int build_slat(struct partition *p)
 	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env, true, virt_caps.slat_1g);
 
 	for (u32 i = 0; !err && i < p->region_count; i++)
-		err = slat_map(&p->slat, p->regions[i].gpa, p->regions[i].hpa,
-			       p->regions[i].size, SLAT_RWX, SLAT_MEM_WB);
+		err = slat_map(&p->slat, p->regions[i].gpa, p->regions[i].hpa, p->regions[i].size,
+			       SLAT_RWX, SLAT_MEM_WB);
 	return err;
 }
 
@@ -241,8 +241,8 @@ int part_build_all(const struct config *c, const struct boot_info *bi)
 		}
 		partition_count = i + 1;
 		config_format_cpus(cpus_text, sizeof(cpus_text), p->cfg->cpus);
-		pr_info("partition %s: cpus %s, %lu MiB at host %#lx, kernel %s%s%s\n",
-			p->name, cpus_text, p->ram_size / MiB, p->ram_hpa, p->cfg->kernel,
+		pr_info("partition %s: cpus %s, %lu MiB at host %#lx, kernel %s%s%s\n", p->name,
+			cpus_text, p->ram_size / MiB, p->ram_hpa, p->cfg->kernel,
 			p->initrd ? ", initrd " : "", p->initrd ? p->cfg->initrd : "");
 	}
 	return 0;
@@ -404,8 +404,8 @@ static void print_stats(struct partition *p)
 		irqs += p->vcpus[i]->stats.irqs_injected;
 		exc += p->vcpus[i]->stats.exceptions_injected;
 	}
-	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name,
-		irqs, exc);
+	pr_info("partition %s: interrupts injected %lu, exceptions injected %lu\n", p->name, irqs,
+		exc);
 	vdev_stats(&p->vdevs);
 	if (p->open_bus_accesses)
 		pr_info("partition %s: %lu accesses to guest-physical addresses it does not own\n",
@@ -433,8 +433,7 @@ static bool wants_restart(const struct partition *p)
 static void finish_stop(struct partition *p)
 {
 	vdev_stopped(&p->vdevs);
-	pr_info("partition %s stopped: %s\n", p->name,
-		p->stop_reason ? p->stop_reason : "stopped");
+	pr_info("partition %s stopped: %s\n", p->name, p->stop_reason ? p->stop_reason : "stopped");
 	print_stats(p);
 	if (wants_restart(p)) {
 		p->restarts++;
@@ -455,8 +454,8 @@ static void finish_stop(struct partition *p)
 static void dump_vcpu(struct vcpu *v)
 {
 	pr_info("partition %s: vCPU %u state:\n", v->part->name, v->id);
-	pr_info("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", v->gpr[GPR_RAX],
-		v->gpr[GPR_RBX], v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
+	pr_info("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", v->gpr[GPR_RAX], v->gpr[GPR_RBX],
+		v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
 	/* RSP with RIP, from the vendor's state (VT-x reads it lazily) */
 	pr_info("  rsi %016lx rdi %016lx rbp %016lx\n", v->gpr[GPR_RSI], v->gpr[GPR_RDI],
 		v->gpr[GPR_RBP]);

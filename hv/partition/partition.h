@@ -4,12 +4,12 @@
 #include "boot/boot_info.h"
 #include "hv/config/config.h"
 #include "hv/ept/slat.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/spinlock.h"
 #include "hv/lib/types.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
-#include "hv/hw/x86.h"
 
 #define PART_MAX_VCPUS CONFIG_MAX_PARTITION_CPUS
 #define CPUID_CACHE_BASIC 0x20 /* leaves 0-0x1f */
@@ -27,17 +27,17 @@ struct guest_region {
 };
 
 struct partition {
-	u32 index;		/* 0-based; VPID/ASID is index + 1 */
+	u32 index; /* 0-based; VPID/ASID is index + 1 */
 	const char *name;
 	const struct config_partition *cfg;
-	volatile u32 state;	/* enum part_state */
+	volatile u32 state; /* enum part_state */
 	struct spinlock lock;
 
-	u64 ram_hpa, ram_size;	/* one contiguous host block */
+	u64 ram_hpa, ram_size; /* one contiguous host block */
 	u32 region_count;
 	struct guest_region regions[PART_MAX_REGIONS];
 	struct slat slat;
-	void *vendor;		/* I/O and MSR bitmaps: owned by the backend */
+	void *vendor; /* I/O and MSR bitmaps: owned by the backend */
 
 	u32 vcpu_count;
 	struct vcpu *vcpus[PART_MAX_VCPUS];
@@ -48,13 +48,13 @@ struct partition {
 	u64 entry_rip; /* where vCPU 0 starts */
 	u32 restarts;
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
-	u32 cpuid_plain; /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
+	u32 cpuid_plain;	   /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
 	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
 	struct cpuid_regs cpuid_ext[CPUID_CACHE_EXT];
-	u64 open_bus_accesses;		/* to guest-physical addresses nobody owns */
+	u64 open_bus_accesses; /* to guest-physical addresses nobody owns */
 	const char *stop_reason;
-	u32 stop_action;		/* enum exit_action that stopped it */
-	struct vdev_registry vdevs;	/* its devices and their ports and MMIO ranges */
+	u32 stop_action;	    /* enum exit_action that stopped it */
+	struct vdev_registry vdevs; /* its devices and their ports and MMIO ranges */
 };
 
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];

@@ -7,11 +7,11 @@
  */
 #include "hv/policy/cpuid.h"
 #include "drivers/tsc.h"
+#include "hv/hw/cpuid.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/virt.h"
-#include "hv/hw/cpuid.h"
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX };
 #define ANY_SUB 0xffffffffU
@@ -20,9 +20,9 @@ enum { R_EAX, R_EBX, R_ECX, R_EDX };
 
 /* Leaves passed through (then masked); all others read as zero. */
 static const u32 allowed_leaves[] = {
-	0x0, 0x1, 0x2, 0x4, 0x6, 0x7, 0xb, 0xd, 0x15, 0x16, 0x1f,
-	0x80000000, 0x80000001, 0x80000002, 0x80000003, 0x80000004,
-	0x80000005, 0x80000006, 0x80000007, 0x80000008,
+	0x0,	    0x1,	0x2,	    0x4,	0x6,	    0x7,	0xb,
+	0xd,	    0x15,	0x16,	    0x1f,	0x80000000, 0x80000001, 0x80000002,
+	0x80000003, 0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008,
 };
 
 struct cpuid_mask {
@@ -36,11 +36,12 @@ static const struct cpuid_mask masks[] = {
 	/* 1.ECX: no DTES64(2) MONITOR(3) DS-CPL(4) VMX(5) SMX(6) EST(7) TM2(8)
 	 * SDBG(11) xTPR(14) PDCM(15) DCA(18); x2APIC and TSC-deadline are
 	 * the virtual local APIC's (decided below) */
-	{ 0x1, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
-				      BIT(8) | BIT(11) | BIT(14) | BIT(15) | BIT(18)) },
+	{ 0x1, ANY_SUB, R_ECX,
+	  ~(u32)(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(11) | BIT(14) |
+		 BIT(15) | BIT(18)) },
 	/* 1.EDX: no MCE(7) MTRR(12) MCA(14) DS(21) ACPI(22) TM(29) PBE(31) */
-	{ 0x1, ANY_SUB, R_EDX, ~(u32)(BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) |
-				      BIT(29) | BIT(31)) },
+	{ 0x1, ANY_SUB, R_EDX,
+	  ~(u32)(BIT(7) | BIT(12) | BIT(14) | BIT(21) | BIT(22) | BIT(29) | BIT(31)) },
 	/* 7.0.EBX: no TSC_ADJUST(1: the TSC is the host's, not the guest's to
 	 * move) SGX(2) PQM(12) MPX(14) PQE(15) Intel PT(25) */
 	{ 0x7, 0, R_EBX, ~(u32)(BIT(1) | BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(25)) },
@@ -49,8 +50,8 @@ static const struct cpuid_mask masks[] = {
 	/* 7.0.EDX: no hybrid(15) PCONFIG(18) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
 	 * ARCH_CAPABILITIES(29) CORE_CAPABILITIES(30) SSBD(31): their MSRs are
 	 * not offered */
-	{ 0x7, 0, R_EDX, ~(u32)(BIT(15) | BIT(18) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
-				BIT(30) | BIT(31)) },
+	{ 0x7, 0, R_EDX,
+	  ~(u32)(BIT(15) | BIT(18) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31)) },
 	{ 0x7, 1, R_EAX, 0 },
 	{ 0x7, 1, R_EBX, 0 },
 	{ 0x7, 1, R_ECX, 0 },
@@ -60,9 +61,9 @@ static const struct cpuid_mask masks[] = {
 	/* 0x80000001.ECX: no SVM(2) ExtApicSpace(3) SKINIT(12) WDT(13) LWP(15)
 	 * TOPOEXT(22) PerfCtrExtCore(23) PerfCtrExtNB(24) DataBkptExt(26)
 	 * PerfTsc(27) PerfCtrExtLLC(28) MONITORX(29) */
-	{ 0x80000001, ANY_SUB, R_ECX, ~(u32)(BIT(2) | BIT(3) | BIT(12) | BIT(13) | BIT(15) |
-					     BIT(22) | BIT(23) | BIT(24) | BIT(26) |
-					     BIT(27) | BIT(28) | BIT(29)) },
+	{ 0x80000001, ANY_SUB, R_ECX,
+	  ~(u32)(BIT(2) | BIT(3) | BIT(12) | BIT(13) | BIT(15) | BIT(22) | BIT(23) | BIT(24) |
+		 BIT(26) | BIT(27) | BIT(28) | BIT(29)) },
 	/* 0x80000007.EDX: only the invariant TSC (8), and only when true */
 	{ 0x80000007, ANY_SUB, R_EAX, 0 },
 	{ 0x80000007, ANY_SUB, R_EBX, 0 },
@@ -70,8 +71,8 @@ static const struct cpuid_mask masks[] = {
 	{ 0x80000007, ANY_SUB, R_EDX, BIT(8) },
 	/* 0x80000008.EBX: no IBPB(12) IBRS(14) STIBP(15) IBRS-always(16)
 	 * STIBP-always(17) IBRS-preferred(18) SSBD(24) VIRT_SSBD(25) */
-	{ 0x80000008, ANY_SUB, R_EBX, ~(u32)(BIT(12) | BIT(14) | BIT(15) | BIT(16) |
-					     BIT(17) | BIT(18) | BIT(24) | BIT(25)) },
+	{ 0x80000008, ANY_SUB, R_EBX,
+	  ~(u32)(BIT(12) | BIT(14) | BIT(15) | BIT(16) | BIT(17) | BIT(18) | BIT(24) | BIT(25)) },
 	{ 0x80000008, ANY_SUB, R_EDX, 0 },
 };
 

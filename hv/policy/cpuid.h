@@ -1,8 +1,8 @@
 /* The CPUID a partition sees (SPEC 6): the host's, filtered. */
 #pragma once
 
-#include "hv/lib/types.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/types.h"
 
 struct vcpu;
 struct partition;

@@ -5,8 +5,8 @@
  */
 #include "hv/policy/io.h"
 #include "hv/partition/partition.h"
-#include "hv/virt.h"
 #include "hv/vdev/vdev.h"
+#include "hv/virt.h"
 
 static u64 size_mask(u8 size)
 {

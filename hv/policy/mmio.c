@@ -8,20 +8,20 @@
  */
 #include "hv/policy/mmio.h"
 #include "hv/console/console.h"
-#include "hv/vcpu/guest_code.h"
-#include "hv/insn/gpt.h"
+#include "hv/hw/x86.h"
 #include "hv/insn/emulate.h"
+#include "hv/insn/gpt.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
-#include "hv/virt.h"
+#include "hv/vcpu/guest_code.h"
 #include "hv/vdev/vdev.h"
-#include "hv/hw/x86.h"
+#include "hv/virt.h"
 
 #define OPEN_BUS_REPORTS 3 /* log the first few, count the rest */
 
 struct mmio_ctx {
 	struct vcpu *v;
-	bool pf;	/* a MOVS address faulted in the guest's page tables */
+	bool pf; /* a MOVS address faulted in the guest's page tables */
 	u32 pf_code;
 	u64 pf_gla;
 };
@@ -38,8 +38,7 @@ static void open_bus(struct vcpu *v, u64 gpa, bool write)
 
 	if (n < OPEN_BUS_REPORTS)
 		pr_info("partition %s: %s guest-physical %#lx: nothing there (%s)\n", p->name,
-			write ? "write to" : "read of", gpa,
-			write ? "dropped" : "reads all-ones");
+			write ? "write to" : "read of", gpa, write ? "dropped" : "reads all-ones");
 }
 
 static int dev_access(struct mmio_ctx *m, u64 gpa, u32 size, bool write, u64 *val)
@@ -100,8 +99,7 @@ static int mem_translate(void *ctx, u8 seg, u64 off, u32 access, u64 *gpa)
 	if (guest_user_mode(st))
 		acc |= GPT_ACC_USER;
 	guest_gpt_regs(st, &regs);
-	rc = gpt_translate(&regs, base + off, acc, &guest_gpt_mem, m->v->part, gpa,
-			   &m->pf_code);
+	rc = gpt_translate(&regs, base + off, acc, &guest_gpt_mem, m->v->part, gpa, &m->pf_code);
 	if (rc == GPT_PAGE_FAULT) {
 		m->pf = true;
 		m->pf_gla = base + off;

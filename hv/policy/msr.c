@@ -6,20 +6,19 @@
  */
 #include "hv/policy/msr.h"
 #include "hv/console/console.h"
+#include "hv/hw/x86.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
-#include "hv/virt.h"
 #include "hv/vdev/vlapic.h"
-#include "hv/hw/x86.h"
+#include "hv/virt.h"
 
 #define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
 /* Guest state the hardware switches, or that the hypervisor never uses. */
 static const u32 passthrough[] = {
-	MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
-	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK,
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_TSC_AUX, MSR_IA32_PAT,
+	MSR_IA32_FS_BASE,      MSR_IA32_GS_BASE,      MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,
+	MSR_IA32_LSTAR,	       MSR_IA32_CSTAR,	      MSR_IA32_FMASK,	       MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_TSC_AUX,	       MSR_IA32_PAT,
 };
 
 typedef int (*msr_read_fn)(struct vcpu *v, u32 msr, u64 *val);

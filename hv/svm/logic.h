@@ -37,12 +37,12 @@ struct svm_part {
 #define VMCB_CLEAN_INTERCEPTS BIT(0) /* intercept vectors, TSC offset, pause filter */
 #define VMCB_CLEAN_IOPM BIT(1)	     /* IOPM_BASE_PA, MSRPM_BASE_PA */
 #define VMCB_CLEAN_ASID BIT(2)
-#define VMCB_CLEAN_TPR BIT(3)	     /* V_TPR, V_IRQ, V_INTR_*: the vintr field */
-#define VMCB_CLEAN_NP BIT(4)	     /* NP_ENABLE, N_CR3, G_PAT */
-#define VMCB_CLEAN_CRX BIT(5)	     /* CR0, CR3, CR4, EFER */
-#define VMCB_CLEAN_DRX BIT(6)	     /* DR6, DR7 */
-#define VMCB_CLEAN_DT BIT(7)	     /* GDTR, IDTR */
-#define VMCB_CLEAN_SEG BIT(8)	     /* CS, DS, SS, ES, CPL */
+#define VMCB_CLEAN_TPR BIT(3) /* V_TPR, V_IRQ, V_INTR_*: the vintr field */
+#define VMCB_CLEAN_NP BIT(4)  /* NP_ENABLE, N_CR3, G_PAT */
+#define VMCB_CLEAN_CRX BIT(5) /* CR0, CR3, CR4, EFER */
+#define VMCB_CLEAN_DRX BIT(6) /* DR6, DR7 */
+#define VMCB_CLEAN_DT BIT(7)  /* GDTR, IDTR */
+#define VMCB_CLEAN_SEG BIT(8) /* CS, DS, SS, ES, CPL */
 #define VMCB_CLEAN_CR2 BIT(9)
 #define VMCB_CLEAN_ALL 0x3ffU
 
@@ -52,10 +52,10 @@ static inline void vmcb_dirty(struct vmcb *vmcb, u32 bits)
 }
 
 /* Writes a VMCB field of clean-bit group(s) `bits`. */
-#define VMCB_SET(vmcb, field, val, bits)        \
-	do {                                    \
-		(vmcb)->field = (val);          \
-		vmcb_dirty((vmcb), (bits));     \
+#define VMCB_SET(vmcb, field, val, bits)    \
+	do {                                \
+		(vmcb)->field = (val);      \
+		vmcb_dirty((vmcb), (bits)); \
 	} while (0)
 
 /* --- set-up ------------------------------------------------------------- */
@@ -89,7 +89,7 @@ struct svm_insn {
 /* An exit code with a fixed neutral reason (hv/svm/decode.c). */
 struct svm_exit_simple {
 	u32 code;
-	u8 reason;	     /* enum vm_exit_reason */
+	u8 reason;	      /* enum vm_exit_reason */
 	struct svm_insn insn; /* len 0: not an instruction the guest continues after */
 };
 
@@ -122,8 +122,9 @@ static inline void svm_decode_npf(const struct vmcb *vmcb, struct vm_exit *e)
 
 	e->reason = VMEXIT_SLAT_FAULT;
 	e->slat.gpa = vmcb->ctl.exitinfo2;
-	e->slat.access = (err & SVM_NPF_W) ? EXIT_ACCESS_WRITE :
-			 (err & SVM_NPF_ID) ? EXIT_ACCESS_EXEC : EXIT_ACCESS_READ;
+	e->slat.access = (err & SVM_NPF_W)  ? EXIT_ACCESS_WRITE :
+			 (err & SVM_NPF_ID) ? EXIT_ACCESS_EXEC :
+					      EXIT_ACCESS_READ;
 	e->slat.present = err & SVM_NPF_P;
 	e->slat.gla_valid = false;
 }
@@ -131,8 +132,7 @@ static inline void svm_decode_npf(const struct vmcb *vmcb, struct vm_exit *e)
 /* An instruction's exit: with next-RIP save the CPU tells the length
  * (APM 2 15.7.1); without it the caller matches insn at RIP. */
 static inline const struct svm_insn *svm_insn_exit(const struct vmcb *vmcb, bool nrip,
-						   const struct svm_insn *insn,
-						   struct vm_exit *e)
+						   const struct svm_insn *insn, struct vm_exit *e)
 {
 	e->insn_len = insn->len;
 	if (!insn->len)
@@ -154,8 +154,8 @@ static inline const struct svm_insn *svm_insn_exit(const struct vmcb *vmcb, bool
  * bytes at RIP; NULL when there is nothing to match. A code the core has
  * no use for is VMEXIT_UNHANDLED.
  */
-static inline const struct svm_insn *svm_decode_exit(const struct vmcb *vmcb, u64 rcx,
-						     bool nrip, struct vm_exit *e)
+static inline const struct svm_insn *svm_decode_exit(const struct vmcb *vmcb, u64 rcx, bool nrip,
+						     struct vm_exit *e)
 {
 	u64 code = vmcb->ctl.exitcode;
 

@@ -23,20 +23,18 @@ static struct vmcb *vmcb_of(struct vcpu *v)
 void svm_vmcb_init(struct vmcb *vmcb, const struct svm_part *part, u32 asid, u64 ncr3)
 {
 	vmcb->ctl.intercept_exc = 0;
-	vmcb->ctl.intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI |
-				    SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |
-				    SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT |
-				    SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
-				    SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
-				    SVM_INTERCEPT_SHUTDOWN | SVM_INTERCEPT_RSM;
+	vmcb->ctl.intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
+				    SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT |
+				    SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
+				    SVM_INTERCEPT_TASK_SWITCH | SVM_INTERCEPT_SHUTDOWN |
+				    SVM_INTERCEPT_RSM;
 	/* APM 2 15.5.1: VMRUN must be intercepted */
 	vmcb->ctl.intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
 				    SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
-				    SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-				    SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD |
-				    SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT |
-				    SVM_INTERCEPT_MWAIT_COND | SVM_INTERCEPT_XSETBV |
-				    SVM_INTERCEPT_RDPRU;
+				    SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT |
+				    SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_MONITOR |
+				    SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_MWAIT_COND |
+				    SVM_INTERCEPT_XSETBV | SVM_INTERCEPT_RDPRU;
 	vmcb->ctl.iopm_base_pa = part->iopm_pa;
 	vmcb->ctl.msrpm_base_pa = part->msrpm_pa;
 	vmcb->ctl.tsc_offset = 0; /* the TSC is passed through */
@@ -125,8 +123,8 @@ void svm_load_state(struct vcpu *v, u32 mask)
 	if (mask & VS_PAT)
 		st->pat = vs->g_pat;
 	if (mask & VS_INTR)
-		st->intr_shadow = (vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) ?
-					  INTR_SHADOW_STI : 0;
+		st->intr_shadow = (vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) ? INTR_SHADOW_STI :
+										 0;
 	v->state_valid |= mask;
 }
 
@@ -163,8 +161,7 @@ void svm_store_state(struct vcpu *v, u32 mask)
 		vs->idtr.base = st->idtr.base;
 		vs->idtr.limit = st->idtr.limit;
 		/* APM 2 15.5.1: the CPL is SS.DPL (0 in real mode) */
-		vs->cpl = (st->cr0 & CR0_PE) ?
-				  (u8)((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) : 0;
+		vs->cpl = (st->cr0 & CR0_PE) ? (u8)((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) : 0;
 		vmcb_dirty(vmcb, VMCB_CLEAN_SEG | VMCB_CLEAN_DT);
 	}
 	if (mask & VS_DR7) {
@@ -256,7 +253,6 @@ bool svm_irq_injectable(struct vcpu *v)
 {
 	const struct vmcb *vmcb = vmcb_of(v);
 
-	return (vmcb->save.rflags & RFLAGS_IF) &&
-	       !(vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) &&
+	return (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) &&
 	       !(vmcb->ctl.eventinj & SVM_EVT_VALID);
 }

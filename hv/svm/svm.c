@@ -1,12 +1,12 @@
 /* AMD-V: feature probe and SVM enable on each CPU (AMD APM vol. 2, ch. 15). */
-#include "hv/console/console.h"
-#include "hv/lib/lib.h"
-#include "hv/mm/mm.h"
-#include "hv/cpu/percpu.h"
 #include "hv/svm/svm.h"
-#include "hv/vcpu/vcpu_ops.h"
+#include "hv/console/console.h"
+#include "hv/cpu/percpu.h"
 #include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/mm/mm.h"
+#include "hv/vcpu/vcpu_ops.h"
 
 #define CPUID_SVM_LEAF 0x8000000a
 /* CPUID Fn8000_000A_EDX (APM 3, appendix E.4.9) */
@@ -51,8 +51,8 @@ int svm_probe(struct virt_caps *caps)
 	caps->slat_1g = cpuid(CPUID_EXT_FEATURES).edx & CPUID_EXT_EDX_PAGE1GB;
 	pr_info("svm: AMD-V, NPT %s, next-RIP save %s, decode assists %s, "
 		"flush-by-ASID %s\n",
-		yes_no(sc->npt), yes_no(sc->nrip_save),
-		yes_no(sc->decode_assists), yes_no(sc->flush_by_asid));
+		yes_no(sc->npt), yes_no(sc->nrip_save), yes_no(sc->decode_assists),
+		yes_no(sc->flush_by_asid));
 
 	if (svm_disabled()) {
 		snprintf(caps->reason, sizeof(caps->reason),

@@ -6,16 +6,16 @@
  * backend's ops table.
  */
 #include "hv/console/console.h"
+#include "hv/cpu/percpu.h"
+#include "hv/cpu/smp.h"
 #include "hv/ept/npt.h"
+#include "hv/hw/x86.h"
 #include "hv/insn/prefix.h"
-#include "hv/vcpu/guest_code.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/partition/partition.h"
-#include "hv/cpu/percpu.h"
-#include "hv/cpu/smp.h"
 #include "hv/svm/svm.h"
-#include "hv/hw/x86.h"
+#include "hv/vcpu/guest_code.h"
 
 static struct svm_vcpu *sv(struct vcpu *v)
 {
@@ -131,7 +131,7 @@ static void svm_vcpu_reset(struct vcpu *v)
  * Out of line: svm_run's frame stays without the instruction buffer.
  */
 __attribute__((noinline)) static u32 decoded_len(struct vcpu *v, const u8 *opcode, u32 oplen,
-						  u32 fallback)
+						 u32 fallback)
 {
 	u8 bytes[INSN_MAX_LEN];
 	u32 got, pf_err;
@@ -210,8 +210,8 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)
 {
-	pr_info("  %-4s sel %04x attr %03x limit %08x base %016lx\n", name, s->sel,
-		s->attr, s->limit, s->base);
+	pr_info("  %-4s sel %04x attr %03x limit %08x base %016lx\n", name, s->sel, s->attr,
+		s->limit, s->base);
 }
 
 static void svm_dump(struct vcpu *v)
@@ -222,16 +222,16 @@ static void svm_dump(struct vcpu *v)
 	pr_info("  svm: exitcode %#lx exitinfo1 %#lx exitinfo2 %#lx exitintinfo %#lx\n",
 		vmcb->ctl.exitcode, vmcb->ctl.exitinfo1, vmcb->ctl.exitinfo2,
 		vmcb->ctl.exitintinfo);
-	pr_info("  rip %016lx rsp %016lx rflags %016lx cpl %u\n", vs->rip, vs->rsp,
-		vs->rflags, vs->cpl);
-	pr_info("  cr0 %016lx cr2 %016lx cr3 %016lx cr4 %016lx efer %016lx\n", vs->cr0,
-		vs->cr2, vs->cr3, vs->cr4, vs->efer);
+	pr_info("  rip %016lx rsp %016lx rflags %016lx cpl %u\n", vs->rip, vs->rsp, vs->rflags,
+		vs->cpl);
+	pr_info("  cr0 %016lx cr2 %016lx cr3 %016lx cr4 %016lx efer %016lx\n", vs->cr0, vs->cr2,
+		vs->cr3, vs->cr4, vs->efer);
 	dump_seg("cs", &vs->cs);
 	dump_seg("ss", &vs->ss);
 	dump_seg("ds", &vs->ds);
 	dump_seg("tr", &vs->tr);
-	pr_info("  gdtr %016lx/%x idtr %016lx/%x eventinj %#lx\n", vs->gdtr.base,
-		vs->gdtr.limit, vs->idtr.base, vs->idtr.limit, vmcb->ctl.eventinj);
+	pr_info("  gdtr %016lx/%x idtr %016lx/%x eventinj %#lx\n", vs->gdtr.base, vs->gdtr.limit,
+		vs->idtr.base, vs->idtr.limit, vmcb->ctl.eventinj);
 }
 
 const struct vcpu_ops svm_ops = {

@@ -29,22 +29,22 @@ struct vmcb_control {
 	u32 asid;		 /* 0x058 */
 	u8 tlb_control;		 /* 0x05c */
 	u8 reserved2[3];
-	u64 vintr;	  /* 0x060 */
-	u64 int_state;	  /* 0x068: interrupt shadow */
-	u64 exitcode;	  /* 0x070 */
-	u64 exitinfo1;	  /* 0x078 */
-	u64 exitinfo2;	  /* 0x080 */
-	u64 exitintinfo;  /* 0x088 */
-	u64 np_control;	  /* 0x090 */
-	u64 avic_bar;	  /* 0x098 */
-	u64 ghcb_pa;	  /* 0x0a0 */
-	u64 eventinj;	  /* 0x0a8 */
-	u64 ncr3;	  /* 0x0b0 */
-	u64 virt_ext;	  /* 0x0b8 */
-	u32 clean;	  /* 0x0c0 */
+	u64 vintr;	 /* 0x060 */
+	u64 int_state;	 /* 0x068: interrupt shadow */
+	u64 exitcode;	 /* 0x070 */
+	u64 exitinfo1;	 /* 0x078 */
+	u64 exitinfo2;	 /* 0x080 */
+	u64 exitintinfo; /* 0x088 */
+	u64 np_control;	 /* 0x090 */
+	u64 avic_bar;	 /* 0x098 */
+	u64 ghcb_pa;	 /* 0x0a0 */
+	u64 eventinj;	 /* 0x0a8 */
+	u64 ncr3;	 /* 0x0b0 */
+	u64 virt_ext;	 /* 0x0b8 */
+	u32 clean;	 /* 0x0c0 */
 	u32 reserved3;
-	u64 nrip;	  /* 0x0c8 */
-	u8 insn_len;	  /* 0x0d0 */
+	u64 nrip;    /* 0x0c8 */
+	u8 insn_len; /* 0x0d0 */
 	u8 insn_bytes[15];
 	u8 reserved4[0x400 - 0x0e0];
 } __packed;
@@ -52,26 +52,26 @@ struct vmcb_control {
 struct vmcb_save {
 	struct vmcb_seg es, cs, ss, ds, fs, gs, gdtr, ldtr, idtr, tr; /* 0x400 */
 	u8 reserved1[0x4cb - 0x4a0];
-	u8 cpl;	/* 0x4cb */
+	u8 cpl; /* 0x4cb */
 	u32 reserved2;
 	u64 efer; /* 0x4d0 */
 	u8 reserved3[0x548 - 0x4d8];
-	u64 cr4;    /* 0x548 */
+	u64 cr4; /* 0x548 */
 	u64 cr3;
 	u64 cr0;
 	u64 dr7;
 	u64 dr6;
 	u64 rflags;
-	u64 rip;    /* 0x578 */
+	u64 rip; /* 0x578 */
 	u8 reserved4[0x5d8 - 0x580];
-	u64 rsp;    /* 0x5d8 */
+	u64 rsp; /* 0x5d8 */
 	u64 s_cet, ssp, isst_addr;
-	u64 rax;    /* 0x5f8 */
+	u64 rax; /* 0x5f8 */
 	u64 star, lstar, cstar, sfmask, kernel_gs_base;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
-	u64 cr2;    /* 0x640 */
+	u64 cr2; /* 0x640 */
 	u8 reserved5[0x668 - 0x648];
-	u64 g_pat;  /* 0x668 */
+	u64 g_pat; /* 0x668 */
 	u64 dbgctl;
 	u8 reserved6[0x1000 - 0x678];
 } __packed;

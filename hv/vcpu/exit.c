@@ -5,15 +5,15 @@
  * hypervisor stop.
  */
 #include "hv/vcpu/exit.h"
+#include "hv/console/console.h"
+#include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/partition/partition.h"
+#include "hv/policy/cpuid.h"
 #include "hv/policy/io.h"
 #include "hv/policy/mmio.h"
-#include "hv/console/console.h"
-#include "hv/policy/cpuid.h"
-#include "hv/lib/lib.h"
 #include "hv/policy/msr.h"
-#include "hv/partition/partition.h"
 #include "hv/virt.h"
-#include "hv/hw/x86.h"
 
 #define XCR0_X87 BIT(0)
 #define XCR0_SSE BIT(1)
@@ -55,8 +55,8 @@ static const char *const reason_names[VMEXIT_REASON_COUNT] = {
 
 const char *vm_exit_name(u32 reason)
 {
-	return reason < VMEXIT_REASON_COUNT && reason_names[reason] ? reason_names[reason]
-								     : "unknown";
+	return reason < VMEXIT_REASON_COUNT && reason_names[reason] ? reason_names[reason] :
+								      "unknown";
 }
 
 enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
@@ -69,7 +69,9 @@ enum exit_action exit_inject(struct vcpu *v, struct vm_exit *e, u8 vector, bool 
 			     u32 error_code)
 {
 	const struct vm_apply a = {
-		.event = { .type = EVENT_EXCEPTION, .vector = vector, .has_error = has_error,
+		.event = { .type = EVENT_EXCEPTION,
+			   .vector = vector,
+			   .has_error = has_error,
 			   .error_code = error_code },
 	};
 
@@ -101,8 +103,8 @@ static enum exit_action handle_ud(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 {
-	const struct cpuid_regs *c = cpuid_plain(v->part, (u32)v->gpr[GPR_RAX],
-						 (u32)v->gpr[GPR_RCX]);
+	const struct cpuid_regs *c =
+		cpuid_plain(v->part, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX]);
 	struct cpuid_regs r;
 
 	if (!c) {

@@ -1,10 +1,10 @@
 /* The guest's code as the hypervisor reads it, through the guest's own paging. */
 #include "hv/vcpu/guest_code.h"
+#include "hv/hw/cpuid.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/virt.h"
-#include "hv/hw/cpuid.h"
-#include "hv/hw/x86.h"
 
 #define MAXPHYADDR_MASK 0xff
 
@@ -54,8 +54,8 @@ bool guest_user_mode(const struct vcpu_state *st)
 
 enum insn_mode guest_insn_mode(const struct vcpu_state *st)
 {
-	return insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA,
-			     st->cs.attr & SEG_ATTR_L, st->cs.attr & SEG_ATTR_DB);
+	return insn_cpu_mode(st->rflags & RFLAGS_VM, st->efer & EFER_LMA, st->cs.attr & SEG_ATTR_L,
+			     st->cs.attr & SEG_ATTR_DB);
 }
 
 int guest_fetch_insn(struct vcpu *v, u8 *buf, u32 *got, u32 *pf_err, u64 *fault_gla)

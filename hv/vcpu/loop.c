@@ -8,15 +8,15 @@
 #include "drivers/lapic.h"
 #include "hv/console/console.h"
 #include "hv/console/input.h"
-#include "hv/vcpu/exit.h"
-#include "hv/lib/lib.h"
-#include "hv/partition/partition.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
-#include "hv/virt.h"
+#include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/partition/partition.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/hw/x86.h"
+#include "hv/virt.h"
 
 /* SDM 3A 9.1.1, table 9-1: the state after INIT */
 #define INIT_CR0 0x60000010ULL /* CD, NW, ET */

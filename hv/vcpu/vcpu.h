@@ -14,8 +14,22 @@ struct percpu;
 
 /* In x86 encoding order, so ModRM register numbers index gpr[] directly. */
 enum gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 	GPR_COUNT
 };
 
@@ -26,12 +40,12 @@ enum gpr {
  */
 #define SEG_TYPE_MASK 0xf
 #define SEG_TYPE_ACCESSED BIT(0)
-#define SEG_TYPE_DATA_RW 0x3   /* read/write, accessed */
-#define SEG_TYPE_CODE_RX 0xb   /* execute/read, accessed */
+#define SEG_TYPE_DATA_RW 0x3 /* read/write, accessed */
+#define SEG_TYPE_CODE_RX 0xb /* execute/read, accessed */
 #define SEG_TYPE_LDT 0x2
 #define SEG_TYPE_TSS16_BUSY 0x3
-#define SEG_TYPE_TSS_BUSY 0xb  /* 32/64-bit TSS, busy */
-#define SEG_ATTR_S BIT(4)      /* code or data (not system) */
+#define SEG_TYPE_TSS_BUSY 0xb /* 32/64-bit TSS, busy */
+#define SEG_ATTR_S BIT(4)     /* code or data (not system) */
 #define SEG_ATTR_DPL_SHIFT 5
 #define SEG_ATTR_P BIT(7)
 #define SEG_ATTR_AVL BIT(8)
@@ -66,8 +80,8 @@ struct vcpu_state {
 /* Masks for load_state/store_state */
 #define VS_RIP BIT(0)
 #define VS_RFLAGS BIT(1)
-#define VS_CR BIT(2)	   /* cr0, cr2, cr3, cr4, efer */
-#define VS_SEG BIT(3)	   /* all segments, gdtr, idtr */
+#define VS_CR BIT(2)  /* cr0, cr2, cr3, cr4, efer */
+#define VS_SEG BIT(3) /* all segments, gdtr, idtr */
 #define VS_DR7 BIT(4)
 #define VS_SYSENTER BIT(5)
 #define VS_PAT BIT(6)
@@ -96,25 +110,25 @@ struct vcpu_event {
 
 /* What the backend does before the next entry (one call per exit). */
 struct vm_apply {
-	bool skip_insn;		/* advance RIP past the exiting instruction */
-	struct vcpu_event event;	/* inject, when type != EVENT_NONE */
-	bool irq_window;	/* exit as soon as an interrupt can be injected */
+	bool skip_insn;		 /* advance RIP past the exiting instruction */
+	struct vcpu_event event; /* inject, when type != EVENT_NONE */
+	bool irq_window;	 /* exit as soon as an interrupt can be injected */
 	bool nmi_window;
 };
 
 /* Where the vCPU is in its life (SPEC 5 for partitions). */
 enum vcpu_run_state {
-	VCPU_OFF = 0,	   /* its partition is stopped */
-	VCPU_WAIT_SIPI,	   /* an AP after INIT, waiting for a startup IPI */
+	VCPU_OFF = 0,	/* its partition is stopped */
+	VCPU_WAIT_SIPI, /* an AP after INIT, waiting for a startup IPI */
 	VCPU_RUNNING,
-	VCPU_HALTED,	   /* HLT: parked until something is pending */
+	VCPU_HALTED, /* HLT: parked until something is pending */
 };
 
 /* Requests from other CPUs, bits of vcpu.requests (atomic). */
-#define VCPU_REQ_STOP BIT(0)	/* leave the guest: partition stops/restarts */
-#define VCPU_REQ_INIT BIT(1)	/* INIT IPI from a sibling vCPU */
-#define VCPU_REQ_SIPI BIT(2)	/* startup IPI; vector in sipi_vector */
-#define VCPU_REQ_EVENT BIT(3)	/* an interrupt became pending (hv/vdev/virq.h) */
+#define VCPU_REQ_STOP BIT(0)  /* leave the guest: partition stops/restarts */
+#define VCPU_REQ_INIT BIT(1)  /* INIT IPI from a sibling vCPU */
+#define VCPU_REQ_SIPI BIT(2)  /* startup IPI; vector in sipi_vector */
+#define VCPU_REQ_EVENT BIT(3) /* an interrupt became pending (hv/vdev/virq.h) */
 #define VCPU_REQ_FLUSH_TLB BIT(4)
 
 /* The vCPU's own devices (hv/vdev/vdev.h, vcpu_slot of a per-vCPU type). */
@@ -127,8 +141,8 @@ struct vcpu_stats {
 	u64 exits[64]; /* by enum vm_exit_reason (hv/vcpu/exit.h), at most 64 */
 	u64 irqs_injected;
 	u64 exceptions_injected;
-	u64 timer_fired;	/* local APIC timer expiries */
-	u64 timer_late;		/* their total lateness, TSC ticks */
+	u64 timer_fired; /* local APIC timer expiries */
+	u64 timer_late;	 /* their total lateness, TSC ticks */
 	u64 timer_late_max;
 };
 
@@ -137,18 +151,18 @@ struct vcpu {
 	struct vcpu_state state;
 	u32 state_valid; /* VS_* bits loaded since the last exit */
 	struct partition *part;
-	struct percpu *cpu;	/* the physical CPU it is pinned to */
-	u32 id;			/* index in its partition = its APIC ID */
-	void *vendor;		/* VMCS / VMCB and related, owned by the backend */
-	volatile u32 requests;	/* VCPU_REQ_* */
+	struct percpu *cpu;    /* the physical CPU it is pinned to */
+	u32 id;		       /* index in its partition = its APIC ID */
+	void *vendor;	       /* VMCS / VMCB and related, owned by the backend */
+	volatile u32 requests; /* VCPU_REQ_* */
 	volatile u8 sipi_vector;
 	enum vcpu_run_state run_state;
 	struct vcpu_stats stats;
-	void *dev[VCPU_DEV_SLOTS];	/* by enum vcpu_dev_slot */
+	void *dev[VCPU_DEV_SLOTS]; /* by enum vcpu_dev_slot */
 	/* Fast paths of the loop, checked on every entry: */
-	volatile u32 event_hint;	/* an interrupt or NMI may be pending */
-	volatile u32 timer_dirty;	/* a guest timer was reprogrammed */
-	u64 timer_next;			/* TSC of the next timer work due */
+	volatile u32 event_hint;  /* an interrupt or NMI may be pending */
+	volatile u32 timer_dirty; /* a guest timer was reprogrammed */
+	u64 timer_next;		  /* TSC of the next timer work due */
 };
 
 static inline void vcpu_request(struct vcpu *v, u32 req)

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "hv/vcpu/exit.h"
 #include "hv/lib/types.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
 
 struct percpu;

@@ -30,18 +30,18 @@
 
 /* ------------------------------------------------------------ constants */
 
-#define RSDP_ALIGN 16		/* ACPI 6.4 5.2.5.1 */
-#define RSDP_REVISION 2		/* 5.2.5.3: ACPI 2.0 and later, with an XSDT */
-#define FACS_ALIGN 64		/* 5.2.10: the FACS is 64-byte aligned */
-#define FACS_VERSION 2		/* 5.2.10 */
-#define TABLE_ALIGN 16		/* our choice: tables need no alignment */
-#define XSDT_REVISION 1		/* 5.2.8 */
-#define RSDT_REVISION 1		/* 5.2.7 */
-#define FADT_REVISION 6		/* 5.2.9: major version 6 ... */
-#define FADT_MINOR_VERSION 4	/* ... minor version 4: ACPI 6.4 */
-#define MADT_REVISION 5		/* 5.2.12 */
-#define DSDT_REVISION 2		/* 5.2.11.1: 2 and up, AML integers are 64-bit */
-#define MCFG_REVISION 1		/* PCI Firmware Specification 3.2, 4.1.2 */
+#define RSDP_ALIGN 16	     /* ACPI 6.4 5.2.5.1 */
+#define RSDP_REVISION 2	     /* 5.2.5.3: ACPI 2.0 and later, with an XSDT */
+#define FACS_ALIGN 64	     /* 5.2.10: the FACS is 64-byte aligned */
+#define FACS_VERSION 2	     /* 5.2.10 */
+#define TABLE_ALIGN 16	     /* our choice: tables need no alignment */
+#define XSDT_REVISION 1	     /* 5.2.8 */
+#define RSDT_REVISION 1	     /* 5.2.7 */
+#define FADT_REVISION 6	     /* 5.2.9: major version 6 ... */
+#define FADT_MINOR_VERSION 4 /* ... minor version 4: ACPI 6.4 */
+#define MADT_REVISION 5	     /* 5.2.12 */
+#define DSDT_REVISION 2	     /* 5.2.11.1: 2 and up, AML integers are 64-bit */
+#define MCFG_REVISION 1	     /* PCI Firmware Specification 3.2, 4.1.2 */
 
 #define OEM_TABLE_ID "TESSERA "
 #define OEM_REVISION 1
@@ -70,8 +70,8 @@
 
 /* 5.2.12.2 and 5.2.12.12: APIC ID 255 and up need Local x2APIC entries */
 #define XAPIC_ID_LIMIT 0xff
-#define LAPIC_NMI_LINT 1	/* NMI arrives on LINT1, as on a PC */
-#define ISA_BUS 0		/* 5.2.12.5 */
+#define LAPIC_NMI_LINT 1 /* NMI arrives on LINT1, as on a PC */
+#define ISA_BUS 0	 /* 5.2.12.5 */
 #define ISA_IRQ_TIMER 0
 #define MADT_FLAGS_EDGE_HIGH (ACPI_MPS_POLARITY_HIGH | ACPI_MPS_TRIGGER_EDGE)
 #define MADT_FLAGS_LEVEL_HIGH (ACPI_MPS_POLARITY_HIGH | ACPI_MPS_TRIGGER_LEVEL)
@@ -89,26 +89,26 @@
 #define AML_PKGLEN_LEAD_MASK 0x0f
 
 /* ACPI 6.4 6.4.2 small and 6.4.3 large resource descriptors */
-#define RES_IRQ_TAG 0x22	      /* 6.4.2.1, IRQ without information byte */
-#define RES_IO_TAG 0x47		      /* 6.4.2.5 */
+#define RES_IRQ_TAG 0x22 /* 6.4.2.1, IRQ without information byte */
+#define RES_IO_TAG 0x47	 /* 6.4.2.5 */
 #define RES_IO_DECODE_16 0x01
-#define RES_END_TAG 0x79	      /* 6.4.2.9 */
-#define RES_MEM32_FIXED_TAG 0x86      /* 6.4.3.4 */
+#define RES_END_TAG 0x79	 /* 6.4.2.9 */
+#define RES_MEM32_FIXED_TAG 0x86 /* 6.4.3.4 */
 #define RES_MEM32_FIXED_LEN 9
 #define RES_MEM_RW 0x01
-#define RES_DWORD_ADDR_TAG 0x87	      /* 6.4.3.5.2 */
+#define RES_DWORD_ADDR_TAG 0x87 /* 6.4.3.5.2 */
 #define RES_DWORD_ADDR_LEN 23
-#define RES_WORD_ADDR_TAG 0x88	      /* 6.4.3.5.3 */
+#define RES_WORD_ADDR_TAG 0x88 /* 6.4.3.5.3 */
 #define RES_WORD_ADDR_LEN 13
-#define RES_ADDR_TYPE_MEM 0	      /* 6.4.3.5: resource type */
+#define RES_ADDR_TYPE_MEM 0 /* 6.4.3.5: resource type */
 #define RES_ADDR_TYPE_IO 1
 #define RES_ADDR_TYPE_BUS 2
 /* general flags: a window the bridge produces, both ends fixed, positive
  * decode (_MAF | _MIF, consumer bit clear) */
 #define RES_ADDR_FIXED_WINDOW 0x0c
-#define RES_IO_RANGE_ENTIRE 0x03      /* I/O flags: _RNG, ISA and non-ISA */
-#define RES_MEM_NONCACHEABLE_RW 0x01  /* memory flags: _MEM 0, _RW 1 */
-#define RES_MAX 128		      /* the largest template below, rounded up */
+#define RES_IO_RANGE_ENTIRE 0x03     /* I/O flags: _RNG, ISA and non-ISA */
+#define RES_MEM_NONCACHEABLE_RW 0x01 /* memory flags: _MEM 0, _RW 1 */
+#define RES_MAX 128		     /* the largest template below, rounded up */
 
 /* The host bridge's I/O windows: everything but the configuration ports
  * CF8-CFF, which it consumes itself */
@@ -294,8 +294,7 @@ u32 acpi_build_pkglen(u32 body_len, u8 out[ACPI_BUILD_PKGLEN_MAX])
 	 * one-byte form holds 6 bits, longer ones 4 in the lead byte and 8
 	 * in each byte after it, whose count is in the lead byte's bits 7-6 */
 	for (n = 1; n <= ACPI_BUILD_PKGLEN_MAX; n++) {
-		u32 bits = n == 1 ? AML_PKGLEN_BYTES_SHIFT :
-				    AML_PKGLEN_LEAD_BITS + 8 * (n - 1);
+		u32 bits = n == 1 ? AML_PKGLEN_BYTES_SHIFT : AML_PKGLEN_LEAD_BITS + 8 * (n - 1);
 
 		if (body_len < (1U << bits) - n)
 			break;
@@ -340,8 +339,7 @@ static void aml_name(struct acpi_writer *w, const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len != AML_NAME_SEG_LEN &&
-	    !(len == AML_NAME_SEG_LEN + 1 && name[0] == AML_ROOT_CHAR)) {
+	if (len != AML_NAME_SEG_LEN && !(len == AML_NAME_SEG_LEN + 1 && name[0] == AML_ROOT_CHAR)) {
 		w_fail(w, -E_INVAL);
 		return;
 	}
@@ -445,8 +443,7 @@ static void aml_name_string(struct acpi_writer *w, const char *name, const char 
 }
 
 /* Name (name, Package () { vals... }), 20.2.5.4 DefPackage */
-static void aml_name_package(struct acpi_writer *w, const char *name,
-			     const u64 *vals, u8 count)
+static void aml_name_package(struct acpi_writer *w, const char *name, const u64 *vals, u8 count)
 {
 	u32 pkg;
 
@@ -506,7 +503,7 @@ static void res_put(struct res *r, const void *p, u32 len)
 static void res_io(struct res *r, u16 base, u8 len)
 {
 	u8 d[8] = { RES_IO_TAG, RES_IO_DECODE_16, (u8)base, (u8)(base >> 8),
-		    (u8)base, (u8)(base >> 8), 1, len };
+		    (u8)base,	(u8)(base >> 8),  1,	    len };
 
 	res_put(r, d, sizeof(d));
 }
@@ -535,7 +532,7 @@ static void res_mem32_fixed(struct res *r, u32 base, u32 len)
 static void res_word_window(struct res *r, u8 type, u8 type_flags, u16 min, u16 max)
 {
 	u16 f[5] = { 0, min, max, 0, (u16)(max - min + 1) }; /* _GRA .. _LEN */
-	u8 d[16] = { RES_WORD_ADDR_TAG, RES_WORD_ADDR_LEN, 0, type,
+	u8 d[16] = { RES_WORD_ADDR_TAG,	    RES_WORD_ADDR_LEN, 0, type,
 		     RES_ADDR_FIXED_WINDOW, type_flags };
 
 	memcpy(d + 6, f, sizeof(f));
@@ -547,8 +544,8 @@ static void res_word_window(struct res *r, u8 type, u8 type_flags, u16 min, u16 
 static void res_dword_mem_window(struct res *r, u32 base, u32 len)
 {
 	u32 f[5] = { 0, base, base + len - 1, 0, len };
-	u8 d[26] = { RES_DWORD_ADDR_TAG, RES_DWORD_ADDR_LEN, 0, RES_ADDR_TYPE_MEM,
-		     RES_ADDR_FIXED_WINDOW, RES_MEM_NONCACHEABLE_RW };
+	u8 d[26] = { RES_DWORD_ADDR_TAG, RES_DWORD_ADDR_LEN,	0,
+		     RES_ADDR_TYPE_MEM,	 RES_ADDR_FIXED_WINDOW, RES_MEM_NONCACHEABLE_RW };
 
 	memcpy(d + 6, f, sizeof(f));
 	res_put(r, d, sizeof(d));
@@ -566,8 +563,7 @@ static void res_end(struct res *r)
 }
 
 /* Name (name, ResourceTemplate () {...}): a Buffer, 20.2.5.4 DefBuffer */
-static void aml_name_resources(struct acpi_writer *w, const char *name,
-			       const struct res *r)
+static void aml_name_resources(struct acpi_writer *w, const char *name, const struct res *r)
 {
 	u32 pkg;
 
@@ -603,8 +599,7 @@ static void dsdt_pci0(struct acpi_writer *w)
 	aml_name_int(w, "_BBN", 0);
 	res_word_window(&r, RES_ADDR_TYPE_BUS, 0, 0, PLAT_ECAM_BUSES - 1);
 	res_io(&r, PLAT_PCI_CONF_ADDR, PCI_CONF_PORTS);
-	res_word_window(&r, RES_ADDR_TYPE_IO, RES_IO_RANGE_ENTIRE, 0,
-			PLAT_PCI_CONF_ADDR - 1);
+	res_word_window(&r, RES_ADDR_TYPE_IO, RES_IO_RANGE_ENTIRE, 0, PLAT_PCI_CONF_ADDR - 1);
 	res_word_window(&r, RES_ADDR_TYPE_IO, RES_IO_RANGE_ENTIRE,
 			PLAT_PCI_CONF_ADDR + PCI_CONF_PORTS, IO_SPACE_END);
 	res_dword_mem_window(&r, (u32)PLAT_PCI_MMIO_BASE, (u32)PLAT_PCI_MMIO_SIZE);
@@ -761,8 +756,7 @@ static void build_fadt(struct builder *b)
 	};
 	u32 start = table_begin(b, "FACP", FADT_REVISION);
 
-	memcpy(&f.hypervisor_vendor_id, HYPERVISOR_VENDOR_ID,
-	       sizeof(f.hypervisor_vendor_id));
+	memcpy(&f.hypervisor_vendor_id, HYPERVISOR_VENDOR_ID, sizeof(f.hypervisor_vendor_id));
 	w_put(&b->w, (const u8 *)&f + sizeof(f.hdr), sizeof(f) - sizeof(f.hdr));
 	b->fadt = table_end(b, start);
 }
@@ -883,8 +877,7 @@ static void build_mcfg(struct builder *b)
 static u64 build_root(struct builder *b, bool xsdt)
 {
 	const u64 tables[] = { b->fadt, b->madt, b->mcfg };
-	u32 start = table_begin(b, xsdt ? "XSDT" : "RSDT",
-				xsdt ? XSDT_REVISION : RSDT_REVISION);
+	u32 start = table_begin(b, xsdt ? "XSDT" : "RSDT", xsdt ? XSDT_REVISION : RSDT_REVISION);
 
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
 		w_put(&b->w, &tables[i], xsdt ? sizeof(u64) : sizeof(u32));
@@ -932,8 +925,7 @@ static int cfg_check(const struct acpi_build_cfg *cfg)
 		return -E_INVAL;
 	if (!IS_ALIGNED(cfg->base_gpa, (u64)RSDP_ALIGN))
 		return -E_INVAL;
-	if (cfg->base_gpa >= ACPI_AREA_LIMIT ||
-	    cfg->size > ACPI_AREA_LIMIT - cfg->base_gpa)
+	if (cfg->base_gpa >= ACPI_AREA_LIMIT || cfg->size > ACPI_AREA_LIMIT - cfg->base_gpa)
 		return -E_RANGE;
 	return 0;
 }

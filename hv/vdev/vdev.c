@@ -24,8 +24,8 @@ void vdev_init(struct vdev_registry *reg, const struct vdev_owner *owner,
 static void each(struct vdev_registry *reg, const struct vdev *d, void (*hook)(void *dev))
 {
 	for (u32 c = 0; hook && c < (per_vcpu(d->type) ? reg->owner.vcpu_count : 1); c++) {
-		void *dev = per_vcpu(d->type) ? reg->owner.vcpus[c]->dev[d->type->vcpu_slot]
-					      : d->dev;
+		void *dev = per_vcpu(d->type) ? reg->owner.vcpus[c]->dev[d->type->vcpu_slot] :
+						d->dev;
 
 		if (dev)
 			hook(dev);
@@ -78,8 +78,7 @@ void vdev_stats(struct vdev_registry *reg)
 
 /* An instance of t made by create or, for vCPU v, vcpu_create (a per-vCPU
  * type's create keeps none): 0 and *dev, or an error with nothing kept. */
-static int make(struct vdev_registry *reg, const struct vdev_type *t, struct vcpu *v,
-		void **dev)
+static int make(struct vdev_registry *reg, const struct vdev_type *t, struct vcpu *v, void **dev)
 {
 	u32 size = v || !per_vcpu(t) ? t->size : 0;
 	int err;
@@ -104,8 +103,8 @@ static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 	if (reg->count == VDEV_MAX)
 		return -E_NOMEM;
 	/* a slot of its own, free in the vCPUs */
-	if (per_vcpu(t) && (t->vcpu_slot >= VCPU_DEV_SLOTS ||
-			    (n && reg->owner.vcpus[0]->dev[t->vcpu_slot])))
+	if (per_vcpu(t) &&
+	    (t->vcpu_slot >= VCPU_DEV_SLOTS || (n && reg->owner.vcpus[0]->dev[t->vcpu_slot])))
 		return -E_INVAL;
 	err = make(reg, t, NULL, &dev);
 	if (err)
@@ -123,8 +122,7 @@ static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 	return 0;
 }
 
-int vdev_create_all(struct vdev_registry *reg, const struct vdev_type *const *types,
-		    u32 count)
+int vdev_create_all(struct vdev_registry *reg, const struct vdev_type *const *types, u32 count)
 {
 	for (u32 i = 0; i < count; i++) {
 		int err = create_one(reg, types[i]);
@@ -197,8 +195,8 @@ void *vdev_find(const struct vdev_registry *reg, const struct vdev_type *type)
 
 /* --- ranges ------------------------------------------------------------- */
 
-static int add(struct vdev_range *r, u32 *count, u32 max, u64 base, u64 size,
-	       vdev_access_fn fn, void *dev)
+static int add(struct vdev_range *r, u32 *count, u32 max, u64 base, u64 size, vdev_access_fn fn,
+	       void *dev)
 {
 	if (*count >= max)
 		return -E_NOMEM;

@@ -29,10 +29,10 @@ struct partition;
 struct vclock;
 
 struct vdev_access {
-	u64 addr;  /* port number or guest-physical address */
-	u8 size;   /* 1, 2, 4 or 8 bytes */
+	u64 addr; /* port number or guest-physical address */
+	u8 size;  /* 1, 2, 4 or 8 bytes */
 	bool write;
-	u64 val;   /* written value, or where a read puts its result */
+	u64 val; /* written value, or where a read puts its result */
 };
 
 /* Returns 0, or a negative error that makes the access fail for the guest
@@ -68,7 +68,7 @@ struct vdev_registry;
  */
 struct vdev_type {
 	const char *name;
-	u32 size;		/* of an instance; 0: it keeps nothing (dev NULL) */
+	u32 size; /* of an instance; 0: it keeps nothing (dev NULL) */
 	/*
 	 * Sets up the instance dev and registers its ranges: 0, or
 	 * VDEV_DECLINED, or a negative error. A per-vCPU type's create
@@ -76,7 +76,7 @@ struct vdev_type {
 	 */
 	int (*create)(struct vdev_registry *reg, void *dev);
 	int (*vcpu_create)(struct vdev_registry *reg, struct vcpu *v, void *dev);
-	u32 vcpu_slot;		/* enum vcpu_dev_slot, with vcpu_create */
+	u32 vcpu_slot; /* enum vcpu_dev_slot, with vcpu_create */
 	/* Power-on state again (partition restart; INIT for a per-vCPU one). */
 	void (*reset)(void *dev);
 	/* Gives back what it holds besides its memory and ranges (a failed
@@ -164,8 +164,7 @@ void vdev_init(struct vdev_registry *reg, const struct vdev_owner *owner,
  * empty again; -E_NOMEM (no memory, a full registry), -E_INVAL (a bad
  * slot) or the device's error.
  */
-int vdev_create_all(struct vdev_registry *reg, const struct vdev_type *const *types,
-		    u32 count);
+int vdev_create_all(struct vdev_registry *reg, const struct vdev_type *const *types, u32 count);
 /* Frees every device, last created first, and forgets their ranges. */
 void vdev_free_all(struct vdev_registry *reg);
 /* Every device to its power-on state, last created first (restart). */

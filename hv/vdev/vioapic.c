@@ -31,11 +31,11 @@
  */
 #include "hv/vdev/vioapic.h"
 #include "hv/console/console.h"
+#include "hv/hw/ioapic.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/hw/ioapic.h"
 
 /* MMIO decoding: each direct register starts a 16-byte slot */
 #define IOAPIC_SLOT_MASK 0xfULL
@@ -50,8 +50,9 @@
 #define ARB_ID_MASK 0x0fU
 #define VER_MAX_REDIR_SHIFT 16
 
-#define RTE_WRITABLE (RTE_VECTOR_MASK | RTE_MODE_MASK << RTE_MODE_SHIFT | RTE_DEST_LOGICAL | \
-		      RTE_POLARITY_LOW | RTE_LEVEL | RTE_MASKED | RTE_DEST_MASK << RTE_DEST_SHIFT)
+#define RTE_WRITABLE                                                                               \
+	(RTE_VECTOR_MASK | RTE_MODE_MASK << RTE_MODE_SHIFT | RTE_DEST_LOGICAL | RTE_POLARITY_LOW | \
+	 RTE_LEVEL | RTE_MASKED | RTE_DEST_MASK << RTE_DEST_SHIFT)
 
 /* Delivery modes: the same encoding as the local APIC's ICR */
 #define MODE_FIXED 0
@@ -68,7 +69,7 @@ struct vioapic {
 	struct spinlock lock;
 	u32 regsel;
 	u32 id;
-	u32 lines;	/* logical level of each input */
+	u32 lines; /* logical level of each input */
 	bool mode_logged;
 	u64 rte[PLAT_IOAPIC_PINS];
 };
@@ -103,7 +104,8 @@ static void send(struct vioapic *io, u32 pin)
 		if (!io->mode_logged) {
 			io->mode_logged = true;
 			pr_info("partition %s: I/O APIC pin %u: delivery mode %u not supported: "
-				"dropped\n", io->reg->owner.name, pin, mode);
+				"dropped\n",
+				io->reg->owner.name, pin, mode);
 		}
 		return;
 	}

@@ -9,15 +9,15 @@
  * loop arms the physical CPU's own timer for the nearest one (hv/vcpu/loop.c).
  */
 #include "hv/vdev/vlapic.h"
+#include "drivers/tsc.h"
 #include "hv/console/console.h"
+#include "hv/hw/apic.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/vcpu/vcpu.h"
-#include "drivers/tsc.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/hw/apic.h"
-#include "hv/hw/x86.h"
 
 #define APIC_VERSION_VALUE 0x00050014 /* version 0x14, 6 LVT entries */
 #define APIC_LVT_COUNT 7
@@ -41,7 +41,7 @@ struct vlapic {
 	u64 timer_armed_at; /* TSC when the deadline was set (statistics) */
 	bool x2apic;
 	u32 isr[APIC_VECTOR_WORDS], tmr[APIC_VECTOR_WORDS];
-	volatile u32 irr[APIC_VECTOR_WORDS]; /* set by other vCPUs: atomics */
+	volatile u32 irr[APIC_VECTOR_WORDS];	     /* set by other vCPUs: atomics */
 	volatile u32 tmr_pending[APIC_VECTOR_WORDS]; /* level-triggered requests */
 	volatile bool nmi;
 };
@@ -232,8 +232,7 @@ static void send_ipi(struct vcpu *v, u32 icr_lo, u32 dest)
 	bool logical = icr_lo & ICR_DEST_LOGICAL;
 
 	/* SDM 3A 11.6.1: an INIT level de-assert only synchronises arbitration IDs */
-	if (mode == ICR_MODE_INIT && !(icr_lo & ICR_LEVEL_ASSERT) &&
-	    (icr_lo & ICR_TRIGGER_LEVEL))
+	if (mode == ICR_MODE_INIT && !(icr_lo & ICR_LEVEL_ASSERT) && (icr_lo & ICR_TRIGGER_LEVEL))
 		return;
 	if (sh == ICR_SH_NONE) {
 		virq_deliver(reg, dest, logical, mode, (u8)(icr_lo & ICR_VECTOR_MASK), false);
@@ -279,8 +278,7 @@ static void eoi(struct vlapic *l)
 
 static u32 timer_mode(const struct vlapic *l)
 {
-	return (l->lvt[APIC_LVT_TIMER_IDX] >> APIC_LVT_TIMER_MODE_SHIFT) &
-	       APIC_LVT_TIMER_MODE_MASK;
+	return (l->lvt[APIC_LVT_TIMER_IDX] >> APIC_LVT_TIMER_MODE_SHIFT) & APIC_LVT_TIMER_MODE_MASK;
 }
 
 /* Divide configuration: bits 3, 1:0 (figure 11-10); 111b is divide by 1 */
@@ -320,8 +318,7 @@ static u32 timer_current_count(const struct vlapic *l)
 {
 	u64 now = rdtsc(), left;
 
-	if (!l->timer_deadline || timer_mode(l) == TIMER_TSC_DEADLINE ||
-	    now >= l->timer_deadline)
+	if (!l->timer_deadline || timer_mode(l) == TIMER_TSC_DEADLINE || now >= l->timer_deadline)
 		return 0;
 	left = muldiv64(l->timer_deadline - now, apic_timer_hz(l), tsc_hz());
 	return (u32)MIN(left / timer_divisor(l), (u64)l->timer_icr);
@@ -652,9 +649,9 @@ static void vlapic_stats(void *dev)
 
 	if (s->timer_fired)
 		pr_info("partition %s: vCPU %u: APIC timer fired %lu times, late by "
-			"%lu us on average, %lu us at most\n", l->reg->owner.name, l->vcpu->id,
-			s->timer_fired, s->timer_late / s->timer_fired / per_us,
-			s->timer_late_max / per_us);
+			"%lu us on average, %lu us at most\n",
+			l->reg->owner.name, l->vcpu->id, s->timer_fired,
+			s->timer_late / s->timer_fired / per_us, s->timer_late_max / per_us);
 }
 
 const struct vdev_type vlapic_type = {

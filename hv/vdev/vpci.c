@@ -5,12 +5,12 @@
  * same accesses whichever way the guest came.
  */
 #include "hv/vdev/vpci.h"
+#include "hv/hw/pci.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
-#include "hv/hw/pci.h"
 
-#define CF8_PORTS 1	/* 0xCF9 is the reset register (vpm.c): only CF8 dword accesses */
+#define CF8_PORTS 1 /* 0xCF9 is the reset register (vpm.c): only CF8 dword accesses */
 #define BYTE_MASK 0xffU
 
 /* Type 0 header (PCI Local Bus 3.0 6.1) */
@@ -27,11 +27,11 @@
 #define CMD_PARITY BIT(6)
 #define CMD_SERR BIT(8)
 #define CMD_INTX_DISABLE BIT(10)
-#define HB_CMD_WRITABLE (CMD_IO | CMD_MEMORY | CMD_MASTER | CMD_PARITY | CMD_SERR | \
-			 CMD_INTX_DISABLE)
+#define HB_CMD_WRITABLE \
+	(CMD_IO | CMD_MEMORY | CMD_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE)
 #define HB_CMD_RESET (CMD_MEMORY | CMD_MASTER) /* as Intel host bridges come up */
 #define HB_REVISION 0x00
-#define HB_CLASS 0x060000U /* bridge, host bridge, prog-if 0 */
+#define HB_CLASS 0x060000U  /* bridge, host bridge, prog-if 0 */
 #define HB_HEADER_TYPE 0x00 /* type 0, single function */
 
 struct vpci_func {
@@ -140,8 +140,7 @@ static u32 piece(u32 reg, u32 left)
 
 /* size bytes at reg (reg + size <= VPCI_CFG_SIZE) of bus:devfn; an absent
  * function reads all-ones and ignores writes. Lock held. */
-static u64 cfg_rw(struct vpci *pci, u32 bus, u32 devfn, u32 reg, u32 size, bool write,
-		  u64 val)
+static u64 cfg_rw(struct vpci *pci, u32 bus, u32 devfn, u32 reg, u32 size, bool write, u64 val)
 {
 	struct vpci_func *f = find(pci, bus, devfn);
 	u64 out = 0;
@@ -219,16 +218,15 @@ static int ecam_access(void *dev, struct vcpu *v, struct vdev_access *a)
 
 	(void)v;
 	spin_lock(&pci->lock);
-	val = cfg_rw(pci, (u32)(off >> ECAM_BUS_SHIFT),
-		     (u32)(off >> ECAM_DEVFN_SHIFT) & BYTE_MASK, reg, size, a->write, a->val);
+	val = cfg_rw(pci, (u32)(off >> ECAM_BUS_SHIFT), (u32)(off >> ECAM_DEVFN_SHIFT) & BYTE_MASK,
+		     reg, size, a->write, a->val);
 	spin_unlock(&pci->lock);
 	if (!a->write)
 		a->val = fill_ones(val, size, a->size);
 	return 0;
 }
 
-int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops,
-		  void *ctx)
+int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops, void *ctx)
 {
 	int err = 0;
 

@@ -45,5 +45,4 @@ extern const struct vdev_type vpci_type;
 
 /* Puts a function at 00:dev.fn. -E_INVAL: no such slot; -E_EXIST: taken;
  * -E_NOMEM: VPCI_MAX_FUNCS reached. */
-int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops,
-		  void *ctx);
+int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops, void *ctx);

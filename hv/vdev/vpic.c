@@ -11,13 +11,13 @@
  * and EOIs have nothing to clear.
  */
 #include "hv/vdev/vpic.h"
+#include "hv/hw/pc.h"
+#include "hv/hw/pic.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
-#include "hv/hw/pc.h"
-#include "hv/hw/pic.h"
 
-#define POLL_NOTHING 0x00	/* bit 7 clear: no interrupt pending */
+#define POLL_NOTHING 0x00 /* bit 7 clear: no interrupt pending */
 #define MASK_ALL 0xff
 
 enum init_step { INIT_DONE, INIT_ICW2, INIT_ICW3, INIT_ICW4 };
@@ -25,10 +25,10 @@ enum init_step { INIT_DONE, INIT_ICW2, INIT_ICW3, INIT_ICW4 };
 struct pic_chip {
 	u8 imr, irr, isr;
 	u8 icw1, vector_base, icw3, icw4;
-	u8 init;		/* enum init_step: the word the data port expects */
-	u8 lowest;		/* the IR with the lowest priority */
-	bool read_isr;		/* the command port reads ISR, else IRR */
-	bool poll;		/* the next read returns the poll byte */
+	u8 init;       /* enum init_step: the word the data port expects */
+	u8 lowest;     /* the IR with the lowest priority */
+	bool read_isr; /* the command port reads ISR, else IRR */
+	bool poll;     /* the next read returns the poll byte */
 	bool special_mask;
 	bool rotate_aeoi;
 };

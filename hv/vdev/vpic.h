@@ -13,7 +13,7 @@
 #include "hv/lib/types.h"
 #include "hv/vdev/vdev.h"
 
-#define VPIC_PORTS 2	/* command/status at +0, data (IMR) at +1 */
+#define VPIC_PORTS 2 /* command/status at +0, data (IMR) at +1 */
 #define VPIC_ELCR_PORTS 2
 
 extern const struct vdev_type vpic_type;

@@ -10,32 +10,32 @@
  * 8254 loads it on the next CLK, at most one 838 ns tick later).
  */
 #include "hv/vdev/vpit.h"
+#include "hv/hw/pit.h"
 #include "hv/lib/lib.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/hw/pit.h"
 
 #define PORTB_WRITABLE 0x0f
-#define REFRESH_HZ 66667 /* bit 4 toggles every 15 us */
-#define PIT_MIN_PERIOD 16 /* ticks: a tiny reload would flood the guest */
+#define REFRESH_HZ 66667   /* bit 4 toggles every 15 us */
+#define PIT_MIN_PERIOD 16  /* ticks: a tiny reload would flood the guest */
 #define PIT_HOLD_DIVISOR 4 /* a held period is looked at again this often */
 
 struct pit_channel {
 	u8 mode, access, bcd;
 	u8 write_lsb_next, read_lsb_next; /* word access: which byte comes next */
-	u16 reload;	/* the count written (0 means 65536) */
-	u8 write_low;	/* first byte of a word write */
-	bool counting;	/* a count has been loaded (and the gate is high) */
-	u64 start;	/* TSC when counting began */
+	u16 reload;			  /* the count written (0 means 65536) */
+	u8 write_low;			  /* first byte of a word write */
+	bool counting;			  /* a count has been loaded (and the gate is high) */
+	u64 start;			  /* TSC when counting began */
 	bool latched;
 	u16 latch;
 	bool status_latched;
 	u8 status;
-	u64 next_irq;	/* channel 0: TSC of the next IRQ 0, 0 for none */
-	u64 periods;	/* channel 0, modes 2 and 3: IRQs 0 raised since start */
+	u64 next_irq; /* channel 0: TSC of the next IRQ 0, 0 for none */
+	u64 periods;  /* channel 0, modes 2 and 3: IRQs 0 raised since start */
 };
 
 struct vpit {

@@ -23,16 +23,17 @@
 #include "hv/vdev/vpm.h"
 #include "hv/console/console.h"
 #include "hv/lib/spinlock.h"
+#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
-#include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/virq.h"
 
 #define PM1_EVT_LEN 4
 #define PM1_EN_SHIFT 16 /* PM1_EN at byte 2 of the block */
 #define PM1_CNT_LEN 2
-#define PM1_STS_MASK (PM1_TMR | PM1_BM_STS | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC | \
-		      PM1_PCIEXP_WAKE | PM1_WAK_STS)
+#define PM1_STS_MASK                                                                            \
+	(PM1_TMR | PM1_BM_STS | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC | PM1_PCIEXP_WAKE | \
+	 PM1_WAK_STS)
 #define PM1_EN_MASK (PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC | PM1_PCIEXP_WAKE)
 #define PM1_SCI_EVENTS (PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC)
 #define PM1_CNT_KEPT (PM1_CNT_BM_RLD | PM1_CNT_SLP_TYP_MASK)
@@ -45,7 +46,7 @@ struct vpm {
 	struct spinlock lock;
 	u16 sts, en, cnt;
 	u8 rst_cnt;
-	bool sci;		/* the level last put on the SCI line */
+	bool sci; /* the level last put on the SCI line */
 	bool sleep_logged;
 };
 
@@ -94,7 +95,7 @@ static int evt_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	(void)v;
 	spin_lock(&pm->lock);
 	if (a->write) {
-		pm->sts &= (u16)~(val & lanes & PM1_STS_MASK);
+		pm->sts &= (u16) ~(val & lanes & PM1_STS_MASK);
 		lanes >>= PM1_EN_SHIFT;
 		val >>= PM1_EN_SHIFT;
 		pm->en = (u16)((pm->en & ~lanes) | (val & lanes & PM1_EN_MASK));
@@ -123,8 +124,8 @@ static enum pm_action cnt_write(struct vpm *pm, u16 val)
 		return PM_POWEROFF;
 	if (!pm->sleep_logged) {
 		pm->sleep_logged = true;
-		pr_info("partition %s: sleep type %u not supported: ignored\n",
-			pm->reg->owner.name, typ);
+		pr_info("partition %s: sleep type %u not supported: ignored\n", pm->reg->owner.name,
+			typ);
 	}
 	pm->sts |= PM1_WAK_STS;
 	return PM_NONE;
@@ -140,8 +141,8 @@ static int cnt_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	(void)v;
 	spin_lock(&pm->lock);
 	if (a->write)
-		what = cnt_write(pm, (u16)((cnt_read(pm) & ~lanes) |
-					   ((a->val << (8 * off)) & lanes)));
+		what = cnt_write(pm,
+				 (u16)((cnt_read(pm) & ~lanes) | ((a->val << (8 * off)) & lanes)));
 	else
 		a->val = (u64)cnt_read(pm) >> (8 * off);
 	spin_unlock(&pm->lock);

@@ -15,12 +15,12 @@
 
 struct vpmtimer {
 	struct vclock clk;
-	u64 start;	/* clk.read() at creation: count 0 */
-	u64 last;	/* the highest count handed out (atomic) */
+	u64 start; /* clk.read() at creation: count 0 */
+	u64 last;  /* the highest count handed out (atomic) */
 	struct vdev_registry *reg;
-	u16 port;	/* where the guest finds it, for the FADT */
+	u16 port; /* where the guest finds it, for the FADT */
 	bool is_32bit;
-	bool passed;	/* the machine's own, passed through at port */
+	bool passed; /* the machine's own, passed through at port */
 };
 
 /* The full-width count: PLAT_PM_TMR_HZ ticks per second since creation. */

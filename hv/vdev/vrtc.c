@@ -27,19 +27,19 @@
  */
 #include "hv/vdev/vrtc.h"
 #include "drivers/rtc.h"
+#include "hv/hw/pc.h"
+#include "hv/hw/rtc.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/vdev/vclock.h"
-#include "hv/hw/pc.h"
-#include "hv/hw/rtc.h"
 
 #define INDEX_MASK 0x7f
-#define INDEX_PORT_READ 0xff	 /* the index port is write-only */
+#define INDEX_PORT_READ 0xff /* the index port is write-only */
 
-#define A_DEFAULT 0x26	/* 32.768 kHz time base, 1024 Hz periodic rate */
+#define A_DEFAULT 0x26 /* 32.768 kHz time base, 1024 Hz periodic rate */
 #define A_RATE_MASK 0x0f
 #define B_DEFAULT RTC_B_24H
 #define B_ENABLES (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE) /* = C's PF, AF, UF */
@@ -47,9 +47,9 @@
 #define ALARM_DONT_CARE 0xc0 /* an alarm byte of 11xxxxxx matches any value */
 
 #define US_PER_SEC 1000000ULL
-#define UIP_US 244	/* UIP high before the update (datasheet, "UIP") */
+#define UIP_US 244 /* UIP high before the update (datasheet, "UIP") */
 #define YEARS_PER_CENTURY 100
-#define WDAY_BASE 1	/* register 6: Sunday = 1 */
+#define WDAY_BASE 1 /* register 6: Sunday = 1 */
 /* periodic rates with a 32.768 kHz time base: RS 1-2 are 256 and 128 Hz,
  * RS 3-15 are 65536 >> RS Hz (datasheet, table "Periodic interrupt rate") */
 #define RATE_RS_SLOW_HZ 512
@@ -60,13 +60,13 @@ struct vrtc {
 	struct vdev_registry *reg;
 	struct spinlock lock;
 	struct vclock clk;
-	u64 epoch0, ticks0;	/* wall-clock seconds at clock value ticks0 */
-	s64 offset;		/* the guest's correction, in seconds */
-	struct rtc_date held;	/* the time registers while SET is 1 */
-	u64 flags_sec;		/* the last second (since ticks0) the flags saw */
-	u64 flags_period;	/* the last periodic period the flags saw */
+	u64 epoch0, ticks0;   /* wall-clock seconds at clock value ticks0 */
+	s64 offset;	      /* the guest's correction, in seconds */
+	struct rtc_date held; /* the time registers while SET is 1 */
+	u64 flags_sec;	      /* the last second (since ticks0) the flags saw */
+	u64 flags_period;     /* the last periodic period the flags saw */
 	u8 index;
-	u8 ram[VRTC_CMOS_SIZE];	/* A, B, C, alarms and RAM; time comes from the clock */
+	u8 ram[VRTC_CMOS_SIZE]; /* A, B, C, alarms and RAM; time comes from the clock */
 };
 
 /* --- time ----------------------------------------------------------------- */
@@ -425,7 +425,7 @@ static void vrtc_reset(void *dev)
 	struct vrtc *r = dev;
 
 	spin_lock(&r->lock);
-	r->ram[RTC_REG_B] &= (u8)~(B_ENABLES | RTC_B_SQWE);
+	r->ram[RTC_REG_B] &= (u8) ~(B_ENABLES | RTC_B_SQWE);
 	r->ram[RTC_REG_C] = 0;
 	spin_unlock(&r->lock);
 }

@@ -17,13 +17,13 @@
 #include "hv/vdev/vuart.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-#include "hv/hw/x86.h"
 
 #define REG_DATA 0 /* RBR / THR, DLL when DLAB */
 #define REG_IER 1  /* DLM when DLAB */
@@ -78,9 +78,9 @@ struct vuart {
 	bool rx_blocked; /* ... since the guest last read, and said so */
 	char line[LINE_MAX];
 	u32 line_len;
-	u32 line_shown; /* its first bytes already on the console (still open) */
-	u64 last_tx;	/* TSC of the last byte sent */
-	struct vcpu *writer; /* the vCPU that sent it */
+	u32 line_shown;		  /* its first bytes already on the console (still open) */
+	u64 last_tx;		  /* TSC of the last byte sent */
+	struct vcpu *writer;	  /* the vCPU that sent it */
 	u8 ring[VUART_RING_SIZE]; /* recent output, for management */
 	u64 ring_total;
 };
@@ -106,7 +106,8 @@ static void rx_push(struct vuart *u, u8 byte)
 		u->rx_lost++;
 		if (!u->rx_blocked)
 			pr_warn("partition %s: console input lost: %u bytes wait unread on "
-				"its COM1\n", u->reg->owner.name, RX_QUEUE_SIZE);
+				"its COM1\n",
+				u->reg->owner.name, RX_QUEUE_SIZE);
 		u->rx_blocked = true;
 		return;
 	}
@@ -165,9 +166,9 @@ static void transmit(struct vuart *u, u8 byte)
 	u->last_tx = rdtsc();
 	if (u->line_len == LINE_MAX)
 		emit_line(u);
-	else if (u->line_shown && console_partition_more(u->reg->owner.name,
-							 u->line + u->line_shown,
-							 u->line_len - u->line_shown))
+	else if (u->line_shown &&
+		 console_partition_more(u->reg->owner.name, u->line + u->line_shown,
+					u->line_len - u->line_shown))
 		u->line_shown = u->line_len; /* a shown line goes on as it is written */
 	/* ... until other output ends it: then the rest waits to go whole (or
 	 * to be shown again, vuart_show_open), never in pieces among others */

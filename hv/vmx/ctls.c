@@ -3,10 +3,10 @@
  * MSRs (SDM 3D appendix A). Pure: the MSR values come in a struct, so the
  * policy is unit-tested with the values of real and emulated CPUs.
  */
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/hw/x86.h"
 
 /* SDM 3D A.3-A.5: bits 31:0 are the allowed-0 settings (a 1 there means
  * the control must be 1), bits 63:32 the allowed-1 settings. */
@@ -37,10 +37,9 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
  * the TSC is passed through; the core hides the PMU in CPUID). The window
  * exits are switched per entry by apply().
  */
-#define PROC_REQUIRED                                                          \
-	(PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |        \
-	 PROC_TPR_SHADOW | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |        \
-	 PROC_SECONDARY_CTLS)
+#define PROC_REQUIRED                                                                     \
+	(PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_TPR_SHADOW | \
+	 PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CTLS)
 
 /* Secondary: EPT and real mode without tricks. The instructions a guest
  * may use without #UD only when enabled (25.6.2, table 25-7) when the CPU
@@ -51,9 +50,9 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
 /* Exit: a 64-bit host; the host vector comes with the exit; EFER, PAT and
  * DR7/DEBUGCTL switch with the VMCS (DR7 would else read 400H after an exit,
  * SDM 3C 28.5.1). */
-#define EXIT_REQUIRED                                                          \
-	(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT |   \
-	 EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CTLS)
+#define EXIT_REQUIRED                                                                        \
+	(EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT | \
+	 EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_DEBUG_CTLS)
 
 /* Entry: the guest's EFER, PAT and DR7/DEBUGCTL; IA-32e mode guest follows
  * EFER.LMA at run time, so it must be allowed but starts clear. */
@@ -66,7 +65,7 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
  * it, and reads from the shadow (SDM 3C 25.6.6, 26.3).
  */
 #define CR0_GUEST_OWNED (CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_WP | CR0_AM | CR0_NW | CR0_CD)
-#define CR4_GUEST_OWNED                                                        \
+#define CR4_GUEST_OWNED \
 	(CR4_PVI | CR4_TSD | CR4_DE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_PGE)
 
 static bool ctl(const char *what, u64 cap, u32 required, u32 optional, u32 *out, char *why,
@@ -108,8 +107,7 @@ static int check_ept(const struct vmx_msrs *m, char *why, size_t why_len)
 
 	if ((m->ept_vpid & need) != need ||
 	    !(m->ept_vpid & (VMX_EPT_INVEPT_SINGLE | VMX_EPT_INVEPT_GLOBAL))) {
-		snprintf(why, why_len,
-			 "EPT without 4-level walks, write-back tables or INVEPT");
+		snprintf(why, why_len, "EPT without 4-level walks, write-back tables or INVEPT");
 		return -E_NOSUPP;
 	}
 	return 0;
@@ -127,8 +125,7 @@ static void cr_bits(const struct vmx_msrs *m, struct vmx_config *c)
 	c->cr4_mask = ~(CR4_GUEST_OWNED & c->cr4_may1 & ~c->cr4_must1);
 }
 
-int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why,
-		       size_t why_len)
+int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why, size_t why_len)
 {
 	u32 proc2_opt = PROC2_OPTIONAL;
 	int err;
@@ -145,12 +142,12 @@ int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why
 		proc2_opt |= PROC2_VPID;
 
 	if (!ctl("pin-based", m->pin, PIN_REQUIRED, PIN_OPTIONAL, &c->pin, why, why_len) ||
-	    !ctl("processor-based", m->proc, PROC_REQUIRED | PROC_INTR_WINDOW_EXITING, 0,
-		 &c->proc, why, why_len) ||
+	    !ctl("processor-based", m->proc, PROC_REQUIRED | PROC_INTR_WINDOW_EXITING, 0, &c->proc,
+		 why, why_len) ||
 	    !ctl("secondary", m->proc2, PROC2_REQUIRED, proc2_opt, &c->proc2, why, why_len) ||
 	    !ctl("VM-exit", m->exit, EXIT_REQUIRED, 0, &c->exit, why, why_len) ||
-	    !ctl("VM-entry", m->entry, ENTRY_REQUIRED | ENTRY_IA32E_MODE_GUEST, 0, &c->entry,
-		 why, why_len))
+	    !ctl("VM-entry", m->entry, ENTRY_REQUIRED | ENTRY_IA32E_MODE_GUEST, 0, &c->entry, why,
+		 why_len))
 		return -E_NOSUPP;
 	/* checked above, switched at run time */
 	c->proc &= ~(u32)PROC_INTR_WINDOW_EXITING;

@@ -5,9 +5,9 @@
  * SDM 3D appendix C maps to one neutral reason, VMEXIT_UNHANDLED when the
  * core has nothing to do with it.
  */
+#include "hv/hw/x86.h"
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/hw/x86.h"
 
 #define EXIT(basic, neutral, flags, str) [basic] = { neutral, flags, str }
 
@@ -44,21 +44,20 @@ const struct vmx_exit_desc vmx_exit_table[VMX_EXIT_BASIC_COUNT] = {
 	EXIT(VMX_EXIT_VMWRITE, VMEXIT_VIRT_INSN, EXIT_INSN, "VMWRITE"),
 	EXIT(VMX_EXIT_VMXOFF, VMEXIT_VIRT_INSN, EXIT_INSN, "VMXOFF"),
 	EXIT(VMX_EXIT_VMXON, VMEXIT_VIRT_INSN, EXIT_INSN, "VMXON"),
-	EXIT(VMX_EXIT_CR_ACCESS, VMEXIT_CR_ACCESS, EXIT_INSN | EXIT_QUAL, "control-register access"),
+	EXIT(VMX_EXIT_CR_ACCESS, VMEXIT_CR_ACCESS, EXIT_INSN | EXIT_QUAL,
+	     "control-register access"),
 	EXIT(VMX_EXIT_MOV_DR, VMEXIT_UNHANDLED, EXIT_INSN, "MOV DR"),
 	EXIT(VMX_EXIT_IO, VMEXIT_IO, EXIT_INSN | EXIT_QUAL | EXIT_NO_RSP, "I/O instruction"),
 	EXIT(VMX_EXIT_RDMSR, VMEXIT_MSR_READ, EXIT_INSN | EXIT_NO_RSP, "RDMSR"),
 	EXIT(VMX_EXIT_WRMSR, VMEXIT_MSR_WRITE, EXIT_INSN | EXIT_NO_RSP, "WRMSR"),
 	EXIT(VMX_EXIT_INVALID_GUEST_STATE, VMEXIT_INVALID_STATE, 0,
 	     "VM-entry failure: invalid guest state"),
-	EXIT(VMX_EXIT_MSR_LOADING, VMEXIT_ENTRY_FAIL, 0,
-	     "VM-entry failure: MSR loading"),
+	EXIT(VMX_EXIT_MSR_LOADING, VMEXIT_ENTRY_FAIL, 0, "VM-entry failure: MSR loading"),
 	EXIT(VMX_EXIT_MWAIT, VMEXIT_UD_INSN, EXIT_INSN, "MWAIT"),
 	EXIT(VMX_EXIT_MONITOR_TRAP_FLAG, VMEXIT_UNHANDLED, 0, "monitor trap flag"),
 	EXIT(VMX_EXIT_MONITOR, VMEXIT_UD_INSN, EXIT_INSN, "MONITOR"),
 	EXIT(VMX_EXIT_PAUSE, VMEXIT_PAUSE, EXIT_INSN, "PAUSE"),
-	EXIT(VMX_EXIT_MACHINE_CHECK, VMEXIT_UNHANDLED, 0,
-	     "VM-entry failure: machine check"),
+	EXIT(VMX_EXIT_MACHINE_CHECK, VMEXIT_UNHANDLED, 0, "VM-entry failure: machine check"),
 	EXIT(VMX_EXIT_TPR_BELOW_THRESHOLD, VMEXIT_UNHANDLED, 0, "TPR below threshold"),
 	EXIT(VMX_EXIT_APIC_ACCESS, VMEXIT_UNHANDLED, 0, "APIC access"),
 	EXIT(VMX_EXIT_VIRTUALIZED_EOI, VMEXIT_UNHANDLED, 0, "virtualized EOI"),
@@ -106,9 +105,8 @@ const char *vmx_exit_name(u32 basic)
 
 /* Table 28-3 names the register of a MOV CR by its x86 number, which the
  * core uses as an index into gpr[] */
-_Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 &&
-		       GPR_RSP == 4 && GPR_RBP == 5 && GPR_RSI == 6 && GPR_RDI == 7 &&
-		       GPR_R8 == 8 && GPR_R15 == 15,
+_Static_assert(GPR_RAX == 0 && GPR_RCX == 1 && GPR_RDX == 2 && GPR_RBX == 3 && GPR_RSP == 4 &&
+		       GPR_RBP == 5 && GPR_RSI == 6 && GPR_RDI == 7 && GPR_R8 == 8 && GPR_R15 == 15,
 	       "enum gpr is not in x86 encoding order");
 
 void vmx_decode_cr(u64 qual, struct vm_exit *e)
@@ -152,8 +150,7 @@ void vmx_decode_intr_info(u32 info, u32 error_code, struct vm_exit *e)
 
 u32 vmx_ar_from_attr(u16 attr)
 {
-	u32 ar = (attr & VMX_AR_LOW_MASK) |
-		 (((u32)attr << VMX_AR_HIGH_SHIFT) & VMX_AR_HIGH_MASK);
+	u32 ar = (attr & VMX_AR_LOW_MASK) | (((u32)attr << VMX_AR_HIGH_SHIFT) & VMX_AR_HIGH_MASK);
 
 	if (!(attr & SEG_ATTR_P))
 		ar |= VMX_AR_UNUSABLE;

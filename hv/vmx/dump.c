@@ -20,8 +20,8 @@ static void dump_seg(const char *name, enum vmx_seg s)
 	u32 i = (u32)s * VMCS_SEG_STRIDE;
 
 	pr_info("  %-4s sel %04lx ar %05lx limit %08lx base %016lx\n", name,
-		rd(VMCS_GUEST_ES_SEL + i), rd(VMCS_GUEST_ES_AR + i),
-		rd(VMCS_GUEST_ES_LIMIT + i), rd(VMCS_GUEST_ES_BASE + i));
+		rd(VMCS_GUEST_ES_SEL + i), rd(VMCS_GUEST_ES_AR + i), rd(VMCS_GUEST_ES_LIMIT + i),
+		rd(VMCS_GUEST_ES_BASE + i));
 }
 
 void vmx_dump(struct vcpu *v)
@@ -39,13 +39,13 @@ void vmx_dump(struct vcpu *v)
 			vmx_exit_name(reason & EXIT_REASON_BASIC_MASK), rd(VMCS_EXIT_QUAL));
 	else
 		pr_info("  vmx: no VM exit yet\n");
-	pr_info("  rip %016lx rsp %016lx rflags %016lx\n", rd(VMCS_GUEST_RIP),
-		rd(VMCS_GUEST_RSP), rd(VMCS_GUEST_RFLAGS));
+	pr_info("  rip %016lx rsp %016lx rflags %016lx\n", rd(VMCS_GUEST_RIP), rd(VMCS_GUEST_RSP),
+		rd(VMCS_GUEST_RFLAGS));
 	pr_info("  cr0 %016lx (shadow %lx) cr3 %016lx cr4 %016lx (shadow %lx)\n",
-		rd(VMCS_GUEST_CR0), rd(VMCS_CR0_SHADOW), rd(VMCS_GUEST_CR3),
-		rd(VMCS_GUEST_CR4), rd(VMCS_CR4_SHADOW));
-	pr_info("  efer %016lx pat %016lx dr7 %016lx\n", rd(VMCS_GUEST_EFER),
-		rd(VMCS_GUEST_PAT), rd(VMCS_GUEST_DR7));
+		rd(VMCS_GUEST_CR0), rd(VMCS_CR0_SHADOW), rd(VMCS_GUEST_CR3), rd(VMCS_GUEST_CR4),
+		rd(VMCS_CR4_SHADOW));
+	pr_info("  efer %016lx pat %016lx dr7 %016lx\n", rd(VMCS_GUEST_EFER), rd(VMCS_GUEST_PAT),
+		rd(VMCS_GUEST_DR7));
 	for (enum vmx_seg s = VMX_SEG_ES; s < VMX_SEG_COUNT; s++)
 		dump_seg(seg_names[s], s);
 	pr_info("  gdtr %016lx/%lx idtr %016lx/%lx\n", rd(VMCS_GUEST_GDTR_BASE),
@@ -57,8 +57,8 @@ void vmx_dump(struct vcpu *v)
 		rd(VMCS_ENTRY_INTR_INFO), rd(VMCS_ENTRY_EXC_ERROR), rd(VMCS_ENTRY_INSN_LEN),
 		rd(VMCS_ENTRY_CTLS));
 	pr_info("  exit: intr info %#lx error %#lx idt-vectoring %#lx length %lu\n",
-		rd(VMCS_EXIT_INTR_INFO), rd(VMCS_EXIT_INTR_ERROR),
-		rd(VMCS_IDT_VECTORING_INFO), rd(VMCS_EXIT_INSN_LEN));
+		rd(VMCS_EXIT_INTR_INFO), rd(VMCS_EXIT_INTR_ERROR), rd(VMCS_IDT_VECTORING_INFO),
+		rd(VMCS_EXIT_INSN_LEN));
 	pr_info("  controls: pin %#lx proc %#lx proc2 %#lx exit %#lx eptp %#lx vpid %u\n",
 		rd(VMCS_PIN_CTLS), rd(VMCS_PROC_CTLS), rd(VMCS_PROC_CTLS2), rd(VMCS_EXIT_CTLS),
 		rd(VMCS_EPT_POINTER), x ? x->vpid : 0);

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "hv/vcpu/exit.h"
 #include "hv/lib/types.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vmx/vmcs.h"
 
@@ -44,8 +44,8 @@ struct vmx_msrs {
 
 /* What every VMCS on this machine is set up with. */
 struct vmx_config {
-	u32 revision;	     /* VMCS revision identifier (SDM 3D A.1) */
-	bool ept_1g;	     /* 1 GiB EPT pages (SDM 3D A.10) */
+	u32 revision; /* VMCS revision identifier (SDM 3D A.1) */
+	bool ept_1g;  /* 1 GiB EPT pages (SDM 3D A.10) */
 	/* control words, with the window exits and IA-32e mode guest off */
 	u32 pin, proc, proc2, exit, entry;
 	bool nmi_window;     /* NMI-window exiting exists (needs virtual NMIs) */
@@ -65,8 +65,7 @@ struct vmx_config {
  * with a one-line reason in why (e.g. "VM-exit control(s) 0x8000 not
  * allowed") when the CPU lacks a control the backend cannot do without.
  */
-int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why,
-		       size_t why_len);
+int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why, size_t why_len);
 
 /* The guest's CR0/CR4 as the CPU runs it, and as the guest sees it. */
 static inline u64 vmx_cr_real(u64 guest, u64 must1, u64 may1)

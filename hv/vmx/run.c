@@ -5,12 +5,12 @@
  */
 #include "drivers/lapic.h"
 #include "hv/console/console.h"
-#include "hv/lib/lib.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
 #include "hv/cpu/trap.h"
-#include "hv/vmx/vmx.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
+#include "hv/vmx/vmx.h"
 
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
@@ -264,8 +264,7 @@ static inline void skip_insn(struct vcpu *v, u32 len)
 	/* and with RFLAGS.TF it owes the guest a single-step trap (SDM 3C
 	 * 27.3.1.5, 27.7.3: pending debug exceptions, BS) */
 	if (vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
-		vmcs_set(VMCS_GUEST_PENDING_DBG,
-			 vmcs_get(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
+		vmcs_set(VMCS_GUEST_PENDING_DBG, vmcs_get(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 }
 
 /* 27.6: the VM-entry interruption-information field, with the error code
@@ -277,8 +276,7 @@ static void inject(struct vcpu *v, const struct vcpu_event *ev, u32 len)
 	u32 info = vmx_event_info(ev, pe);
 
 	if (x->reinject_info && x->reinject_info != info)
-		pr_warn("vmx: vcpu %u: event %#x dropped for %#x\n", v->id, x->reinject_info,
-			info);
+		pr_warn("vmx: vcpu %u: event %#x dropped for %#x\n", v->id, x->reinject_info, info);
 	x->reinject_info = 0;
 	if (info & INTR_INFO_ERROR_VALID)
 		vmcs_set(VMCS_ENTRY_EXC_ERROR, ev->error_code);

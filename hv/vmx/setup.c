@@ -5,14 +5,14 @@
  * registers come afterwards from the core, with store_state(VS_ALL).
  */
 #include "hv/console/console.h"
+#include "hv/cpu/percpu.h"
 #include "hv/ept/ept.h"
+#include "hv/hw/paging.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
 #include "hv/partition/partition.h"
-#include "hv/cpu/percpu.h"
 #include "hv/vmx/vmx.h"
-#include "hv/hw/paging.h"
-#include "hv/hw/x86.h"
 
 #define VAPIC_VTPR 0x80 /* SDM 3C 30.1.1: the virtual TPR in the virtual-APIC page */
 
@@ -183,8 +183,8 @@ int vmx_vcpu_init(struct vcpu *v)
 	/* 25.11.3: VMCLEAR initialises the region (launch state clear), then
 	 * VMPTRLD makes it current on this CPU, where it stays */
 	if (!vmx_vmclear(x->vmcs_pa) || !vmx_vmptrld(x->vmcs_pa)) {
-		pr_err("vmx: vcpu %u: VMCLEAR/VMPTRLD failed (VM-instruction error %u)\n",
-		       v->id, vmcs_insn_error());
+		pr_err("vmx: vcpu %u: VMCLEAR/VMPTRLD failed (VM-instruction error %u)\n", v->id,
+		       vmcs_insn_error());
 		vcpu_free(v);
 		return -E_IO;
 	}

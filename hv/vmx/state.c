@@ -5,11 +5,11 @@
  * and the read shadow (the guest's value). CR2 has no VMCS field: the guest's
  * CR2 stays in the register, which the hypervisor does not use.
  */
+#include "hv/hw/paging.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vmx/vmx.h"
-#include "hv/hw/paging.h"
-#include "hv/hw/x86.h"
 
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
@@ -73,10 +73,10 @@ void vmx_load_state(struct vcpu *v, u32 mask)
 	if (mask & VS_RFLAGS)
 		st->rflags = vmcs_get(VMCS_GUEST_RFLAGS);
 	if (mask & VS_CR) {
-		st->cr0 = vmx_cr_guest_view(vmcs_get(VMCS_GUEST_CR0),
-					    vmcs_get(VMCS_CR0_SHADOW), vmx_cfg.cr0_mask);
-		st->cr4 = vmx_cr_guest_view(vmcs_get(VMCS_GUEST_CR4),
-					    vmcs_get(VMCS_CR4_SHADOW), vmx_cfg.cr4_mask);
+		st->cr0 = vmx_cr_guest_view(vmcs_get(VMCS_GUEST_CR0), vmcs_get(VMCS_CR0_SHADOW),
+					    vmx_cfg.cr0_mask);
+		st->cr4 = vmx_cr_guest_view(vmcs_get(VMCS_GUEST_CR4), vmcs_get(VMCS_CR4_SHADOW),
+					    vmx_cfg.cr4_mask);
 		st->cr3 = vmcs_get(VMCS_GUEST_CR3);
 		st->cr2 = read_cr2();
 		st->efer = vmcs_get(VMCS_GUEST_EFER);

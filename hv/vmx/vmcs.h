@@ -138,8 +138,15 @@
  * n of a kind is at the kind's ES encoding + 2 n (SDM 3D B.1.2, B.3.3, B.4.3).
  */
 enum vmx_seg {
-	VMX_SEG_ES, VMX_SEG_CS, VMX_SEG_SS, VMX_SEG_DS, VMX_SEG_FS, VMX_SEG_GS,
-	VMX_SEG_LDTR, VMX_SEG_TR, VMX_SEG_COUNT
+	VMX_SEG_ES,
+	VMX_SEG_CS,
+	VMX_SEG_SS,
+	VMX_SEG_DS,
+	VMX_SEG_FS,
+	VMX_SEG_GS,
+	VMX_SEG_LDTR,
+	VMX_SEG_TR,
+	VMX_SEG_COUNT
 };
 #define VMCS_SEG_STRIDE 2
 
@@ -294,8 +301,8 @@ enum vmx_seg {
 
 /* Segment access rights (25.4.1, table 25-2): the AMD attribute layout with
  * bits 11:8 moved to 15:12, and "unusable" in bit 16. */
-#define VMX_AR_LOW_MASK 0xffU	    /* type, S, DPL, P: same as the attributes */
-#define VMX_AR_HIGH_SHIFT 4	    /* AVL, L, D/B, G: attribute bits 11:8 */
+#define VMX_AR_LOW_MASK 0xffU /* type, S, DPL, P: same as the attributes */
+#define VMX_AR_HIGH_SHIFT 4   /* AVL, L, D/B, G: attribute bits 11:8 */
 #define VMX_AR_HIGH_MASK 0xf000U
 #define VMX_AR_UNUSABLE BIT(16)
 

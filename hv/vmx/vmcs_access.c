@@ -42,8 +42,8 @@ static void report(const char *insn, u32 field, void *caller)
 {
 	u32 err = vmcs_insn_error();
 
-	pr_err("vmx: %s %#x failed (VM-instruction error %u: %s) from %p\n", insn, field,
-	       err, err ? vmx_insn_error_name(err) : "no current VMCS", caller);
+	pr_err("vmx: %s %#x failed (VM-instruction error %u: %s) from %p\n", insn, field, err,
+	       err ? vmx_insn_error_name(err) : "no current VMCS", caller);
 }
 
 bool vmcs_write(u32 field, u64 val)

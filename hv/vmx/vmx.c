@@ -7,13 +7,13 @@
  * control policy (logic.h: decode.c, ctls.c, bitmap.c) and the dump
  * (dump.c).
  */
+#include "hv/vmx/vmx.h"
 #include "hv/console/console.h"
+#include "hv/cpu/percpu.h"
 #include "hv/ept/ept.h"
+#include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/cpu/percpu.h"
-#include "hv/vmx/vmx.h"
-#include "hv/hw/x86.h"
 
 struct vmx_config vmx_cfg;
 /* Each CPU's VMXON region (SDM 3C 25.11.5), by logical CPU index. */
@@ -34,8 +34,7 @@ static void read_msrs(struct vmx_msrs *m)
 	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	true_ctls = m->basic & VMX_BASIC_TRUE_CTLS;
 	m->pin = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
-	m->proc = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
-				  : MSR_IA32_VMX_PROCBASED_CTLS);
+	m->proc = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
 	m->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
 	m->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
 	m->misc = rdmsr(MSR_IA32_VMX_MISC);
@@ -64,17 +63,16 @@ static int vmx_probe(struct virt_caps *caps)
 	      (m.ept_vpid & VMX_EPT_WB);
 	vpid = vmx_ctl_allowed(m.proc2, PROC2_VPID);
 	unrestricted = vmx_ctl_allowed(m.proc2, PROC2_UNRESTRICTED_GUEST);
-	pr_info("vmx: VT-x, EPT %s, VPID %s, unrestricted guest %s, EPT A/D %s\n",
-		yes_no(ept), yes_no(vpid), yes_no(unrestricted),
-		yes_no(m.ept_vpid & VMX_EPT_AD));
+	pr_info("vmx: VT-x, EPT %s, VPID %s, unrestricted guest %s, EPT A/D %s\n", yes_no(ept),
+		yes_no(vpid), yes_no(unrestricted), yes_no(m.ept_vpid & VMX_EPT_AD));
 
 	err = vmx_config_compute(&m, &vmx_cfg, caps->reason, sizeof(caps->reason));
 	caps->usable = !err;
 	if (err)
 		return err;
 	caps->slat_1g = vmx_cfg.ept_1g;
-	pr_info("vmx controls: pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n",
-		vmx_cfg.pin, vmx_cfg.proc, vmx_cfg.proc2, vmx_cfg.exit, vmx_cfg.entry,
+	pr_info("vmx controls: pin %#x proc %#x proc2 %#x exit %#x entry %#x%s\n", vmx_cfg.pin,
+		vmx_cfg.proc, vmx_cfg.proc2, vmx_cfg.exit, vmx_cfg.entry,
 		(m.basic & VMX_BASIC_TRUE_CTLS) ? " (true)" : "");
 	return 0;
 }
@@ -93,8 +91,7 @@ static int vmx_cpu_enable(struct percpu *c)
 	} else if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
 		return -E_NOSUPP; /* locked off by firmware */
 	}
-	write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) &
-		  rdmsr(MSR_IA32_VMX_CR0_FIXED1));
+	write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
 	write_cr4(((read_cr4() | CR4_VMXE) | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) &
 		  rdmsr(MSR_IA32_VMX_CR4_FIXED1));
 
@@ -108,7 +105,9 @@ static int vmx_cpu_enable(struct percpu *c)
 	}
 	region[0] = vmx_cfg.revision;
 	/* VMfailInvalid sets CF, VMfailValid ZF (SDM 3C 31.2) */
-	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(fail) : "m"(vmxon_pa[c->index])
+	__asm__ volatile("vmxon %1; setbe %0"
+			 : "=qm"(fail)
+			 : "m"(vmxon_pa[c->index])
 			 : "cc", "memory");
 	return fail ? -E_IO : 0;
 }

@@ -18,16 +18,16 @@
 struct vmx_vcpu {
 	void *vmcs;
 	u64 vmcs_pa;
-	void *vapic;	   /* the virtual-APIC page: the guest's CR8 (VTPR) */
+	void *vapic; /* the virtual-APIC page: the guest's CR8 (VTPR) */
 	u64 vapic_pa;
-	bool launched;	   /* VMRESUME from now on */
-	u64 host_rsp;	   /* HOST_RSP as the entry stub last wrote it */
-	u64 guest_rsp;	   /* GUEST_RSP as last read or written */
-	u32 proc;	   /* primary controls as in the VMCS (window exits) */
-	u32 entry;	   /* VM-entry controls as in the VMCS (IA-32e mode) */
+	bool launched; /* VMRESUME from now on */
+	u64 host_rsp;  /* HOST_RSP as the entry stub last wrote it */
+	u64 guest_rsp; /* GUEST_RSP as last read or written */
+	u32 proc;      /* primary controls as in the VMCS (window exits) */
+	u32 entry;     /* VM-entry controls as in the VMCS (IA-32e mode) */
 	u64 eptp;
-	u16 vpid;	   /* 0: VPIDs not in use */
-	bool exited;	   /* a VM exit happened (the exit fields mean something) */
+	u16 vpid;    /* 0: VPIDs not in use */
+	bool exited; /* a VM exit happened (the exit fields mean something) */
 	/* An event whose delivery the last exit interrupted (IDT-vectoring
 	 * information, SDM 3C 28.2.4): delivered again at the next entry
 	 * unless the core injects something else. */

@@ -17,18 +17,17 @@
 static struct config cfg, again;
 static char text[TEXT_MAX];
 
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "fuzz_config: %s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                          \
-			__builtin_trap();                                        \
-		}                                                                \
+#define CHECK(cond)                                                                             \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
+			fprintf(stderr, "fuzz_config: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			__builtin_trap();                                                       \
+		}                                                                               \
 	} while (0)
 
 struct sink {
 	u32 calls;
-	u32 lines;	/* in the input */
+	u32 lines; /* in the input */
 };
 
 static void sink_report(void *ctx, u32 line, const char *msg)
@@ -173,7 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (u32 i = 0; i < cfg.partition_count; i++)
 			for (u32 j = 0; j < i; j++)
 				for (u32 w = 0; w < CONFIG_CPU_WORDS; w++)
-					CHECK(!(cfg.partitions[i].cpus[w] & cfg.partitions[j].cpus[w]));
+					CHECK(!(cfg.partitions[i].cpus[w] &
+						cfg.partitions[j].cpus[w]));
 		check_round_trip(&cfg);
 	}
 

@@ -39,8 +39,7 @@ static bool buffer_in_ram(u32 base, u32 size)
 	for (u32 i = 0; i < mb.nr_regions; i++) {
 		const struct mb_region *r = &mb.regions[i];
 
-		if (r->type == E820_RAM && r->base <= base &&
-		    r->base + r->len >= (u64)base + size)
+		if (r->type == E820_RAM && r->base <= base && r->base + r->len >= (u64)base + size)
 			return true;
 	}
 	return false;

@@ -11,10 +11,10 @@
  *
  * PASS details: vendor=... cpus=N hv=SIGNATURE|none
  */
+#include "hv/hw/cpuid.h"
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
-#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 #include "hv/svm/vmcb.h"
 #include "hv/vmx/vmcs.h"

@@ -27,6 +27,5 @@ void guest_main(void)
 	for (u32 i = 0; i < n; i++)
 		cpuid(CPUID_VENDOR_LEAF);
 	t1 = rdtsc();
-	guest_pass("n=%u tsc_per_cpuid=%llu tsc=%llu", n, div_u64_rem(t1 - t0, n, NULL),
-		   t1 - t0);
+	guest_pass("n=%u tsc_per_cpuid=%llu tsc=%llu", n, div_u64_rem(t1 - t0, n, NULL), t1 - t0);
 }

@@ -7,12 +7,12 @@
  *
  * PASS details: placed=N every=BYTES marker=HEX
  */
+#include "marker.h"
 #include "cmdline.h"
 #include "console.h"
 #include "cpu.h"
 #include "guest.h"
 #include "lib.h"
-#include "marker.h"
 #include "multiboot.h"
 #include "paging.h"
 #include "tsc.h"

@@ -37,7 +37,7 @@
 #define ONES32 0xffffffffU
 #define PORT_PROBE_BYTE 0x5a
 #define MSR_IA32_PKRS 0x000006e1
-#define PKRS_RESERVED 0xffffffff00000000ULL /* bits 63:32 */
+#define PKRS_RESERVED 0xffffffff00000000ULL	       /* bits 63:32 */
 #define MSR_X2APIC_ID (MSR_X2APIC_BASE + APIC_ID / 16) /* SDM 3A 11.12.1.2 */
 #define MSR_UNKNOWN_LOW 0x00001234
 #define MSR_UNKNOWN_HIGH 0xc0001234
@@ -64,8 +64,8 @@ static void check_port(u16 port)
 
 	con_printf("policy: port 0x%x reads 0x%x/0x%x/0x%x\n", port, b, w, l);
 	if (b != ONES8 || w != ONES16 || l != ONES32)
-		guest_fail("port 0x%x reads 0x%x/0x%x/0x%x (byte/word/dword), want all-ones",
-			   port, b, w, l);
+		guest_fail("port 0x%x reads 0x%x/0x%x/0x%x (byte/word/dword), want all-ones", port,
+			   b, w, l);
 	outb(port, PORT_PROBE_BYTE);
 	b = inb(port);
 	if (b != ONES8)
@@ -140,8 +140,7 @@ static void probe_value(u32 msr, const char *name, bool write, u64 wval, bool en
 		con_printf(", read 0x%llx", val);
 	con_printf("%s\n", enforce ? "" : " (not checked)");
 	if (done && enforce)
-		guest_fail("%s %s (0x%x) did not raise #GP", write ? "WRMSR" : "RDMSR", name,
-			   msr);
+		guest_fail("%s %s (0x%x) did not raise #GP", write ? "WRMSR" : "RDMSR", name, msr);
 	if (enforce) {
 		snprintf(buf, sizeof(buf), "%s:0x%x=#GP", write ? "wrmsr" : "rdmsr", msr);
 		note(buf);

@@ -99,17 +99,17 @@ void guest_main(void)
 
 	marker_from_cmdline(block, hex);
 	if (stride < MARKER_SIZE || stride % 4)
-		guest_fail("stride=%llu: want a multiple of 4 of at least %u", stride,
-			   MARKER_SIZE);
+		guest_fail("stride=%llu: want a multiple of 4 of at least %u", stride, MARKER_SIZE);
 	if (top > phys_addr_limit()) {
 		con_printf("scanner: scan_top 0x%llx is beyond the physical address width, "
-			   "scanning to 0x%llx\n", top, phys_addr_limit());
+			   "scanning to 0x%llx\n",
+			   top, phys_addr_limit());
 		top = phys_addr_limit();
 	}
 	if (cmdline_has("plant"))
 		plant(cmdline_u64("plant", 0));
-	con_printf("scanner: scanning [0, 0x%llx) every 0x%llx bytes for marker %s\n", top,
-		   stride, hex);
+	con_printf("scanner: scanning [0, 0x%llx) every 0x%llx bytes for marker %s\n", top, stride,
+		   hex);
 
 	for (u64 pa = 0; pa + MARKER_SIZE <= top; pa += stride)
 		if (!is_apic(pa))

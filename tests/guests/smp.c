@@ -7,6 +7,7 @@
  *
  * PASS details: cpus=N ids=0,1,...
  */
+#include "smp.h"
 #include "cmdline.h"
 #include "console.h"
 #include "guest.h"
@@ -15,7 +16,6 @@
 #include "lapic.h"
 #include "lib.h"
 #include "multiboot.h"
-#include "smp.h"
 #include "tsc.h"
 
 #define AP_CHECKIN_TIMEOUT_MS 1000
@@ -82,8 +82,8 @@ void guest_main(void)
 	lapic_enable();
 	bsp_lapic = lapic_id();
 	bsp_cpuid = cpuid(CPUID_FEATURES_LEAF).ebx >> CPUID_1_EBX_APIC_ID_SHIFT;
-	con_printf("smp: %u CPUs, BSP LAPIC ID %u (CPUID %u), LAPIC at 0x%x version 0x%x\n",
-		   cpus, bsp_lapic, bsp_cpuid, (u32)lapic_base(), lapic_read(APIC_VERSION));
+	con_printf("smp: %u CPUs, BSP LAPIC ID %u (CPUID %u), LAPIC at 0x%x version 0x%x\n", cpus,
+		   bsp_lapic, bsp_cpuid, (u32)lapic_base(), lapic_read(APIC_VERSION));
 	if (bsp_lapic != 0 || bsp_cpuid != 0)
 		guest_fail("BSP has LAPIC ID %u, CPUID ID %u; want 0", bsp_lapic, bsp_cpuid);
 

@@ -40,25 +40,25 @@
 /* ---- the vendor backend: a register file in place of the VMCS/VMCB ---- */
 
 struct fake_backend {
-	struct vcpu_state hw;	/* what load_state reads and store_state writes */
-	u32 loads, stores;	/* calls */
-	u32 loaded, stored;	/* the VS_* bits asked, all calls together */
-	u32 skips;		/* skip() calls ... */
-	u32 skip_len;		/* ... and the length of the last */
-	u32 applies;		/* apply() calls ... */
-	struct vm_apply apply;	/* ... and what the last asked */
+	struct vcpu_state hw;  /* what load_state reads and store_state writes */
+	u32 loads, stores;     /* calls */
+	u32 loaded, stored;    /* the VS_* bits asked, all calls together */
+	u32 skips;	       /* skip() calls ... */
+	u32 skip_len;	       /* ... and the length of the last */
+	u32 applies;	       /* apply() calls ... */
+	struct vm_apply apply; /* ... and what the last asked */
 };
 
 struct fake_intercept {
-	u32 index;		/* MSR or port */
-	bool read, write;	/* MSR: intercepted for reads / writes */
-	bool on;		/* port: intercepted */
+	u32 index;	  /* MSR or port */
+	bool read, write; /* MSR: intercepted for reads / writes */
+	bool on;	  /* port: intercepted */
 };
 
 #define FAKE_INTERCEPTS 64
 
 static struct {
-	struct partition *part;	/* the partition of every call so far */
+	struct partition *part; /* the partition of every call so far */
 	u32 msr_count, io_count;
 	struct fake_intercept msr[FAKE_INTERCEPTS], io[FAKE_INTERCEPTS];
 } fake_intercepts;
@@ -69,8 +69,7 @@ static inline struct fake_backend *fake_be(struct vcpu *v)
 }
 
 /* Copies the VS_* parts of mask (hv/vcpu/vcpu.h) from src to dst. */
-static inline void fake_copy_state(struct vcpu_state *dst, const struct vcpu_state *src,
-				   u32 mask)
+static inline void fake_copy_state(struct vcpu_state *dst, const struct vcpu_state *src, u32 mask)
 {
 	if (mask & VS_RIP)
 		dst->rip = src->rip;
@@ -184,8 +183,8 @@ static struct {
 		u32 leaf, sub; /* sub FAKE_ANY_SUB: the leaf has no subleaves */
 		struct cpuid_regs r;
 	} leaf[FAKE_CPUID_LEAVES];
-	u64 xcr0;		/* what XGETBV reads */
-	u32 xcr0_writes;	/* XSETBV executed */
+	u64 xcr0;	 /* what XGETBV reads */
+	u32 xcr0_writes; /* XSETBV executed */
 } fake_cpu;
 
 /* What the host answers for leaf/sub (any subleaf: FAKE_ANY_SUB). */
@@ -262,16 +261,16 @@ u64 tsc_hz(void)
 #define FAKE_X2APIC_LAST 0x8ff
 
 static struct {
-	struct vcpu *v;		/* of the last call */
-	bool x2apic;		/* what vlapic_x2apic_mode answers */
+	struct vcpu *v; /* of the last call */
+	bool x2apic;	/* what vlapic_x2apic_mode answers */
 	u32 set_x2apic_calls;
-	bool set_x2apic_on;	/* the last vlapic_set_x2apic's argument */
-	u64 deadline;		/* IA32_TSC_DEADLINE: what a read gives, a write sets */
+	bool set_x2apic_on; /* the last vlapic_set_x2apic's argument */
+	u64 deadline;	    /* IA32_TSC_DEADLINE: what a read gives, a write sets */
 	u32 deadline_writes;
 	u32 msr_reads, msr_writes;
-	u32 msr;		/* the last x2APIC MSR asked */
-	u64 msr_val;		/* what a read gives; what the last write wrote */
-	int err;		/* what every call that can fail returns */
+	u32 msr;     /* the last x2APIC MSR asked */
+	u64 msr_val; /* what a read gives; what the last write wrote */
+	int err;     /* what every call that can fail returns */
 } fake_lapic;
 
 /* Mirrors vlapic.h: MSRs 0x800-0x8ff are the x2APIC's. */

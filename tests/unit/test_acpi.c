@@ -906,13 +906,13 @@ static void test_madt_cpus(void **state)
 	madt_begin(&b, 0xfee00000, ACPI_MADT_PCAT_COMPAT);
 	madt_lapic(&b, 0, 0, ACPI_LAPIC_ENABLED);
 	madt_lapic(&b, 1, 1, ACPI_LAPIC_ENABLED);
-	madt_lapic(&b, 2, 2, 0);			  /* not present */
-	madt_lapic(&b, 3, 3, ACPI_LAPIC_ONLINE_CAPABLE);  /* hot-pluggable */
-	madt_lapic(&b, 4, 0xff, ACPI_LAPIC_ENABLED);	  /* broadcast ID */
-	madt_x2apic(&b, 1, 1, ACPI_LAPIC_ENABLED);	  /* CPU 1 again */
+	madt_lapic(&b, 2, 2, 0);			 /* not present */
+	madt_lapic(&b, 3, 3, ACPI_LAPIC_ONLINE_CAPABLE); /* hot-pluggable */
+	madt_lapic(&b, 4, 0xff, ACPI_LAPIC_ENABLED);	 /* broadcast ID */
+	madt_x2apic(&b, 1, 1, ACPI_LAPIC_ENABLED);	 /* CPU 1 again */
 	madt_x2apic(&b, 300, 300, ACPI_LAPIC_ENABLED);
 	madt_x2apic(&b, 301, 301, 0);
-	madt_lapic(&b, 9, 0, ACPI_LAPIC_ENABLED);	  /* ID 0 again */
+	madt_lapic(&b, 9, 0, ACPI_LAPIC_ENABLED); /* ID 0 again */
 	/* Local APIC address override */
 	put8(&b, ACPI_MADT_LAPIC_OVERRIDE);
 	put8(&b, 12);
@@ -1025,7 +1025,7 @@ static void test_root_table_bounded(void **state)
 		entries[i] = 0x10000 + (u64)i * 0x100;
 		fm_add(&fm, entries[i], b.d, b.n);
 	}
-	entries[3] = 0;		/* a null entry */
+	entries[3] = 0;		  /* a null entry */
 	entries[4] = 0x123456789; /* nothing there */
 	put_rsdp_xsdt(&fm, entries, 40);
 	assert_int_equal(acpi_parse(&ai, SYN_RSDP, NULL, 0, fm_map, &fm), 0);
@@ -1235,23 +1235,22 @@ static void test_aml_s5_forms(void **state)
 	/* Name (_S5, Package (4) {Zero, Zero, Zero, Zero}): QEMU, Bochs */
 	static const u8 zeros[] = { 0x10, 0x08, S5, 0x12, 0x06, 0x04, 0, 0, 0, 0 };
 	/* Name (\_S5, Package () {0x07, 0x07, Zero, Zero}) */
-	static const u8 rooted[] = { 0x08, 0x5c, S5, 0x12, 0x08, 0x04, 0x0a, 0x07,
-				     0x0a, 0x07, 0x00, 0x00 };
+	static const u8 rooted[] = { 0x08, 0x5c, S5,   0x12, 0x08, 0x04,
+				     0x0a, 0x07, 0x0a, 0x07, 0x00, 0x00 };
 	/* Name (_S5, Package () {One, 0x0005 (WordPrefix)}) */
 	static const u8 word[] = { 0x08, S5, 0x12, 0x06, 0x02, 0x01, 0x0b, 0x05, 0x00 };
 	/* DWord and QWord prefixes */
 	static const u8 dword[] = { 0x08, S5, 0x12, 0x10, 0x02, 0x0c, 6, 0, 0, 0,
-				    0x0e, 3, 0, 0, 0, 0, 0, 0, 0 };
+				    0x0e, 3,  0,    0,	  0,	0,    0, 0, 0 };
 	/* a two-byte PkgLength (0x4a 0x00 = 10) */
-	static const u8 pkglen2[] = { 0x08, S5, 0x12, 0x4a, 0x00, 0x04, 0x0a, 0x05,
-				      0x0a, 0x06, 0x00, 0x00, 0x00 };
+	static const u8 pkglen2[] = { 0x08, S5,	  0x12, 0x4a, 0x00, 0x04, 0x0a,
+				      0x05, 0x0a, 0x06, 0x00, 0x00, 0x00 };
 	/* one element: both registers take it */
 	static const u8 single[] = { 0x08, S5, 0x12, 0x04, 0x01, 0x0a, 0x03 };
 	/* Name (^_S5, ...) */
 	static const u8 parent[] = { 0x08, 0x5e, 0x5e, S5, 0x12, 0x04, 0x02, 0x01, 0x00 };
 	/* a first malformed candidate, then a good one */
-	static const u8 second[] = { 0x08, S5, 0x0a, 0x05, 0x08, S5, 0x12, 0x04, 0x01,
-				     0x0a, 0x02 };
+	static const u8 second[] = { 0x08, S5, 0x0a, 0x05, 0x08, S5, 0x12, 0x04, 0x01, 0x0a, 0x02 };
 	u8 a, b;
 
 	(void)state;
@@ -1283,8 +1282,8 @@ static void test_aml_s5_forms(void **state)
 
 static void test_aml_s5_malformed(void **state)
 {
-	static const u8 good[] = { 0x08, 0x5c, S5, 0x12, 0x08, 0x04, 0x0a, 0x05,
-				   0x0a, 0x05, 0x00, 0x00 };
+	static const u8 good[] = { 0x08, 0x5c, S5,   0x12, 0x08, 0x04,
+				   0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	/* not a NameOp: a reference to _S5 in code */
 	static const u8 ref[] = { 0x70, S5, 0x60 };
 	/* Method (_S5) happens to have PkgLength 8 = NameOp's value */
@@ -1324,8 +1323,8 @@ static void test_aml_s5_malformed(void **state)
 /* \_S5 only in an SSDT (the DSDT here is the host's, which has none). */
 static void test_s5_in_ssdt(void **state)
 {
-	static const u8 body[] = { 0x08, 0x5c, S5, 0x12, 0x08, 0x04, 0x0a, 0x05,
-				   0x0a, 0x05, 0x00, 0x00 };
+	static const u8 body[] = { 0x08, 0x5c, S5,   0x12, 0x08, 0x04,
+				   0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	struct fakemem fm = { 0 };
 	size_t len;
 	u8 *fadt = read_file("qemu-q35", "FACP.bin", &len);

@@ -928,18 +928,12 @@ static void test_too_small(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build_1_cpu),
-		cmocka_unit_test(test_build_2_cpus),
-		cmocka_unit_test(test_build_4_cpus),
-		cmocka_unit_test(test_build_64_cpus),
-		cmocka_unit_test(test_x2apic_entries),
-		cmocka_unit_test(test_ioapic_id),
-		cmocka_unit_test(test_pkglen),
-		cmocka_unit_test(test_dsdt_aml),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_other_base),
-		cmocka_unit_test(test_bad_cfg),
+		cmocka_unit_test(test_build_1_cpu),    cmocka_unit_test(test_build_2_cpus),
+		cmocka_unit_test(test_build_4_cpus),   cmocka_unit_test(test_build_64_cpus),
+		cmocka_unit_test(test_x2apic_entries), cmocka_unit_test(test_ioapic_id),
+		cmocka_unit_test(test_pkglen),	       cmocka_unit_test(test_dsdt_aml),
+		cmocka_unit_test(test_options),	       cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_other_base),     cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_too_small),
 	};
 

@@ -7,10 +7,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "hv/config/config.h"
 #include "tests/unit/test_support.h"
@@ -48,7 +48,9 @@ static bool fake_find_file(void *ctx, const char *name, u64 *size)
 		const char *name;
 		u64 size;
 	} files[] = {
-		{ "bzImage", 8 * MiB }, { "initrd-a", 20 * MiB }, { "vmlinuz", 6 * MiB },
+		{ "bzImage", 8 * MiB },
+		{ "initrd-a", 20 * MiB },
+		{ "vmlinuz", 6 * MiB },
 		{ "empty", 0 },
 	};
 
@@ -69,9 +71,9 @@ static bool fake_have_pci(void *ctx, u8 bus, u8 dev, u8 fn)
 }
 
 enum machine_kind {
-	M_UNKNOWN,	/* like hvconf without options: syntax and plan only */
-	M_NO_IOMMU,	/* 4 CPUs, 2G, files, no IOMMU */
-	M_IOMMU,	/* the same with an IOMMU and 00:03.0, 00:04.0 */
+	M_UNKNOWN,  /* like hvconf without options: syntax and plan only */
+	M_NO_IOMMU, /* 4 CPUs, 2G, files, no IOMMU */
+	M_IOMMU,    /* the same with an IOMMU and 00:03.0, 00:04.0 */
 };
 
 static void make_machine(enum machine_kind kind, struct config_machine *m)
@@ -105,17 +107,16 @@ static int load(const char *text, size_t len, enum machine_kind kind, struct tra
 }
 
 /* A partition that is fine on the fake machine: 4 lines. */
-#define PART(name, cpus) \
-	"[partition " name "]\ncpus = " cpus "\nmemory = 64M\nkernel = bzImage\n"
+#define PART(name, cpus) "[partition " name "]\ncpus = " cpus "\nmemory = 64M\nkernel = bzImage\n"
 
 #define NUL_TEXT PART("a", "0") "cmd\0line = x\n" PART("b", "1")
 
 struct bad_case {
 	const char *what;
 	const char *text;
-	size_t len;		/* 0: strlen(text) */
+	size_t len; /* 0: strlen(text) */
 	enum machine_kind machine;
-	const char *expect;	/* every line, in order */
+	const char *expect; /* every line, in order */
 };
 
 static const struct bad_case bad_cases[] = {
@@ -123,8 +124,8 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:5: unknown key \"foo\" in [partition]\n" },
 	{ "unknown key in [hypervisor]", "[hypervisor]\nverbose = yes\n", 0, M_UNKNOWN,
 	  "hv.conf:2: unknown key \"verbose\" in [hypervisor]\n" },
-	{ "key of the other section", "[hypervisor]\nkernel = bzImage\n" PART("a", "0")
-	  "on_idle = halt\n", 0, M_UNKNOWN,
+	{ "key of the other section",
+	  "[hypervisor]\nkernel = bzImage\n" PART("a", "0") "on_idle = halt\n", 0, M_UNKNOWN,
 	  "hv.conf:2: key \"kernel\" belongs in [partition], not in [hypervisor]\n"
 	  "hv.conf:7: key \"on_idle\" belongs in [hypervisor], not in [partition]\n" },
 	{ "unknown section", "[guest a]\ncpus = 0\n" PART("b", "1"), 0, M_UNKNOWN,
@@ -133,8 +134,8 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:1: section header without a closing ']'\n" },
 	{ "[hypervisor] with a name", "[hypervisor x]\n", 0, M_UNKNOWN,
 	  "hv.conf:1: [hypervisor] takes no name\n" },
-	{ "[hypervisor] twice", "[hypervisor]\non_idle = halt\n\n[hypervisor]\non_idle = halt\n",
-	  0, M_UNKNOWN, "hv.conf:4: [hypervisor] given twice (first at line 1)\n" },
+	{ "[hypervisor] twice", "[hypervisor]\non_idle = halt\n\n[hypervisor]\non_idle = halt\n", 0,
+	  M_UNKNOWN, "hv.conf:4: [hypervisor] given twice (first at line 1)\n" },
 	{ "CPU does not exist", PART("a", "0-1") PART("b", "5"), 0, M_NO_IOMMU,
 	  "hv.conf:6: cpus: CPU 5 does not exist (this machine has 4)\n" },
 	{ "CPU out of range", PART("a", "256"), 0, M_UNKNOWN,
@@ -143,12 +144,13 @@ static const struct bad_case bad_cases[] = {
 	  M_UNKNOWN,
 	  "hv.conf:2: cpus: CPU 99999999999999999999 is out of range (CPU numbers go up to 255)\n"
 	  "hv.conf:6: cpus: CPU 300 is out of range (CPU numbers go up to 255)\n" },
-	{ "long text is echoed in part, whole characters only", PART("a", "0")
-	  "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijk\xc3\xa9\xc3\xa9 = 1\n", 0, M_UNKNOWN,
+	{ "long text is echoed in part, whole characters only",
+	  PART("a", "0") "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijk\xc3\xa9\xc3\xa9 = 1\n", 0,
+	  M_UNKNOWN,
 	  "hv.conf:5: unknown key \"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijk\" "
 	  "in [partition]\n" },
-	{ "CPU in two partitions", PART("linux-a", "0-1") PART("linux-b", "1-2"), 0,
-	  M_UNKNOWN, "hv.conf:6: cpus: CPU 1 is in both \"linux-a\" and \"linux-b\"\n" },
+	{ "CPU in two partitions", PART("linux-a", "0-1") PART("linux-b", "1-2"), 0, M_UNKNOWN,
+	  "hv.conf:6: cpus: CPU 1 is in both \"linux-a\" and \"linux-b\"\n" },
 	{ "CPUs in three partitions", PART("a", "0-2") PART("b", "3") PART("c", "0-1,3"), 0,
 	  M_UNKNOWN,
 	  "hv.conf:10: cpus: CPUs 0-1 are in both \"a\" and \"c\"\n"
@@ -168,39 +170,43 @@ static const struct bad_case bad_cases[] = {
 	{ "memory total too large",
 	  "[partition a]\ncpus = 0\nmemory = 1G\nkernel = bzImage\n"
 	  "[partition b]\ncpus = 1\nmemory = 1026M\nkernel = bzImage\n"
-	  "[partition c]\ncpus = 2\nmemory = 2M\nkernel = bzImage\n", 0, M_NO_IOMMU,
+	  "[partition c]\ncpus = 2\nmemory = 2M\nkernel = bzImage\n",
+	  0, M_NO_IOMMU,
 	  "hv.conf:7: memory: 1026M brings the total to 2050M, more than the 2G available\n" },
 	{ "memory misaligned", "[partition a]\ncpus = 0\nmemory = 3M\nkernel = bzImage\n", 0,
 	  M_UNKNOWN, "hv.conf:3: memory: 3M is not a multiple of 2M\n" },
-	{ "memory misaligned in K", "[partition a]\ncpus = 0\nmemory = 1025K\nkernel = k\n",
-	  0, M_UNKNOWN, "hv.conf:3: memory: 1025K is not a multiple of 2M\n" },
-	{ "memory zero", "[partition a]\ncpus = 0\nmemory = 0M\nkernel = bzImage\n", 0,
-	  M_UNKNOWN, "hv.conf:3: memory: must be more than 0\n" },
-	{ "memory bad suffix", "[partition a]\ncpus = 0\nmemory = 512MB\nkernel = bzImage\n"
-	  "[partition b]\ncpus = 1\nmemory = 1.5G\nkernel = bzImage\n", 0, M_UNKNOWN,
+	{ "memory misaligned in K", "[partition a]\ncpus = 0\nmemory = 1025K\nkernel = k\n", 0,
+	  M_UNKNOWN, "hv.conf:3: memory: 1025K is not a multiple of 2M\n" },
+	{ "memory zero", "[partition a]\ncpus = 0\nmemory = 0M\nkernel = bzImage\n", 0, M_UNKNOWN,
+	  "hv.conf:3: memory: must be more than 0\n" },
+	{ "memory bad suffix",
+	  "[partition a]\ncpus = 0\nmemory = 512MB\nkernel = bzImage\n"
+	  "[partition b]\ncpus = 1\nmemory = 1.5G\nkernel = bzImage\n",
+	  0, M_UNKNOWN,
 	  "hv.conf:3: memory: \"512MB\" is not a size (like 512M or 2G)\n"
 	  "hv.conf:7: memory: \"1.5G\" is not a size (like 512M or 2G)\n" },
-	{ "memory without unit", "[partition a]\ncpus = 0\nmemory = 512\nkernel = bzImage\n",
-	  0, M_UNKNOWN, "hv.conf:3: memory: \"512\" needs a unit: K, M or G (like 512M)\n" },
-	{ "memory absurd", "[partition a]\ncpus = 0\nmemory = 99999999999999G\nkernel = k\n",
-	  0, M_UNKNOWN, "hv.conf:3: memory: \"99999999999999G\" is too large\n" },
+	{ "memory without unit", "[partition a]\ncpus = 0\nmemory = 512\nkernel = bzImage\n", 0,
+	  M_UNKNOWN, "hv.conf:3: memory: \"512\" needs a unit: K, M or G (like 512M)\n" },
+	{ "memory absurd", "[partition a]\ncpus = 0\nmemory = 99999999999999G\nkernel = k\n", 0,
+	  M_UNKNOWN, "hv.conf:3: memory: \"99999999999999G\" is too large\n" },
 	{ "missing kernel image", "[partition a]\ncpus = 0\nmemory = 64M\nkernel = bzImage-6.1\n",
 	  0, M_NO_IOMMU, "hv.conf:4: kernel: no module or file named \"bzImage-6.1\"\n" },
 	{ "missing initrd image", PART("a", "0") "initrd = initrd-b\n", 0, M_NO_IOMMU,
 	  "hv.conf:5: initrd: no module or file named \"initrd-b\"\n" },
 	{ "empty image", PART("a", "0") "initrd = empty\n", 0, M_NO_IOMMU,
 	  "hv.conf:5: initrd: \"empty\" is empty\n" },
-	{ "kernel with a directory", "[partition a]\ncpus = 0\nmemory = 2M\nkernel = /boot/vmlinuz\n",
-	  0, M_UNKNOWN,
+	{ "kernel with a directory",
+	  "[partition a]\ncpus = 0\nmemory = 2M\nkernel = /boot/vmlinuz\n", 0, M_UNKNOWN,
 	  "hv.conf:4: kernel: \"/boot/vmlinuz\": give the module or file name, without a "
 	  "directory\n" },
 	{ "kernel two words", "[partition a]\ncpus = 0\nmemory = 2M\nkernel = bz Image\n", 0,
 	  M_UNKNOWN, "hv.conf:4: kernel: \"bz Image\" is more than one name\n" },
 	{ "kernel quoted", "[partition a]\ncpus = 0\nmemory = 2M\nkernel = \"bzImage\"\n", 0,
 	  M_UNKNOWN, "hv.conf:4: kernel: write the name without quotes\n" },
-	{ "kernel name too long", "[partition a]\ncpus = 0\nmemory = 2M\nkernel = "
-	  "k123456789012345678901234567890123456789012345678901234567890123\n", 0, M_UNKNOWN,
-	  "hv.conf:4: kernel: name longer than 63 characters\n" },
+	{ "kernel name too long",
+	  "[partition a]\ncpus = 0\nmemory = 2M\nkernel = "
+	  "k123456789012345678901234567890123456789012345678901234567890123\n",
+	  0, M_UNKNOWN, "hv.conf:4: kernel: name longer than 63 characters\n" },
 	{ "duplicate partition name", PART("a", "0") PART("a", "1"), 0, M_UNKNOWN,
 	  "hv.conf:5: partition \"a\" is defined twice (first at line 1)\n" },
 	{ "bad name characters", PART("Linux", "0") PART("a.b", "1"), 0, M_UNKNOWN,
@@ -212,16 +218,20 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:1: [partition] needs a name: [partition NAME]\n" },
 	{ "too many partitions",
 	  PART("p0", "0") PART("p1", "1") PART("p2", "2") PART("p3", "3") PART("p4", "4")
-	  PART("p5", "5") PART("p6", "6") PART("p7", "7") PART("p8", "8") PART("p9", "9")
-	  PART("p10", "10") PART("p11", "11") PART("p12", "12") PART("p13", "13")
-	  PART("p14", "14") PART("p15", "15") PART("p16", "16"), 0, M_UNKNOWN,
-	  "hv.conf:65: too many partitions (at most 16)\n" },
-	{ "binary garbage", "\x7f" "ELF\x02\x01\x01\n", 0, M_UNKNOWN,
-	  "hv.conf:1: control character 0x7f at column 1\n" },
+		  PART("p5", "5") PART("p6", "6") PART("p7", "7") PART("p8", "8") PART("p9", "9")
+			  PART("p10", "10") PART("p11", "11") PART("p12", "12") PART("p13", "13")
+				  PART("p14", "14") PART("p15", "15") PART("p16", "16"),
+	  0, M_UNKNOWN, "hv.conf:65: too many partitions (at most 16)\n" },
+	{ "binary garbage",
+	  "\x7f"
+	  "ELF\x02\x01\x01\n",
+	  0, M_UNKNOWN, "hv.conf:1: control character 0x7f at column 1\n" },
 	{ "NUL byte", NUL_TEXT, sizeof(NUL_TEXT) - 1, M_UNKNOWN,
 	  "hv.conf:5: NUL byte at column 4: this is not a text file\n" },
-	{ "invalid UTF-8", "# caf\xe9\n[partition a]\ncpus = 0\n# \xc0\xaf\n# \xed\xa0\x80\n"
-	  "memory = 2M\nkernel = k\n", 0, M_UNKNOWN,
+	{ "invalid UTF-8",
+	  "# caf\xe9\n[partition a]\ncpus = 0\n# \xc0\xaf\n# \xed\xa0\x80\n"
+	  "memory = 2M\nkernel = k\n",
+	  0, M_UNKNOWN,
 	  "hv.conf:1: invalid UTF-8 at column 6: save the file as UTF-8\n"
 	  "hv.conf:4: invalid UTF-8 at column 3: save the file as UTF-8\n"
 	  "hv.conf:5: invalid UTF-8 at column 3: save the file as UTF-8\n" },
@@ -235,8 +245,8 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:2: outside any section: start with [hypervisor] or [partition NAME]\n" },
 	{ "missing =", PART("a", "0") "initrd initrd-a\n", 0, M_UNKNOWN,
 	  "hv.conf:5: expected key = value\n" },
-	{ "missing = before a value with =", PART("a", "0") "cmdline console=ttyS0\n", 0,
-	  M_UNKNOWN, "hv.conf:5: expected '=' after \"cmdline\"\n" },
+	{ "missing = before a value with =", PART("a", "0") "cmdline console=ttyS0\n", 0, M_UNKNOWN,
+	  "hv.conf:5: expected '=' after \"cmdline\"\n" },
 	{ "key with a blank", PART("a", "0") "on crash = stop\n", 0, M_UNKNOWN,
 	  "hv.conf:5: unknown key \"on crash\" in [partition]\n" },
 	{ "nothing before =", PART("a", "0") "= 1\n", 0, M_UNKNOWN,
@@ -259,17 +269,19 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:2: console: \"com5\" is not one of com1, com2, com3, com4 or none\n" },
 	{ "bad partition console", PART("a", "0") "console = com1\n", 0, M_UNKNOWN,
 	  "hv.conf:5: console: \"com1\" is not one of vuart or none\n" },
-	{ "bad on_crash and on_reboot", PART("a", "0") "on_crash = reboot\non_reboot = Stop\n",
-	  0, M_UNKNOWN,
+	{ "bad on_crash and on_reboot", PART("a", "0") "on_crash = reboot\non_reboot = Stop\n", 0,
+	  M_UNKNOWN,
 	  "hv.conf:5: on_crash: \"reboot\" is not one of stop or restart\n"
 	  "hv.conf:6: on_reboot: \"Stop\" is not one of restart or stop\n" },
-	{ "bad pci syntax", PART("a", "0") "pci = 0000:00:03.0\n" PART("b", "1")
-	  "pci = 00:03\n" PART("c", "2") "pci = 00:03.0,\n", 0, M_UNKNOWN,
+	{ "bad pci syntax",
+	  PART("a", "0") "pci = 0000:00:03.0\n" PART("b", "1") "pci = 00:03\n" PART(
+		  "c", "2") "pci = 00:03.0,\n",
+	  0, M_UNKNOWN,
 	  "hv.conf:5: pci: \"0000:00:03.0\" is not a PCI address BB:DD.F (like 00:03.0)\n"
 	  "hv.conf:10: pci: \"00:03\" is not a PCI address BB:DD.F (like 00:03.0)\n"
 	  "hv.conf:15: pci: \"\" is not a PCI address BB:DD.F (like 00:03.0)\n" },
-	{ "pci numbers out of range", PART("a", "0") "pci = 00:20.0\n" PART("b", "1")
-	  "pci = 00:1f.8\n", 0, M_UNKNOWN,
+	{ "pci numbers out of range",
+	  PART("a", "0") "pci = 00:20.0\n" PART("b", "1") "pci = 00:1f.8\n", 0, M_UNKNOWN,
 	  "hv.conf:5: pci: 00:20.0: device numbers go up to 1f\n"
 	  "hv.conf:10: pci: 00:1f.8: function numbers go up to 7\n" },
 	{ "pci without IOMMU", PART("a", "0") "pci = 00:03.0, 00:04.0\n", 0, M_NO_IOMMU,
@@ -278,23 +290,26 @@ static const struct bad_case bad_cases[] = {
 	  "hv.conf:5: pci: no device 01:00.1 on this machine\n" },
 	{ "pci listed twice", PART("a", "0") "pci = 00:03.0, 0:3.0\n", 0, M_UNKNOWN,
 	  "hv.conf:5: pci: 00:03.0 is listed twice\n" },
-	{ "pci in two partitions", PART("a", "0") "pci = 00:03.0\n" PART("b", "1")
-	  "pci = 00:04.0,00:03.0\n", 0, M_UNKNOWN,
+	{ "pci in two partitions",
+	  PART("a", "0") "pci = 00:03.0\n" PART("b", "1") "pci = 00:04.0,00:03.0\n", 0, M_UNKNOWN,
 	  "hv.conf:10: pci: 00:03.0 is in both \"a\" and \"b\"\n" },
-	{ "too many pci", PART("a", "0") "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,0:6.0,"
-	  "0:7.0,0:8.0,0:9.0,0:a.0,0:b.0,0:c.0,0:d.0,0:e.0,0:f.0,0:10.0\n", 0, M_UNKNOWN,
-	  "hv.conf:5: pci: more than 16 devices\n" },
+	{ "too many pci",
+	  PART("a", "0") "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,0:6.0,"
+			 "0:7.0,0:8.0,0:9.0,0:a.0,0:b.0,0:c.0,0:d.0,0:e.0,0:f.0,0:10.0\n",
+	  0, M_UNKNOWN, "hv.conf:5: pci: more than 16 devices\n" },
 	{ "CRLF line endings", "[partition a]\r\ncpus = 0\r\nmemory = 3M\r\nkernel = k\r\n", 0,
 	  M_UNKNOWN, "hv.conf:3: memory: 3M is not a multiple of 2M\n" },
-	{ "cmdline too long", PART("a", "0") "cmdline = "
-	  "0123456789012345678901234567890123456789012345678901234567890123456789"
-	  "0123456789012345678901234567890123456789012345678901234567890123456789"
-	  "0123456789012345678901234567890123456789012345678901234567890123456789"
-	  "01234567890123456789012345678901234567890123456   # 256 bytes\n", 0, M_UNKNOWN,
-	  "hv.conf:5: cmdline: 257 bytes, more than 255\n" },
+	{ "cmdline too long",
+	  PART("a", "0") "cmdline = "
+			 "0123456789012345678901234567890123456789012345678901234567890123456789"
+			 "0123456789012345678901234567890123456789012345678901234567890123456789"
+			 "0123456789012345678901234567890123456789012345678901234567890123456789"
+			 "01234567890123456789012345678901234567890123456   # 256 bytes\n",
+	  0, M_UNKNOWN, "hv.conf:5: cmdline: 257 bytes, more than 255\n" },
 	{ "problems are reported per line, and parsing goes on",
 	  "[hypervisor]\non_idle = never\n[partition a]\ncpus = 9\nmemory = 5M\nkernel = x\n"
-	  "pci = 00:03.0\n", 0, M_NO_IOMMU,
+	  "pci = 00:03.0\n",
+	  0, M_NO_IOMMU,
 	  "hv.conf:2: on_idle: \"never\" is not one of poweroff, halt or reboot\n"
 	  "hv.conf:5: memory: 5M is not a multiple of 2M\n"
 	  "hv.conf:4: cpus: CPU 9 does not exist (this machine has 4)\n"
@@ -354,7 +369,7 @@ static void test_garbage_is_bounded(void **state)
 		for (size_t i = 0; i < sizeof(text); i++) {
 			text[i] = (char)(rnd() >> 56);
 			if (round & 1 && !text[i])
-				text[i] = '\n';	/* no NUL: the invalid-UTF-8 path */
+				text[i] = '\n'; /* no NUL: the invalid-UTF-8 path */
 		}
 		assert_true(load(text, sizeof(text), M_NO_IOMMU, &t) > 0);
 		assert_true(t.calls <= CONFIG_MAX_ERRORS + 1);
@@ -436,8 +451,13 @@ static void test_spec_example(void **state)
 static void test_empty_is_valid(void **state)
 {
 	static const char *const empties[] = {
-		"", "\n", "\r\n\r\n", "# nothing yet\n\n   # indented comment\n", "\t \n",
-		"\xef\xbb\xbf", "\xef\xbb\xbf# BOM, then a comment",
+		"",
+		"\n",
+		"\r\n\r\n",
+		"# nothing yet\n\n   # indented comment\n",
+		"\t \n",
+		"\xef\xbb\xbf",
+		"\xef\xbb\xbf# BOM, then a comment",
 	};
 	struct transcript t;
 
@@ -453,11 +473,10 @@ static void test_empty_is_valid(void **state)
 
 static void test_defaults_and_choices(void **state)
 {
-	static const char text[] =
-		"[partition b]\ncpus = 2-3\nmemory = 1G\nkernel = vmlinuz\n"
-		"[hypervisor]\nconsole = none\non_idle = halt\n"
-		"[partition a_1]\ncpus = 0\nmemory = 2048K\nkernel = bzImage\n"
-		"console = none\non_crash = restart\non_reboot = stop\n";
+	static const char text[] = "[partition b]\ncpus = 2-3\nmemory = 1G\nkernel = vmlinuz\n"
+				   "[hypervisor]\nconsole = none\non_idle = halt\n"
+				   "[partition a_1]\ncpus = 0\nmemory = 2048K\nkernel = bzImage\n"
+				   "console = none\non_crash = restart\non_reboot = stop\n";
 	struct transcript t;
 
 	(void)state;
@@ -526,10 +545,11 @@ static void test_limits_accepted(void **state)
 
 	(void)state;
 	for (int i = 0; i < CONFIG_MAX_PARTITIONS; i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					"[partition abcdefghijklm-%02d]\ncpus = %d-%d\nmemory = 2M\n"
-					"kernel = %063d\n",
-					i, i < 3 ? i * 64 : 240 + i, i < 3 ? i * 64 + 63 : 240 + i, i);
+		len += (size_t)snprintf(
+			text + len, sizeof(text) - len,
+			"[partition abcdefghijklm-%02d]\ncpus = %d-%d\nmemory = 2M\n"
+			"kernel = %063d\n",
+			i, i < 3 ? i * 64 : 240 + i, i < 3 ? i * 64 + 63 : 240 + i, i);
 	assert_true(len < sizeof(text));
 	assert_int_equal(load(text, len, M_UNKNOWN, &t), 0);
 	assert_int_equal(cfg.partition_count, CONFIG_MAX_PARTITIONS);
@@ -538,10 +558,12 @@ static void test_limits_accepted(void **state)
 	assert_true(config_cpu_isset(&cfg.partitions[15], 255));
 	assert_int_equal(strlen(cfg.partitions[15].kernel), CONFIG_IMAGE_NAME_MAX - 1);
 
-	len = (size_t)snprintf(text, sizeof(text),
-			       PART("a", "0") "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,"
+	len = (size_t)snprintf(
+		text, sizeof(text),
+		PART("a", "0") "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,"
 			       "0:6.0,0:7.0,0:8.0,0:9.0,0:a.0,0:b.0,0:c.0,0:d.0,0:e.0,ff:1F.7\n"
-			       "cmdline = %0255d\n", 7);
+			       "cmdline = %0255d\n",
+		7);
 	assert_int_equal(load(text, len, M_UNKNOWN, &t), 0);
 	assert_int_equal(cfg.partitions[0].pci_count, CONFIG_MAX_PCI);
 	assert_int_equal(cfg.partitions[0].pci[15].bus, 0xff);
@@ -600,7 +622,7 @@ static void test_format_helpers(void **state)
 	assert_false(config_parse_size("2GB", 3, &v));
 	assert_false(config_parse_size("2T", 2, &v));
 	assert_false(config_parse_size("-2G", 3, &v));
-	assert_false(config_parse_size("4194305G", 8, &v));	/* above 2^52 */
+	assert_false(config_parse_size("4194305G", 8, &v)); /* above 2^52 */
 	assert_true(config_parse_size("4194304G", 8, &v) && v == CONFIG_SIZE_MAX);
 
 	config_format_report(buf, sizeof(buf), 7, "cpus: x");

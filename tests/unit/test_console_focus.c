@@ -29,7 +29,9 @@ static void test_switch(void **state)
 	char got[64];
 
 	(void)state;
-	run("ab\x01\x01\x01" "cd", 7, got);
+	run("ab\x01\x01\x01"
+	    "cd",
+	    7, got);
 	assert_string_equal(got, "ab|cd");
 	run("\x01\x01\x01\x01\x01\x01", 6, got);
 	assert_string_equal(got, "||");

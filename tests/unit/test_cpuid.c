@@ -206,8 +206,8 @@ static void test_topology_leaves(void **state)
 {
 	static const struct {
 		u32 n, shift;
-	} cases[] = { { 1, 0 }, { 2, 1 }, { 3, 2 }, { 4, 2 }, { 5, 3 }, { 8, 3 }, { 9, 4 },
-		      { 64, 6 } };
+	} cases[] = { { 1, 0 }, { 2, 1 }, { 3, 2 }, { 4, 2 },
+		      { 5, 3 }, { 8, 3 }, { 9, 4 }, { 64, 6 } };
 
 	(void)state;
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
@@ -280,9 +280,9 @@ static void test_power_leaf(void **state)
  * 17h-1Eh, and basic leaves above 1Fh. */
 static void test_hidden_leaves(void **state)
 {
-	static const u32 hidden[] = { 0x3, 0x5, 0x8, 0x9, 0xa, 0xc, 0xe, 0xf, 0x10, 0x11, 0x12,
-				      0x13, 0x14, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d,
-				      0x1e, 0x20, 0x21, 0x1000, 0x3fffffff };
+	static const u32 hidden[] = { 0x3,  0x5,  0x8,	0x9,  0xa,  0xc,    0xe,       0xf,  0x10,
+				      0x11, 0x12, 0x13, 0x14, 0x17, 0x18,   0x19,      0x1a, 0x1b,
+				      0x1c, 0x1d, 0x1e, 0x20, 0x21, 0x1000, 0x3fffffff };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
@@ -398,8 +398,7 @@ static void test_address_size_leaf(void **state)
 {
 	static const struct {
 		u32 n, ecx;
-	} cases[] = { { 1, 0x0000 }, { 2, 0x1001 }, { 4, 0x2003 }, { 6, 0x3005 },
-		      { 64, 0x603f } };
+	} cases[] = { { 1, 0x0000 }, { 2, 0x1001 }, { 4, 0x2003 }, { 6, 0x3005 }, { 64, 0x603f } };
 
 	(void)state;
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {

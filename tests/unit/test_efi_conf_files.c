@@ -2,9 +2,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "boot/efi/conf_files.h"
 
@@ -57,11 +57,11 @@ static void test_not_file_keys(void **state)
 	(void)state;
 	scan("kernels = x\n"
 	     "xkernel = y\n"
-	     "kernel\n"		/* no '=': the parser's problem */
+	     "kernel\n" /* no '=': the parser's problem */
 	     "kernel =   # empty value\n"
 	     "kernel = \n"
-	     "Kernel = z\n"	/* keys are lower case */
-	     "[kernel = w]\n"	/* inside a section header: not a key */
+	     "Kernel = z\n"   /* keys are lower case */
+	     "[kernel = w]\n" /* inside a section header: not a key */
 	     "# initrd = v\n"
 	     "memory = 512M\n");
 	assert_int_equal(list.count, 0);

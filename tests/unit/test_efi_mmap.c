@@ -2,8 +2,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "boot/efi/mmap_convert.h"
 
@@ -51,7 +51,7 @@ static void test_merge_in_order(void **state)
 	assert_true(efi_mmap_add(&bi, 0x1000, 0x1000, BOOT_MEM_RAM));
 	assert_true(efi_mmap_add(&bi, 0x2000, 0x1000, BOOT_MEM_ACPI));
 	assert_true(efi_mmap_add(&bi, 0x4000, 0x1000, BOOT_MEM_ACPI)); /* gap */
-	assert_true(efi_mmap_add(&bi, 0x5000, 0, BOOT_MEM_RAM));	 /* empty */
+	assert_true(efi_mmap_add(&bi, 0x5000, 0, BOOT_MEM_RAM));       /* empty */
 	assert_int_equal(bi.mmap_count, 3);
 	expect_range(0, 0x0, 0x2000, BOOT_MEM_RAM);
 	expect_range(1, 0x2000, 0x1000, BOOT_MEM_ACPI);

@@ -129,10 +129,10 @@ static void prep_exception(struct vm_exit *e)
 static const struct {
 	u32 reason;
 	enum exit_action action;
-	bool skip;		/* resumes past the instruction */
-	int inject;		/* the exception injected, or NO_EVENT */
+	bool skip;  /* resumes past the instruction */
+	int inject; /* the exception injected, or NO_EVENT */
 	bool has_error;
-	const char *stop;	/* the partition's stop reason, or NULL */
+	const char *stop; /* the partition's stop reason, or NULL */
 	void (*prep)(struct vm_exit *e);
 } dispatch[] = {
 	{ VMEXIT_NONE, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
@@ -224,8 +224,8 @@ static void test_dispatch_table(void **state)
 /* A reason past the enum (a backend bug) is contained as unhandled. */
 static void test_reason_out_of_range(void **state)
 {
-	static const u32 reasons[] = { VMEXIT_REASON_COUNT, VMEXIT_REASON_COUNT + 1, 64,
-				       0x80000021, 0xffffffff };
+	static const u32 reasons[] = { VMEXIT_REASON_COUNT, VMEXIT_REASON_COUNT + 1, 64, 0x80000021,
+				       0xffffffff };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
@@ -429,19 +429,18 @@ enum cr_result { CR_OK, CR_READ, CR_GP, CR_CONTAIN };
 static const struct {
 	const char *what;
 	u8 type, cr;
-	u64 val;		/* in RBX (MOV to), or the LMSW source */
-	u64 cr0, cr4, efer;	/* before */
+	u64 val;	    /* in RBX (MOV to), or the LMSW source */
+	u64 cr0, cr4, efer; /* before */
 	enum cr_result result;
-	u64 want_cr0, want_cr4;	/* after, when stored */
+	u64 want_cr0, want_cr4; /* after, when stored */
 } cr_cases[] = {
 	{ "mov cr0: protected mode", CR_ACCESS_MOV_TO, 0, PE | ET | NE, ET, 0, 0, CR_OK,
 	  PE | ET | NE, 0 },
 	{ "mov cr0: 32-bit paging", CR_ACCESS_MOV_TO, 0, PE | PG | ET, PE | ET, 0, 0, CR_OK,
 	  PE | PG | ET, 0 },
-	{ "mov cr0: caches off", CR_ACCESS_MOV_TO, 0, PE | CD | NW, PE, 0, 0, CR_OK,
-	  PE | CD | NW, 0 },
-	{ "mov cr0: long mode", CR_ACCESS_MOV_TO, 0, PE | PG, PE, PAE, LME, CR_OK, PE | PG,
-	  PAE },
+	{ "mov cr0: caches off", CR_ACCESS_MOV_TO, 0, PE | CD | NW, PE, 0, 0, CR_OK, PE | CD | NW,
+	  0 },
+	{ "mov cr0: long mode", CR_ACCESS_MOV_TO, 0, PE | PG, PE, PAE, LME, CR_OK, PE | PG, PAE },
 	/* SDM 3A 2.5: PG needs PE, NW needs CD, bits 63:32 are reserved */
 	{ "mov cr0: PG without PE", CR_ACCESS_MOV_TO, 0, PG, PE, 0, 0, CR_GP, 0, 0 },
 	{ "mov cr0: NW without CD", CR_ACCESS_MOV_TO, 0, PE | NW, PE, 0, 0, CR_GP, 0, 0 },
@@ -451,8 +450,8 @@ static const struct {
 	{ "mov cr0: LME without PAE", CR_ACCESS_MOV_TO, 0, PE | PG, PE, 0, LME, CR_GP, 0, 0 },
 	{ "mov cr4: PAE and OSXSAVE", CR_ACCESS_MOV_TO, 4, PAE | OSXSAVE, PE, 0, 0, CR_OK, PE,
 	  PAE | OSXSAVE },
-	{ "mov cr4: clear PAE in long mode", CR_ACCESS_MOV_TO, 4, 0, PE | PG, PAE, LME, CR_GP,
-	  0, 0 },
+	{ "mov cr4: clear PAE in long mode", CR_ACCESS_MOV_TO, 4, 0, PE | PG, PAE, LME, CR_GP, 0,
+	  0 },
 	/* what CPUID hides cannot be turned on */
 	{ "mov cr4: VMXE", CR_ACCESS_MOV_TO, 4, PAE | VMXE, PE, PAE, 0, CR_GP, 0, 0 },
 	{ "mov cr4: SMXE", CR_ACCESS_MOV_TO, 4, PAE | SMXE, PE, PAE, 0, CR_GP, 0, 0 },
@@ -519,9 +518,9 @@ static void test_cr_access(void **state)
 			assert_int_equal(got, EXIT_CRASH);
 			expect_nothing_applied(v);
 			assert_string_equal(fake_part.stop_reason,
-					    cr_cases[i].type == CR_ACCESS_MOV_TO
-						    ? "unexpected control-register write"
-						    : "unexpected control-register access");
+					    cr_cases[i].type == CR_ACCESS_MOV_TO ?
+						    "unexpected control-register write" :
+						    "unexpected control-register access");
 			break;
 		}
 		if (cr_cases[i].result != CR_OK) {
@@ -575,18 +574,18 @@ static const struct {
 	{ 0, 0x1, 0, 0x7, false, false },
 	{ 0, 0x3, 0, 0x7, false, false },
 	{ 0, 0x7, 0, 0x7, false, false },
-	{ 0, 0x0, 0, 0x7, true, true },		/* no x87 */
+	{ 0, 0x0, 0, 0x7, true, true }, /* no x87 */
 	{ 0, 0x2, 0, 0x7, true, true },
 	{ 0, 0x6, 0, 0x7, true, true },
-	{ 0, 0x5, 0, 0x7, true, true },		/* AVX without SSE */
-	{ 0, 0xf, 0, 0x7, true, true },		/* bit 3 not supported */
-	{ 0, 0x1, 0x1, 0x7, true, true },	/* bit 32 */
+	{ 0, 0x5, 0, 0x7, true, true },		 /* AVX without SSE */
+	{ 0, 0xf, 0, 0x7, true, true },		 /* bit 3 not supported */
+	{ 0, 0x1, 0x1, 0x7, true, true },	 /* bit 32 */
 	{ 0, 0x1, 0x80000000, 0x7, true, true }, /* bit 63 */
-	{ 1, 0x1, 0, 0x7, true, true },		/* XCR1 */
+	{ 1, 0x1, 0, 0x7, true, true },		 /* XCR1 */
 	{ 0xffffffff, 0x1, 0, 0x7, true, true },
 	{ 0x100000000ULL, 0x7, 0, 0x7, false, false }, /* ECX is 0 */
 	{ 0, 0xffffffff00000003ULL, 0xffffffff00000000ULL, 0x7, false, false },
-	{ 0, 0x1, 0, 0, true, true },		/* the host supports nothing */
+	{ 0, 0x1, 0, 0, true, true }, /* the host supports nothing */
 	/* MPX: BNDREGS and BNDCSR together */
 	{ 0, 0x1b, 0, 0x1f, false, false },
 	{ 0, 0x0b, 0, 0x1f, false, true },
@@ -596,7 +595,7 @@ static const struct {
 	{ 0, 0x27, 0, 0x2e7, false, true },
 	{ 0, 0x67, 0, 0x2e7, false, true },
 	{ 0, 0xe3, 0, 0x2e7, false, true },
-	{ 0, 0x207, 0, 0x2e7, false, false },	/* PKRU */
+	{ 0, 0x207, 0, 0x2e7, false, false }, /* PKRU */
 	{ 0, 0x200, 0, 0x2e7, true, true },
 	/* AMX: XTILECFG and XTILEDATA together */
 	{ 0, 0x60007, 0, 0x602e7, false, false },
@@ -632,7 +631,7 @@ static void test_xsetbv(void **state)
 			expect_resumed_past(v, INSN_LEN);
 			assert_int_equal(fake_cpu.xcr0_writes, 1);
 			assert_int_equal(fake_cpu.xcr0, (xsetbv_cases[i].rax & 0xffffffff) |
-							 (xsetbv_cases[i].rdx << 32));
+								(xsetbv_cases[i].rdx << 32));
 		}
 	}
 }

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hv/hw/x86.h"
 #include "hv/insn/gpt.h"
 #include "hv/insn/insn.h"
-#include "hv/hw/x86.h"
 
 #define MEM_SIZE (512 * 1024)
 
@@ -115,15 +115,16 @@ static void test_paging_off(void **state)
 /* 32-bit paging: 4-KByte pages, 4-MByte pages with PSE and PSE-36 (SDM 3A 4.3) */
 static void test_32bit(void **state)
 {
-	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP, .cr3 = 0x1000 | 0x18,
+	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP,
+			      .cr3 = 0x1000 | 0x18,
 			      .maxphyaddr = 40 };
 
 	(void)state;
-	set32(0x1000 + 1 * 4, 0x2000 | P | RW | US);	/* PDE 1 -> PT at 0x2000 */
-	set32(0x2000 + 1 * 4, 0x5000 | P | RW | US);	/* PTE 1 -> 0x5000 */
+	set32(0x1000 + 1 * 4, 0x2000 | P | RW | US); /* PDE 1 -> PT at 0x2000 */
+	set32(0x2000 + 1 * 4, 0x5000 | P | RW | US); /* PTE 1 -> 0x5000 */
 	expect_gpa(&r, 0x00401123, RD, 0x5123);
 	expect_gpa(&r, 0x00401fff, WR | USR, 0x5fff);
-	expect_gpa(&r, 0xabc0000000401123ULL, RD, 0x5123);	/* upper bits dropped */
+	expect_gpa(&r, 0xabc0000000401123ULL, RD, 0x5123); /* upper bits dropped */
 
 	/* PDE 2 with PS: a PT pointer without CR4.PSE (at 0x800000: not RAM) */
 	set32(0x1000 + 2 * 4, 0x00800000 | PS | P | RW);
@@ -135,7 +136,7 @@ static void test_32bit(void **state)
 	/* PSE-36: PDE bits 20:13 are address bits 39:32 (MAXPHYADDR 40) */
 	set32(0x1000 + 3 * 4, 0x00c00000 | (0x83 << 13) | PS | P);
 	expect_gpa(&r, 0x00c01234, RD, 0x8300c01234ULL);
-	set32(0x1000 + 3 * 4, 0x00c00000 | (1 << 21) | PS | P);	/* bit 21 reserved */
+	set32(0x1000 + 3 * 4, 0x00c00000 | (1 << 21) | PS | P); /* bit 21 reserved */
 	expect_pf(&r, 0x00c01234, RD, PF_ERR_P | PF_ERR_RSVD);
 	/* MAXPHYADDR 36: bits 21:17 reserved, 16:13 are address bits 35:32 */
 	r.maxphyaddr = 36;
@@ -149,8 +150,8 @@ static void test_32bit(void **state)
 	expect_pf(&r, 0x00402000, WR, PF_ERR_W);
 	expect_pf(&r, 0x00402000, WR | USR, PF_ERR_W | PF_ERR_U);
 	expect_pf(&r, 0x00402000, EX, 0);
-	expect_pf(&r, 0x01400000, RD, 0);	/* PDE 5 absent */
-	r.efer = EFER_NXE;	/* NXE means nothing without PAE: still no I/D */
+	expect_pf(&r, 0x01400000, RD, 0); /* PDE 5 absent */
+	r.efer = EFER_NXE;		  /* NXE means nothing without PAE: still no I/D */
 	expect_pf(&r, 0x00402000, EX, 0);
 	r.efer = 0;
 	r.cr4 |= CR4_SMEP;
@@ -166,14 +167,17 @@ static void test_32bit(void **state)
 /* PAE paging: PDPTEs from CR3 or from registers, 2-MByte pages, XD (SDM 3A 4.4) */
 static void test_pae(void **state)
 {
-	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE, .cr4 = CR4_PAE, .efer = EFER_NXE,
-			      .cr3 = 0x3020, .maxphyaddr = 36 };
+	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE,
+			      .cr4 = CR4_PAE,
+			      .efer = EFER_NXE,
+			      .cr3 = 0x3020,
+			      .maxphyaddr = 36 };
 	u64 pdpte_regs[4] = { 0x8000 | P, 0, 0, 0 };
 
 	(void)state;
-	set64(0x3020 + 0 * 8, 0x4000 | P);		/* PDPTE 0 -> PD 0x4000 */
-	set64(0x4000 + 2 * 8, 0x6000 | P | RW);		/* PDE 2 -> PT 0x6000 */
-	set64(0x6000 + 3 * 8, 0x7000 | P | RW);		/* PTE 3 -> 0x7000 */
+	set64(0x3020 + 0 * 8, 0x4000 | P);	/* PDPTE 0 -> PD 0x4000 */
+	set64(0x4000 + 2 * 8, 0x6000 | P | RW); /* PDE 2 -> PT 0x6000 */
+	set64(0x6000 + 3 * 8, 0x7000 | P | RW); /* PTE 3 -> 0x7000 */
 	expect_gpa(&r, 0x00403456, WR, 0x7456);
 	/* the PDPTE has no R/W or U/S bits: they do not restrict */
 	r.cr0 |= CR0_WP;
@@ -182,7 +186,7 @@ static void test_pae(void **state)
 	expect_gpa(&r, 0x00403456, WR | USR, 0x7456);
 	r.cr0 &= ~CR0_WP;
 
-	set64(0x4000 + 3 * 8, 0x00a00000 | PAT_LARGE | PS | P | RW);	/* 2 MByte */
+	set64(0x4000 + 3 * 8, 0x00a00000 | PAT_LARGE | PS | P | RW); /* 2 MByte */
 	expect_gpa(&r, 0x00712345, RD, 0x00b12345);
 	set64(0x4000 + 3 * 8, 0x00a00000 | (1 << 13) | PS | P | RW);
 	expect_pf(&r, 0x00712345, RD, PF_ERR_P | PF_ERR_RSVD);
@@ -198,13 +202,13 @@ static void test_pae(void **state)
 	expect_pf(&r, 0x00404000, EX, PF_ERR_P | PF_ERR_I);
 	r.efer = 0;
 	expect_pf(&r, 0x00404000, RD, PF_ERR_P | PF_ERR_RSVD);
-	expect_pf(&r, 0x00404000, EX, PF_ERR_P | PF_ERR_RSVD);	/* no I/D: NXE = 0 */
+	expect_pf(&r, 0x00404000, EX, PF_ERR_P | PF_ERR_RSVD); /* no I/D: NXE = 0 */
 	r.efer = EFER_NXE;
 
 	/* bits 62:M are reserved in PAE entries (unlike 4-level's ignored 62:52) */
 	set64(0x6000 + 5 * 8, 0x7000 | (1ULL << 60) | P);
 	expect_pf(&r, 0x00405000, RD, PF_ERR_P | PF_ERR_RSVD);
-	set64(0x6000 + 6 * 8, (1ULL << 36) | 0x7000 | P);	/* above MAXPHYADDR 36 */
+	set64(0x6000 + 6 * 8, (1ULL << 36) | 0x7000 | P); /* above MAXPHYADDR 36 */
 	expect_pf(&r, 0x00406000, RD, PF_ERR_P | PF_ERR_RSVD);
 	r.maxphyaddr = 40;
 	expect_gpa(&r, 0x00406010, RD, (1ULL << 36) | 0x7010);
@@ -221,10 +225,12 @@ static void test_pae(void **state)
 /* 4-level paging: 4K, 2M, 1G pages, reserved bits, canonical addresses (4.5) */
 static void test_4level(void **state)
 {
-	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP, .cr4 = CR4_PAE,
-			      .efer = EFER_LME | EFER_LMA | EFER_NXE, .cr3 = 0x10000 | 0x7ff,
+	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP,
+			      .cr4 = CR4_PAE,
+			      .efer = EFER_LME | EFER_LMA | EFER_NXE,
+			      .cr3 = 0x10000 | 0x7ff,
 			      .maxphyaddr = 40 };
-	const u64 k = 0xffff800000000000ULL;	/* PML4 index 256 */
+	const u64 k = 0xffff800000000000ULL; /* PML4 index 256 */
 
 	(void)state;
 	set64(0x10000 + 256 * 8, 0x11000 | P | RW);
@@ -255,7 +261,7 @@ static void test_4level(void **state)
 	expect_gpa(&r, k + 0x202008, RD, 0x21008);
 	set64(0x13000 + 3 * 8, (1ULL << 45) | 0x22000 | P);
 	expect_pf(&r, k + 0x203000, RD, PF_ERR_P | PF_ERR_RSVD);
-	r.maxphyaddr = 0;	/* 52 */
+	r.maxphyaddr = 0; /* 52 */
 	expect_gpa(&r, k + 0x203000, RD, (1ULL << 45) | 0x22000);
 	set64(0x13000 + 4 * 8, (1ULL << 51) | 0x22000 | P);
 	expect_gpa(&r, k + 0x204000, RD, (1ULL << 51) | 0x22000);
@@ -268,15 +274,17 @@ static void test_4level(void **state)
 	/* non-canonical: #GP, not #PF */
 	expect_err(&r, 0x0000800000000000ULL, RD, -E_RANGE);
 	expect_err(&r, 0xffff7fffffffffffULL, RD, -E_RANGE);
-	expect_pf(&r, 0x00007ffffffff000ULL, RD, 0);	/* canonical, PML4E 255 absent */
+	expect_pf(&r, 0x00007ffffffff000ULL, RD, 0); /* canonical, PML4E 255 absent */
 }
 
 /* 5-level paging (CR4.LA57): 57-bit linear addresses (4.5) */
 static void test_5level(void **state)
 {
-	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE, .cr4 = CR4_PAE | LA57,
-			      .efer = EFER_LME | EFER_LMA, .cr3 = 0x30000 };
-	const u64 gla = 0x0080000000001234ULL;	/* PML5 index 0x80 */
+	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE,
+			      .cr4 = CR4_PAE | LA57,
+			      .efer = EFER_LME | EFER_LMA,
+			      .cr3 = 0x30000 };
+	const u64 gla = 0x0080000000001234ULL; /* PML5 index 0x80 */
 
 	(void)state;
 	set64(0x30000 + 0x80 * 8, 0x31000 | P | RW);
@@ -293,7 +301,7 @@ static void test_5level(void **state)
 	expect_err(&r, gla, RD, -E_RANGE);
 	r.cr4 = CR4_PAE | LA57;
 	expect_err(&r, 0x0100000000000000ULL, RD, -E_RANGE);
-	expect_pf(&r, 0xff00000000000000ULL, RD, 0);	/* canonical, PML5E 0x100 absent */
+	expect_pf(&r, 0xff00000000000000ULL, RD, 0); /* canonical, PML5E 0x100 absent */
 	/* PS is reserved in a PML5E */
 	set64(0x30000 + 0x81 * 8, 0x31000 | PS | P);
 	expect_pf(&r, gla + (1ULL << 48), RD, PF_ERR_P | PF_ERR_RSVD);
@@ -302,10 +310,10 @@ static void test_5level(void **state)
 /* SDM 3A 4.6 access rights and 4.7 error codes, on one 4-level mapping. */
 struct perm_case {
 	const char *what;
-	u64 upper, leaf;	/* flags of the PML4E/PDPTE/PDE and of the PTE */
+	u64 upper, leaf; /* flags of the PML4E/PDPTE/PDE and of the PTE */
 	u64 cr0, cr4, efer, rflags;
 	u32 access;
-	int ok;			/* 1: translates; 0: #PF with code */
+	int ok; /* 1: translates; 0: #PF with code */
 	u32 code;
 };
 
@@ -345,8 +353,7 @@ static const struct perm_case perm_cases[] = {
 	{ "sup read, user page, no SMAP", P | US, P | US, 0, 0, 0, 0, RD, 1, 0 },
 	{ "sup read, user page, SMAP", P | US, P | US, 0, SMAP, 0, 0, RD, 0, PP },
 	{ "sup read, user page, SMAP, AC", P | US, P | US, 0, SMAP, 0, AC, RD, 1, 0 },
-	{ "sup write, user page, SMAP", P | RW | US, P | RW | US, WP, SMAP, 0, 0, WR, 0,
-	  PP | PW },
+	{ "sup write, user page, SMAP", P | RW | US, P | RW | US, WP, SMAP, 0, 0, WR, 0, PP | PW },
 	{ "sup write, RO user page, SMAP, AC, WP", P | US, P | US, WP, SMAP, 0, AC, WR, 0,
 	  PP | PW },
 	{ "sup write, RO user page, SMAP, AC, WP=0", P | US, P | US, 0, SMAP, 0, AC, WR, 1, 0 },
@@ -361,14 +368,16 @@ static const struct perm_case perm_cases[] = {
 
 static void test_permissions(void **state)
 {
-	const u64 gla = 0x401234;	/* PML4E 0, PDPTE 0, PDE 2, PTE 1 */
+	const u64 gla = 0x401234; /* PML4E 0, PDPTE 0, PDE 2, PTE 1 */
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(perm_cases); i++) {
 		const struct perm_case *c = &perm_cases[i];
-		struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | c->cr0, .cr4 = CR4_PAE | c->cr4,
+		struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | c->cr0,
+				      .cr4 = CR4_PAE | c->cr4,
 				      .efer = EFER_LME | EFER_LMA | c->efer,
-				      .rflags = 2 | c->rflags, .cr3 = 0x10000 };
+				      .rflags = 2 | c->rflags,
+				      .cr3 = 0x10000 };
 		u64 gpa = 0;
 		u32 code = ~0U;
 		int ret;
@@ -394,8 +403,10 @@ static void test_permissions(void **state)
  */
 static void test_fetch(void **state)
 {
-	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP, .cr4 = CR4_PAE,
-			      .efer = EFER_LME | EFER_LMA | EFER_NXE, .cr3 = 0x10000 };
+	struct gpt_regs r = { .cr0 = CR0_PG | CR0_PE | CR0_WP,
+			      .cr4 = CR4_PAE,
+			      .efer = EFER_LME | EFER_LMA | EFER_NXE,
+			      .cr3 = 0x10000 };
 	/* movl $0x12345678,0x300(%rdi) */
 	static const u8 insn10[] = { 0xc7, 0x87, 0x00, 0x03, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12 };
 	u8 buf[INSN_MAX_LEN];
@@ -407,16 +418,16 @@ static void test_fetch(void **state)
 	set64(0x10000, 0x11000 | P | RW | US);
 	set64(0x11000, 0x12000 | P | RW | US);
 	set64(0x12000 + 2 * 8, 0x13000 | P | RW | US);
-	set64(0x13000 + 0 * 8, 0x7000 | P);		/* 0x400000 -> 0x7000 */
-	set64(0x13000 + 1 * 8, 0x3000 | P);		/* 0x401000 -> 0x3000 */
-	set64(0x13000 + 2 * 8, 0x4000 | P | XD);	/* 0x402000: not executable */
-	set64(0x13000 + 4 * 8, 0x5000 | P | US);	/* 0x404000: user */
+	set64(0x13000 + 0 * 8, 0x7000 | P);	 /* 0x400000 -> 0x7000 */
+	set64(0x13000 + 1 * 8, 0x3000 | P);	 /* 0x401000 -> 0x3000 */
+	set64(0x13000 + 2 * 8, 0x4000 | P | XD); /* 0x402000: not executable */
+	set64(0x13000 + 4 * 8, 0x5000 | P | US); /* 0x404000: user */
 
 	/* 4 bytes at the end of the first page, 6 at the start of the second */
 	memcpy(mem + 0x7ffc, insn10, 4);
 	memcpy(mem + 0x3000, insn10 + 4, 6);
-	assert_int_equal(gpt_fetch(&r, 0x400ffc, 0, &ops, NULL, buf, sizeof(buf), &got, &code,
-				   &fault), 0);
+	assert_int_equal(
+		gpt_fetch(&r, 0x400ffc, 0, &ops, NULL, buf, sizeof(buf), &got, &code, &fault), 0);
 	assert_int_equal(got, sizeof(buf));
 	assert_memory_equal(buf, insn10, sizeof(insn10));
 	assert_int_equal(insn_decode(&d, buf, got, INSN_MODE_64), 0);
@@ -425,14 +436,14 @@ static void test_fetch(void **state)
 
 	/* within one page: one translation */
 	memcpy(mem + 0x7100, insn10, sizeof(insn10));
-	assert_int_equal(gpt_fetch(&r, 0x400100, 0, &ops, NULL, buf, 10, &got, &code, &fault),
-			 0);
+	assert_int_equal(gpt_fetch(&r, 0x400100, 0, &ops, NULL, buf, 10, &got, &code, &fault), 0);
 	assert_memory_equal(buf, insn10, 10);
 
 	/* second page not executable: the bytes of the first page still come back */
-	memcpy(mem + 0x3ffe, "\x89\x08", 2);	/* movl %ecx,(%rax) */
+	memcpy(mem + 0x3ffe, "\x89\x08", 2); /* movl %ecx,(%rax) */
 	assert_int_equal(gpt_fetch(&r, 0x401ffe, 0, &ops, NULL, buf, sizeof(buf), &got, &code,
-				   &fault), GPT_PAGE_FAULT);
+				   &fault),
+			 GPT_PAGE_FAULT);
 	assert_int_equal(got, 2);
 	assert_int_equal(fault, 0x402000);
 	assert_int_equal(code, PF_ERR_P | PF_ERR_I);
@@ -441,7 +452,8 @@ static void test_fetch(void **state)
 	/* ... and an instruction that needs them is truncated: inject #PF(fault) */
 	memcpy(mem + 0x3ffc, insn10, 4);
 	assert_int_equal(gpt_fetch(&r, 0x401ffc, 0, &ops, NULL, buf, sizeof(buf), &got, &code,
-				   &fault), GPT_PAGE_FAULT);
+				   &fault),
+			 GPT_PAGE_FAULT);
 	assert_int_equal(got, 4);
 	assert_int_equal(insn_decode(&d, buf, got, INSN_MODE_64), -E_INVAL);
 
@@ -453,11 +465,13 @@ static void test_fetch(void **state)
 	assert_int_equal(code, PF_ERR_I);
 	/* user fetch from a supervisor page */
 	assert_int_equal(gpt_fetch(&r, 0x400000, GPT_ACC_USER, &ops, NULL, buf, 4, &got, &code,
-				   &fault), GPT_PAGE_FAULT);
+				   &fault),
+			 GPT_PAGE_FAULT);
 	assert_int_equal(code, PF_ERR_P | PF_ERR_U | PF_ERR_I);
 	/* user fetch from a user page; the write bit of access is ignored */
-	assert_int_equal(gpt_fetch(&r, 0x404000, GPT_ACC_USER | GPT_ACC_WRITE, &ops, NULL, buf,
-				   4, &got, &code, &fault), 0);
+	assert_int_equal(gpt_fetch(&r, 0x404000, GPT_ACC_USER | GPT_ACC_WRITE, &ops, NULL, buf, 4,
+				   &got, &code, &fault),
+			 0);
 	/* an instruction in memory that is not RAM */
 	set64(0x13000 + 5 * 8, 0x900000 | P);
 	assert_int_equal(gpt_fetch(&r, 0x405000, 0, &ops, NULL, buf, 4, &got, &code, &fault),
@@ -474,13 +488,12 @@ static void test_fetch_wraps(void **state)
 
 	(void)state;
 	set32(0x1000 + 1023 * 4, 0x2000 | P);
-	set32(0x2000 + 1023 * 4, 0x5000 | P);	/* 0xfffff000 -> 0x5000 */
+	set32(0x2000 + 1023 * 4, 0x5000 | P); /* 0xfffff000 -> 0x5000 */
 	set32(0x1000 + 0 * 4, 0x3000 | P);
-	set32(0x3000 + 0 * 4, 0x6000 | P);	/* 0x00000000 -> 0x6000 */
+	set32(0x3000 + 0 * 4, 0x6000 | P); /* 0x00000000 -> 0x6000 */
 	memcpy(mem + 0x5ffe, "\x01\x02", 2);
 	memcpy(mem + 0x6000, "\x03\x04", 2);
-	assert_int_equal(gpt_fetch(&r, 0xfffffffe, 0, &ops, NULL, buf, 4, &got, &code, &fault),
-			 0);
+	assert_int_equal(gpt_fetch(&r, 0xfffffffe, 0, &ops, NULL, buf, 4, &got, &code, &fault), 0);
 	assert_memory_equal(buf, "\x01\x02\x03\x04", 4);
 
 	/* paging off: the linear address is the physical one */

@@ -43,7 +43,7 @@
 
 #define NOSEG INSN_SEG_NONE
 
-#define ARITH_FLAGS 0x8d5ULL	/* CF PF AF ZF SF OF */
+#define ARITH_FLAGS 0x8d5ULL /* CF PF AF ZF SF OF */
 #define FLAG_CF 0x1ULL
 #define FLAG_AF 0x10ULL
 #define FLAG_DF 0x400ULL
@@ -85,16 +85,16 @@ static const struct dcase dcases[] = {
 	D(M64, "movq %r9,(%r10)", "\x4d\x89\x0a", MOV, W, 8, 8, 8, 9, 0, NOSEG, 0, 0),
 	D(M64, "movl (%rax),%edx", "\x8b\x10", MOV, R, 4, 4, 8, 2, 0, NOSEG, RD, 0),
 	D(M64, "movq 0x10(%rbx),%r11", "\x4c\x8b\x5b\x10", MOV, R, 8, 8, 8, 11, 0, NOSEG, RD, 0),
-	D(M64, "movl 0xfee000f0,%eax", "\x8b\x04\x25\xf0\x00\xe0\xfe", MOV, R, 4, 4, 8, 0, 0,
-	  NOSEG, RD, 0),
+	D(M64, "movl 0xfee000f0,%eax", "\x8b\x04\x25\xf0\x00\xe0\xfe", MOV, R, 4, 4, 8, 0, 0, NOSEG,
+	  RD, 0),
 	D(M64, "movl 0x100(%rip),%eax", "\x8b\x05\x00\x01\x00\x00", MOV, R, 4, 4, 8, 0, 0, NOSEG,
 	  RD | RIP, 0),
 	D(M64, "movl %eax,(%r12)", "\x41\x89\x04\x24", MOV, W, 4, 4, 8, 0, 0, NOSEG, 0, 0),
 	D(M64, "movl %eax,0x0(%r13)", "\x41\x89\x45\x00", MOV, W, 4, 4, 8, 0, 0, NOSEG, 0, 0),
 	D(M64, "movl %eax,0x0(%rbp,%rbx,8)", "\x89\x44\xdd\x00", MOV, W, 4, 4, 8, 0, 0, NOSEG, 0,
 	  0),
-	D(M64, "movl %eax,0x12345678(,%rbx,8)", "\x89\x04\xdd\x78\x56\x34\x12", MOV, W, 4, 4, 8,
-	  0, 0, NOSEG, 0, 0),
+	D(M64, "movl %eax,0x12345678(,%rbx,8)", "\x89\x04\xdd\x78\x56\x34\x12", MOV, W, 4, 4, 8, 0,
+	  0, NOSEG, 0, 0),
 	D(M64, "movl %eax,%gs:0x10", "\x65\x89\x04\x25\x10\x00\x00\x00", MOV, W, 4, 4, 8, 0, 0,
 	  INSN_SEG_GS, 0, 0),
 	D(M64, "movl %eax,%fs:(%rax)", "\x64\x89\x00", MOV, W, 4, 4, 8, 0, 0, INSN_SEG_FS, 0, 0),
@@ -110,10 +110,10 @@ static const struct dcase dcases[] = {
 	  0x1234),
 	D(M64, "movabsl 0xfee00020,%eax", "\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", MOV, R, 4, 4, 8,
 	  0, 0, NOSEG, RD | MOF, 0),
-	D(M64, "movabsb %al,0xfee00020", "\xa2\x20\x00\xe0\xfe\x00\x00\x00\x00", MOV, W, 1, 1, 8,
-	  0, 0, NOSEG, MOF, 0),
-	D(M64, "movabsq 0xfee00020,%rax", "\x48\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", MOV, R, 8,
-	  8, 8, 0, 0, NOSEG, RD | MOF, 0),
+	D(M64, "movabsb %al,0xfee00020", "\xa2\x20\x00\xe0\xfe\x00\x00\x00\x00", MOV, W, 1, 1, 8, 0,
+	  0, NOSEG, MOF, 0),
+	D(M64, "movabsq 0xfee00020,%rax", "\x48\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", MOV, R, 8, 8,
+	  8, 0, 0, NOSEG, RD | MOF, 0),
 	D(M64, "movzbl (%rax),%ecx", "\x0f\xb6\x08", MOV, R, 1, 4, 8, 1, 0, NOSEG, RD | ZX, 0),
 	D(M64, "movzwl (%rax),%ecx", "\x0f\xb7\x08", MOV, R, 2, 4, 8, 1, 0, NOSEG, RD | ZX, 0),
 	D(M64, "movzbw (%rax),%cx", "\x66\x0f\xb6\x08", MOV, R, 1, 2, 8, 1, 0, NOSEG, RD | ZX, 0),
@@ -125,8 +125,8 @@ static const struct dcase dcases[] = {
 	D(M64, "addl (%rax),%ecx", "\x03\x08", ADD, R, 4, 4, 8, 1, 0, NOSEG, RD, 0),
 	D(M64, "adcl %ecx,(%rax)", "\x11\x08", ADC, RMW, 4, 4, 8, 1, 0, NOSEG, 0, 0),
 	D(M64, "sbbl (%rax),%ecx", "\x1b\x08", SBB, R, 4, 4, 8, 1, 0, NOSEG, RD, 0),
-	D(M64, "lock orl $0x1,(%rax)", "\xf0\x83\x08\x01", OR, RMW, 4, 4, 8, 0, 0, NOSEG,
-	  IM | LCK, 1),
+	D(M64, "lock orl $0x1,(%rax)", "\xf0\x83\x08\x01", OR, RMW, 4, 4, 8, 0, 0, NOSEG, IM | LCK,
+	  1),
 	D(M64, "andl $0xfffffffe,(%rax)", "\x83\x20\xfe", AND, RMW, 4, 4, 8, 0, 0, NOSEG, IM,
 	  ~1ULL),
 	D(M64, "andl $0x7fffffff,(%rax)", "\x81\x20\xff\xff\xff\x7f", AND, RMW, 4, 4, 8, 0, 0,
@@ -164,8 +164,8 @@ static const struct dcase dcases[] = {
 	  STR | REP, 0),
 	D(M64, "lodsl %ds:(%rsi),%eax", "\xad", LODS, R, 4, 4, 8, 0, 0, NOSEG, STR | RD, 0),
 	/* prefix rules: REX only right before the opcode; REX.W beats 66 */
-	D(M64, "rex.W data16 mov %cx,(%rax)", "\x48\x66\x89\x08", MOV, W, 2, 2, 8, 1, 0, NOSEG,
-	  0, 0),
+	D(M64, "rex.W data16 mov %cx,(%rax)", "\x48\x66\x89\x08", MOV, W, 2, 2, 8, 1, 0, NOSEG, 0,
+	  0),
 	D(M64, "data16 mov %rcx,(%rax)", "\x66\x48\x89\x08", MOV, W, 8, 8, 8, 1, 0, NOSEG, 0, 0),
 	/* exactly 15 bytes */
 	D(M64, "lock addq $0x11223344,%fs:0x55667788(%eax,%ecx,4)",
@@ -182,8 +182,7 @@ static const struct dcase dcases[] = {
 	D(M32, "movl %eax,-0x11ffd00(%ebx)", "\x89\x83\x00\x03\xe0\xfe", MOV, W, 4, 4, 4, 0, 0,
 	  NOSEG, 0, 0),
 	D(M32, "movl %eax,(%bx,%si)", "\x67\x89\x00", MOV, W, 4, 4, 2, 0, 0, NOSEG, 0, 0),
-	D(M32, "addr16 movl %eax,0x1234", "\x67\xa3\x34\x12", MOV, W, 4, 4, 2, 0, 0, NOSEG, MOF,
-	  0),
+	D(M32, "addr16 movl %eax,0x1234", "\x67\xa3\x34\x12", MOV, W, 4, 4, 2, 0, 0, NOSEG, MOF, 0),
 	D(M32, "addb $0x1,(%eax)", "\x80\x00\x01", ADD, RMW, 1, 1, 4, 0, 0, NOSEG, IM, 1),
 	D(M32, "addb $0x1,(%eax) (82 alias)", "\x82\x00\x01", ADD, RMW, 1, 1, 4, 0, 0, NOSEG, IM,
 	  1),
@@ -191,12 +190,12 @@ static const struct dcase dcases[] = {
 	  0),
 	D(M32, "movzbl (%eax),%ecx", "\x0f\xb6\x08", MOV, R, 1, 4, 4, 1, 0, NOSEG, RD | ZX, 0),
 	D(M32, "movl %ecx,%es:(%eax)", "\x26\x89\x08", MOV, W, 4, 4, 4, 1, 0, INSN_SEG_ES, 0, 0),
-	D(M32, "movw $0x1234,0x10(%esi)", "\x66\xc7\x46\x10\x34\x12", MOV, W, 2, 2, 4, 0, 0,
-	  NOSEG, IM, 0x1234),
+	D(M32, "movw $0x1234,0x10(%esi)", "\x66\xc7\x46\x10\x34\x12", MOV, W, 2, 2, 4, 0, 0, NOSEG,
+	  IM, 0x1234),
 	D(M32, "movb %ah,(%ebx)", "\x88\x23", MOV, W, 1, 1, 4, 0, 1, NOSEG, 0, 0),
 	D(M32, "movl (%esp),%edi", "\x8b\x3c\x24", MOV, R, 4, 4, 4, 7, 0, NOSEG, RD, 0),
-	D(M32, "13 x cs; movl %ecx,%cs:(%eax)", P13 "\x89\x08", MOV, W, 4, 4, 4, 1, 0,
-	  INSN_SEG_CS, 0, 0),
+	D(M32, "13 x cs; movl %ecx,%cs:(%eax)", P13 "\x89\x08", MOV, W, 4, 4, 4, 1, 0, INSN_SEG_CS,
+	  0, 0),
 
 	/* 16-bit mode */
 	D(M16, "movw %ax,(%bx)", "\x89\x07", MOV, W, 2, 2, 2, 0, 0, NOSEG, 0, 0),
@@ -214,17 +213,17 @@ static const struct dcase dcases[] = {
 	D(M16, "movb 0x1234,%al", "\xa0\x34\x12", MOV, R, 1, 1, 2, 0, 0, NOSEG, RD | MOF, 0),
 	D(M16, "movzbw (%si),%cx", "\x0f\xb6\x0c", MOV, R, 1, 2, 2, 1, 0, NOSEG, RD | ZX, 0),
 	D(M16, "movb %cs:(%bx),%dl", "\x2e\x8a\x17", MOV, R, 1, 1, 2, 2, 0, INSN_SEG_CS, RD, 0),
-	D(M16, "andw $0xfff0,-0x2(%bp,%di)", "\x83\x63\xfe\xf0", AND, RMW, 2, 2, 2, 0, 0, NOSEG,
-	  IM, ~0xfULL),
+	D(M16, "andw $0xfff0,-0x2(%bp,%di)", "\x83\x63\xfe\xf0", AND, RMW, 2, 2, 2, 0, 0, NOSEG, IM,
+	  ~0xfULL),
 };
 
 /* Names the case before failing, so a mismatch says which encoding. */
-#define EXPECT_EQ(src, a, b)                                             \
-	do {                                                             \
-		if ((u64)(a) != (u64)(b)) {                              \
-			print_message("%s: %s\n", src, #a);              \
-			assert_int_equal(a, b);                          \
-		}                                                        \
+#define EXPECT_EQ(src, a, b)                                \
+	do {                                                \
+		if ((u64)(a) != (u64)(b)) {                 \
+			print_message("%s: %s\n", src, #a); \
+			assert_int_equal(a, b);             \
+		}                                           \
 	} while (0)
 
 static void check_case(const struct dcase *c, const struct insn *d)
@@ -345,8 +344,7 @@ static const struct ecase ecases[] = {
 	E(M64, "14 x 66 + movl: 16 bytes", P14 "\x89\x08", -E_TOOBIG),
 	E(M64, "15 prefixes, no opcode", P14 "\x66", -E_TOOBIG),
 	E(M64, "16-byte lock add",
-	  "\x66\x64\x67\xf0\x48\x81\x84\x88\x88\x77\x66\x55\x44\x33\x22\x11",
-	  -E_TOOBIG),
+	  "\x66\x64\x67\xf0\x48\x81\x84\x88\x88\x77\x66\x55\x44\x33\x22\x11", -E_TOOBIG),
 	E(M64, "13 x 66 + movl: 15 bytes", P13_66 "\x89\x08", 0),
 };
 
@@ -376,7 +374,7 @@ struct fake {
 	int reads, writes;
 	u64 last_gpa;
 	u32 last_size;
-	int fail;		/* returned by every access when non-zero */
+	int fail; /* returned by every access when non-zero */
 	u64 seg_base[INSN_SEG_NONE];
 };
 
@@ -432,7 +430,9 @@ static int fake_translate(void *ctx, u8 seg, u64 offset, u32 access, u64 *gpa)
 }
 
 static const struct insn_mem_ops fake_ops = {
-	.read = fake_read, .write = fake_write, .translate = fake_translate,
+	.read = fake_read,
+	.write = fake_write,
+	.translate = fake_translate,
 };
 
 static u64 dev_get(struct fake *f, u32 off, u32 size)
@@ -465,9 +465,23 @@ static u64 size_mask(u8 size)
 /* Random operands with a bias to the edges where flags change. */
 static u64 operand(u8 size)
 {
-	static const u64 edges[] = { 0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
-				     0x7fffffff, 0x80000000, 0xffffffff, 0x7fffffffffffffffULL,
-				     0x8000000000000000ULL, ~0ULL, 0xf, 0x10 };
+	static const u64 edges[] = { 0,
+				     1,
+				     2,
+				     0x7f,
+				     0x80,
+				     0xff,
+				     0x7fff,
+				     0x8000,
+				     0xffff,
+				     0x7fffffff,
+				     0x80000000,
+				     0xffffffff,
+				     0x7fffffffffffffffULL,
+				     0x8000000000000000ULL,
+				     ~0ULL,
+				     0xf,
+				     0x10 };
 	u64 r = rnd();
 
 	if ((r & 3) == 0)
@@ -486,46 +500,50 @@ static u64 operand(u8 size)
 #define ORACLE_PRE "lea -128(%%rsp), %%rsp\n\tpush %[f]\n\tpopf\n\t"
 #define ORACLE_POST "\n\tpushf\n\tpop %[f]\n\tlea 128(%%rsp), %%rsp"
 
-#define ORACLE(name, mnem)                                                             \
-	static u64 name(u8 size, u64 dst, u64 src, u64 *flags)                         \
-	{                                                                              \
-		u64 f = *flags;                                                        \
-		switch (size) {                                                        \
-		case 1: {                                                              \
-			u8 x = dst;                                                    \
-			__asm__ __volatile__(ORACLE_PRE mnem "b %b[s], %b[x]" ORACLE_POST      \
-				     : [x] "+q"(x), [f] "+r"(f)                        \
-				     : [s] "q"((u8)src) : "cc", "memory");             \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		case 2: {                                                              \
-			u16 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "w %w[s], %w[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"((u16)src) : "cc", "memory");            \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		case 4: {                                                              \
-			u32 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "l %k[s], %k[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"((u32)src) : "cc", "memory");            \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		default: {                                                             \
-			u64 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "q %q[s], %q[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"(src) : "cc", "memory");                 \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		}                                                                      \
-		*flags = f;                                                            \
-		return dst;                                                            \
+#define ORACLE(name, mnem)                                                                \
+	static u64 name(u8 size, u64 dst, u64 src, u64 *flags)                            \
+	{                                                                                 \
+		u64 f = *flags;                                                           \
+		switch (size) {                                                           \
+		case 1: {                                                                 \
+			u8 x = dst;                                                       \
+			__asm__ __volatile__(ORACLE_PRE mnem "b %b[s], %b[x]" ORACLE_POST \
+					     : [x] "+q"(x), [f] "+r"(f)                   \
+					     : [s] "q"((u8)src)                           \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		case 2: {                                                                 \
+			u16 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "w %w[s], %w[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"((u16)src)                          \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		case 4: {                                                                 \
+			u32 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "l %k[s], %k[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"((u32)src)                          \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		default: {                                                                \
+			u64 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "q %q[s], %q[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"(src)                               \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		}                                                                         \
+		*flags = f;                                                               \
+		return dst;                                                               \
 	}
 
 ORACLE(host_add, "add")
@@ -539,38 +557,41 @@ ORACLE(host_cmp, "cmp")
 ORACLE(host_test, "test")
 
 /* BT family on a register base: the offset is taken MOD the operand size. */
-#define ORACLE_BT(name, mnem)                                                          \
-	static u64 name(u8 size, u64 dst, u64 src, u64 *flags)                         \
-	{                                                                              \
-		u64 f = *flags;                                                        \
-		switch (size) {                                                        \
-		case 2: {                                                              \
-			u16 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "w %w[s], %w[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"((u16)src) : "cc", "memory");            \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		case 4: {                                                              \
-			u32 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "l %k[s], %k[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"((u32)src) : "cc", "memory");            \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		default: {                                                             \
-			u64 x = dst;                                                   \
-			__asm__ __volatile__(ORACLE_PRE mnem "q %q[s], %q[x]" ORACLE_POST      \
-				     : [x] "+r"(x), [f] "+r"(f)                        \
-				     : [s] "r"(src) : "cc", "memory");                 \
-			dst = x;                                                       \
-			break;                                                         \
-		}                                                                      \
-		}                                                                      \
-		*flags = f;                                                            \
-		return dst;                                                            \
+#define ORACLE_BT(name, mnem)                                                             \
+	static u64 name(u8 size, u64 dst, u64 src, u64 *flags)                            \
+	{                                                                                 \
+		u64 f = *flags;                                                           \
+		switch (size) {                                                           \
+		case 2: {                                                                 \
+			u16 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "w %w[s], %w[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"((u16)src)                          \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		case 4: {                                                                 \
+			u32 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "l %k[s], %k[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"((u32)src)                          \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		default: {                                                                \
+			u64 x = dst;                                                      \
+			__asm__ __volatile__(ORACLE_PRE mnem "q %q[s], %q[x]" ORACLE_POST \
+					     : [x] "+r"(x), [f] "+r"(f)                   \
+					     : [s] "r"(src)                               \
+					     : "cc", "memory");                           \
+			dst = x;                                                          \
+			break;                                                            \
+		}                                                                         \
+		}                                                                         \
+		*flags = f;                                                               \
+		return dst;                                                               \
 	}
 
 ORACLE_BT(host_bt, "bt")
@@ -628,7 +649,7 @@ static void run_alu_case(u8 op, oracle_fn oracle, u8 size, int form, u64 a, u64 
 	switch (form) {
 	case 0:
 		body[n++] = op == INSN_OP_TEST ? 0x84 + w : row + w;
-		body[n++] = 0x08;	/* ModRM: reg = rcx, rm = [rax] */
+		body[n++] = 0x08; /* ModRM: reg = rcx, rm = [rax] */
 		dev_set(&f, 0, size, a);
 		gpr[GPR_RCX] = b | (rnd() & ~size_mask(size));
 		break;
@@ -697,7 +718,7 @@ static void test_emulate_alu_vs_host(void **state)
 		for (size_t s = 0; s < ARRAY_SIZE(all_sizes); s++) {
 			for (int form = 0; form < 4; form++) {
 				if (form == 3 && all_sizes[s] == 1)
-					continue;	/* 83 has no byte form */
+					continue; /* 83 has no byte form */
 				for (int i = 0; i < 3000; i++)
 					run_alu_case(op, alu_oracles[op - INSN_OP_ADD],
 						     all_sizes[s], form, operand(all_sizes[s]),
@@ -754,8 +775,9 @@ static void test_emulate_bt_vs_host(void **state)
 				d = decode_ok(buf, n, M64);
 				dev_set(&f, 0, size, a);
 				want = oracles[k](size, a, off, &want_flags);
-				assert_int_equal(insn_emulate(&d, gpr, &rflags, DEV_BASE,
-							      &fake_ops, &f), INSN_DONE);
+				assert_int_equal(insn_emulate(&d, gpr, &rflags, DEV_BASE, &fake_ops,
+							      &f),
+						 INSN_DONE);
 				assert_int_equal(rflags & FLAG_CF, want_flags & FLAG_CF);
 				assert_int_equal(rflags & ~FLAG_CF, (fin | 2) & ~FLAG_CF);
 				assert_int_equal(dev_get(&f, 0, size), want);
@@ -798,14 +820,16 @@ static void test_emulate_mov_all_registers(void **state)
 				dev_set(&f, 0, 8, rnd());
 				u64 mem = dev_get(&f, 0, 8);
 
-				assert_int_equal(insn_emulate(&d, gpr, &rflags, DEV_BASE,
-							      &fake_ops, &f), INSN_DONE);
+				assert_int_equal(insn_emulate(&d, gpr, &rflags, DEV_BASE, &fake_ops,
+							      &f),
+						 INSN_DONE);
 				assert_int_equal(rflags, 0x202);
 				for (int i = 0; i < GPR_COUNT; i++) {
 					if (i == reg && load) {
-						u64 want = size == 4 ? mem & 0xffffffff
-							 : (before[i] & ~size_mask(size)) |
-							   (mem & size_mask(size));
+						u64 want = size == 4 ?
+								   mem & 0xffffffff :
+								   (before[i] & ~size_mask(size)) |
+									   (mem & size_mask(size));
 
 						assert_int_equal(gpr[i], want);
 					} else {
@@ -829,8 +853,8 @@ static void test_emulate_high8(void **state)
 	for (u8 r = 4; r < 8; r++) {
 		struct fake f = { 0 };
 		u64 gpr[GPR_COUNT], rflags = 2;
-		u8 st[2] = { 0x88, (u8)((r << 3) | 6) };	/* mov %Xh,(%rsi) */
-		u8 ld[2] = { 0x8a, (u8)((r << 3) | 6) };	/* mov (%rsi),%Xh */
+		u8 st[2] = { 0x88, (u8)((r << 3) | 6) }; /* mov %Xh,(%rsi) */
+		u8 ld[2] = { 0x8a, (u8)((r << 3) | 6) }; /* mov (%rsi),%Xh */
 		struct insn d;
 
 		for (int i = 0; i < GPR_COUNT; i++)

@@ -261,8 +261,8 @@ static void test_string_io(void **state)
 
 /* ---- MMIO ---- */
 
-#define CODE 0x10000ULL	/* where the instructions go */
-#define DATA 0x30000ULL	/* RAM a MOVS reads or writes */
+#define CODE 0x10000ULL /* where the instructions go */
+#define DATA 0x30000ULL /* RAM a MOVS reads or writes */
 
 /* Flat 32-bit protected mode, paging off. */
 static void guest_protected(struct vcpu *vc)
@@ -271,11 +271,14 @@ static void guest_protected(struct vcpu *vc)
 
 	hw->cr0 = CR0_PE | CR0_ET;
 	hw->rflags = RFLAGS_FIXED;
-	hw->cs = (struct seg){ 0x8, SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB |
-				       SEG_ATTR_G, 0xffffffff, 0 };
-	hw->ds = hw->es = hw->ss = (struct seg){ 0x10, SEG_TYPE_DATA_RW | SEG_ATTR_S |
-							SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G,
-						 0xffffffff, 0 };
+	hw->cs =
+		(struct seg){ 0x8,
+			      SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G,
+			      0xffffffff, 0 };
+	hw->ds = hw->es = hw->ss =
+		(struct seg){ 0x10,
+			      SEG_TYPE_DATA_RW | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G,
+			      0xffffffff, 0 };
 	hw->rip = CODE;
 }
 
@@ -286,10 +289,9 @@ static void guest_real(struct vcpu *vc)
 
 	hw->cr0 = CR0_ET;
 	hw->rflags = RFLAGS_FIXED;
-	hw->cs = (struct seg){ 0x100, SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P, 0xffff,
-			       0x1000 };
-	hw->ds = hw->es = hw->ss = (struct seg){ 0, SEG_TYPE_DATA_RW | SEG_ATTR_S | SEG_ATTR_P,
-						 0xffff, 0 };
+	hw->cs = (struct seg){ 0x100, SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P, 0xffff, 0x1000 };
+	hw->ds = hw->es = hw->ss =
+		(struct seg){ 0, SEG_TYPE_DATA_RW | SEG_ATTR_S | SEG_ATTR_P, 0xffff, 0 };
 	hw->rip = 0xf000; /* linear 0x10000 = CODE */
 }
 
@@ -333,11 +335,12 @@ static void guest_long(struct vcpu *vc)
 	hw->cr4 = CR4_PAE;
 	hw->efer = EFER_LME | EFER_LMA | EFER_NXE;
 	hw->rflags = RFLAGS_FIXED;
-	hw->cs = (struct seg){ 0x8, SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L |
-				       SEG_ATTR_G, 0xffffffff, 0 };
-	hw->ds = hw->es = hw->ss = (struct seg){ 0x10, SEG_TYPE_DATA_RW | SEG_ATTR_S |
-							SEG_ATTR_P | SEG_ATTR_G,
-						 0xffffffff, 0 };
+	hw->cs = (struct seg){ 0x8,
+			       SEG_TYPE_CODE_RX | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G,
+			       0xffffffff, 0 };
+	hw->ds = hw->es = hw->ss =
+		(struct seg){ 0x10, SEG_TYPE_DATA_RW | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_G,
+			      0xffffffff, 0 };
 	hw->rip = CODE;
 }
 
@@ -563,16 +566,16 @@ static void test_mmio_contained(void **state)
 		const char *stop;
 		u64 gpa;
 		u8 access;
-		u64 rip;		/* linear, flat protected mode */
-		const char *bytes;	/* at rip, when in RAM */
+		u64 rip;	   /* linear, flat protected mode */
+		const char *bytes; /* at rip, when in RAM */
 		size_t len;
 	} cases[] = {
 		{ "second-level fault on the partition's own RAM", 0x8000, EXIT_ACCESS_WRITE, CODE,
 		  "\x89\x1d\x00\x80\x00\x00", 6 },
 		{ "second-level fault on the partition's own RAM", RAM_SIZE - 1, EXIT_ACCESS_READ,
 		  CODE, "\x8b\x05\xff\xff\x1f\x00", 6 },
-		{ "executing outside its RAM", DEV_MMIO, EXIT_ACCESS_EXEC | EXIT_ACCESS_READ,
-		  CODE, "\x8b\x05\x00\x00\xd0\xfe", 6 },
+		{ "executing outside its RAM", DEV_MMIO, EXIT_ACCESS_EXEC | EXIT_ACCESS_READ, CODE,
+		  "\x8b\x05\x00\x00\xd0\xfe", 6 },
 		{ "cannot fetch the instruction of an MMIO access", DEV_MMIO, EXIT_ACCESS_READ,
 		  0xfff00000, NULL, 0 },
 		{ "unsupported instruction for an MMIO access", DEV_MMIO, EXIT_ACCESS_READ, CODE,
@@ -615,7 +618,7 @@ static void test_mmio_page_faults(void **state)
 {
 	static const struct {
 		u64 rip, unmapped, cr2;
-		bool read_only;		/* unmapped is read-only instead */
+		bool read_only; /* unmapped is read-only instead */
 		u32 code;
 		const char *bytes;
 		size_t len;

@@ -18,7 +18,7 @@
 /* boot.rst: a 2.15 setup header with a 64-bit entry; one setup sector */
 #define BZ_SETUP_SIZE 0x400
 #define BZ_KERNEL_SIZE 0x1000
-#define BZ_LOAD 0x100000ULL	/* LOADED_HIGH without pref_address */
+#define BZ_LOAD 0x100000ULL /* LOADED_HIGH without pref_address */
 #define BZ_ENTRY64 0x200
 /* Multiboot 0.6.96 3.1: a header with the a.out kludge (flag 16) */
 #define MB_MAGIC 0x1badb002
@@ -39,17 +39,17 @@ static u64 img_len;
 static void bz_put(void)
 {
 	img[0x1f1] = 1;				/* setup_sects */
-	put32(img, 0x1f4, BZ_KERNEL_SIZE / 16);	/* syssize */
+	put32(img, 0x1f4, BZ_KERNEL_SIZE / 16); /* syssize */
 	img[0x200] = 0xeb;			/* jump over the header, */
 	img[0x201] = 0x26c - 0x202;		/* to its end */
 	memcpy(img + 0x202, "HdrS", 4);
-	put16(img, 0x206, 0x020f);		/* version */
-	img[0x211] = 0x01;			/* loadflags: LOADED_HIGH */
-	put32(img, 0x22c, 0x7fffffff);		/* initrd_addr_max */
-	put16(img, 0x236, 0x01);		/* xloadflags: XLF_KERNEL_64 */
-	put32(img, 0x238, 255);			/* cmdline_size */
-	put32(img, 0x24c, 0x100);		/* payload_length */
-	put32(img, 0x260, 2 * BZ_KERNEL_SIZE);	/* init_size */
+	put16(img, 0x206, 0x020f);	       /* version */
+	img[0x211] = 0x01;		       /* loadflags: LOADED_HIGH */
+	put32(img, 0x22c, 0x7fffffff);	       /* initrd_addr_max */
+	put16(img, 0x236, 0x01);	       /* xloadflags: XLF_KERNEL_64 */
+	put32(img, 0x238, 255);		       /* cmdline_size */
+	put32(img, 0x24c, 0x100);	       /* payload_length */
+	put32(img, 0x260, 2 * BZ_KERNEL_SIZE); /* init_size */
 	fill_pattern(img + BZ_SETUP_SIZE, BZ_KERNEL_SIZE, 0x5a);
 	img_len = MAX(img_len, (u64)BZ_SETUP_SIZE + BZ_KERNEL_SIZE);
 }
@@ -63,11 +63,11 @@ static void mb_put(u64 off)
 	put32(img, off, MB_MAGIC);
 	put32(img, off + 4, flags);
 	put32(img, off + 8, -(MB_MAGIC + flags));
-	put32(img, off + 12, (u32)(MB_LOAD + off));	/* header_addr */
-	put32(img, off + 16, (u32)MB_LOAD);		/* load_addr */
-	put32(img, off + 20, 0);			/* load_end_addr: the file */
-	put32(img, off + 24, 0);			/* bss_end_addr: none */
-	put32(img, off + 28, (u32)MB_ENTRY);		/* entry_addr */
+	put32(img, off + 12, (u32)(MB_LOAD + off)); /* header_addr */
+	put32(img, off + 16, (u32)MB_LOAD);	    /* load_addr */
+	put32(img, off + 20, 0);		    /* load_end_addr: the file */
+	put32(img, off + 24, 0);		    /* bss_end_addr: none */
+	put32(img, off + 28, (u32)MB_ENTRY);	    /* entry_addr */
 	img_len = MAX(img_len, off + 32);
 }
 
@@ -76,28 +76,28 @@ static void pvh_put(void)
 	const u64 ph = 64, phsize = 56;
 
 	put32(img, 0, 0x464c457f);
-	img[4] = 2;			/* ELFCLASS64 */
-	img[5] = 1;			/* little-endian */
+	img[4] = 2; /* ELFCLASS64 */
+	img[5] = 1; /* little-endian */
 	img[6] = 1;
-	put16(img, 16, 2);		/* ET_EXEC */
-	put16(img, 18, 62);		/* EM_X86_64 */
+	put16(img, 16, 2);  /* ET_EXEC */
+	put16(img, 18, 62); /* EM_X86_64 */
 	put32(img, 20, 1);
-	put64(img, 32, ph);		/* e_phoff */
+	put64(img, 32, ph); /* e_phoff */
 	put16(img, 52, 64);
-	put16(img, 54, phsize);		/* e_phentsize */
-	put16(img, 56, 2);		/* e_phnum */
-	put32(img, ph, 1);		/* PT_LOAD */
+	put16(img, 54, phsize); /* e_phentsize */
+	put16(img, 56, 2);	/* e_phnum */
+	put32(img, ph, 1);	/* PT_LOAD */
 	put64(img, ph + 8, PVH_SEG_OFF);
 	put64(img, ph + 24, PVH_SEG_PADDR);
 	put64(img, ph + 32, PVH_SEG_SIZE);
 	put64(img, ph + 40, PVH_SEG_SIZE);
-	put32(img, ph + phsize, 4);	/* PT_NOTE */
+	put32(img, ph + phsize, 4); /* PT_NOTE */
 	put64(img, ph + phsize + 8, PVH_NOTE_OFF);
 	put64(img, ph + phsize + 32, 20);
 	put64(img, ph + phsize + 40, 20);
-	put32(img, PVH_NOTE_OFF, 4);	/* namesz: "Xen" and its NUL */
+	put32(img, PVH_NOTE_OFF, 4); /* namesz: "Xen" and its NUL */
 	put32(img, PVH_NOTE_OFF + 4, 4);
-	put32(img, PVH_NOTE_OFF + 8, 18);	/* XEN_ELFNOTE_PHYS32_ENTRY */
+	put32(img, PVH_NOTE_OFF + 8, 18); /* XEN_ELFNOTE_PHYS32_ENTRY */
 	memcpy(img + PVH_NOTE_OFF + 12, "Xen", 4);
 	put32(img, PVH_NOTE_OFF + 16, (u32)PVH_ENTRY);
 	fill_pattern(img + PVH_SEG_OFF, PVH_SEG_SIZE, 0x21);
@@ -128,7 +128,7 @@ static void expect_bzimage(void)
 	assert_int_equal(entry.mode, LOADER_ENTRY_LONG64);
 	assert_int_equal(entry.rip, BZ_LOAD + BZ_ENTRY64);
 	assert_int_equal(entry.rsi, ZP);
-	assert_int_equal(rd(ZP + 0x070, 8), RSDP);	/* acpi_rsdp_addr */
+	assert_int_equal(rd(ZP + 0x070, 8), RSDP); /* acpi_rsdp_addr */
 	expect_bytes(BZ_LOAD, img + BZ_SETUP_SIZE, BZ_KERNEL_SIZE);
 }
 
@@ -149,7 +149,7 @@ static void expect_pvh(void)
 	assert_int_equal(entry.rip, PVH_ENTRY);
 	assert_int_equal(entry.rbx, ZP);
 	assert_int_equal(rd(ZP, 4), 0x336ec578);
-	assert_int_equal(rd(ZP + 32, 8), RSDP);		/* rsdp_paddr */
+	assert_int_equal(rd(ZP + 32, 8), RSDP); /* rsdp_paddr */
 	expect_bytes(PVH_SEG_PADDR, img + PVH_SEG_OFF, PVH_SEG_SIZE);
 }
 
@@ -233,7 +233,7 @@ static void test_not_a_kernel(void **state)
 	img_len = sizeof(img);
 	assert_int_equal(load(NULL, NULL), -E_INVAL);
 	assert_string_equal(err, NOT_A_KERNEL);
-	expect_fill(BZ_LOAD, POISON, 0x1000);	/* nothing was written */
+	expect_fill(BZ_LOAD, POISON, 0x1000); /* nothing was written */
 
 	/* nothing at all */
 	img_new();
@@ -242,8 +242,8 @@ static void test_not_a_kernel(void **state)
 	assert_string_equal(err, NOT_A_KERNEL);
 
 	/* a short buffer gets the start of the message */
-	assert_int_equal(loader_load(img, 0, NULL, NULL, 0, &ram.mem, &entry, small,
-				     sizeof(small)), -E_INVAL);
+	assert_int_equal(loader_load(img, 0, NULL, NULL, 0, &ram.mem, &entry, small, sizeof(small)),
+			 -E_INVAL);
 	assert_string_equal(small, "not a Lin");
 	fake_ram_free(&ram.fake);
 }
@@ -251,10 +251,8 @@ static void test_not_a_kernel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_picks_bzimage),
-		cmocka_unit_test(test_picks_multiboot),
-		cmocka_unit_test(test_picks_pvh),
-		cmocka_unit_test(test_probe_order),
+		cmocka_unit_test(test_picks_bzimage), cmocka_unit_test(test_picks_multiboot),
+		cmocka_unit_test(test_picks_pvh),     cmocka_unit_test(test_probe_order),
 		cmocka_unit_test(test_not_a_kernel),
 	};
 

@@ -10,11 +10,11 @@
 #pragma once
 
 #define _DEFAULT_SOURCE /* readlink, glob */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +81,8 @@ static inline void expect_bytes(u64 gpa, const u8 *want, u64 len)
 
 	for (u64 i = 0; i < len; i++)
 		if (p[i] != want[i])
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], want[i]);
+			fail_msg("guest byte %#llx is %#x, want %#x", (unsigned long long)(gpa + i),
+				 p[i], want[i]);
 }
 
 static inline void expect_fill(u64 gpa, u8 value, u64 len)
@@ -91,8 +91,8 @@ static inline void expect_fill(u64 gpa, u8 value, u64 len)
 
 	for (u64 i = 0; i < len; i++)
 		if (p[i] != value)
-			fail_msg("guest byte %#llx is %#x, want %#x",
-				 (unsigned long long)(gpa + i), p[i], value);
+			fail_msg("guest byte %#llx is %#x, want %#x", (unsigned long long)(gpa + i),
+				 p[i], value);
 }
 
 static inline void expect_error(int rc, const char *part)
@@ -109,7 +109,7 @@ static inline void fill_pattern(u8 *p, u64 len, u8 seed)
 		p[i] = (u8)(seed + i * 13 + (i >> 9));
 }
 
-#define ZP 0x8000ULL	   /* where loader.h says the zero page is */
+#define ZP 0x8000ULL /* where loader.h says the zero page is */
 #define CMDLINE 0x9000ULL
 
 /* clang-format off */
@@ -168,16 +168,16 @@ static inline void expect_desc(u64 d, u32 type, bool code64)
 	assert_int_equal(limit, 0xfffff);
 	assert_int_equal(base, 0);
 	assert_int_equal((d >> 40) & 0xf, type);
-	assert_true(d & BIT(44));	     /* S */
+	assert_true(d & BIT(44));	    /* S */
 	assert_int_equal((d >> 45) & 3, 0); /* DPL */
-	assert_true(d & BIT(47));	     /* P */
-	assert_true(d & BIT(55));	     /* G */
+	assert_true(d & BIT(47));	    /* P */
+	assert_true(d & BIT(55));	    /* G */
 	if (code64) {
-		assert_true(d & BIT(53));   /* L */
-		assert_false(d & BIT(54));  /* D must be 0 with L */
+		assert_true(d & BIT(53));  /* L */
+		assert_false(d & BIT(54)); /* D must be 0 with L */
 	} else {
 		assert_false(d & BIT(53));
-		assert_true(d & BIT(54));   /* 32-bit */
+		assert_true(d & BIT(54)); /* 32-bit */
 	}
 }
 
@@ -190,7 +190,7 @@ static inline void expect_gdt(bool long_mode)
 	assert_true(entry.gdt_base + entry.gdt_limit < 0x9fc00);
 	assert_int_equal(rd(entry.gdt_base, 8), 0);
 	expect_desc(rd(entry.gdt_base + 0x10, 8), 0xb, long_mode); /* execute/read */
-	expect_desc(rd(entry.gdt_base + 0x18, 8), 0x3, false);     /* read/write */
+	expect_desc(rd(entry.gdt_base + 0x18, 8), 0x3, false);	   /* read/write */
 }
 
 /* ---- an initrd ---- */
@@ -246,7 +246,7 @@ static inline void repo_root(char *root, size_t size)
 /* The first file matching one of patterns, under the repository (after
  * the file the environment names). */
 static inline u8 *find_kernel(const char *env, const char *const *patterns, char *path, size_t size,
-		       u64 *len)
+			      u64 *len)
 {
 	const char *e = getenv(env);
 	char root[400];

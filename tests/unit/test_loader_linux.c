@@ -73,7 +73,7 @@ static void bz_build(void)
 	fill_pattern(bz, BZ_SETUP_SIZE, 0x11);
 	bz[BP_SENTINEL] = 0xff; /* as in real images */
 	bz[H_SETUP_SECTS] = BZ_SETUP_SECTS;
-	put16(bz, 0x1f2, 1);	/* root_flags */
+	put16(bz, 0x1f2, 1); /* root_flags */
 	put32(bz, H_SYSSIZE, BZ_KERNEL_SIZE / 16);
 	put16(bz, H_VID_MODE, 0xfffd);
 	put16(bz, H_BOOT_FLAG, 0xaa55);
@@ -94,22 +94,24 @@ static void bz_build(void)
 	bz[H_MIN_ALIGNMENT] = 21;
 	put16(bz, H_XLOADFLAGS, 0x7f);
 	put32(bz, H_CMDLINE_SIZE, 2047);
-	put32(bz, 0x23c, 0);			/* hardware_subarch */
+	put32(bz, 0x23c, 0); /* hardware_subarch */
 	put64(bz, 0x240, 0);
 	put32(bz, H_PAYLOAD_OFFSET, 0x2cc);
 	put32(bz, H_PAYLOAD_LENGTH, 0x8000);
-	put64(bz, H_SETUP_DATA, 0x5000);	/* stale: the loader owns it */
+	put64(bz, H_SETUP_DATA, 0x5000); /* stale: the loader owns it */
 	put64(bz, H_PREF_ADDRESS, BZ_PREF);
 	put32(bz, H_INIT_SIZE, BZ_INIT_SIZE);
 	put32(bz, H_HANDOVER, 0x190);
-	put32(bz, 0x268, 0x7000);		/* kernel_info_offset */
+	put32(bz, 0x268, 0x7000); /* kernel_info_offset */
 	fill_pattern(bz + BZ_SETUP_SIZE, BZ_KERNEL_SIZE, 0x5a);
-	memcpy(bz + BZ_SETUP_SIZE + 0x2cc, "\xfd" "7zXZ", 6);
+	memcpy(bz + BZ_SETUP_SIZE + 0x2cc,
+	       "\xfd"
+	       "7zXZ",
+	       6);
 	bz_len = BZ_SETUP_SIZE + BZ_KERNEL_SIZE;
 }
 
-static int bz_load_len(u64 len, const char *cmdline, const struct loader_module *initrd,
-		       u64 rsdp)
+static int bz_load_len(u64 len, const char *cmdline, const struct loader_module *initrd, u64 rsdp)
 {
 	u8 *img = exact(bz, len);
 	int rc;
@@ -555,8 +557,11 @@ static void test_bz_truncations(void **state)
 static void test_real_bzimage(void **state)
 {
 	static const char *const patterns[] = {
-		"build/linux/vmlinuz*", "build/linux/bzImage*", "build/linux/boot/vmlinuz-*",
-		"build/linux/*/boot/vmlinuz-*", NULL,
+		"build/linux/vmlinuz*",
+		"build/linux/bzImage*",
+		"build/linux/boot/vmlinuz-*",
+		"build/linux/*/boot/vmlinuz-*",
+		NULL,
 	};
 	struct loader_module m = initrd_mod(sizeof(initrd_data));
 	char path[512];
@@ -573,8 +578,7 @@ static void test_real_bzimage(void **state)
 	print_message("loading %s (%llu bytes)\n", path, (unsigned long long)len);
 	ram_new(REAL_RAM, false);
 	assert_true(linux_probe(img, len));
-	rc = linux_load(img, len, "console=ttyS0", &m, 0xe0000, &ram.mem, &entry, err,
-			sizeof(err));
+	rc = linux_load(img, len, "console=ttyS0", &m, 0xe0000, &ram.mem, &entry, err, sizeof(err));
 	if (rc)
 		fail_msg("%s: %s", path, err);
 	pref = get64(img, H_PREF_ADDRESS);
@@ -602,16 +606,11 @@ static void test_real_bzimage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bz_load_64),
-		cmocka_unit_test(test_bz_load_32),
-		cmocka_unit_test(test_bz_e820_high),
-		cmocka_unit_test(test_e820_direct),
-		cmocka_unit_test(test_bz_initrd_addr_max),
-		cmocka_unit_test(test_bz_initrd_too_big),
-		cmocka_unit_test(test_bz_kernel_fit),
-		cmocka_unit_test(test_bz_cmdline),
-		cmocka_unit_test(test_bz_malformed),
-		cmocka_unit_test(test_bz_truncations),
+		cmocka_unit_test(test_bz_load_64),	   cmocka_unit_test(test_bz_load_32),
+		cmocka_unit_test(test_bz_e820_high),	   cmocka_unit_test(test_e820_direct),
+		cmocka_unit_test(test_bz_initrd_addr_max), cmocka_unit_test(test_bz_initrd_too_big),
+		cmocka_unit_test(test_bz_kernel_fit),	   cmocka_unit_test(test_bz_cmdline),
+		cmocka_unit_test(test_bz_malformed),	   cmocka_unit_test(test_bz_truncations),
 		cmocka_unit_test(test_real_bzimage),
 	};
 

@@ -139,21 +139,31 @@ static void mbh_put(u64 off, u32 flags)
 
 static void phdr_set(u32 i, u32 type, u32 off, u32 pa, u32 filesz, u32 memsz)
 {
-	*phdr(i) = (struct t_phdr){ .type = type, .offset = off, .vaddr = pa, .paddr = pa,
-				    .filesz = filesz, .memsz = memsz, .flags = 7,
+	*phdr(i) = (struct t_phdr){ .type = type,
+				    .offset = off,
+				    .vaddr = pa,
+				    .paddr = pa,
+				    .filesz = filesz,
+				    .memsz = memsz,
+				    .flags = 7,
 				    .align = 0x1000 };
 }
 
 static void build_elf(void)
 {
 	memset(&img, 0, sizeof(img));
-	*ehdr() = (struct t_ehdr){ .magic = ELF32_MAGIC, .cls = ELFCLASS32,
-				   .data = ELFDATA2LSB, .version = EV_CURRENT,
-				   .type = ET_EXEC, .machine = EM_386,
-				   .version2 = EV_CURRENT, .entry = ELF_ENTRY,
+	*ehdr() = (struct t_ehdr){ .magic = ELF32_MAGIC,
+				   .cls = ELFCLASS32,
+				   .data = ELFDATA2LSB,
+				   .version = EV_CURRENT,
+				   .type = ET_EXEC,
+				   .machine = EM_386,
+				   .version2 = EV_CURRENT,
+				   .entry = ELF_ENTRY,
 				   .phoff = sizeof(struct t_ehdr),
 				   .ehsize = sizeof(struct t_ehdr),
-				   .phentsize = sizeof(struct t_phdr), .phnum = ELF_PHNUM };
+				   .phentsize = sizeof(struct t_phdr),
+				   .phnum = ELF_PHNUM };
 	phdr_set(0, PT_LOAD, ELF_TEXT_OFF, ELF_TEXT_PA, ELF_TEXT_SIZE, ELF_TEXT_SIZE);
 	phdr_set(1, PT_NOTE, ELF_TEXT_OFF, 0, 0x10, 0x10);
 	phdr_set(2, PT_LOAD, ELF_DATA_OFF, ELF_DATA_PA, ELF_DATA_FILESZ, ELF_DATA_MEMSZ);
@@ -188,10 +198,8 @@ static void build_aout(void)
 
 /* ---- running the loader ---- */
 
-
 /* Loads the first len bytes of img from an exactly-sized copy. */
-static int load_n(u64 len, const char *cmdline, const struct loader_module *mods,
-		  u32 mod_count)
+static int load_n(u64 len, const char *cmdline, const struct loader_module *mods, u32 mod_count)
 {
 	u8 *copy = malloc(len ? len : 1);
 	int rc;
@@ -219,8 +227,7 @@ static void expect_ok(const char *cmdline, const struct loader_module *mods, u32
 		fail_msg("load failed (%d): %s", rc, err);
 }
 
-static void expect_reject_mods(const char *phrase, const struct loader_module *mods,
-			       u32 mod_count)
+static void expect_reject_mods(const char *phrase, const struct loader_module *mods, u32 mod_count)
 {
 	int rc = load("", mods, mod_count);
 
@@ -283,13 +290,12 @@ static void expect_mmap(const struct mb1_info *info, bool high)
 	gp(info->mmap_addr, info->mmap_length);
 	/* Multiboot 3.3: size excludes itself; the next entry is size + 4 on */
 	while (off < info->mmap_length) {
-		const struct mb1_mmap_entry *e = (const void *)gp(info->mmap_addr + off,
-								  sizeof(*e));
+		const struct mb1_mmap_entry *e =
+			(const void *)gp(info->mmap_addr + off, sizeof(*e));
 
 		assert_true(i < n);
 		assert_int_equal(e->size, sizeof(*e) - sizeof(e->size));
-		if (e->addr != want[i].addr || e->len != want[i].len ||
-		    e->type != want[i].type)
+		if (e->addr != want[i].addr || e->len != want[i].len || e->type != want[i].type)
 			fail_msg("mmap entry %u is [%#llx, +%#llx) type %u, want [%#llx, +%#llx) "
 				 "type %u",
 				 i, (unsigned long long)e->addr, (unsigned long long)e->len,
@@ -360,8 +366,7 @@ static void expect_elf_loaded(bool with_mods)
 	expect_bytes(ELF_TEXT_PA, img.buf + ELF_TEXT_OFF, ELF_TEXT_SIZE);
 	expect_bytes(ELF_DATA_PA, img.buf + ELF_DATA_OFF, ELF_DATA_FILESZ);
 	expect_fill(ELF_DATA_PA + ELF_DATA_FILESZ, 0, ELF_DATA_MEMSZ - ELF_DATA_FILESZ);
-	expect_fill(ELF_TEXT_PA + ELF_TEXT_SIZE, POISON,
-		    ELF_DATA_PA - ELF_TEXT_PA - ELF_TEXT_SIZE);
+	expect_fill(ELF_TEXT_PA + ELF_TEXT_SIZE, POISON, ELF_DATA_PA - ELF_TEXT_PA - ELF_TEXT_SIZE);
 	if (!with_mods)
 		expect_fill(ELF_END, POISON, 0x10);
 	expect_fill(0, POISON, 0x1000); /* the PT_NOTE and memsz-0 segments */
@@ -663,11 +668,11 @@ static void test_elf_segment_outside_ram(void **state)
 	static const struct {
 		u32 paddr, memsz;
 	} bad[] = {
-		{ RAM_LOW_SIZE, 0x800 },	    /* just past the end */
-		{ RAM_LOW_SIZE - 0x400, 0x800 },    /* straddling the end */
-		{ 0x10000000, 0x800 },		    /* far beyond */
-		{ 0xfffff800, 0x1000 },		    /* wrapping 2^32 */
-		{ ELF_TEXT_PA, 0xffffffff },	    /* huge bss */
+		{ RAM_LOW_SIZE, 0x800 },	 /* just past the end */
+		{ RAM_LOW_SIZE - 0x400, 0x800 }, /* straddling the end */
+		{ 0x10000000, 0x800 },		 /* far beyond */
+		{ 0xfffff800, 0x1000 },		 /* wrapping 2^32 */
+		{ ELF_TEXT_PA, 0xffffffff },	 /* huge bss */
 	};
 
 	(void)state;
@@ -934,8 +939,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_elf_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_high_ram, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_elf_no_modules_empty_cmdline, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_elf_no_modules_empty_cmdline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_optional_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_cmdline_fits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_fills_ram, setup, teardown),
@@ -946,30 +950,24 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_beyond_8k, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_required_flag_unsupported, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_required_flag_unsupported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_elf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_wrong_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_phdrs_outside_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_elf_segment_outside_file, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_elf_segment_outside_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_filesz_over_memsz, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_elf_segment_outside_ram, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_elf_segment_outside_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_nothing_to_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_outside_ram, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_entry_in_ram_outside_image, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_entry_in_ram_outside_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_higher_half_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_into_info_area, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aout_load_end_below_load, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_aout_load_end_below_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aout_header_addr_inconsistent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_aout_image_short, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aout_bss_below_load_end, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_aout_bss_below_load_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aout_outside_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_does_not_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmdline_too_long, setup, teardown),

@@ -55,16 +55,16 @@ static void elf_build(bool desc64)
 
 	memset(elf, 0, sizeof(elf));
 	put32(elf, 0, 0x464c457f);
-	elf[4] = 2;		      /* ELFCLASS64 */
-	elf[5] = 1;		      /* little-endian */
+	elf[4] = 2; /* ELFCLASS64 */
+	elf[5] = 1; /* little-endian */
 	elf[6] = 1;
-	put16(elf, 16, 2);	      /* ET_EXEC */
-	put16(elf, 18, 62);	      /* EM_X86_64 */
+	put16(elf, 16, 2);  /* ET_EXEC */
+	put16(elf, 18, 62); /* EM_X86_64 */
 	put32(elf, 20, 1);
 	put64(elf, 24, 0xffffffff81000000ULL); /* virtual entry: unused */
-	put64(elf, 32, 64);	      /* e_phoff */
+	put64(elf, 32, 64);		       /* e_phoff */
 	put16(elf, 52, 64);
-	put16(elf, 54, 56);	      /* e_phentsize */
+	put16(elf, 54, 56); /* e_phentsize */
 	put16(elf, 56, PHNUM);
 	/* PT_LOAD text + bss */
 	put32(elf, PH(0), 1);
@@ -83,7 +83,7 @@ static void elf_build(bool desc64)
 	/* PT_NOTE */
 	fill_pattern(build_id, sizeof(build_id), 3);
 	at = note(NOTE_OFF, "GNU", 3, build_id, sizeof(build_id));
-	at = note(at, "Xen", 6, "linux", 6);	/* XEN_ELFNOTE_GUEST_OS */
+	at = note(at, "Xen", 6, "linux", 6); /* XEN_ELFNOTE_GUEST_OS */
 	entry_note_desc = at + 12 + 4;
 	at = note(at, "Xen", 18, &v, desc64 ? 8 : 4);
 	at = note(at, "Linux", 0x100, "x", 2);
@@ -97,8 +97,7 @@ static void elf_build(bool desc64)
 	elf_len = SEG2_OFF + SEG2_SZ;
 }
 
-static int pvh_load_len(u64 len, const char *cmdline, const struct loader_module *initrd,
-			u64 rsdp)
+static int pvh_load_len(u64 len, const char *cmdline, const struct loader_module *initrd, u64 rsdp)
 {
 	u8 *img = exact(elf, len);
 	int rc;
@@ -321,8 +320,8 @@ static void test_pvh_malformed(void **state)
 		pvh_cases[i].mutate();
 		rc = pvh_load_elf(NULL, NULL, 0);
 		if (rc >= 0 || !strstr(err, pvh_cases[i].message))
-			fail_msg("case \"%s\": rc %d, error \"%s\", want \"%s\"",
-				 pvh_cases[i].name, rc, err, pvh_cases[i].message);
+			fail_msg("case \"%s\": rc %d, error \"%s\", want \"%s\"", pvh_cases[i].name,
+				 rc, err, pvh_cases[i].message);
 	}
 	elf_build(true);
 	assert_false(pvh_probe(elf, 63));
@@ -350,7 +349,10 @@ static void test_pvh_truncations(void **state)
 static void test_real_vmlinux(void **state)
 {
 	static const char *const patterns[] = {
-		"build/linux/vmlinux", "build/linux/vmlinux-*", "build/linux/*/vmlinux", NULL,
+		"build/linux/vmlinux",
+		"build/linux/vmlinux-*",
+		"build/linux/*/vmlinux",
+		NULL,
 	};
 	struct loader_module m = initrd_mod(sizeof(initrd_data));
 	char path[512];
@@ -368,8 +370,7 @@ static void test_real_vmlinux(void **state)
 	print_message("loading %s (%llu bytes)\n", path, (unsigned long long)len);
 	ram_new(REAL_RAM, false);
 	assert_true(pvh_probe(img, len));
-	rc = pvh_load(img, len, "console=ttyS0", &m, 0xe0000, &ram.mem, &entry, err,
-		      sizeof(err));
+	rc = pvh_load(img, len, "console=ttyS0", &m, 0xe0000, &ram.mem, &entry, err, sizeof(err));
 	if (rc)
 		fail_msg("%s: %s", path, err);
 	print_message("PVH entry %#llx\n", (unsigned long long)entry.rip);
@@ -384,12 +385,9 @@ static void test_real_vmlinux(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pvh_load),
-		cmocka_unit_test(test_pvh_initrd),
-		cmocka_unit_test(test_pvh_cmdline),
-		cmocka_unit_test(test_pvh_malformed),
-		cmocka_unit_test(test_pvh_truncations),
-		cmocka_unit_test(test_real_vmlinux),
+		cmocka_unit_test(test_pvh_load),	cmocka_unit_test(test_pvh_initrd),
+		cmocka_unit_test(test_pvh_cmdline),	cmocka_unit_test(test_pvh_malformed),
+		cmocka_unit_test(test_pvh_truncations), cmocka_unit_test(test_real_vmlinux),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

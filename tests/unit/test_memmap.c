@@ -72,8 +72,7 @@ static void run_case(const struct mm_case *c)
 
 	memset(out, 0xa5, sizeof(out));
 	n = memmap_normalize(c->in, c->n_in, out, ARRAY_SIZE(out));
-	if (n != c->n_out ||
-	    (n > 0 && memcmp(out, c->out, (size_t)n * sizeof(out[0])) != 0)) {
+	if (n != c->n_out || (n > 0 && memcmp(out, c->out, (size_t)n * sizeof(out[0])) != 0)) {
 		print_message("case '%s' failed\n", c->name);
 		print_map("expected", c->out, c->n_out);
 		print_map("got", out, n);
@@ -217,21 +216,21 @@ static void test_type_order(void **state)
 
 /* The map QEMU 7.2 (q35, -m 5G, SeaBIOS) gives a Multiboot1 kernel. */
 static const struct boot_mem_range qemu_e820[] = {
-	R(0x0000000000, 0x009fc00, RAM),   R(0x000009fc00, 0x0000400, RES),
-	R(0x00000f0000, 0x0010000, RES),   R(0x0000100000, 0x7fedf000, RAM),
-	R(0x007ffdf000, 0x0021000, RES),   R(0x00b0000000, 0x10000000, RES),
-	R(0x00fed1c000, 0x0004000, RES),   R(0x00fffc0000, 0x0040000, RES),
-	R(0x0100000000, 0xc0000000, RAM),  R(0xfd00000000, 0x300000000ULL, RES),
+	R(0x0000000000, 0x009fc00, RAM),  R(0x000009fc00, 0x0000400, RES),
+	R(0x00000f0000, 0x0010000, RES),  R(0x0000100000, 0x7fedf000, RAM),
+	R(0x007ffdf000, 0x0021000, RES),  R(0x00b0000000, 0x10000000, RES),
+	R(0x00fed1c000, 0x0004000, RES),  R(0x00fffc0000, 0x0040000, RES),
+	R(0x0100000000, 0xc0000000, RAM), R(0xfd00000000, 0x300000000ULL, RES),
 };
 
 static void test_qemu_e820(void **state)
 {
 	static const struct boot_mem_range want[] = {
-		R(0x0000000000, 0x009f000, RAM),   R(0x000009f000, 0x0001000, RES),
-		R(0x00000f0000, 0x0010000, RES),   R(0x0000100000, 0x7fedf000, RAM),
-		R(0x007ffdf000, 0x0021000, RES),   R(0x00b0000000, 0x10000000, RES),
-		R(0x00fed1c000, 0x0004000, RES),   R(0x00fffc0000, 0x0040000, RES),
-		R(0x0100000000, 0xc0000000, RAM),  R(0xfd00000000, 0x300000000ULL, RES),
+		R(0x0000000000, 0x009f000, RAM),  R(0x000009f000, 0x0001000, RES),
+		R(0x00000f0000, 0x0010000, RES),  R(0x0000100000, 0x7fedf000, RAM),
+		R(0x007ffdf000, 0x0021000, RES),  R(0x00b0000000, 0x10000000, RES),
+		R(0x00fed1c000, 0x0004000, RES),  R(0x00fffc0000, 0x0040000, RES),
+		R(0x0100000000, 0xc0000000, RAM), R(0xfd00000000, 0x300000000ULL, RES),
 	};
 	struct boot_mem_range out[32], shuffled[ARRAY_SIZE(qemu_e820)];
 	int n;
@@ -254,8 +253,7 @@ static void test_qemu_e820(void **state)
 	for (u32 max = 0; max < ARRAY_SIZE(want); max++)
 		assert_int_equal(memmap_normalize(qemu_e820, ARRAY_SIZE(qemu_e820), out, max),
 				 -E_TOOBIG);
-	assert_int_equal(memmap_normalize(qemu_e820, ARRAY_SIZE(qemu_e820), out,
-					  ARRAY_SIZE(want)),
+	assert_int_equal(memmap_normalize(qemu_e820, ARRAY_SIZE(qemu_e820), out, ARRAY_SIZE(want)),
 			 ARRAY_SIZE(want));
 }
 
@@ -301,16 +299,16 @@ static const struct boot_mem_range ovmf_map[] = {
 static void test_ovmf_map(void **state)
 {
 	static const struct boot_mem_range want[] = {
-		R(0x0000000000, 0x00a0000, RAM),   R(0x0000100000, 0x0700000, RAM),
-		R(0x0000800000, 0x0008000, NVS),   R(0x0000808000, 0x0003000, RAM),
-		R(0x000080b000, 0x0001000, NVS),   R(0x000080c000, 0x0004000, RAM),
-		R(0x0000810000, 0x00f0000, NVS),   R(0x0000900000, 0x7dfef000, RAM),
-		R(0x007e8ef000, 0x0280000, RES),   R(0x007eb6f000, 0x0010000, ACPI),
-		R(0x007eb7f000, 0x0080000, NVS),   R(0x007ebff000, 0x031f000, RAM),
-		R(0x007ef1e000, 0x0053000, FWRT),  R(0x007ef71000, 0x0c0f000, RAM),
-		R(0x007fb80000, 0x0080000, FWRT),  R(0x007fc00000, 0x01f0000, RAM),
-		R(0x007fdf0000, 0x0010000, NVS),   R(0x007fe00000, 0x0200000, RES),
-		R(0x00b0000000, 0x10000000, RES),  R(0x00ffc00000, 0x0400000, RES),
+		R(0x0000000000, 0x00a0000, RAM),      R(0x0000100000, 0x0700000, RAM),
+		R(0x0000800000, 0x0008000, NVS),      R(0x0000808000, 0x0003000, RAM),
+		R(0x000080b000, 0x0001000, NVS),      R(0x000080c000, 0x0004000, RAM),
+		R(0x0000810000, 0x00f0000, NVS),      R(0x0000900000, 0x7dfef000, RAM),
+		R(0x007e8ef000, 0x0280000, RES),      R(0x007eb6f000, 0x0010000, ACPI),
+		R(0x007eb7f000, 0x0080000, NVS),      R(0x007ebff000, 0x031f000, RAM),
+		R(0x007ef1e000, 0x0053000, FWRT),     R(0x007ef71000, 0x0c0f000, RAM),
+		R(0x007fb80000, 0x0080000, FWRT),     R(0x007fc00000, 0x01f0000, RAM),
+		R(0x007fdf0000, 0x0010000, NVS),      R(0x007fe00000, 0x0200000, RES),
+		R(0x00b0000000, 0x10000000, RES),     R(0x00ffc00000, 0x0400000, RES),
 		R(0xfd00000000, 0x300000000ULL, RES),
 	};
 	struct boot_mem_range out[64];
@@ -342,8 +340,10 @@ static void test_normalize_is_idempotent(void **state)
 static void test_ram_helpers(void **state)
 {
 	static const struct boot_mem_range m[] = {
-		R(0, 0x1000, RAM), R(0x1000, 0x1000, RES),
-		R(0x200000, 0x3000, RAM), R(0x400000, 0x1000, ACPI),
+		R(0, 0x1000, RAM),
+		R(0x1000, 0x1000, RES),
+		R(0x200000, 0x3000, RAM),
+		R(0x400000, 0x1000, ACPI),
 	};
 	static const struct boot_mem_range wrap[] = { R(0xfffffffffffff000ULL, 0x2000, RAM) };
 
@@ -456,8 +456,8 @@ static u32 gen_map(struct boot_mem_range *m, u32 max)
 		m[i] = (struct boot_mem_range)R(rnd_addr(span), rnd_len(), t);
 		/* rarer cases: a copy of an earlier range, or a neighbour of one */
 		if (i && t != RAM && rnd_below(6) == 0)
-			m[i] = (struct boot_mem_range)R(m[rnd_below(i)].base,
-							m[rnd_below(i)].len, t);
+			m[i] = (struct boot_mem_range)R(m[rnd_below(i)].base, m[rnd_below(i)].len,
+							t);
 		if (i && rnd_below(6) == 0)
 			m[i].base = sat_end(&m[rnd_below(i)]);
 		if (rnd_below(3) == 0 && m[i].len < TOP / 2)
@@ -469,8 +469,8 @@ static u32 gen_map(struct boot_mem_range *m, u32 max)
 	return n;
 }
 
-static void check_page(const struct boot_mem_range *in, u32 n_in,
-		       const struct boot_mem_range *out, int n, u64 addr)
+static void check_page(const struct boot_mem_range *in, u32 n_in, const struct boot_mem_range *out,
+		       int n, u64 addr)
 {
 	u64 p = ALIGN_DOWN(addr, PAGE_SIZE);
 	u32 want = oracle_page(in, n_in, p), got = lookup(out, n, p);
@@ -652,8 +652,8 @@ static void test_no_reserved_memory_handed_out(void **state)
 			u64 align = PAGE_SIZE << rnd_below(11), max_addr = rnd_limit();
 			u64 at;
 
-			size = rnd_below(2) ? rnd_below(PAGE_SIZE << rnd_below(14)) + 1
-					    : (rnd_below(64) + 1) * PAGE_SIZE;
+			size = rnd_below(2) ? rnd_below(PAGE_SIZE << rnd_below(14)) + 1 :
+					      (rnd_below(64) + 1) * PAGE_SIZE;
 			at = palloc_alloc(&pa, size, align, max_addr);
 			if (at == PALLOC_FAIL)
 				continue;

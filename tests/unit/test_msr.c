@@ -87,10 +87,10 @@ static void expect_write_gp(struct vcpu *v, u32 msr, u64 val)
  * not raise #GP. */
 static bool has_rule(u32 msr)
 {
-	static const u32 known[] = { IA32_TSC, IA32_APIC_BASE, IA32_FEATURE_CONTROL,
-				     IA32_BIOS_SIGN_ID, IA32_MTRRCAP, IA32_MCG_CAP,
-				     IA32_MCG_STATUS, IA32_MISC_ENABLE, IA32_TSC_DEADLINE,
-				     IA32_EFER, AMD_HWCR, AMD_NB_CFG };
+	static const u32 known[] = { IA32_TSC,		IA32_APIC_BASE,	  IA32_FEATURE_CONTROL,
+				     IA32_BIOS_SIGN_ID, IA32_MTRRCAP,	  IA32_MCG_CAP,
+				     IA32_MCG_STATUS,	IA32_MISC_ENABLE, IA32_TSC_DEADLINE,
+				     IA32_EFER,		AMD_HWCR,	  AMD_NB_CFG };
 
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (known[i] == msr)
@@ -104,13 +104,32 @@ static bool has_rule(u32 msr)
 static void test_default_deny(void **state)
 {
 	static const u32 denied[] = {
-		0x0, 0x1, 0x3b /* TSC_ADJUST */, 0x48 /* SPEC_CTRL */, 0x49 /* PRED_CMD */,
-		0x10a /* ARCH_CAPABILITIES */, 0x1d9 /* DEBUGCTL */, 0x2ff /* MTRR_DEF_TYPE */,
-		0x200 /* MTRR_PHYSBASE0 */, 0x480 /* VMX_BASIC */, 0x491, 0x6e1, 0x7ff,
-		0x900, 0xda0 /* XSS */, 0x40000000 /* Hyper-V */, 0x4b564d00 /* KVM */,
-		0xc0000081 /* STAR */, 0xc0000100 /* FS_BASE */, 0xc0000103 /* TSC_AUX */,
-		IA32_PAT, 0xc0010010 /* SYSCFG */, 0xc0010114 /* VM_CR */,
-		0xc0010117 /* VM_HSAVE_PA */, 0xc0011029, 0xffffffff,
+		0x0,
+		0x1,
+		0x3b /* TSC_ADJUST */,
+		0x48 /* SPEC_CTRL */,
+		0x49 /* PRED_CMD */,
+		0x10a /* ARCH_CAPABILITIES */,
+		0x1d9 /* DEBUGCTL */,
+		0x2ff /* MTRR_DEF_TYPE */,
+		0x200 /* MTRR_PHYSBASE0 */,
+		0x480 /* VMX_BASIC */,
+		0x491,
+		0x6e1,
+		0x7ff,
+		0x900,
+		0xda0 /* XSS */,
+		0x40000000 /* Hyper-V */,
+		0x4b564d00 /* KVM */,
+		0xc0000081 /* STAR */,
+		0xc0000100 /* FS_BASE */,
+		0xc0000103 /* TSC_AUX */,
+		IA32_PAT,
+		0xc0010010 /* SYSCFG */,
+		0xc0010114 /* VM_CR */,
+		0xc0010117 /* VM_HSAVE_PA */,
+		0xc0011029,
+		0xffffffff,
 	};
 
 	(void)state;
@@ -344,8 +363,8 @@ static void test_efer(void **state)
 static void test_intercepts(void **state)
 {
 	static const u32 open[] = { 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000081,
-				    0xc0000082, 0xc0000083, 0xc0000084, 0x174, 0x175, 0x176,
-				    0xc0000103, 0x277 };
+				    0xc0000082, 0xc0000083, 0xc0000084, 0x174,
+				    0x175,	0x176,	    0xc0000103, 0x277 };
 	bool seen[ARRAY_SIZE(open)] = { false };
 	bool tsc = false;
 

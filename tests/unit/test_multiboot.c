@@ -74,8 +74,7 @@ static const void *arena_ptr(u64 pa)
 
 static const void *no_phys(u64 pa)
 {
-	fail_msg("Multiboot2 parser dereferenced physical address %#llx",
-		 (unsigned long long)pa);
+	fail_msg("Multiboot2 parser dereferenced physical address %#llx", (unsigned long long)pa);
 	return NULL;
 }
 
@@ -87,16 +86,22 @@ static void mb1_set_mmap(struct mb1_info *info, const struct mb1_mmap_entry *e, 
 	info->mmap_addr = arena_put(e, n * sizeof(*e));
 }
 
-#define MB1_MOD(s, e, c) \
-	((struct mb1_module){ .mod_start = (s), .mod_end = (e), .cmdline = (c) })
+#define MB1_MOD(s, e, c) ((struct mb1_module){ .mod_start = (s), .mod_end = (e), .cmdline = (c) })
 
-#define MB1_E(a, l, t) { .size = 20, .addr = (a), .len = (l), .type = (t) }
+#define MB1_E(a, l, t)                                           \
+	{                                                        \
+		.size = 20, .addr = (a), .len = (l), .type = (t) \
+	}
 
 static const struct mb1_mmap_entry qemu_mb1_map[] = {
-	MB1_E(0, 0x9fc00, E820_RAM),		 MB1_E(0x9fc00, 0x400, E820_RESERVED),
-	MB1_E(0xf0000, 0x10000, E820_RESERVED),	 MB1_E(0x100000, 0x7fedf000, E820_RAM),
-	MB1_E(0x7ffdf000, 0x21000, E820_ACPI),	 MB1_E(0x80000000, 0x1000, E820_NVS),
-	MB1_E(0x80001000, 0x1000, E820_UNUSABLE), MB1_E(0xb0000000, 0x10000000, 12),
+	MB1_E(0, 0x9fc00, E820_RAM),
+	MB1_E(0x9fc00, 0x400, E820_RESERVED),
+	MB1_E(0xf0000, 0x10000, E820_RESERVED),
+	MB1_E(0x100000, 0x7fedf000, E820_RAM),
+	MB1_E(0x7ffdf000, 0x21000, E820_ACPI),
+	MB1_E(0x80000000, 0x1000, E820_NVS),
+	MB1_E(0x80001000, 0x1000, E820_UNUSABLE),
+	MB1_E(0xb0000000, 0x10000000, 12),
 };
 
 static void test_mb1_full(void **state)
@@ -113,8 +118,7 @@ static void test_mb1_full(void **state)
 	info.boot_loader_name = arena_str("qemu");
 	mb1_set_mmap(&info, qemu_mb1_map, ARRAY_SIZE(qemu_mb1_map));
 	mods[0] = MB1_MOD(0x1000000, 0x1000200, arena_str("tests/x.conf hv.conf"));
-	mods[1] = MB1_MOD(0x2000000, 0x2800000,
-				       arena_str("build/guest/vmlinuz bzImage"));
+	mods[1] = MB1_MOD(0x2000000, 0x2800000, arena_str("build/guest/vmlinuz bzImage"));
 	mods[2] = MB1_MOD(0x3000000, 0x3000000, 0); /* no command line */
 	info.mods_count = 3;
 	info.mods_addr = arena_put(mods, sizeof(mods));
@@ -207,8 +211,7 @@ static void test_mb1_mmap_entry_size(void **state)
 	/* a truncated fourth entry at the end is not read */
 	info.mmap_length = sizeof(e) + 10;
 	arena_put("\x18\0\0\0\0\0\0\0\0\0", 10);
-	assert_int_equal(mb1_parse(&bi, arena_ptr(arena_put(&info, sizeof(info))), arena_ptr),
-			 0);
+	assert_int_equal(mb1_parse(&bi, arena_ptr(arena_put(&info, sizeof(info))), arena_ptr), 0);
 	assert_int_equal(bi.mmap_count, 3);
 	assert_int_equal(bi.mmap[1].base, 0x100000);
 	assert_int_equal(bi.mmap[2].type, BOOT_MEM_NVS);

@@ -48,10 +48,10 @@ static void expect_ranges(const struct palloc *p, u32 n, const u64 *pairs)
 	}
 }
 
-#define EXPECT(...)                                                                   \
-	do {                                                                          \
-		static const u64 want_[] = { __VA_ARGS__ };                           \
-		expect_ranges(&pa, ARRAY_SIZE(want_) / 2, want_);                     \
+#define EXPECT(...)                                               \
+	do {                                                      \
+		static const u64 want_[] = { __VA_ARGS__ };       \
+		expect_ranges(&pa, ARRAY_SIZE(want_) / 2, want_); \
 	} while (0)
 
 static void snapshot(void)
@@ -107,13 +107,13 @@ static void test_add_rejects(void **state)
 	(void)state;
 	assert_int_equal(palloc_add(&pa, 0x10000, 0x4000), 0);
 	snapshot();
-	assert_int_equal(palloc_add(&pa, 0x800, 0x1000), -E_INVAL);	/* unaligned base */
-	assert_int_equal(palloc_add(&pa, 0x1000, 0x800), -E_INVAL);	/* unaligned length */
-	assert_int_equal(palloc_add(&pa, 0x10000, 0x4000), -E_INVAL);	/* the same again */
-	assert_int_equal(palloc_add(&pa, 0x11000, 0x1000), -E_INVAL);	/* inside */
-	assert_int_equal(palloc_add(&pa, 0xf000, 0x2000), -E_INVAL);	/* over the start */
-	assert_int_equal(palloc_add(&pa, 0x13000, 0x2000), -E_INVAL);	/* over the end */
-	assert_int_equal(palloc_add(&pa, 0x8000, 0x10000), -E_INVAL);	/* around */
+	assert_int_equal(palloc_add(&pa, 0x800, 0x1000), -E_INVAL);   /* unaligned base */
+	assert_int_equal(palloc_add(&pa, 0x1000, 0x800), -E_INVAL);   /* unaligned length */
+	assert_int_equal(palloc_add(&pa, 0x10000, 0x4000), -E_INVAL); /* the same again */
+	assert_int_equal(palloc_add(&pa, 0x11000, 0x1000), -E_INVAL); /* inside */
+	assert_int_equal(palloc_add(&pa, 0xf000, 0x2000), -E_INVAL);  /* over the start */
+	assert_int_equal(palloc_add(&pa, 0x13000, 0x2000), -E_INVAL); /* over the end */
+	assert_int_equal(palloc_add(&pa, 0x8000, 0x10000), -E_INVAL); /* around */
 	assert_int_equal(palloc_add(&pa, 0xfffffffffffff000ULL, 0x2000), -E_INVAL); /* wraps */
 	assert_int_equal(palloc_add(&pa, 0xfffffffffffff000ULL, 0x1000), -E_INVAL); /* to 2^64 */
 	expect_unchanged();
@@ -286,8 +286,7 @@ static void test_alloc_full_table_fails_cleanly(void **state)
 	expect_unchanged();
 	/* one slot free, and it works */
 	assert_int_equal(palloc_reserve(&pa, FULL_X(0), 0x10000), 0);
-	assert_int_equal(palloc_alloc(&pa, PG, 0x8000, 0),
-			 FULL_X(PALLOC_MAX_RANGES - 1) + 0x8000);
+	assert_int_equal(palloc_alloc(&pa, PG, 0x8000, 0), FULL_X(PALLOC_MAX_RANGES - 1) + 0x8000);
 	check_table(&pa);
 }
 
@@ -393,8 +392,8 @@ static void test_free_rejects_bugs(void **state)
 	assert_int_equal(palloc_free(&pa, 0x1ff000, 0x2000), -E_INVAL);	 /* half free */
 	assert_int_equal(palloc_free(&pa, 0x150800, PG), -E_INVAL);	 /* unaligned base */
 	assert_int_equal(palloc_free(&pa, 0xfffffffffffff000ULL, PG), -E_INVAL); /* to 2^64 */
-	assert_int_equal(palloc_free(&pa, PG, TOP), -E_INVAL);		 /* wraps */
-	assert_int_equal(palloc_free(&pa, PG, TOP - PG), -E_INVAL);	 /* rounds to 2^64 */
+	assert_int_equal(palloc_free(&pa, PG, TOP), -E_INVAL);			 /* wraps */
+	assert_int_equal(palloc_free(&pa, PG, TOP - PG), -E_INVAL); /* rounds to 2^64 */
 	expect_unchanged();
 }
 
@@ -415,7 +414,7 @@ static void test_free_full_table(void **state)
 
 /* ---- randomized, against a model with one bit per page ---- */
 
-enum { MODEL_PAGES = 400 }; /* at most 200 free ranges: the table never fills */
+enum { MODEL_PAGES = 400 };		/* at most 200 free ranges: the table never fills */
 #define MODEL_BASE (4 * GiB - 150 * PG) /* straddles 4 GiB */
 
 static bool model[MODEL_PAGES];
@@ -514,7 +513,8 @@ static void test_random_against_model(void **state)
 		}
 		default: /* allocate */
 			align = PG << rnd_below(6);
-			max_addr = rnd_below(2) ? 0 : page_addr(rnd_below(MODEL_PAGES + 1)) +
+			max_addr = rnd_below(2) ? 0 :
+						  page_addr(rnd_below(MODEL_PAGES + 1)) +
 							  rnd_below(2) * rnd_below(PG);
 			n = rnd_below(12) + 1;
 			want = model_alloc(n, align, max_addr);

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hv/cpu/panic.h"
 #include "hv/ept/ept.h"
 #include "hv/ept/npt.h"
 #include "hv/ept/slat.h"
-#include "hv/cpu/panic.h"
 #include "tests/unit/test_support.h"
 
 #define PG PAGE_SIZE
@@ -46,9 +46,9 @@ enum { MAX_TABLES = 8192 };
 
 static struct {
 	u64 *page[MAX_TABLES];
-	u32 cursor; /* where the next search for a free slot starts */
-	long live; /* allocated and not freed */
-	long attempts; /* calls to alloc_table */
+	u32 cursor;	/* where the next search for a free slot starts */
+	long live;	/* allocated and not freed */
+	long attempts;	/* calls to alloc_table */
 	long fail_from; /* attempts with this number and later fail; -1: never */
 } mem;
 
@@ -334,11 +334,9 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(slat_map(&sl, 0, 0, PG + 1, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
 	assert_int_equal(slat_map(&sl, 0, 0, 0, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
 	/* the guest range ends at 2^48, the host range at 2^52 */
-	assert_int_equal(slat_map(&sl, BIT(48) - PG, 0, 2 * PG, SLAT_RWX, SLAT_MEM_WB),
-			 -E_INVAL);
+	assert_int_equal(slat_map(&sl, BIT(48) - PG, 0, 2 * PG, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
 	assert_int_equal(slat_map(&sl, BIT(48), 0, PG, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
-	assert_int_equal(slat_map(&sl, 0, BIT(52) - PG, 2 * PG, SLAT_RWX, SLAT_MEM_WB),
-			 -E_INVAL);
+	assert_int_equal(slat_map(&sl, 0, BIT(52) - PG, 2 * PG, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
 	assert_int_equal(slat_map(&sl, PG, 0, ~0ULL - PG + 1, SLAT_RWX, SLAT_MEM_WB), -E_INVAL);
 	/* rights and types */
 	assert_int_equal(slat_map(&sl, 0, 0, PG, 0, SLAT_MEM_WB), -E_INVAL);
@@ -704,8 +702,7 @@ static int oom_op_map_big(void)
 {
 	/* from inside the 1 GiB leaf over the 4 KiB pages and the first
 	 * 2 MiB leaf, 4 KiB-aligned on the host side */
-	return slat_map(&sl, G1 - 3 * M2 / 2, 20 * G1 + PG, 5 * M2 + M2 / 2, SLAT_RWX,
-			SLAT_MEM_WB);
+	return slat_map(&sl, G1 - 3 * M2 / 2, 20 * G1 + PG, 5 * M2 + M2 / 2, SLAT_RWX, SLAT_MEM_WB);
 }
 
 static void oom_after_map_big(void)
@@ -767,7 +764,7 @@ static void test_oom_everywhere(void **state)
 #define MODEL_PAGES (4 * G1 / PG)
 
 struct model_page {
-	u32 hpn; /* host page number */
+	u32 hpn;  /* host page number */
 	u8 perms; /* 0: not mapped */
 	u8 memtype;
 };
@@ -793,8 +790,7 @@ static void model_check_range(u64 first, u64 n)
 {
 	const u64 margin = 600;
 
-	for (u64 i = first > margin ? first - margin : 0;
-	     i < MIN(first + margin, MODEL_PAGES); i++)
+	for (u64 i = first > margin ? first - margin : 0; i < MIN(first + margin, MODEL_PAGES); i++)
 		model_check_page(i);
 	for (u64 i = first + n > margin ? first + n - margin : 0;
 	     i < MIN(first + n + margin, MODEL_PAGES); i++)
@@ -947,7 +943,7 @@ static void test_random_against_model(void **state)
 }
 
 /* Each test runs once per format. */
-#define BOTH(t)                                                                            \
+#define BOTH(t)                                                                              \
 	cmocka_unit_test_prestate_setup_teardown(t, setup, teardown, (void *)&slat_fmt_ept), \
 		cmocka_unit_test_prestate_setup_teardown(t, setup, teardown,                 \
 							 (void *)&slat_fmt_npt)

@@ -159,8 +159,9 @@ static void test_decode_ioio(void **state)
 	assert_true(e.io.in);
 	/* rep outsw to 0xcfc (f3 66 6f), with the 64-bit address size (bit 9)
 	 * and DS (bits 12:10 = 3) as the CPU reports them */
-	exit_fields(SVM_EXIT_IOIO, (0xcfcULL << 16) | BIT(9) | (3 << 10) | SVM_IOIO_SZ16 |
-					   SVM_IOIO_REP | SVM_IOIO_STR,
+	exit_fields(SVM_EXIT_IOIO,
+		    (0xcfcULL << 16) | BIT(9) | (3 << 10) | SVM_IOIO_SZ16 | SVM_IOIO_REP |
+			    SVM_IOIO_STR,
 		    RIP + 3, 0);
 	assert_null(decode(true, 0, &e));
 	assert_int_equal(e.io.port, 0xcfc);
@@ -293,8 +294,8 @@ static void test_decode_events(void **state)
 		u64 code;
 		u32 reason;
 	} events[] = {
-		{ 0x060, VMEXIT_EXT_INTR },   { 0x061, VMEXIT_NMI },
-		{ 0x063, VMEXIT_INIT },	      { 0x064, VMEXIT_INTR_WINDOW },
+		{ 0x060, VMEXIT_EXT_INTR },	{ 0x061, VMEXIT_NMI },
+		{ 0x063, VMEXIT_INIT },		{ 0x064, VMEXIT_INTR_WINDOW },
 		{ 0x07f, VMEXIT_TRIPLE_FAULT },
 	};
 	struct vm_exit e;
@@ -386,9 +387,9 @@ static void test_decode_unknown(void **state)
 {
 	/* CR0 read and write, RDPMC, RDTSCP, task switch, AVIC, VMGEXIT, and
 	 * numbers no CPU gives */
-	static const u64 codes[] = { 0x000, 0x010, 0x01f, 0x020, 0x062, 0x06f, 0x07d,
-				     0x087, 0x08f, 0x401, 0x402, 0x403, 0x1234,
-				     0x100000072ULL, 0x7fffffffULL };
+	static const u64 codes[] = { 0x000, 0x010, 0x01f,  0x020,	   0x062,
+				     0x06f, 0x07d, 0x087,  0x08f,	   0x401,
+				     0x402, 0x403, 0x1234, 0x100000072ULL, 0x7fffffffULL };
 	struct vm_exit e;
 
 	(void)state;
@@ -632,9 +633,10 @@ static void test_state_round_trip(void **state)
 
 static u64 inj(u8 type, u8 vector, bool has_error, u32 error_code)
 {
-	struct vcpu_event ev = {
-		.type = type, .vector = vector, .has_error = has_error, .error_code = error_code
-	};
+	struct vcpu_event ev = { .type = type,
+				 .vector = vector,
+				 .has_error = has_error,
+				 .error_code = error_code };
 
 	return svm_event_inj(&ev);
 }
@@ -649,8 +651,7 @@ static void test_event_inj(void **state)
 	assert_int_equal(inj(EVENT_NMI, X86_EXC_NMI, false, 0), 0x80000202);
 	assert_int_equal(inj(EVENT_EXCEPTION, X86_EXC_UD, false, 0), 0x80000306);
 	assert_int_equal(inj(EVENT_EXCEPTION, X86_EXC_GP, true, 0x10), 0x0000001080000b0dULL);
-	assert_int_equal(inj(EVENT_EXCEPTION, X86_EXC_PF, true, 0xffffffff),
-			 0xffffffff80000b0eULL);
+	assert_int_equal(inj(EVENT_EXCEPTION, X86_EXC_PF, true, 0xffffffff), 0xffffffff80000b0eULL);
 	assert_int_equal(inj(EVENT_SOFT_INT, 0x80, false, 0), 0x80000480);
 	/* an error code only when the event has one */
 	assert_int_equal(inj(EVENT_EXCEPTION, X86_EXC_DE, false, 0x1234), 0x80000300);
@@ -801,15 +802,15 @@ static void test_msrpm_bits(void **state)
 		u32 msr;
 		long bit;
 	} bits[] = {
-		{ 0x00000000, 0x0000 },	    { 0x00000010, 0x0020 }, /* TSC */
-		{ 0x00001fff, 0x3ffe },	    { 0xc0000000, 0x4000 },
+		{ 0x00000000, 0x0000 }, { 0x00000010, 0x0020 }, /* TSC */
+		{ 0x00001fff, 0x3ffe }, { 0xc0000000, 0x4000 },
 		{ 0xc0000080, 0x4100 }, /* EFER */
-		{ 0xc0001fff, 0x7ffe },	    { 0xc0010000, 0x8000 },
+		{ 0xc0001fff, 0x7ffe }, { 0xc0010000, 0x8000 },
 		{ 0xc0010117, 0x822e }, /* VM_HSAVE_PA */
-		{ 0xc0011fff, 0xbffe },	    { 0x00002000, -1 },
-		{ 0x40000000, -1 },	    { 0xbfffffff, -1 },
-		{ 0xc0002000, -1 },	    { 0xc000ffff, -1 },
-		{ 0xc0012000, -1 },	    { 0xffffffff, -1 },
+		{ 0xc0011fff, 0xbffe }, { 0x00002000, -1 },
+		{ 0x40000000, -1 },	{ 0xbfffffff, -1 },
+		{ 0xc0002000, -1 },	{ 0xc000ffff, -1 },
+		{ 0xc0012000, -1 },	{ 0xffffffff, -1 },
 	};
 
 	(void)state;

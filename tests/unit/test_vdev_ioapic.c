@@ -6,10 +6,10 @@
  */
 #include <pthread.h>
 
-#include "tests/unit/test_vdev_fakes.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/virq.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 #define IOREGSEL (PLAT_IOAPIC_BASE + 0x00)
 #define IOWIN (PLAT_IOAPIC_BASE + 0x10)

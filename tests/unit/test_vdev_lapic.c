@@ -12,12 +12,12 @@
  * check the deadline falls within, which is exact however long the write
  * takes. The rates (tsc_hz, the host's crystal_hz) are fakes.
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "drivers/tsc.h"
-#include "hv/vcpu/vcpu.h"
-#include "hv/vdev/vlapic.h"
-#include "hv/vdev/virq.h"
 #include "hv/hw/x86.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vdev/virq.h"
+#include "hv/vdev/vlapic.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 /* Register offsets (SDM 3A table 11-1) */
 #define REG_TPR 0x080
@@ -54,8 +54,8 @@
 #define TEST_CRYSTAL_HZ 24000000ULL
 #define TSC_PER_MS (TEST_TSC_HZ / 1000)
 #define COUNT_1MS ((u32)(TEST_CRYSTAL_HZ / 1000)) /* at divide by 1 */
-#define BACKLOG_MS 100 /* APIC_TIMER_BACKLOG_MS */
-#define MIN_PERIOD_NS 10000 /* APIC_TIMER_MIN_PERIOD_NS */
+#define BACKLOG_MS 100				  /* APIC_TIMER_BACKLOG_MS */
+#define MIN_PERIOD_NS 10000			  /* APIC_TIMER_MIN_PERIOD_NS */
 
 /* --- fakes ---------------------------------------------------------------- */
 
@@ -418,10 +418,19 @@ static void test_divide_config(void **state)
 		u32 dcr;
 		u32 divisor;
 	} table[] = {
-		{ 0x0, 2 },  { 0x1, 4 },  { 0x2, 8 },	{ 0x3, 16 },
-		{ 0x8, 32 }, { 0x9, 64 }, { 0xa, 128 }, { 0xb, 1 },
+		{ 0x0, 2 },
+		{ 0x1, 4 },
+		{ 0x2, 8 },
+		{ 0x3, 16 },
+		{ 0x8, 32 },
+		{ 0x9, 64 },
+		{ 0xa, 128 },
+		{ 0xb, 1 },
 		/* bit 2 and bits 31:4 are reserved: not stored, not decoded */
-		{ 0x4, 2 },  { 0x7, 16 }, { 0xf, 1 },	{ 0xfffffff9, 64 },
+		{ 0x4, 2 },
+		{ 0x7, 16 },
+		{ 0xf, 1 },
+		{ 0xfffffff9, 64 },
 	};
 
 	(void)state;
@@ -617,7 +626,7 @@ static void test_periodic_hold_rules(void **state)
 
 	/* masked: expiries are counted, nothing is raised, nothing held */
 	apic_write(REG_LVT_TIMER, LVT_MASKED | LVT_PERIODIC | TIMER_VEC);
-	assert_int_equal(deadline(), d); /* same mode: still armed */
+	assert_int_equal(deadline(), d);  /* same mode: still armed */
 	vlapic_set_irq(&cpu0, TIMER_VEC); /* the vector pending from elsewhere */
 	vlapic_timer_check(&cpu0, d);
 	vlapic_timer_check(&cpu0, d + p);

@@ -4,9 +4,9 @@
  * host bridge's header and its one writable register, empty slots, and
  * the interface for functions added later.
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpci.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 #define CF8 PLAT_PCI_CONF_ADDR
 #define CFC PLAT_PCI_CONF_DATA
@@ -77,13 +77,13 @@ static void test_host_bridge_header(void **state)
 	assert_int_equal(conf1_read(0, 0, 0, 0x00, 2), VPCI_HB_VENDOR);
 	assert_int_equal(conf1_read(0, 0, 0, 0x02, 2), VPCI_HB_DEVICE);
 	assert_int_equal(conf1_read(0, 0, 0, 0x04, 2), 0x0006); /* memory, master */
-	assert_int_equal(conf1_read(0, 0, 0, 0x06, 2), 0);	 /* status */
+	assert_int_equal(conf1_read(0, 0, 0, 0x06, 2), 0);	/* status */
 	assert_int_equal(conf1_read(0, 0, 0, 0x08, 4), 0x06000000);
 	assert_int_equal(conf1_read(0, 0, 0, 0x0e, 1), 0x00); /* type 0, one function */
 	for (u32 reg = 0x10; reg < 0x28; reg += 4)
 		assert_int_equal(conf1_read(0, 0, 0, reg, 4), 0); /* no BARs */
-	assert_int_equal(conf1_read(0, 0, 0, 0x34, 1), 0);	 /* no capabilities */
-	assert_int_equal(conf1_read(0, 0, 0, 0x3d, 1), 0);	 /* no interrupt pin */
+	assert_int_equal(conf1_read(0, 0, 0, 0x34, 1), 0);	  /* no capabilities */
+	assert_int_equal(conf1_read(0, 0, 0, 0x3d, 1), 0);	  /* no interrupt pin */
 	/* the extended space (ECAM only) holds no capability: reads 0 */
 	assert_int_equal(mmio_read(ecam(0, 0, 0, 0x100), 4), 0);
 	assert_int_equal(mmio_read(ecam(0, 0, 0, 0xffc), 4), 0);

@@ -3,9 +3,9 @@
  * sequence (arch/x86/kernel/i8259.c, replayed as port writes), IMR
  * readback, the OCW2/OCW3 commands, the ELCR, and wide accesses.
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpic.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 #define M_CMD PLAT_PIC1_PORT
 #define M_IMR (PLAT_PIC1_PORT + 1)
@@ -63,18 +63,18 @@ static void test_linux_init_sequence(void **state)
 	(void)state;
 	pic_out(M_IMR, 0xff);
 	pic_out(S_IMR, 0xff);
-	pic_out(M_CMD, 0x11);	/* ICW1: edge, cascade, ICW4 */
+	pic_out(M_CMD, 0x11);		       /* ICW1: edge, cascade, ICW4 */
 	assert_int_equal(pic_in(M_IMR), 0x00); /* ICW1 clears the IMR */
-	pic_out(M_IMR, 0x30);	/* ICW2: vectors 0x30-0x37 */
-	pic_out(M_IMR, 0x04);	/* ICW3: slave on IR2 */
-	pic_out(M_IMR, 0x01);	/* ICW4: 8086 mode */
+	pic_out(M_IMR, 0x30);		       /* ICW2: vectors 0x30-0x37 */
+	pic_out(M_IMR, 0x04);		       /* ICW3: slave on IR2 */
+	pic_out(M_IMR, 0x01);		       /* ICW4: 8086 mode */
 	assert_int_equal(pic_in(M_IMR), 0x00); /* the ICWs did not land in the IMR */
 	pic_out(S_CMD, 0x11);
 	pic_out(S_IMR, 0x38);
-	pic_out(S_IMR, 0x02);	/* ICW3: slave ID 2 */
+	pic_out(S_IMR, 0x02); /* ICW3: slave ID 2 */
 	pic_out(S_IMR, 0x01);
 	assert_int_equal(pic_in(S_IMR), 0x00);
-	pic_out(M_IMR, 0xfb);	/* OCW1: the cached masks */
+	pic_out(M_IMR, 0xfb); /* OCW1: the cached masks */
 	pic_out(S_IMR, 0xff);
 	assert_int_equal(pic_in(M_IMR), 0xfb);
 	assert_int_equal(pic_in(S_IMR), 0xff);
@@ -123,15 +123,15 @@ static void test_ocw2_ocw3(void **state)
 	pic_out(M_CMD, 0x68);
 	pic_out(M_CMD, 0x48);
 	/* OCW2: EOIs, rotation, priority: accepted, the IMR untouched */
-	pic_out(M_CMD, 0x20);	/* non-specific EOI */
-	pic_out(M_CMD, 0x62);	/* specific EOI for IR2 */
+	pic_out(M_CMD, 0x20); /* non-specific EOI */
+	pic_out(M_CMD, 0x62); /* specific EOI for IR2 */
 	pic_out(S_CMD, 0x20);
-	pic_out(M_CMD, 0xa0);	/* rotate on non-specific EOI */
-	pic_out(M_CMD, 0xe3);	/* rotate on specific EOI */
-	pic_out(M_CMD, 0xc7);	/* set priority */
-	pic_out(M_CMD, 0x80);	/* rotate in AEOI: set */
-	pic_out(M_CMD, 0x00);	/* and clear */
-	pic_out(M_CMD, 0x40);	/* no operation */
+	pic_out(M_CMD, 0xa0); /* rotate on non-specific EOI */
+	pic_out(M_CMD, 0xe3); /* rotate on specific EOI */
+	pic_out(M_CMD, 0xc7); /* set priority */
+	pic_out(M_CMD, 0x80); /* rotate in AEOI: set */
+	pic_out(M_CMD, 0x00); /* and clear */
+	pic_out(M_CMD, 0x40); /* no operation */
 	assert_int_equal(pic_in(M_IMR), 0x81);
 	assert_int_equal(pic_in(M_CMD), 0);
 }

@@ -13,14 +13,14 @@
  * loads a count at the write (the chip on the next CLK edge: every value
  * below counts CLK pulses from there).
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/virq.h"
 #include "hv/vdev/vpit.h"
+#include "tests/unit/test_vdev_fakes.h"
 
-#define TICK 1000ULL			/* clock units per PIT tick */
+#define TICK 1000ULL /* clock units per PIT tick */
 #define CLOCK_HZ (VPIT_HZ * TICK)
-#define T0 7000000ULL			/* when each test writes its first count */
+#define T0 7000000ULL /* when each test writes its first count */
 
 #define CH0 0x40
 #define CH2 0x42
@@ -51,11 +51,11 @@
 
 /* What guests write: Linux's periodic tick (HZ = 250, Debian's: LATCH =
  * (1193182 + 125) / 250) and its TSC calibration (10 ms on channel 2). */
-#define LINUX_TICK 0x34			/* channel 0, word, mode 2, binary */
+#define LINUX_TICK 0x34 /* channel 0, word, mode 2, binary */
 #define LINUX_LATCH 4773
-#define LINUX_CAL 0xb0			/* channel 2, word, mode 0, binary */
-#define LINUX_CAL_LATCH 11931		/* 1193182 / 100 */
-#define BIOS_TICK 0x36			/* channel 0, word, mode 3 */
+#define LINUX_CAL 0xb0	      /* channel 2, word, mode 0, binary */
+#define LINUX_CAL_LATCH 11931 /* 1193182 / 100 */
+#define BIOS_TICK 0x36	      /* channel 0, word, mode 3 */
 
 /* --- fakes ---------------------------------------------------------------- */
 
@@ -195,7 +195,11 @@ static u32 catch_up(u64 now, u64 *next)
 
 static void test_mode2_counts_and_out(void **state)
 {
-	static const struct { u64 e; u16 count; bool out; } seq[] = {
+	static const struct {
+		u64 e;
+		u16 count;
+		bool out;
+	} seq[] = {
 		/* N, N-1, ..., 1 (OUT low for that one CLK), then N again */
 		{ 0, LINUX_LATCH, true },
 		{ 1, LINUX_LATCH - 1, true },
@@ -259,10 +263,15 @@ static void test_mode3_square_wave(void **state)
 {
 	/* even N: OUT high N/2 and low N/2 CLKs; the count goes down by 2
 	 * from N to 2 in each half */
-	static const struct { u64 e; u16 count; bool out; } even[] = {
-		{ 0, 1000, true }, { 1, 998, true }, { 250, 500, true }, { 499, 2, true },
-		{ 500, 1000, false }, { 501, 998, false }, { 999, 2, false },
-		{ 1000, 1000, true }, { 1499, 2, true }, { 1500, 1000, false },
+	static const struct {
+		u64 e;
+		u16 count;
+		bool out;
+	} even[] = {
+		{ 0, 1000, true },     { 1, 998, true },     { 250, 500, true },
+		{ 499, 2, true },      { 500, 1000, false }, { 501, 998, false },
+		{ 999, 2, false },     { 1000, 1000, true }, { 1499, 2, true },
+		{ 1500, 1000, false },
 	};
 	u64 next;
 
@@ -615,8 +624,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readback_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel2_calibration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_periods_are_raised_late, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_late_periods_are_raised_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 	};

@@ -4,12 +4,12 @@
  * TSC, PM1 status/enable and the SCI line, S5 and the two reset paths
  * (recorded by a fake part_stop).
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "drivers/acpi.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpm.h"
 #include "hv/vdev/vpmtimer.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 /* --- fakes ---------------------------------------------------------------- */
 
@@ -119,8 +119,10 @@ static void test_pmtimer_rate(void **state)
 static void test_pmtimer_exact(void **state)
 {
 	static const u64 rates[] = { 1000000ULL, 2893123457ULL, 3999999999ULL, 1ULL << 39 };
-	static const u64 deltas[] = { 1, 12345, 1ULL << 32, 987654321987ULL, 1ULL << 50,
-				      (1ULL << 62) + 12345, ~0ULL - 2000 };
+	static const u64 deltas[] = { 1,	   12345,
+				      1ULL << 32,  987654321987ULL,
+				      1ULL << 50,  (1ULL << 62) + 12345,
+				      ~0ULL - 2000 };
 
 	(void)state;
 	for (u32 r = 0; r < ARRAY_SIZE(rates); r++) {

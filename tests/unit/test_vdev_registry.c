@@ -6,11 +6,11 @@
  * earliest timer deadline and who keeps which timer, lookups and ranges;
  * and the firmware tables built from what the devices say (firmware.c).
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "drivers/acpi.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/firmware.h"
 #include "hv/vdev/platform.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 /* --- the log ---------------------------------------------------------------- */
 
@@ -47,9 +47,9 @@ static void expect_log(const char *const *lines)
 /* --- fake device types -------------------------------------------------------- */
 
 struct fake_dev {
-	char name[8];	/* "A", or "P0" for P's instance in vCPU 0 */
-	u64 deadline;	/* what its timer returns */
-	u64 timer_now;	/* what its timer was last given */
+	char name[8];  /* "A", or "P0" for P's instance in vCPU 0 */
+	u64 deadline;  /* what its timer returns */
+	u64 timer_now; /* what its timer was last given */
 };
 
 static const char *decline; /* the type whose create declines */
@@ -154,26 +154,36 @@ static void fake_stats(void *dev)
 	log_event("%s.stats", ((struct fake_dev *)dev)->name);
 }
 
-#define FAKE_HOOKS .size = sizeof(struct fake_dev), .reset = fake_reset, .free = fake_give_back, \
-		   .stopped = fake_stopped, .stats = fake_stats
+#define FAKE_HOOKS                                                                    \
+	.size = sizeof(struct fake_dev), .reset = fake_reset, .free = fake_give_back, \
+	.stopped = fake_stopped, .stats = fake_stats
 
-static const struct vdev_type type_a = { .name = "A", .create = create_a, FAKE_HOOKS,
+static const struct vdev_type type_a = { .name = "A",
+					 .create = create_a,
+					 FAKE_HOOKS,
 					 .timer = fake_timer };
-static const struct vdev_type type_b = { .name = "B", .create = create_b, FAKE_HOOKS,
+static const struct vdev_type type_b = { .name = "B",
+					 .create = create_b,
+					 FAKE_HOOKS,
 					 .timer = fake_timer };
 /* no hooks at all but create */
-static const struct vdev_type type_c = { .name = "C", .size = sizeof(struct fake_dev),
+static const struct vdev_type type_c = { .name = "C",
+					 .size = sizeof(struct fake_dev),
 					 .create = create_c };
 static const struct vdev_type type_f = { .name = "F", .create = create_f, FAKE_HOOKS };
-static const struct vdev_type type_p = { .name = "P", .create = create_p_shared,
+static const struct vdev_type type_p = { .name = "P",
+					 .create = create_p_shared,
 					 .vcpu_create = create_p,
-					 .vcpu_slot = VCPU_DEV_IRQCHIP, FAKE_HOOKS,
+					 .vcpu_slot = VCPU_DEV_IRQCHIP,
+					 FAKE_HOOKS,
 					 .timer = fake_timer };
 /* another per-vCPU type that wants the same slot */
-static const struct vdev_type type_q = { .name = "Q", .size = sizeof(struct fake_dev),
+static const struct vdev_type type_q = { .name = "Q",
+					 .size = sizeof(struct fake_dev),
 					 .vcpu_create = create_p,
 					 .vcpu_slot = VCPU_DEV_IRQCHIP };
-static const struct vdev_type type_bad_slot = { .name = "S", .size = sizeof(struct fake_dev),
+static const struct vdev_type type_bad_slot = { .name = "S",
+						.size = sizeof(struct fake_dev),
 						.vcpu_create = create_p,
 						.vcpu_slot = VCPU_DEV_SLOTS };
 
@@ -212,8 +222,9 @@ static int setup(void **state)
 	return 0;
 }
 
-#define CREATE(...) create_devices((const struct vdev_type *const[]){ __VA_ARGS__ }, \
-			   ARRAY_SIZE(((const struct vdev_type *const[]){ __VA_ARGS__ })))
+#define CREATE(...)                                                      \
+	create_devices((const struct vdev_type *const[]){ __VA_ARGS__ }, \
+		       ARRAY_SIZE(((const struct vdev_type *const[]){ __VA_ARGS__ })))
 
 static struct fake_dev *dev_of(const struct vdev_type *t)
 {
@@ -480,10 +491,14 @@ static int create_r(struct vdev_registry *r, void *dev)
 	return make(r, "R", 0, dev);
 }
 
-static const struct vdev_type type_t = { .name = "T", .size = sizeof(struct fake_dev),
-					 .create = create_t, .firmware = firmware_timer };
-static const struct vdev_type type_r = { .name = "R", .size = sizeof(struct fake_dev),
-					 .create = create_r, .firmware = firmware_rtc };
+static const struct vdev_type type_t = { .name = "T",
+					 .size = sizeof(struct fake_dev),
+					 .create = create_t,
+					 .firmware = firmware_timer };
+static const struct vdev_type type_r = { .name = "R",
+					 .size = sizeof(struct fake_dev),
+					 .create = create_r,
+					 .firmware = firmware_rtc };
 
 static u8 *fake_ram;
 
@@ -538,8 +553,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_in_list_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_type_may_decline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_stop_stats_in_reverse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_all_when_a_create_fails, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_free_all_when_a_create_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_earliest_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_changed_kicks_the_keeper, setup,

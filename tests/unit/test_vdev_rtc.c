@@ -5,12 +5,12 @@
  * formats, UIP and Linux's read loop, setting the time, flags, IRQ 8 and
  * its deadlines.
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "drivers/rtc.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/virq.h"
 #include "hv/vdev/vpmtimer.h"
 #include "hv/vdev/vrtc.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 #define HZ 1000000000ULL /* the fake clock counts nanoseconds */
 #define US 1000ULL
@@ -100,11 +100,11 @@ static void test_round_trip(void **state)
 static void test_validity(void **state)
 {
 	static const struct rtc_date bad[] = {
-		{ 2023, 2, 29, 0, 0, 0, 0 },  { 2100, 2, 29, 0, 0, 0, 0 },
-		{ 2024, 0, 1, 0, 0, 0, 0 },   { 2024, 13, 1, 0, 0, 0, 0 },
-		{ 2024, 4, 31, 0, 0, 0, 0 },  { 2024, 1, 0, 0, 0, 0, 0 },
-		{ 2024, 1, 1, 24, 0, 0, 0 },  { 2024, 1, 1, 0, 60, 0, 0 },
-		{ 2024, 1, 1, 0, 0, 60, 0 },  { 1969, 12, 31, 0, 0, 0, 0 },
+		{ 2023, 2, 29, 0, 0, 0, 0 }, { 2100, 2, 29, 0, 0, 0, 0 },
+		{ 2024, 0, 1, 0, 0, 0, 0 },  { 2024, 13, 1, 0, 0, 0, 0 },
+		{ 2024, 4, 31, 0, 0, 0, 0 }, { 2024, 1, 0, 0, 0, 0, 0 },
+		{ 2024, 1, 1, 24, 0, 0, 0 }, { 2024, 1, 1, 0, 60, 0, 0 },
+		{ 2024, 1, 1, 0, 0, 60, 0 }, { 1969, 12, 31, 0, 0, 0, 0 },
 		{ 2400, 1, 1, 0, 0, 0, 0 },
 	};
 	struct rtc_date good = { 2000, 2, 29, 23, 59, 59, 0 };
@@ -120,7 +120,7 @@ static void test_validity(void **state)
 struct fake_cmos {
 	u8 reg[128];
 	int uip_reads;	/* A reads with UIP set still to come (-1: forever) */
-	int tick_after;	/* seconds reads before the clock ticks once (0: never) */
+	int tick_after; /* seconds reads before the clock ticks once (0: never) */
 	int sec_reads;
 };
 
@@ -141,8 +141,8 @@ static u8 cmos_read(void *ctx, u8 reg)
 	return c->reg[reg];
 }
 
-static void set_cmos(struct fake_cmos *c, u8 b, u8 sec, u8 min, u8 hour, u8 day, u8 month,
-		     u8 year, u8 cent)
+static void set_cmos(struct fake_cmos *c, u8 b, u8 sec, u8 min, u8 hour, u8 day, u8 month, u8 year,
+		     u8 cent)
 {
 	memset(c, 0, sizeof(*c));
 	c->reg[RTC_REG_B] = b;
@@ -249,7 +249,7 @@ static void test_read_uip_protocol(void **state)
 
 /* --- the virtual RTC ------------------------------------------------------- */
 
-#define T0 (5 * SEC)		 /* the fake clock when the host RTC was read */
+#define T0 (5 * SEC)	     /* the fake clock when the host RTC was read */
 #define EPOCH0 1709251198ULL /* 2024-02-29 23:59:58, a Thursday */
 
 static struct vrtc *rtc;
@@ -328,7 +328,7 @@ static void test_time_binary_12h(void **state)
 	assert_int_equal(cmos(RTC_REG_HOUR), RTC_HOUR_PM | 12);
 	fake_tsc += 3600 * SEC;
 	assert_int_equal(cmos(RTC_REG_HOUR), RTC_HOUR_PM | 1);
-	cmos_write(RTC_REG_B, 0); /* BCD, 12-hour */
+	cmos_write(RTC_REG_B, 0);    /* BCD, 12-hour */
 	fake_tsc += 10 * 3600 * SEC; /* 23:00 */
 	assert_int_equal(cmos(RTC_REG_HOUR), RTC_HOUR_PM | 0x11);
 	cmos_write(RTC_REG_B, RTC_B_BINARY | RTC_B_24H);
@@ -474,7 +474,7 @@ static void test_flags(void **state)
 	u8 c;
 
 	(void)state;
-	cmos_write(RTC_REG_A, 0x20); /* no periodic rate */
+	cmos_write(RTC_REG_A, 0x20);	     /* no periodic rate */
 	cmos_write(RTC_REG_SEC_ALARM, 0x30); /* an alarm that does not come by */
 	assert_int_equal(cmos(RTC_REG_C), 0);
 	fake_tsc += SEC / 4;
@@ -604,7 +604,7 @@ static void test_ram_ports_and_reset(void **state)
 	assert_int_equal(cmos(RTC_REG_B), RTC_B_24H);
 	assert_int_equal(cmos(RTC_REG_C), 0);
 	assert_int_equal(cmos(RTC_REG_MIN), 0x42); /* the time survives */
-	assert_int_equal(cmos(0x41), 0x5a);	  /* and the RAM */
+	assert_int_equal(cmos(0x41), 0x5a);	   /* and the RAM */
 }
 
 int main(void)

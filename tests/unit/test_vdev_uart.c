@@ -4,9 +4,9 @@
  * full queue drops, said once), IRQ 4 by interrupt priority (PC16550D
  * table 4), loopback through MCR/MSR, and a reset that forgets everything.
  */
-#include "tests/unit/test_vdev_fakes.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vuart.h"
+#include "tests/unit/test_vdev_fakes.h"
 
 #define COM1 VUART_COM1_BASE
 #define RBR (COM1 + 0)
@@ -336,12 +336,14 @@ static void test_reset_forgets_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lines_reach_the_console_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_reach_the_console_whole, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_a_long_line_continues_on_the_next, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_a_prompt_is_shown_and_goes_on_until_others_write,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_writes_the_partial_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_prompt_is_shown_and_goes_on_until_others_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_writes_the_partial_line, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_recent_output_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_waits_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_full_queue_drops_and_says_so_once, setup,
@@ -349,7 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_irq4_follows_interrupt_priority, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_irq4_needs_out2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo_clear_drops_queued_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_clear_drops_queued_input, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_forgets_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_with_console_vuart, setup, teardown),

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hv/hw/x86.h"
 #include "hv/vmx/logic.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/hw/x86.h"
 
 static u64 cap(u32 must1, u32 may1)
 {
@@ -93,12 +93,11 @@ static void test_config_skylake(void **state)
 			 PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID | PROC2_RDTSCP |
 				 PROC2_INVPCID | PROC2_XSAVES);
 	assert_false(c.proc2 & (PROC2_WBINVD_EXITING | PROC2_PML | PROC2_VIRT_APIC_ACCESS));
-	assert_int_equal(c.exit & (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |
-				   EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-				   EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS),
-			 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
-				 EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
-				 EXIT_SAVE_DEBUG_CTLS);
+	assert_int_equal(
+		c.exit & (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
+			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS),
+		EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
+			EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS);
 	assert_int_equal(c.entry & (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS),
 			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS);
 	assert_false(c.entry & (ENTRY_TO_SMM | ENTRY_DEACT_DUAL_MONITOR));
@@ -428,8 +427,7 @@ static void test_exit_table(void **state)
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_VMCALL, &len), VMEXIT_HYPERCALL);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_EPT_VIOLATION, &len), VMEXIT_SLAT_FAULT);
 	assert_false(len);
-	assert_int_equal(vmx_exit_neutral(VMX_EXIT_EPT_MISCONFIG, &len),
-			 VMEXIT_SLAT_MISCONFIG);
+	assert_int_equal(vmx_exit_neutral(VMX_EXIT_EPT_MISCONFIG, &len), VMEXIT_SLAT_MISCONFIG);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_EXCEPTION_NMI, &len), VMEXIT_EXCEPTION);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_EXT_INTR, &len), VMEXIT_EXT_INTR);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_TRIPLE_FAULT, &len), VMEXIT_TRIPLE_FAULT);
@@ -577,22 +575,14 @@ static void test_error_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ctl_compute),
-		cmocka_unit_test(test_config_skylake),
-		cmocka_unit_test(test_config_plain_ctls),
-		cmocka_unit_test(test_config_missing),
-		cmocka_unit_test(test_config_optional),
-		cmocka_unit_test(test_cr_views),
-		cmocka_unit_test(test_segments),
-		cmocka_unit_test(test_tr_fixup),
-		cmocka_unit_test(test_cr_qualification),
-		cmocka_unit_test(test_io_qualification),
-		cmocka_unit_test(test_ept_qualification),
-		cmocka_unit_test(test_intr_info),
-		cmocka_unit_test(test_exit_table),
-		cmocka_unit_test(test_events),
-		cmocka_unit_test(test_msr_bitmap),
-		cmocka_unit_test(test_io_bitmap),
+		cmocka_unit_test(test_ctl_compute),	  cmocka_unit_test(test_config_skylake),
+		cmocka_unit_test(test_config_plain_ctls), cmocka_unit_test(test_config_missing),
+		cmocka_unit_test(test_config_optional),	  cmocka_unit_test(test_cr_views),
+		cmocka_unit_test(test_segments),	  cmocka_unit_test(test_tr_fixup),
+		cmocka_unit_test(test_cr_qualification),  cmocka_unit_test(test_io_qualification),
+		cmocka_unit_test(test_ept_qualification), cmocka_unit_test(test_intr_info),
+		cmocka_unit_test(test_exit_table),	  cmocka_unit_test(test_events),
+		cmocka_unit_test(test_msr_bitmap),	  cmocka_unit_test(test_io_bitmap),
 		cmocka_unit_test(test_error_names),
 	};
 

@@ -15,8 +15,8 @@
 #include "types.h"
 
 #define DEBUG_EXIT_PORT 0xf4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
-#define GUEST_EXIT_PASS 0 /* QEMU exit status 1 */
-#define GUEST_EXIT_FAIL 1 /* QEMU exit status 3 */
+#define GUEST_EXIT_PASS 0    /* QEMU exit status 1 */
+#define GUEST_EXIT_FAIL 1    /* QEMU exit status 3 */
 
 /* Each guest defines these two. */
 extern const char guest_name[];

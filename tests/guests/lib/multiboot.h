@@ -17,7 +17,7 @@ struct mb_region {
 };
 
 struct mb_state {
-	bool valid; /* the magic was right */
+	bool valid;   /* the magic was right */
 	bool has_mem; /* mem_lower/mem_upper are valid */
 	bool has_mmap;
 	u32 magic;

@@ -39,8 +39,8 @@ bool smp_start_ap(u32 apic_id)
 {
 	bool ok;
 
-	ok = lapic_send_ipi(apic_id, ICR_MODE_INIT << ICR_MODE_SHIFT | ICR_LEVEL_ASSERT |
-					      ICR_TRIGGER_LEVEL);
+	ok = lapic_send_ipi(apic_id,
+			    ICR_MODE_INIT << ICR_MODE_SHIFT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
 	tsc_delay_us(INIT_TO_SIPI_US);
 	ok &= lapic_send_ipi(apic_id, ICR_MODE_STARTUP << ICR_MODE_SHIFT | SMP_SIPI_VECTOR);
 	tsc_delay_us(SIPI_TO_SIPI_US);

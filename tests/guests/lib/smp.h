@@ -8,7 +8,7 @@
 
 #include "types.h"
 
-#define SMP_MAX_CPUS 64 /* entry.asm: SMP_MAX_APS = SMP_MAX_CPUS - 1 */
+#define SMP_MAX_CPUS 64		   /* entry.asm: SMP_MAX_APS = SMP_MAX_CPUS - 1 */
 #define SMP_TRAMPOLINE_BASE 0x8000 /* below 1 MiB, 4 KiB aligned */
 #define SMP_SIPI_VECTOR (SMP_TRAMPOLINE_BASE >> 12)
 

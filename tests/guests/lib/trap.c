@@ -32,7 +32,7 @@ static volatile u32 msr_probe_faults;
 
 static const char *const trap_names[X86_EXC_COUNT] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
-	"#NP", "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	"#NP", "#SS", "#GP", "#PF", "15",  "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
 void trap_load(void)
@@ -73,9 +73,8 @@ void trap_dispatch(struct trap_frame *f)
 	}
 	guest_fail("exception %u (%s) error=0x%x eip=0x%x eflags=0x%x eax=0x%x ebx=0x%x "
 		   "ecx=0x%x edx=0x%x esi=0x%x edi=0x%x ebp=0x%x",
-		   f->vector, trap_names[f->vector] ? trap_names[f->vector] : "reserved",
-		   f->error, f->eip, f->eflags, f->eax, f->ebx, f->ecx, f->edx, f->esi, f->edi,
-		   f->ebp);
+		   f->vector, trap_names[f->vector] ? trap_names[f->vector] : "reserved", f->error,
+		   f->eip, f->eflags, f->eax, f->ebx, f->ecx, f->edx, f->esi, f->edi, f->ebp);
 }
 
 bool msr_read_safe(u32 msr, u64 *val)
@@ -94,10 +93,7 @@ bool msr_write_safe(u32 msr, u64 val)
 	u32 before = msr_probe_faults;
 
 	msr_probe_armed = 1;
-	__asm__ volatile("wrmsr"
-			 :
-			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32))
-			 : "memory");
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
 	msr_probe_armed = 0;
 	return msr_probe_faults == before;
 }

@@ -17,8 +17,8 @@ struct trap_frame {
 	u32 eip, cs, eflags;
 };
 
-void trap_init(void); /* builds the IDT and loads it on this CPU */
-void trap_load(void); /* loads it on another CPU */
+void trap_init(void);			  /* builds the IDT and loads it on this CPU */
+void trap_load(void);			  /* loads it on another CPU */
 void trap_dispatch(struct trap_frame *f); /* from entry.asm */
 
 /* MSR access that survives #GP: true if the instruction completed. */
