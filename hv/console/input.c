@@ -14,6 +14,7 @@
 
 static struct focus_state focus_state;
 static u32 focus_index;
+static struct vuart *focus_uart; /* focused(), kept between polls */
 static volatile u64 next_poll;
 /* Held across one drain of the physical UART: two CPUs reading it at once
  * could hand a partition two neighbouring bytes in the wrong order. */
@@ -37,7 +38,8 @@ static struct vuart *focused(void)
 static void switch_focus(void)
 {
 	focus_index = (focus_index + 1) % (partition_count ? partition_count : 1);
-	if (focused())
+	focus_uart = focused();
+	if (focus_uart)
 		pr_info("console -> %s\n", partitions[focus_index].name);
 }
 
@@ -54,25 +56,21 @@ u64 console_input_poll(u64 now)
 		return due;
 	if (!spin_trylock(&poll_lock))
 		return next;
+	if (!focus_uart)
+		focus_uart = focused();
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
-		struct vuart *u;
 		u32 n;
 
 		if (focus_feed(&focus_state, (u8)c, out, &n)) {
 			switch_focus();
 			continue;
 		}
-		u = focused();
-		for (u32 i = 0; u && i < n; i++)
-			vuart_input(u, out[i]);
+		for (u32 i = 0; focus_uart && i < n; i++)
+			vuart_input(focus_uart, out[i]);
 	}
-	if (partition_count) {
-		struct vuart *u = focused();
-
-		if (u)
-			vuart_show_open(u, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
-	}
+	if (focus_uart)
+		vuart_show_open(focus_uart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	spin_unlock(&poll_lock);
 	return next;
 }

@@ -55,7 +55,8 @@ void vdev_free_all(struct vdev_registry *reg)
 		if (d->dev)
 			release(reg, d->type, d->dev);
 	}
-	reg->count = reg->timed_count = reg->io_count = reg->mmio_count = 0;
+	reg->count = reg->vcpu_timer_count = reg->timer_count = 0;
+	reg->io_count = reg->mmio_count = 0;
 }
 
 void vdev_reset_all(struct vdev_registry *reg)
@@ -92,6 +93,16 @@ static int make(struct vdev_registry *reg, const struct vdev_type *t, struct vcp
 	return err;
 }
 
+/* The per-vCPU devices' timers go before the partition's. */
+static void add_timer(struct vdev_registry *reg, const struct vdev_type *t, void *dev)
+{
+	u32 at = per_vcpu(t) ? reg->vcpu_timer_count++ : reg->timer_count;
+
+	for (u32 i = reg->timer_count++; i > at; i--)
+		reg->timers[i] = reg->timers[i - 1];
+	reg->timers[at] = (struct vdev_timer){ t->timer, dev, t->vcpu_slot };
+}
+
 /* One type: 0 (created or declined), or an error. */
 static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 {
@@ -111,7 +122,7 @@ static int create_one(struct vdev_registry *reg, const struct vdev_type *t)
 		return err == VDEV_DECLINED ? 0 : err;
 	*d = (struct vdev){ t, dev };
 	if (t->timer)
-		reg->timed[reg->timed_count++] = (u8)reg->count;
+		add_timer(reg, t, dev);
 	reg->count++;
 	for (u32 i = 0; per_vcpu(t) && i < n; i++) {
 		err = make(reg, t, reg->owner.vcpus[i], &dev);
@@ -151,16 +162,16 @@ void vdev_vcpu_reset(struct vdev_registry *reg, struct vcpu *v)
 
 u64 vdev_timers(struct vdev_registry *reg, struct vcpu *v, u64 now)
 {
-	bool keeper = reg->owner.vcpu_count && v == reg->owner.vcpus[0];
+	const struct vdev_timer *t = reg->timers;
+	u32 i = 0;
 	u64 next = 0;
 
-	for (u32 i = 0; i < reg->timed_count; i++) {
-		const struct vdev *d = &reg->devs[reg->timed[i]];
-		void *dev = per_vcpu(d->type) ? v->dev[d->type->vcpu_slot] : keeper ? d->dev : NULL;
-
-		if (dev)
-			next = earliest(next, d->type->timer(dev, now));
-	}
+	for (; i < reg->vcpu_timer_count; i++)
+		next = earliest(next, t[i].fn(v->dev[t[i].vcpu_slot], now));
+	if (v != reg->owner.vcpus[0])
+		return next;
+	for (; i < reg->timer_count; i++)
+		next = earliest(next, t[i].fn(t[i].dev, now));
 	return next;
 }
 

@@ -144,12 +144,24 @@ struct vdev {
 	void *dev; /* NULL for a per-vCPU type or one of size 0 */
 };
 
+/* A device timer as vdev_timers runs it, without looking at the type: a
+ * per-vCPU device's instance is v->dev[vcpu_slot], a partition device's
+ * is dev. */
+struct vdev_timer {
+	u64 (*fn)(void *dev, u64 now);
+	void *dev;
+	u32 vcpu_slot;
+};
+
 struct vdev_registry {
 	struct vdev_owner owner;
 	const struct vdev_host *host;
-	u32 count, timed_count;
+	u32 count;
 	struct vdev devs[VDEV_MAX]; /* in creation order */
-	u8 timed[VDEV_MAX];	    /* those with a timer, for vdev_timers */
+	/* the timers: [0, vcpu_timer_count) the per-vCPU devices', then the
+	 * partition's, up to timer_count */
+	u32 vcpu_timer_count, timer_count;
+	struct vdev_timer timers[VDEV_MAX];
 	u32 io_count, mmio_count;
 	struct vdev_range io[VDEV_MAX_IO];
 	struct vdev_range mmio[VDEV_MAX_MMIO];

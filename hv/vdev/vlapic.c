@@ -636,8 +636,10 @@ static u64 vlapic_timer(void *dev, u64 now)
 {
 	struct vlapic *l = dev;
 
-	vlapic_timer_check(l->vcpu, now);
-	return vlapic_timer_deadline(l->vcpu);
+	/* on most calls nothing is due: no call */
+	if (l->timer_deadline && now >= l->timer_deadline && !l->timer_held)
+		vlapic_timer_check(l->vcpu, now);
+	return l->timer_held ? 0 : l->timer_deadline;
 }
 
 /* How late the vCPU's timer was noticed (vlapic_timer_check). */
