@@ -124,23 +124,20 @@ static inline void wrmsr(u32 msr, u64 val)
 /*
  * MSR access that survives a #GP (an MSR the CPU or emulator lacks): the
  * fault handler (hv/cpu/trap.c) finds the faulting RIP in .ex_table and
- * resumes at the fixup, which returns -E_IO.
+ * resumes at the fixup, which returns -E_IO. EX_FIXUP_EIO follows the
+ * instruction at label 1: a fault there goes to 3:, which sets err to
+ * -E_IO and resumes at 2:.
  */
+#define EX_FIXUP_EIO                                                                \
+	"2:\n.pushsection .ex_table, \"a\"\n.balign 8\n.quad 1b, 3f\n.popsection\n" \
+	".pushsection .text.fixup, \"ax\"\n3: movl %[eio], %[err]\njmp 2b\n.popsection\n"
+
 static inline int rdmsr_safe(u32 msr, u64 *val)
 {
 	u32 lo = 0, hi = 0;
 	int err = 0;
 
-	__asm__ volatile("1: rdmsr\n"
-			 "2:\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 3f\n"
-			 ".popsection\n"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: movl %[eio], %[err]\n"
-			 "jmp 2b\n"
-			 ".popsection\n"
+	__asm__ volatile("1: rdmsr\n" EX_FIXUP_EIO
 			 : "+a"(lo), "+d"(hi), [err] "+r"(err)
 			 : "c"(msr), [eio] "i"(-E_IO));
 	*val = ((u64)hi << 32) | lo;
@@ -151,16 +148,7 @@ static inline int wrmsr_safe(u32 msr, u64 val)
 {
 	int err = 0;
 
-	__asm__ volatile("1: wrmsr\n"
-			 "2:\n"
-			 ".pushsection .ex_table, \"a\"\n"
-			 ".balign 8\n"
-			 ".quad 1b, 3f\n"
-			 ".popsection\n"
-			 ".pushsection .text.fixup, \"ax\"\n"
-			 "3: movl %[eio], %[err]\n"
-			 "jmp 2b\n"
-			 ".popsection\n"
+	__asm__ volatile("1: wrmsr\n" EX_FIXUP_EIO
 			 : [err] "+r"(err)
 			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)), [eio] "i"(-E_IO)
 			 : "memory");
