@@ -2,6 +2,7 @@
 #include "boot/multiboot.h"
 #include "boot/boot_info.h"
 #include "hv/lib/lib.h"
+#include "hv/lib/strlcpy.h"
 
 u32 boot_e820_type(u32 e820)
 {

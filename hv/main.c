@@ -21,12 +21,7 @@
 
 #define CONFIG_MODULE "hv.conf"
 
-struct acpi_info acpi;
-
-const struct acpi_info *hv_acpi(void)
-{
-	return &acpi;
-}
+static struct acpi_info acpi; /* what the machine's ACPI tables said */
 
 static struct config plan; /* ~9 KiB: never on a stack */
 static struct boot_info *boot;
@@ -82,6 +77,29 @@ static void cpus_from_madt(void)
 			HV_MAX_CPUS);
 }
 
+/* Turns on virtualization on this CPU and reports it online. */
+static void cpu_bringup(struct percpu *c)
+{
+	int err = -E_NOSUPP;
+
+	if (virt_caps.usable)
+		err = vcpu_ops->cpu_enable(c);
+	c->virt_err = err;
+	c->virt_on = !err;
+	if (virt_caps.usable && err)
+		pr_err("cpu %u: cannot enable %s (error %d)\n", c->index, virt_caps.vendor, err);
+	pr_info("cpu %u: online, apic id %u\n", c->index, c->apic_id);
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&cpus_online, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Each other CPU, once it runs on its own tables (hv/cpu/smp.c). */
+static __noreturn void ap_main(struct percpu *c)
+{
+	cpu_bringup(c);
+	cpu_idle_loop(c);
+}
+
 static void banner(const struct boot_info *bi, u32 online)
 {
 	char virt[64];
@@ -122,6 +140,8 @@ void hv_idle(void)
 		halt();
 	}
 }
+
+static const struct part_machine part_machine = { &acpi, hv_idle };
 
 static bool config_find_file(void *ctx, const char *name, u64 *size)
 {
@@ -217,7 +237,7 @@ void hv_main(struct boot_info *bi)
 	if (!virt_probe())
 		pr_info("cannot run partitions: %s\n", virt_caps.reason);
 	cpu_bringup(bsp);
-	online = smp_start_aps();
+	online = smp_start_aps(ap_main);
 	banner(bi, online);
 
 	read_config(bi);
@@ -228,7 +248,7 @@ void hv_main(struct boot_info *bi)
 			pr_info("no partitions configured\n");
 		hv_idle();
 	}
-	if (part_build_all(&plan, bi))
+	if (part_build_all(&plan, bi, &part_machine))
 		hv_idle();
 	part_start_all();
 	cpu_idle_loop(bsp);

@@ -1,9 +1,7 @@
-/* The hypervisor's start-up sequence and global facts about the machine. */
+/* The hypervisor's start-up sequence. */
 #pragma once
 
 #include "boot/boot_info.h"
-
-struct acpi_info;
 
 #define HV_NAME "Tessera"
 #define HV_VERSION "0.1"
@@ -11,5 +9,3 @@ struct acpi_info;
 __noreturn void hv_main(struct boot_info *bi);
 /* No partition is running any more: follow on_idle (SPEC 5). */
 __noreturn void hv_idle(void);
-/* What the machine's ACPI tables said (parsed at boot). */
-const struct acpi_info *hv_acpi(void);

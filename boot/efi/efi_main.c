@@ -34,6 +34,7 @@
 #include "boot/image_header.h"
 #include "hv/layout.h"
 #include "hv/lib/lib.h"
+#include "hv/lib/strlcpy.h"
 
 /* Where the header may be (boot/entry.asm puts it right after the Multiboot
  * headers, which must be in the first 32 KiB themselves). */

@@ -6,7 +6,6 @@
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/virt.h"
 
 #define SEG_CODE64 0x00af9b000000ffffULL /* P, DPL0, code RX accessed, L */
 #define SEG_DATA 0x00cf93000000ffffULL	 /* P, DPL0, data RW accessed */
@@ -76,21 +75,6 @@ void cpu_load(struct percpu *c)
 	__asm__ volatile("ltr %w0" ::"r"((u16)GDT_SEL_TSS));
 	wrmsr(MSR_IA32_GS_BASE, (u64)(uintptr_t)c);
 	idt_load();
-}
-
-void cpu_bringup(struct percpu *c)
-{
-	int err = -E_NOSUPP;
-
-	if (virt_caps.usable)
-		err = vcpu_ops->cpu_enable(c);
-	c->virt_err = err;
-	c->virt_on = !err;
-	if (virt_caps.usable && err)
-		pr_err("cpu %u: cannot enable %s (error %d)\n", c->index, virt_caps.vendor, err);
-	pr_info("cpu %u: online, apic id %u\n", c->index, c->apic_id);
-	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&cpus_online, 1, __ATOMIC_ACQ_REL);
 }
 
 void cpu_park(void)

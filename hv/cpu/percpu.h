@@ -55,7 +55,5 @@ extern volatile u32 cpus_online;
 struct percpu *percpu_alloc(u32 index, u32 apic_id);
 /* Loads this CPU's GDT, TSS, IDT and GS base. */
 void cpu_load(struct percpu *c);
-/* Turns on virtualization on this CPU and reports it online. */
-void cpu_bringup(struct percpu *c);
 /* A CPU with nothing to run waits here for good (stopping the machine). */
 __noreturn void cpu_park(void);

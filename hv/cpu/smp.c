@@ -10,7 +10,6 @@
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/mm/mm.h"
-#include "hv/vcpu/loop.h"
 
 #define INIT_DEASSERT_WAIT_US 10000 /* 10 ms after INIT */
 #define SIPI_WAIT_US 200	    /* between the two startup IPIs */
@@ -23,14 +22,15 @@ struct trampoline_params {
 
 extern char __trampoline_start[], __trampoline_end[];
 extern char trampoline_params[];
+/* What each AP does once it runs on its own tables (smp_start_aps). */
+static __noreturn void (*ap_continue)(struct percpu *c);
 
 static void __noreturn ap_entry(struct percpu *c)
 {
 	cpu_load(c);
 	mm_cpu_init();
 	lapic_cpu_init();
-	cpu_bringup(c);
-	cpu_idle_loop(c);
+	ap_continue(c);
 }
 
 static bool wait_online(struct percpu *c, u64 us)
@@ -60,13 +60,14 @@ static bool start_one(struct percpu *c, u64 page_pa, struct trampoline_params *p
 	return wait_online(c, AP_CHECKIN_WAIT_US);
 }
 
-u32 smp_start_aps(void)
+u32 smp_start_aps(__noreturn void (*ap_main)(struct percpu *c))
 {
 	u64 size = (u64)(__trampoline_end - __trampoline_start);
 	u8 *page = mm_alloc(PAGE_SIZE, PAGE_SIZE, MM_BELOW_1M);
 	u64 page_pa;
 	struct trampoline_params *p;
 
+	ap_continue = ap_main;
 	if (cpu_count <= 1)
 		return 1;
 	if (!page || size > PAGE_SIZE) {

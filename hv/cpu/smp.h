@@ -3,8 +3,11 @@
 
 #include "hv/lib/types.h"
 
-/* Starts every enabled CPU of the MADT; returns how many are online. */
-u32 smp_start_aps(void);
+struct percpu;
+
+/* Starts every enabled CPU of the MADT, each of which goes on in ap_main
+ * once it runs on the hypervisor's tables; returns how many are online. */
+u32 smp_start_aps(__noreturn void (*ap_main)(struct percpu *c));
 /* Set once the machine is stopping: an NMI then parks the CPU for good. */
 extern volatile bool smp_stopping;
 

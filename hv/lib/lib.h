@@ -6,7 +6,6 @@
 #pragma once
 
 #include <stdarg.h>
-#include "hv/lib/strlcpy.h"
 #include "hv/lib/types.h"
 
 #ifdef HV_HOST

@@ -6,7 +6,6 @@
  * INIT/SIPI. Stop and restart touch only the partition concerned.
  */
 #include "hv/partition/partition.h"
-#include "drivers/lapic.h"
 #include "drivers/rtc.h"
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
@@ -14,12 +13,11 @@
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/loader/loader.h"
-#include "hv/main.h"
 #include "hv/mm/mm.h"
 #include "hv/policy/cpuid.h"
 #include "hv/policy/msr.h"
-#include "hv/vcpu/exit.h"
-#include "hv/vcpu/loop.h"
+#include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/vm_exit.h"
 #include "hv/vdev/firmware.h"
 #include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
@@ -37,6 +35,7 @@
 
 struct partition partitions[CONFIG_MAX_PARTITIONS];
 u32 partition_count;
+static const struct part_machine *machine;
 
 /* --- guest memory ------------------------------------------------------ */
 
@@ -161,6 +160,11 @@ static void dev_clock(struct vclock *clk)
 	*clk = (struct vclock){ host_tsc, tsc_hz() };
 }
 
+static const struct acpi_info *dev_acpi(void)
+{
+	return machine->acpi;
+}
+
 /* What its devices may ask of the hypervisor. */
 static const struct vdev_host dev_host = {
 	.alloc = dev_alloc,
@@ -172,7 +176,7 @@ static const struct vdev_host dev_host = {
 	.clock = dev_clock,
 	.wall_clock = rtc_boot_time,
 	.crystal_hz = cpuid_crystal_hz,
-	.acpi = hv_acpi,
+	.acpi = dev_acpi,
 };
 
 /* Once its vCPUs exist: the devices of the list, in its order. */
@@ -223,8 +227,9 @@ static void unbuild(struct partition *p)
 	p->region_count = 0;
 }
 
-int part_build_all(const struct config *c, const struct boot_info *bi)
+int part_build_all(const struct config *c, const struct boot_info *bi, const struct part_machine *m)
 {
+	machine = m;
 	for (u32 i = 0; i < c->partition_count; i++) {
 		struct partition *p = &partitions[i];
 		char cpus_text[64];
@@ -351,8 +356,7 @@ static void set_running(struct partition *p)
 	p->state = PART_RUNNING;
 	spin_unlock(&p->lock);
 	for (u32 i = 0; i < p->vcpu_count; i++)
-		if (p->vcpus[i]->cpu != this_cpu())
-			lapic_send_fixed(p->vcpus[i]->cpu->apic_id, VECTOR_KICK);
+		vcpu_kick(p->vcpus[i], 0);
 }
 
 void part_start_all(void)
@@ -448,7 +452,7 @@ static void finish_stop(struct partition *p)
 	p->state = PART_STOPPED;
 	spin_unlock(&p->lock);
 	if (!any_running())
-		hv_idle();
+		machine->idle();
 }
 
 static void dump_vcpu(struct vcpu *v)

@@ -60,8 +60,17 @@ struct partition {
 extern struct partition partitions[CONFIG_MAX_PARTITIONS];
 extern u32 partition_count;
 
+/* What the partitions need of the hypervisor above them: the machine's
+ * ACPI tables (for their devices), and what follows once none runs any
+ * more (on_idle, SPEC 5). */
+struct part_machine {
+	const struct acpi_info *acpi;
+	__noreturn void (*idle)(void);
+};
+
 /* Builds every partition of the plan (RAM, tables, vCPUs, devices). */
-int part_build_all(const struct config *c, const struct boot_info *bi);
+int part_build_all(const struct config *c, const struct boot_info *bi,
+		   const struct part_machine *m);
 /* Loads and starts every partition. */
 void part_start_all(void);
 /* Stops p for why (an enum exit_action: STOP, CRASH, REBOOT); its

@@ -5,28 +5,24 @@
  */
 #include "hv/policy/io.h"
 #include "hv/partition/partition.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vdev/vdev.h"
 #include "hv/virt.h"
-
-static u64 size_mask(u8 size)
-{
-	return size >= 8 ? ~0ULL : BIT(size * 8) - 1;
-}
 
 static int port_access(struct vcpu *v, u16 port, u8 size, bool write, u64 *val)
 {
 	const struct vdev_range *r = vdev_find_io(&v->part->vdevs, port);
-	struct vdev_access a = { port, size, write, write ? *val & size_mask(size) : 0 };
+	struct vdev_access a = { port, size, write, write ? *val & vdev_size_mask(size) : 0 };
 	int err;
 
 	if (!r) {
 		if (!write)
-			*val = size_mask(size);
+			*val = vdev_size_mask(size);
 		return 0;
 	}
 	err = r->access(r->dev, v, &a);
 	if (!write)
-		*val = err ? size_mask(size) : a.val & size_mask(size);
+		*val = err ? vdev_size_mask(size) : a.val & vdev_size_mask(size);
 	return 0;
 }
 
@@ -59,7 +55,7 @@ enum exit_action io_handle(struct vcpu *v, struct vm_exit *e)
 	}
 	port_access(v, e->io.port, e->io.size, !e->io.in, &val);
 	if (e->io.in) {
-		u64 mask = size_mask(e->io.size);
+		u64 mask = vdev_size_mask(e->io.size);
 
 		/* SDM 1 3.4.1.1: 8/16-bit results merge; a 32-bit IN zero-extends */
 		if (e->io.size == 4)

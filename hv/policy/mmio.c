@@ -13,6 +13,7 @@
 #include "hv/insn/gpt.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
+#include "hv/vcpu/exit.h"
 #include "hv/vcpu/guest_code.h"
 #include "hv/vdev/vdev.h"
 #include "hv/virt.h"
@@ -25,11 +26,6 @@ struct mmio_ctx {
 	u32 pf_code;
 	u64 pf_gla;
 };
-
-static u64 size_mask(u32 size)
-{
-	return size >= 8 ? ~0ULL : BIT(size * 8) - 1;
-}
 
 static void open_bus(struct vcpu *v, u64 gpa, bool write)
 {
@@ -50,11 +46,11 @@ static int dev_access(struct mmio_ctx *m, u64 gpa, u32 size, bool write, u64 *va
 		if (!r)
 			open_bus(m->v, gpa, write);
 		if (!write)
-			*val = size_mask(size);
+			*val = vdev_size_mask(size);
 		return 0;
 	}
 	if (!write)
-		*val = a.val & size_mask(size);
+		*val = a.val & vdev_size_mask(size);
 	return 0;
 }
 

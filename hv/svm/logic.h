@@ -8,8 +8,8 @@
 
 #include "hv/lib/types.h"
 #include "hv/svm/vmcb.h"
-#include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/vm_exit.h"
 
 /* Per vCPU (vcpu->vendor). */
 struct svm_vcpu {

@@ -18,18 +18,6 @@
 #include "hv/vdev/virq.h"
 #include "hv/virt.h"
 
-/* SDM 3A 9.1.1, table 9-1: the state after INIT */
-#define INIT_CR0 0x60000010ULL /* CD, NW, ET */
-#define INIT_RIP 0xfff0
-#define INIT_CS_SEL 0xf000
-#define INIT_CS_BASE 0xffff0000ULL
-#define REALMODE_LIMIT 0xffff
-#define INIT_DR7 0x400
-#define PAT_POWER_ON 0x0007040600070406ULL
-#define ATTR_CODE (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX)
-#define ATTR_DATA (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW)
-#define ATTR_LDT (SEG_ATTR_P | SEG_TYPE_LDT)
-#define ATTR_TSS (SEG_ATTR_P | SEG_TYPE_TSS_BUSY)
 #define SIPI_CS_SHIFT 8
 #define SIPI_BASE_SHIFT 12
 
@@ -72,33 +60,6 @@ static inline void timers(struct vcpu *v)
 
 	if (now >= v->timer_next || v->timer_dirty)
 		timers_due(v, now);
-}
-
-void vcpu_kick(struct vcpu *v, u32 req)
-{
-	vcpu_request(v, req);
-	if (v->cpu != this_cpu())
-		lapic_send_fixed(v->cpu->apic_id, VECTOR_KICK);
-}
-
-void vcpu_init_state(struct vcpu *v)
-{
-	struct vcpu_state *st = &v->state;
-	const struct seg data = { 0, ATTR_DATA, REALMODE_LIMIT, 0 };
-
-	memset(v->gpr, 0, sizeof(v->gpr));
-	v->gpr[GPR_RDX] = cpuid(1).eax; /* processor signature */
-	memset(st, 0, sizeof(*st));
-	st->rip = INIT_RIP;
-	st->rflags = RFLAGS_FIXED;
-	st->cr0 = INIT_CR0;
-	st->dr7 = INIT_DR7;
-	st->pat = PAT_POWER_ON;
-	st->cs = (struct seg){ INIT_CS_SEL, ATTR_CODE, REALMODE_LIMIT, INIT_CS_BASE };
-	st->ds = st->es = st->fs = st->gs = st->ss = data;
-	st->ldtr = (struct seg){ 0, ATTR_LDT, REALMODE_LIMIT, 0 };
-	st->tr = (struct seg){ 0, ATTR_TSS, REALMODE_LIMIT, 0 };
-	st->gdtr.limit = st->idtr.limit = REALMODE_LIMIT;
 }
 
 /* SDM 3A 9.4.4.1: a startup IPI starts the AP in real mode at vector:0000 */

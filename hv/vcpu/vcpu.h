@@ -174,3 +174,11 @@ static inline u32 vcpu_take_requests(struct vcpu *v)
 {
 	return __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
 }
+
+/* The host vector that makes a CPU leave its guest and look at requests. */
+#define VECTOR_KICK 0xf0
+
+/* Posts req to v and makes its CPU notice (an IPI unless it is us). */
+void vcpu_kick(struct vcpu *v, u32 req);
+/* Architectural INIT state (SDM 3A 9.1.1, table 9-1) into v->state/gpr. */
+void vcpu_init_state(struct vcpu *v);

@@ -7,8 +7,8 @@
 #pragma once
 
 #include "hv/lib/types.h"
-#include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/vm_exit.h"
 
 struct percpu;
 struct partition;

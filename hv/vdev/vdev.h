@@ -35,6 +35,12 @@ struct vdev_access {
 	u64 val; /* written value, or where a read puts its result */
 };
 
+/* The bits of an access of size bytes: what open bus reads as (all ones). */
+static inline u64 vdev_size_mask(u32 size)
+{
+	return size >= 8 ? ~0ULL : BIT(size * 8) - 1;
+}
+
 /* Returns 0, or a negative error that makes the access fail for the guest
  * as on hardware (reads all-ones, writes dropped). */
 typedef int (*vdev_access_fn)(void *dev, struct vcpu *v, struct vdev_access *a);

@@ -17,6 +17,7 @@
 #include "hv/vdev/vuart.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/hw/uart.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/lib/spinlock.h"
@@ -24,40 +25,6 @@
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
-
-#define REG_DATA 0 /* RBR / THR, DLL when DLAB */
-#define REG_IER 1  /* DLM when DLAB */
-#define REG_IIR 2  /* FCR on write */
-#define REG_LCR 3
-#define REG_MCR 4
-#define REG_LSR 5
-#define REG_MSR 6
-#define REG_SCR 7
-
-#define IER_RDI BIT(0)	/* received data available */
-#define IER_THRI BIT(1) /* transmitter holding register empty */
-#define IER_MASK 0x0f
-#define IIR_NO_INT 0x01
-#define IIR_THRI 0x02
-#define IIR_RDI 0x04
-#define IIR_FIFO_ENABLED 0xc0
-#define FCR_ENABLE BIT(0)
-#define FCR_CLEAR_RX BIT(1)
-#define FCR_CLEAR_TX BIT(2)
-#define LCR_DLAB BIT(7)
-#define MCR_DTR BIT(0)
-#define MCR_RTS BIT(1)
-#define MCR_OUT1 BIT(2)
-#define MCR_OUT2 BIT(3) /* on a PC, gates the UART's interrupt line */
-#define MCR_LOOP BIT(4)
-#define MCR_MASK 0x1f
-#define LSR_DR BIT(0)
-#define LSR_THRE BIT(5)
-#define LSR_TEMT BIT(6)
-#define MSR_CTS BIT(4)
-#define MSR_DSR BIT(5)
-#define MSR_RI BIT(6)
-#define MSR_DCD BIT(7)
 
 /* Console input waits for the guest in a queue behind the receive FIFO, as
  * keys wait in a terminal under flow control: a guest that is slow to read
@@ -131,17 +98,17 @@ static u8 rx_pop(struct vuart *u)
 /* PC16550D table 4: the highest-priority pending interrupt */
 static u8 pending_iir(const struct vuart *u)
 {
-	if ((u->ier & IER_RDI) && u->rx_count)
-		return IIR_RDI;
-	if ((u->ier & IER_THRI) && u->thr_int)
-		return IIR_THRI;
-	return IIR_NO_INT;
+	if ((u->ier & UART_IER_RDI) && u->rx_count)
+		return UART_IIR_RDI;
+	if ((u->ier & UART_IER_THRI) && u->thr_int)
+		return UART_IIR_THRI;
+	return UART_IIR_NO_INT;
 }
 
 /* IRQ 4 follows the pending interrupts, gated by OUT2 as on a PC. */
 static void update_irq(struct vuart *u)
 {
-	bool line = pending_iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2);
+	bool line = pending_iir(u) != UART_IIR_NO_INT && (u->mcr & UART_MCR_OUT2);
 
 	if (line != u->irq_line) {
 		u->irq_line = line;
@@ -151,7 +118,7 @@ static void update_irq(struct vuart *u)
 
 static void transmit(struct vuart *u, u8 byte)
 {
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & UART_MCR_LOOP) {
 		rx_push(u, byte);
 		return;
 	}
@@ -178,35 +145,37 @@ static u8 modem_status(const struct vuart *u)
 {
 	u8 m = u->mcr;
 
-	if (!(m & MCR_LOOP))
-		return MSR_DCD | MSR_DSR | MSR_CTS; /* a terminal is attached */
+	if (!(m & UART_MCR_LOOP))
+		return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS; /* a terminal is attached */
 	/* loopback: the outputs feed the inputs (PC16550D, MCR bit 4) */
-	return (u8)(((m & MCR_RTS) ? MSR_CTS : 0) | ((m & MCR_DTR) ? MSR_DSR : 0) |
-		    ((m & MCR_OUT1) ? MSR_RI : 0) | ((m & MCR_OUT2) ? MSR_DCD : 0));
+	return (u8)(((m & UART_MCR_RTS) ? UART_MSR_CTS : 0) |
+		    ((m & UART_MCR_DTR) ? UART_MSR_DSR : 0) |
+		    ((m & UART_MCR_OUT1) ? UART_MSR_RI : 0) |
+		    ((m & UART_MCR_OUT2) ? UART_MSR_DCD : 0));
 }
 
 static u8 read_reg(struct vuart *u, u32 reg)
 {
-	bool dlab = u->lcr & LCR_DLAB;
+	bool dlab = u->lcr & UART_LCR_DLAB;
 	u8 iir;
 
 	switch (reg) {
-	case REG_DATA:
+	case UART_RBR:
 		return dlab ? u->dll : rx_pop(u);
-	case REG_IER:
+	case UART_IER:
 		return dlab ? u->dlm : u->ier;
-	case REG_IIR:
+	case UART_IIR:
 		iir = pending_iir(u);
-		if (iir == IIR_THRI)
+		if (iir == UART_IIR_THRI)
 			u->thr_int = false; /* reading IIR clears a THRE interrupt */
-		return iir | ((u->fcr & FCR_ENABLE) ? IIR_FIFO_ENABLED : 0);
-	case REG_LCR:
+		return iir | ((u->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO_ENABLED : 0);
+	case UART_LCR:
 		return u->lcr;
-	case REG_MCR:
+	case UART_MCR:
 		return u->mcr;
-	case REG_LSR:
-		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
-	case REG_MSR:
+	case UART_LSR:
+		return UART_LSR_THRE | UART_LSR_TEMT | (u->rx_count ? UART_LSR_DR : 0);
+	case UART_MSR:
 		return modem_status(u);
 	default:
 		return u->scr;
@@ -215,10 +184,10 @@ static u8 read_reg(struct vuart *u, u32 reg)
 
 static void write_reg(struct vuart *u, u32 reg, u8 val)
 {
-	bool dlab = u->lcr & LCR_DLAB;
+	bool dlab = u->lcr & UART_LCR_DLAB;
 
 	switch (reg) {
-	case REG_DATA:
+	case UART_RBR:
 		if (dlab) {
 			u->dll = val;
 		} else {
@@ -226,29 +195,29 @@ static void write_reg(struct vuart *u, u32 reg, u8 val)
 			u->thr_int = true; /* sent at once: the holding register is empty */
 		}
 		break;
-	case REG_IER:
+	case UART_IER:
 		if (dlab) {
 			u->dlm = val;
 		} else {
 			/* enabling THRE interrupts with an empty THR raises one */
-			if ((val & IER_THRI) && !(u->ier & IER_THRI))
+			if ((val & UART_IER_THRI) && !(u->ier & UART_IER_THRI))
 				u->thr_int = true;
-			u->ier = val & IER_MASK;
+			u->ier = val & UART_IER_MASK;
 		}
 		break;
-	case REG_IIR:
+	case UART_IIR:
 		u->fcr = val;
-		if (val & FCR_CLEAR_RX)
+		if (val & UART_FCR_CLEAR_RX)
 			u->rx_count = 0;
 		break;
-	case REG_LCR:
+	case UART_LCR:
 		u->lcr = val;
 		break;
-	case REG_MCR:
-		u->mcr = val & MCR_MASK;
+	case UART_MCR:
+		u->mcr = val & UART_MCR_MASK;
 		break;
-	case REG_LSR:
-	case REG_MSR:
+	case UART_LSR:
+	case UART_MSR:
 		break; /* read-only */
 	default:
 		u->scr = val;
@@ -262,7 +231,7 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	u32 reg = (u32)(a->addr - VUART_COM1_BASE);
 
 	spin_lock(&u->lock);
-	if (a->write && reg == REG_DATA)
+	if (a->write && reg == UART_RBR)
 		u->writer = v;
 	if (a->write)
 		write_reg(u, reg, (u8)a->val);

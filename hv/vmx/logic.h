@@ -7,8 +7,8 @@
 #pragma once
 
 #include "hv/lib/types.h"
-#include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vcpu/vm_exit.h"
 #include "hv/vmx/vmcs.h"
 
 /* --- control words (SDM 3D A.3-A.5, A.7, A.8) --------------------------- */

@@ -5,7 +5,7 @@ contract is dead.
 Reads build/hv.elf (make test builds it before the tests run): the vendor ops
 tables `vmx_ops` and `svm_ops` (struct vcpu_ops, the contract in
 hv/vcpu/vcpu_ops.h; hv/virt.c picks one) and the exit dispatch table
-`exit_handlers` (one handler per enum vm_exit_reason, hv/vcpu/exit.h). The
+`exit_handlers` (one handler per enum vm_exit_reason, hv/vcpu/vm_exit.h). The
 image is a statically linked ET_EXEC, so the bytes in the file are the final
 addresses. Slot names come from the C headers, so a failure names the empty
 member or exit reason.
@@ -265,8 +265,8 @@ def test_vcpu_ops_every_slot_called():
 
 
 def _exit_reasons():
-    values = enum_values("hv/vcpu/exit.h", "vm_exit_reason")
-    assert "VMEXIT_REASON_COUNT" in values, "hv/vcpu/exit.h: enum has no VMEXIT_REASON_COUNT"
+    values = enum_values("hv/vcpu/vm_exit.h", "vm_exit_reason")
+    assert "VMEXIT_REASON_COUNT" in values, "hv/vcpu/vm_exit.h: enum has no VMEXIT_REASON_COUNT"
     count = values.pop("VMEXIT_REASON_COUNT")
     names = {}
     for name, v in values.items():
