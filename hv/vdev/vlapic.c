@@ -294,6 +294,18 @@ static u64 ticks_to_tsc(const struct vlapic *l, u64 ticks)
 	return muldiv64(ticks * timer_divisor(l), tsc_hz(), apic_timer_hz(l));
 }
 
+/* One count of the initial-count register, in TSC ticks; in periodic mode
+ * at least APIC_TIMER_MIN_PERIOD_NS: a tiny period would turn the
+ * partition into an exit storm. */
+static u64 count_len(const struct vlapic *l)
+{
+	u64 len = ticks_to_tsc(l, l->timer_icr);
+
+	if (timer_mode(l) == TIMER_PERIODIC)
+		len = MAX(len, muldiv64(APIC_TIMER_MIN_PERIOD_NS, tsc_hz(), 1000000000ULL));
+	return len;
+}
+
 static void timer_start_count(struct vlapic *l)
 {
 	u64 len;
@@ -304,12 +316,9 @@ static void timer_start_count(struct vlapic *l)
 	l->timer_held = false;
 	if (!l->timer_icr || timer_mode(l) == TIMER_TSC_DEADLINE)
 		return;
-	len = ticks_to_tsc(l, l->timer_icr);
-	if (timer_mode(l) == TIMER_PERIODIC) {
-		/* a tiny period would turn the partition into an exit storm */
-		len = MAX(len, muldiv64(APIC_TIMER_MIN_PERIOD_NS, tsc_hz(), 1000000000ULL));
+	len = count_len(l);
+	if (timer_mode(l) == TIMER_PERIODIC)
 		l->timer_period = len;
-	}
 	l->timer_armed_at = rdtsc();
 	l->timer_deadline = l->timer_armed_at + len;
 }
@@ -333,12 +342,18 @@ static void write_lvt_timer(struct vlapic *l, u32 val)
 	/* a held expiry waits for its vector's delivery; the vector or mask
 	 * may have changed: the next check decides again */
 	l->timer_held = false;
-	/* SDM 3A 11.5.4.1: switching modes disarms the timer */
-	if (timer_mode(l) != old_mode) {
+	if (timer_mode(l) == old_mode)
+		return;
+	/* SDM 3A 11.5.4.1: a transition to or from TSC-deadline mode disarms */
+	if (timer_mode(l) == TIMER_TSC_DEADLINE || old_mode == TIMER_TSC_DEADLINE) {
 		l->timer_deadline = 0;
 		l->timer_period = 0;
 		l->timer_icr = 0;
+		return;
 	}
+	/* SDM 3A 11.5.4: between one-shot and periodic the count runs on, and
+	 * the new mode decides what its end does: reload, or stop */
+	l->timer_period = timer_mode(l) == TIMER_PERIODIC && l->timer_deadline ? count_len(l) : 0;
 }
 
 u64 vlapic_timer_deadline(struct vcpu *v)

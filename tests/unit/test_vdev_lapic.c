@@ -696,11 +696,10 @@ static void test_tsc_deadline(void **state)
 	assert_int_equal(pending(), -1);
 }
 
-/* SDM 3A 11.5.4.1: a write to the LVT timer that changes the mode disarms. */
-static void test_mode_switch_disarms(void **state)
+/* SDM 3A 11.5.4.1: a transition to or from TSC-deadline mode disarms. */
+static void test_mode_switch_tsc_deadline_disarms(void **state)
 {
 	const u64 when = 123456789000ULL;
-	u64 d;
 
 	(void)state;
 	apic_write(REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VEC);
@@ -721,26 +720,86 @@ static void test_mode_switch_disarms(void **state)
 	assert_int_equal(deadline(), 0);
 	assert_int_equal(vlapic_tsc_deadline_read(&cpu0), 0);
 
-	/* one-shot -> TSC-deadline */
+	/* one-shot -> TSC-deadline: disarmed, the initial count cleared */
 	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);
 	apic_write(REG_TDCR, DCR_DIV1);
 	arm(COUNT_1MS, TSC_PER_MS);
 	apic_write(REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VEC);
 	assert_int_equal(deadline(), 0);
 	assert_int_equal(vlapic_tsc_deadline_read(&cpu0), 0);
+	assert_int_equal(apic_read(REG_TMICT), 0);
 
-	/* periodic (held) -> one-shot: disarmed and no longer held */
-	d = arm_periodic(COUNT_1MS, TSC_PER_MS);
-	vlapic_timer_check(&cpu0, d + TSC_PER_MS);
-	vlapic_timer_check(&cpu0, d + TSC_PER_MS);
+	/* periodic -> TSC-deadline, the same */
+	arm_periodic(COUNT_1MS, TSC_PER_MS);
+	apic_write(REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VEC);
 	assert_int_equal(deadline(), 0);
+	assert_int_equal(apic_read(REG_TMICT), 0);
+	vlapic_timer_check(&cpu0, ~0ULL);
+	assert_int_equal(fired(), 0);
+}
+
+/*
+ * SDM 3A 11.5.4: between one-shot and periodic the mode changes what the
+ * end of the count does, not the count: it runs on, the initial count
+ * stays, and the end reloads (periodic) or stops (one-shot).
+ */
+static void test_mode_switch_oneshot_periodic(void **state)
+{
+	const u64 p = TSC_PER_MS;
+	u64 d;
+
+	(void)state;
+	/* one-shot -> periodic while counting: the same end, then reloads */
 	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);
-	assert_int_equal(deadline(), 0);
-	d = arm(COUNT_1MS, TSC_PER_MS);
-	take(TIMER_VEC);
+	apic_write(REG_TDCR, DCR_DIV1);
+	d = arm(COUNT_1MS, p);
+	cpu0.timer_dirty = 0;
+	apic_write(REG_LVT_TIMER, LVT_PERIODIC | TIMER_VEC);
+	assert_int_equal(deadline(), d);
+	assert_int_equal(apic_read(REG_TMICT), COUNT_1MS);
+	assert_true(apic_read(REG_TMCCT) > 0);
 	vlapic_timer_check(&cpu0, d);
-	assert_int_equal(pending(), TIMER_VEC);
+	assert_int_equal(fired(), 1);
+	assert_int_equal(deadline(), d + p);
+	take(TIMER_VEC);
+	vlapic_timer_check(&cpu0, d + p);
+	assert_int_equal(fired(), 2);
+	take(TIMER_VEC);
+
+	/* periodic -> one-shot while counting: this count ends, nothing after */
+	d = deadline();
+	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);
+	assert_int_equal(deadline(), d);
+	assert_int_equal(apic_read(REG_TMICT), COUNT_1MS);
+	vlapic_timer_check(&cpu0, d);
+	assert_int_equal(fired(), 3);
 	assert_int_equal(deadline(), 0);
+	take(TIMER_VEC);
+	vlapic_timer_check(&cpu0, d + 10 * p);
+	assert_int_equal(fired(), 3);
+	assert_int_equal(apic_read(REG_TMICT), COUNT_1MS);
+
+	/* a count that has ended does not start again with the mode */
+	apic_write(REG_LVT_TIMER, LVT_PERIODIC | TIMER_VEC);
+	assert_int_equal(deadline(), 0);
+	assert_int_equal(apic_read(REG_TMCCT), 0);
+	vlapic_timer_check(&cpu0, ~0ULL);
+	assert_int_equal(fired(), 3);
+
+	/* periodic, held behind its undelivered expiry -> one-shot: that
+	 * expiry ends the count and is not lost */
+	d = arm_periodic(COUNT_1MS, p);
+	vlapic_timer_check(&cpu0, d);
+	vlapic_timer_check(&cpu0, d + p);
+	assert_int_equal(deadline(), 0); /* held */
+	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);
+	assert_int_equal(deadline(), d + p);
+	take(TIMER_VEC);
+	vlapic_timer_check(&cpu0, d + p);
+	assert_int_equal(fired(), 5);
+	assert_int_equal(deadline(), 0);
+	take(TIMER_VEC);
+	assert_int_equal(pending(), -1);
 }
 
 /* --- the timer through the x2APIC MSRs (SDM 3A 11.12.1) ------------------- */
@@ -927,7 +986,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_periodic_backlog_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_periodic_hold_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tsc_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mode_switch_disarms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_switch_tsc_deadline_disarms, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mode_switch_oneshot_periodic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x2apic_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_clears_highest_in_service, setup,
