@@ -17,6 +17,30 @@
 #define GUEST_1M 0x100000ULL
 #define ENTRY_NONE (~0ULL) /* no segment holds e_entry (yet) */
 
+/*
+ * What the loader itself places, or the map it hands over reserves: an image
+ * may go anywhere else in RAM, below 1 MiB too (low-linked kernels exist,
+ * and GRUB and QEMU load them). The modules follow the image above 1 MiB.
+ */
+static const struct {
+	u64 start, end;
+	const char *what;
+} taken[] = {
+	{ MB1_INFO_GPA, MB1_INFO_LIMIT, "the Multiboot information area" },
+	/* DESIGN.md guest layout: BIOS area and ACPI tables, e820-reserved */
+	{ GUEST_BIOS_HOLE, GUEST_1M, "the reserved BIOS area and ACPI tables" },
+};
+
+/* [start, end) may hold the image; else a message in err. */
+static int image_range_free(u64 start, u64 end, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
+		if (start < taken[i].end && end > taken[i].start)
+			LOADER_FAIL("its image [%#lx, %#lx) overlaps %s [%#lx, %#lx)", start, end,
+				    taken[i].what, taken[i].start, taken[i].end);
+	return 0;
+}
+
 struct mb1_header {
 	u32 magic, flags, checksum;
 	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
@@ -66,9 +90,8 @@ static int load_elf(const u8 *image, u64 len, const struct guest_mem *mem, u64 *
 			LOADER_FAIL("ELF segment %u is larger in the file than in memory", i);
 		if ((u64)ph->offset + ph->filesz > len)
 			LOADER_FAIL("ELF segment %u lies outside the file", i);
-		/* the information area and the BIOS hole are below 1 MiB */
-		if (ph->paddr < GUEST_1M)
-			LOADER_FAIL("ELF segment %u at %#x is below 1 MiB", i, ph->paddr);
+		if (image_range_free(ph->paddr, (u64)ph->paddr + ph->memsz, err, err_size))
+			return -E_INVAL;
 		if (!loader_copy(mem, ph->paddr, image + ph->offset, ph->filesz,
 				 ph->memsz - ph->filesz))
 			LOADER_FAIL("ELF segment %u at %#x (%u bytes) is outside the partition's "
@@ -103,8 +126,8 @@ static int load_aout(const u8 *image, u64 len, const struct mb1_header *h, u64 h
 	bss_end = h->bss_end_addr ? h->bss_end_addr : h->load_addr + load_len;
 	if (bss_end < h->load_addr + load_len)
 		LOADER_FAIL("Multiboot bss_end_addr is below the loaded image");
-	if (h->load_addr < GUEST_1M)
-		LOADER_FAIL("the image at %#x is below 1 MiB", h->load_addr);
+	if (image_range_free(h->load_addr, bss_end, err, err_size))
+		return -E_INVAL;
 	if (h->entry_addr < h->load_addr || h->entry_addr >= bss_end)
 		LOADER_FAIL("its entry point %#x is not in its loaded image", h->entry_addr);
 	if (!loader_copy(mem, h->load_addr, image + file_start, load_len,
@@ -182,10 +205,12 @@ int mb1_load_modules(const u8 *image, u64 len, const char *cmdline,
 		rc = load_elf(image, len, mem, &end, &rip, err, err_size);
 	if (rc)
 		return rc;
-	if (rip < GUEST_1M || !mem->ptr(mem->ctx, rip, 1))
+	if (!mem->ptr(mem->ctx, rip, 1))
 		LOADER_FAIL("its entry point %#lx is not in its loaded image", rip);
 
-	/* modules follow the image, page-aligned (flag bit 0) */
+	/* modules follow the image, page-aligned (flag bit 0), and the areas
+	 * below 1 MiB */
+	end = MAX(end, GUEST_1M);
 	for (u32 i = 0; i < mod_count; i++) {
 		u64 at = ALIGN_UP(end, PAGE_SIZE);
 

@@ -27,6 +27,14 @@ GUEST_CFLAGS := -m32 -march=i686 -std=c11 -O2 -g $(WARN) -ffreestanding -nostdli
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static --gc-sections -z max-page-size=0x1000 \
                  -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld
 
+# Low-linked guests (Multiboot1 kernels below 1 MiB): at 64 KiB, clear of
+# the AP trampoline (lib/smp.h) and ending below the Multiboot information
+# Tessera builds at 0x90000 (hv/loader/mb1.h).
+GUEST_LOW := lowload
+# (Before the script, which keeps symbols defined already.)
+$(GUEST_LOW:%=$(GUEST_OUT)/%.elf): GUEST_LDSYMS := --defsym=GUEST_BASE=0x10000 \
+                                                  --defsym=GUEST_LIMIT=0x90000
+
 # Each hardware header compiles on its own in 32-bit code, whether or not a
 # guest includes it yet.
 GUEST_HW_CHECKS := $(patsubst hv/hw/%.h,$(GUEST_OUT)/hw-check/%.o,$(wildcard hv/hw/*.h))
@@ -61,7 +69,7 @@ $(GUEST_OUT)/obj/lib/%.asm.o: tests/guests/lib/%.asm
 
 $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJ) tests/guests/guest.ld
 	@$(if $(Q),echo "  LD32    $@")
-	$(Q)$(LD) $(GUEST_LDFLAGS) $< $(GUEST_LIB_OBJ) -o $@
+	$(Q)$(LD) $(GUEST_LDSYMS) $(GUEST_LDFLAGS) $< $(GUEST_LIB_OBJ) -o $@
 
 -include $(wildcard $(GUEST_OUT)/obj/*.d $(GUEST_OUT)/obj/lib/*.d $(GUEST_OUT)/obj/hv/*/*.d \
                     $(GUEST_OUT)/hw-check/*.d)

@@ -66,12 +66,14 @@ def guests_built():
 
 
 def run_guest(name: str, append: str = "", *, smp: int = 1, mem: str = "64M",
-              timeout: float = 30) -> Run:
+              timeout: float = 30, initrd: list[Path] = ()) -> Run:
     kernel = GUESTS / f"{name}.elf"
     cmd = [QEMU, "-M", "q35", "-cpu", "EPYC", "-smp", str(smp), "-m", mem,
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-kernel", str(kernel), "-append", append]
+    if initrd:  # Multiboot modules
+        cmd += ["-initrd", ",".join(str(p) for p in initrd)]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout * TIMEOUT_SCALE)
     except subprocess.TimeoutExpired as e:
@@ -218,6 +220,14 @@ def test_compute_buffer_must_fit():
 
 def test_exitcost():
     expect(run_guest("exitcost", "n=10000"), "PASS", r"^n=10000 tsc_per_cpuid=\d+ tsc=\d+$")
+
+
+# --- lowload: linked below 1 MiB ---
+
+def test_lowload_runs_where_linked():
+    # QEMU's -kernel loads the low ELF and puts a module after it
+    run = run_guest("lowload", "", initrd=[GUESTS / "heartbeat.elf"])
+    expect(run, "PASS", r"^image=\[0x10000-0x[0-9a-f]+\) info=0x[0-9a-f]+ modules=1$")
 
 
 # --- the common frame ---

@@ -753,27 +753,119 @@ static void test_elf_higher_half_entry(void **state)
 	expect_bytes(ELF_TEXT_PA, img.buf + ELF_TEXT_OFF, ELF_TEXT_SIZE);
 }
 
-/*
- * The loader builds the information structure at MB1_INFO_GPA and the map it
- * hands over says [BIOS_HOLE, 1 MiB) is reserved: an image there would be
- * overwritten, or sit in memory the guest is told is not RAM.
- */
-static void test_load_into_info_area(void **state)
+/* ---- images below 1 MiB ---- */
+
+/* Moves the good ELF's text to pa_text and its data (and bss) to pa_data. */
+static void elf_move(u32 pa_text, u32 pa_data)
 {
+	phdr(0)->paddr = phdr(0)->vaddr = pa_text;
+	phdr(2)->paddr = phdr(2)->vaddr = pa_data;
+	ehdr()->entry = pa_text + (ELF_ENTRY - ELF_TEXT_PA);
+}
+
+/*
+ * A low-linked kernel (GRUB and QEMU's -kernel load them): its segments
+ * where it asks, below 1 MiB, the information structure intact beside it,
+ * and the modules above 1 MiB, clear of the areas the loader keeps there.
+ */
+static void test_elf_low_linked(void **state)
+{
+	const u32 text = 0x10000, data = 0x12000;
+	struct loader_module lm[2];
+	struct want_mod wm[2];
+
 	(void)state;
+	mods_init(lm, wm);
 	build_elf();
-	phdr(2)->paddr = phdr(2)->vaddr = MB1_INFO_GPA;
-	expect_reject("below 1 MiB");
+	elf_move(text, data);
+	expect_ok("low", lm, 2);
+	expect_bytes(text, img.buf + ELF_TEXT_OFF, ELF_TEXT_SIZE);
+	expect_bytes(data, img.buf + ELF_DATA_OFF, ELF_DATA_FILESZ);
+	expect_fill(data + ELF_DATA_FILESZ, 0, ELF_DATA_MEMSZ - ELF_DATA_FILESZ);
+	expect_fill(data + ELF_DATA_MEMSZ, POISON, 0x10);
+	expect_fill(text - 0x10, POISON, 0x10);
+	assert_int_equal(entry.rip, text + (ELF_ENTRY - ELF_TEXT_PA));
+	expect_info("low", wm, 2, ONE_MIB, false);
+
+	/* one segment low, one high: the modules follow the high one */
 	build_elf();
-	phdr(2)->paddr = phdr(2)->vaddr = BIOS_HOLE;
-	expect_reject("below 1 MiB");
+	elf_move(text, ELF_DATA_PA);
+	expect_ok("split", lm, 1);
+	expect_bytes(text, img.buf + ELF_TEXT_OFF, ELF_TEXT_SIZE);
+	expect_info("split", wm, 1, ELF_END, false);
+
+	/* right up to the information area, and in the RAM between it and the
+	 * BIOS area; page 0 too */
+	build_elf();
+	elf_move(0x9f000, MB1_INFO_GPA - ELF_DATA_MEMSZ);
+	expect_ok("", NULL, 0);
+	assert_int_equal(entry.rip, 0x9f000 + (ELF_ENTRY - ELF_TEXT_PA));
+	expect_info("", NULL, 0, ONE_MIB, false);
+	build_elf();
+	elf_move(0, 0x1000);
+	expect_ok("", NULL, 0);
+	expect_bytes(0, img.buf + ELF_TEXT_OFF, ELF_TEXT_SIZE);
+}
+
+static void test_aout_low_linked(void **state)
+{
+	const u32 load = 0x20000;
+
+	(void)state;
 	build_aout();
-	mbh()->header_addr = MB1_INFO_GPA + AOUT_HOFF;
-	mbh()->load_addr = MB1_INFO_GPA;
-	mbh()->load_end_addr = MB1_INFO_GPA + AOUT_SIZE;
+	mbh()->header_addr = load + AOUT_HOFF;
+	mbh()->load_addr = load;
+	mbh()->load_end_addr = load + AOUT_SIZE;
+	mbh()->bss_end_addr = load + (AOUT_BSS_END - AOUT_LOAD);
+	mbh()->entry_addr = load + (AOUT_ENTRY - AOUT_LOAD);
+	expect_ok("aout low", NULL, 0);
+	expect_bytes(load, img.buf, AOUT_SIZE);
+	expect_fill(load + AOUT_SIZE, 0, AOUT_BSS_END - AOUT_LOAD - AOUT_SIZE);
+	assert_int_equal(entry.rip, load + (AOUT_ENTRY - AOUT_LOAD));
+	expect_info("aout low", NULL, 0, ONE_MIB, false);
+}
+
+/*
+ * The loader builds the information structure at MB1_INFO_GPA, and the map
+ * it hands over says [BIOS_HOLE, 1 MiB) is reserved (the ACPI tables are
+ * there): an image overlapping either by one byte is refused, saying which.
+ */
+static void test_low_image_overlaps(void **state)
+{
+	static const struct {
+		u32 text, data;
+		const char *phrase;
+	} bad[] = {
+		{ 0x10000, MB1_INFO_GPA - ELF_DATA_MEMSZ + 1, "the Multiboot information area" },
+		{ MB1_INFO_LIMIT - ELF_TEXT_SIZE / 2, 0x12000, "the Multiboot information area" },
+		{ MB1_INFO_GPA + 0x1000, 0x12000, "the Multiboot information area" },
+		{ BIOS_HOLE - ELF_TEXT_SIZE + 1, 0x12000, "the reserved BIOS area" },
+		{ 0x10000, 0xe0000, "the reserved BIOS area" },
+		{ 0x10000, ONE_MIB - ELF_DATA_MEMSZ / 2, "the reserved BIOS area" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		build_elf();
+		elf_move(bad[i].text, bad[i].data);
+		expect_reject(bad[i].phrase);
+		expect_reject("overlaps");
+	}
+	/* one segment across both */
+	build_elf();
+	phdr(2)->paddr = phdr(2)->vaddr = MB1_INFO_GPA - 0x1000;
+	phdr(2)->memsz = 0x80000;
+	expect_reject("the Multiboot information area");
+	/* an a.out image whose bss runs into the information area */
+	build_aout();
+	mbh()->header_addr = MB1_INFO_GPA - AOUT_SIZE + AOUT_HOFF;
+	mbh()->load_addr = MB1_INFO_GPA - AOUT_SIZE;
+	mbh()->load_end_addr = MB1_INFO_GPA;
+	mbh()->bss_end_addr = MB1_INFO_GPA + 1;
+	mbh()->entry_addr = MB1_INFO_GPA - AOUT_SIZE + 0x100;
+	expect_reject("the Multiboot information area");
 	mbh()->bss_end_addr = 0;
-	mbh()->entry_addr = MB1_INFO_GPA + 0x100;
-	expect_reject("below 1 MiB");
+	expect_ok("", NULL, 0);
 }
 
 /* ---- malformed a.out kludge ---- */
@@ -962,7 +1054,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_entry_outside_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_in_ram_outside_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_higher_half_entry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_into_info_area, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_elf_low_linked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aout_low_linked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_image_overlaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aout_load_end_below_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aout_header_addr_inconsistent, setup,
 						teardown),

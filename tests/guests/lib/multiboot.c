@@ -31,6 +31,7 @@ void mb_parse(u32 magic, u32 info_addr)
 	if (magic != MB1_LOADER_MAGIC || !info_addr)
 		return;
 	mb.valid = true;
+	mb.info_addr = info_addr;
 	mb.flags = info->flags;
 	if (info->flags & MB1_INFO_MEMORY) {
 		mb.has_mem = true;
@@ -47,8 +48,15 @@ void mb_parse(u32 magic, u32 info_addr)
 		}
 		mb.cmdline[n] = '\0';
 	}
-	if (info->flags & MB1_INFO_MODS)
+	if (info->flags & MB1_INFO_MODS) {
+		const struct mb1_module *m = (const void *)(uintptr_t)info->mods_addr;
+
 		mb.nr_modules = info->mods_count;
+		for (u32 i = 0; i < mb.nr_modules && i < MB_MODS_MAX; i++) {
+			mb.modules[i].start = m[i].mod_start;
+			mb.modules[i].end = m[i].mod_end;
+		}
+	}
 	if (info->flags & MB1_INFO_MMAP) {
 		mb.has_mmap = true;
 		mb_copy_mmap(info);

@@ -10,6 +10,7 @@
 
 #define MB_CMDLINE_MAX 512
 #define MB_MMAP_MAX 64
+#define MB_MODS_MAX 8
 
 struct mb_region {
 	u64 base, len;
@@ -26,7 +27,11 @@ struct mb_state {
 	char cmdline[MB_CMDLINE_MAX];
 	u32 nr_regions;
 	struct mb_region regions[MB_MMAP_MAX];
+	u32 info_addr; /* where the loader put the information (EBX) */
 	u32 nr_modules;
+	struct {
+		u32 start, end;
+	} modules[MB_MODS_MAX]; /* the first MB_MODS_MAX of them */
 };
 
 extern struct mb_state mb;

@@ -1,0 +1,40 @@
+"""The virtual CPU and platform as the manuals describe them (issue 11,
+items 10, 11, 15 and 16), seen by test guests inside partitions:
+
+- lowload: a Multiboot1 kernel linked below 1 MiB is loaded where it asks,
+  with its module above 1 MiB (Multiboot 0.6.96 3.1.3);
+
+under QEMU (`-cpu EPYC`: AMD-V with NPT) and Bochs `corei7_skylake_x`
+(VT-x with EPT). The boots, the hv.conf and the verdict checks are those of
+test_partitions.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+# env is test_partitions's fixture: imported, pytest finds it here
+from test_partitions import env  # noqa: F401
+from test_partitions import (BOCHS_VMX, QEMU_SVM, Emu, Part, _emu_param, boot, expect_pass,
+                             no_hypervisor_fault, no_stop)
+
+EMUS = [_emu_param(QEMU_SVM), _emu_param(BOCHS_VMX)]
+
+
+def _with_initrd(p: Part, initrd: str) -> Part:
+    return Part(p.name, p.cpus, p.memory, p.guest, p.cmdline, p.keys + (("initrd", initrd),))
+
+
+@pytest.mark.parametrize("emu", EMUS)
+def test_low_linked_multiboot(emu: Emu, env):
+    """Item 16: lowload (linked at 64 KiB) runs in its partition, its
+    data as linked, the information structure and its module (the
+    heartbeat guest's image, which the neighbour partition runs) clear of
+    it."""
+    low = _with_initrd(Part("low", "0", "32M", "lowload"), "heartbeat.elf")
+    beat = Part("beat", "1", "32M", "heartbeat", "count=2")
+    m = boot(env, emu, 2, [low, beat])
+    expect_pass(m, low, emu.guest_timeout,
+                r"^image=\[0x10000-0x[0-9a-f]+\) info=0x9[0-9a-f]{4} modules=1$",
+                fail_on=no_stop(low.name))
+    no_hypervisor_fault(m)
+
