@@ -25,6 +25,7 @@
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE BIT(26)
 #define CPUID_1_ECX_HYPERVISOR BIT(31) /* set by hypervisors, 0 on hardware */
+#define CPUID_1_EDX_APIC BIT(9)	       /* a local APIC, enabled (IA32_APIC_BASE.EN) */
 #define CPUID_1_EDX_HTT BIT(28)	       /* the EBX count is valid */
 
 /* Leaf 0xb, per sub-leaf (level) */

@@ -11,6 +11,7 @@
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vdev/vlapic.h"
 #include "hv/virt.h"
 
 enum { R_EAX, R_EBX, R_ECX, R_EDX };
@@ -345,11 +346,14 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 		*r = *c;
 	else
 		cpuid_compute(v, leaf, sub, r);
-	/* what differs between vCPUs: the APIC ID, and OSXSAVE, which mirrors
-	 * the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27) */
+	/* what differs between vCPUs: the APIC ID, OSXSAVE, which mirrors
+	 * the guest's own CR4 (SDM 2A CPUID 1.ECX bit 27), and APIC, clear
+	 * while the local APIC is globally disabled (SDM 3A 11.4.3) */
 	if (leaf == 0x1) {
 		r->ebx = (r->ebx & ~(0xffU << CPUID1_EBX_APIC_ID_SHIFT)) |
 			 (v->id << CPUID1_EBX_APIC_ID_SHIFT);
+		if (vlapic_mode(v) == VLAPIC_OFF)
+			r->edx &= ~CPUID_1_EDX_APIC;
 		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;

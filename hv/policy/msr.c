@@ -56,22 +56,29 @@ static int read_tsc(struct vcpu *v, u32 msr, u64 *val)
 
 static int read_apic_base(struct vcpu *v, u32 msr, u64 *val)
 {
+	enum vlapic_mode mode = vlapic_mode(v);
+
 	(void)msr;
-	*val = GUEST_LAPIC_BASE | APIC_BASE_EN | (v->id == 0 ? APIC_BASE_BSP : 0) |
-	       (vlapic_x2apic_mode(v) ? APIC_BASE_EXTD : 0);
+	*val = GUEST_LAPIC_BASE | (v->id == 0 ? APIC_BASE_BSP : 0) |
+	       (mode != VLAPIC_OFF ? APIC_BASE_EN : 0) |
+	       (mode == VLAPIC_X2APIC ? APIC_BASE_EXTD : 0);
 	return 0;
 }
 
-/* The local APIC stays where the platform put it, enabled; the guest may
- * switch it to x2APIC mode (SDM 3A 11.12.5). */
+/* The local APIC stays where the platform put it; the guest may switch it
+ * between the modes of SDM 3A 11.12.5 (EN = 0 with EXTD = 1 is invalid),
+ * which the local APIC allows or refuses. BSP is read-only. */
 static int write_apic_base(struct vcpu *v, u32 msr, u64 val)
 {
+	const u64 mode_bits = APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_EN;
 	u64 cur;
 
 	read_apic_base(v, msr, &cur);
-	if ((val & ~(APIC_BASE_BSP | APIC_BASE_EXTD)) != (cur & ~(APIC_BASE_BSP | APIC_BASE_EXTD)))
+	if ((val & ~mode_bits) != (cur & ~mode_bits))
 		return -E_INVAL;
-	return vlapic_set_x2apic(v, val & APIC_BASE_EXTD);
+	if (!(val & APIC_BASE_EN))
+		return val & APIC_BASE_EXTD ? -E_INVAL : vlapic_set_mode(v, VLAPIC_OFF);
+	return vlapic_set_mode(v, val & APIC_BASE_EXTD ? VLAPIC_X2APIC : VLAPIC_XAPIC);
 }
 
 static int read_tsc_deadline(struct vcpu *v, u32 msr, u64 *val)

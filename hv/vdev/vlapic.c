@@ -3,7 +3,8 @@
  * interrupt request/service registers, EOI, the ICR (fixed, NMI, INIT and
  * startup IPIs delivered only within the partition, to its own vCPUs by
  * their partition-relative APIC IDs), the timer in one-shot, periodic and
- * TSC-deadline modes, and both the xAPIC MMIO and the x2APIC MSR interfaces.
+ * TSC-deadline modes, both the xAPIC MMIO and the x2APIC MSR interfaces,
+ * and the global disable of IA32_APIC_BASE.EN (SDM 3A 11.4.3).
  *
  * The timer runs on the real TSC: its deadline is a TSC value, and the vCPU
  * loop arms the physical CPU's own timer for the nearest one (hv/vcpu/loop.c).
@@ -40,6 +41,7 @@ struct vlapic {
 	bool timer_held;    /* periodic: an expiry waits for the last one's delivery */
 	u64 timer_armed_at; /* TSC when the deadline was set (statistics) */
 	bool x2apic;
+	bool off; /* globally disabled: IA32_APIC_BASE.EN = 0 */
 	u32 isr[APIC_VECTOR_WORDS], tmr[APIC_VECTOR_WORDS];
 	volatile u32 irr[APIC_VECTOR_WORDS];	     /* set by other vCPUs: atomics */
 	volatile u32 tmr_pending[APIC_VECTOR_WORDS]; /* level-triggered requests */
@@ -85,6 +87,9 @@ static void set_irq(struct vcpu *v, u8 vector, bool level)
 	struct vlapic *l = vl(v);
 	u32 bit = 1U << (vector % 32);
 
+	/* SDM 3A 11.4.3: a globally disabled APIC takes no interrupt */
+	if (l->off)
+		return;
 	if (level)
 		__atomic_fetch_or(&l->tmr_pending[vector / 32], bit, __ATOMIC_SEQ_CST);
 	else
@@ -115,7 +120,7 @@ int virq_pending(struct vcpu *v)
 		if (irr >= 0 || l->nmi)
 			__atomic_store_n(&v->event_hint, 1, __ATOMIC_SEQ_CST);
 	}
-	if (irr < 0 || !(l->svr & APIC_SVR_ENABLE))
+	if (irr < 0 || !(l->svr & APIC_SVR_ENABLE) || l->off)
 		return -1;
 	return APIC_PRIO_CLASS((u32)irr) > APIC_PRIO_CLASS(ppr(l)) ? irr : -1;
 }
@@ -154,6 +159,8 @@ static bool dest_match(const struct vlapic *l, u32 dest, bool logical)
 {
 	u32 id = l->vcpu->id;
 
+	if (l->off)
+		return false; /* SDM 3A 11.4.3: not on the bus */
 	if (l->x2apic) {
 		if (!logical)
 			return dest == X2APIC_BROADCAST || dest == id;
@@ -170,6 +177,8 @@ static void deliver(struct vcpu *to, u32 mode, u8 vector, bool level)
 {
 	struct vlapic *l = vl(to);
 
+	if (l->off)
+		return; /* SDM 3A 11.4.3: not on the bus */
 	switch (mode) {
 	case ICR_MODE_FIXED:
 	case ICR_MODE_LOWEST:
@@ -523,8 +532,9 @@ static int vlapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	u32 reg = (u32)(a->addr - PLAT_LAPIC_BASE);
 
 	(void)dev;
-	/* SDM 3A 11.12.2: in x2APIC mode the MMIO page is not there */
-	if (vl(v)->x2apic)
+	/* SDM 3A 11.12.2: in x2APIC mode the MMIO page is not there; nor is it
+	 * when the APIC is disabled (11.4.3): the access goes to the bus */
+	if (vl(v)->x2apic || vl(v)->off)
 		return -E_NODEV;
 	/* SDM 3A 11.4.1: registers are 32 bits wide on 16-byte boundaries */
 	if (reg % 16 || a->size != 4)
@@ -612,20 +622,37 @@ int vlapic_msr_write(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
-/* IA32_APIC_BASE.EXTD: xAPIC -> x2APIC (SDM 3A 11.12.5; back needs a reset). */
-int vlapic_set_x2apic(struct vcpu *v, bool on)
+/*
+ * IA32_APIC_BASE's EN and EXTD (SDM 3A 11.12.5, figure 11-27): xAPIC ->
+ * x2APIC, and either -> disabled; disabled -> xAPIC. x2APIC -> xAPIC, and
+ * disabled -> x2APIC, are not transitions (#GP). The registers do not
+ * survive disable or enable (11.4.3, 11.12.5.1): the APIC comes back in its
+ * power-up state, with its ID.
+ */
+int vlapic_set_mode(struct vcpu *v, enum vlapic_mode mode)
 {
 	struct vlapic *l = vl(v);
+	enum vlapic_mode cur = vlapic_mode(v);
 
-	if (l->x2apic && !on)
+	if (mode == cur)
+		return 0;
+	if ((cur == VLAPIC_X2APIC && mode == VLAPIC_XAPIC) ||
+	    (cur == VLAPIC_OFF && mode == VLAPIC_X2APIC))
 		return -E_INVAL;
-	l->x2apic = on;
+	if (mode == VLAPIC_X2APIC) {
+		l->x2apic = true;
+		return 0;
+	}
+	vlapic_reset(l);
+	l->off = mode == VLAPIC_OFF;
 	return 0;
 }
 
-bool vlapic_x2apic_mode(struct vcpu *v)
+enum vlapic_mode vlapic_mode(struct vcpu *v)
 {
-	return vl(v)->x2apic;
+	const struct vlapic *l = vl(v);
+
+	return l->off ? VLAPIC_OFF : l->x2apic ? VLAPIC_X2APIC : VLAPIC_XAPIC;
 }
 
 /* --- the device --------------------------------------------------------- */

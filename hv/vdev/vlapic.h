@@ -24,9 +24,19 @@ void vlapic_timer_check(struct vcpu *v, u64 now);
 int vlapic_tsc_deadline_write(struct vcpu *v, u64 val);
 u64 vlapic_tsc_deadline_read(struct vcpu *v);
 
-/* The x2APIC interface (MSRs 0x800-0x8ff) and the mode switch. */
+/* The x2APIC interface (MSRs 0x800-0x8ff). */
 bool vlapic_is_x2apic_msr(u32 msr);
 int vlapic_msr_read(struct vcpu *v, u32 msr, u64 *val);
 int vlapic_msr_write(struct vcpu *v, u32 msr, u64 val);
-int vlapic_set_x2apic(struct vcpu *v, bool on);
-bool vlapic_x2apic_mode(struct vcpu *v);
+
+/* The mode IA32_APIC_BASE selects with EN and EXTD (SDM 3A 11.12.5). */
+enum vlapic_mode {
+	VLAPIC_XAPIC,  /* EN = 1, EXTD = 0: after reset */
+	VLAPIC_X2APIC, /* EN = 1, EXTD = 1 */
+	VLAPIC_OFF,    /* EN = 0: globally disabled (11.4.3) */
+};
+
+enum vlapic_mode vlapic_mode(struct vcpu *v);
+/* -E_INVAL for a transition the SDM's state diagram does not have (the
+ * WRMSR raises #GP). */
+int vlapic_set_mode(struct vcpu *v, enum vlapic_mode mode);

@@ -1,6 +1,10 @@
 """The virtual CPU and platform as the manuals describe them (issue 11,
 items 10, 11, 15 and 16), seen by test guests inside partitions:
 
+- apicmode: IA32_APIC_BASE takes the local APIC from xAPIC to x2APIC to
+  globally disabled and back to xAPIC, refuses the transitions the SDM's
+  state diagram lacks, and a disabled APIC takes no interrupt (SDM 3A
+  11.4.3, 11.12.5);
 - lowload: a Multiboot1 kernel linked below 1 MiB is loaded where it asks,
   with its module above 1 MiB (Multiboot 0.6.96 3.1.3);
 
@@ -38,3 +42,15 @@ def test_low_linked_multiboot(emu: Emu, env):
                 fail_on=no_stop(low.name))
     no_hypervisor_fault(m)
 
+
+@pytest.mark.parametrize("emu", EMUS)
+def test_apic_modes(emu: Emu, env):
+    """Item 10: apicmode with 2 vCPUs (the second sends the disabled APIC
+    a fixed IPI and an NMI, which must not arrive) goes xAPIC -> x2APIC ->
+    disabled -> xAPIC with IPIs and the timer working in each enabled mode."""
+    p = Part("apic", "0-1", "32M", "apicmode", "cpus=2")
+    m = boot(env, emu, 2, [p])
+    expect_pass(m, p, emu.guest_timeout,
+                r"^x2apic=yes path=xapic,x2apic,off,xapic ap_ipis=yes$",
+                fail_on=no_stop(p.name))
+    no_hypervisor_fault(m)

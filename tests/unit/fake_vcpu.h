@@ -13,8 +13,8 @@
  *   the TSC             tsc_hz
  *   the partition       part_gpa_ptr (its RAM is a struct fake_ram)
  *   the local APIC      vlapic_is_x2apic_msr, vlapic_msr_read,
- *                       vlapic_msr_write, vlapic_set_x2apic,
- *                       vlapic_x2apic_mode, vlapic_tsc_deadline_read,
+ *                       vlapic_msr_write, vlapic_set_mode,
+ *                       vlapic_mode, vlapic_tsc_deadline_read,
  *                       vlapic_tsc_deadline_write
  *
  * A test calls fake_part_init() first (cmocka setup), then builds an exit
@@ -34,6 +34,7 @@
 #include "hv/policy/cpuid.h"
 #include "hv/vcpu/exit.h"
 #include "hv/vcpu/vcpu.h"
+#include "hv/vdev/vlapic.h"
 #include "hv/virt.h"
 #include "tests/unit/test_support.h"
 
@@ -261,11 +262,11 @@ u64 tsc_hz(void)
 #define FAKE_X2APIC_LAST 0x8ff
 
 static struct {
-	struct vcpu *v; /* of the last call */
-	bool x2apic;	/* what vlapic_x2apic_mode answers */
-	u32 set_x2apic_calls;
-	bool set_x2apic_on; /* the last vlapic_set_x2apic's argument */
-	u64 deadline;	    /* IA32_TSC_DEADLINE: what a read gives, a write sets */
+	struct vcpu *v;	       /* of the last call */
+	enum vlapic_mode mode; /* what vlapic_mode answers (0: VLAPIC_XAPIC) */
+	u32 set_mode_calls;
+	enum vlapic_mode set_mode; /* the last vlapic_set_mode's argument */
+	u64 deadline;		   /* IA32_TSC_DEADLINE: what a read gives, a write sets */
 	u32 deadline_writes;
 	u32 msr_reads, msr_writes;
 	u32 msr;     /* the last x2APIC MSR asked */
@@ -298,18 +299,18 @@ int vlapic_msr_write(struct vcpu *v, u32 msr, u64 val)
 	return fake_lapic.err;
 }
 
-int vlapic_set_x2apic(struct vcpu *v, bool on)
+int vlapic_set_mode(struct vcpu *v, enum vlapic_mode mode)
 {
 	fake_lapic.v = v;
-	fake_lapic.set_x2apic_calls++;
-	fake_lapic.set_x2apic_on = on;
+	fake_lapic.set_mode_calls++;
+	fake_lapic.set_mode = mode;
 	return fake_lapic.err;
 }
 
-bool vlapic_x2apic_mode(struct vcpu *v)
+enum vlapic_mode vlapic_mode(struct vcpu *v)
 {
 	fake_lapic.v = v;
-	return fake_lapic.x2apic;
+	return fake_lapic.mode;
 }
 
 u64 vlapic_tsc_deadline_read(struct vcpu *v)

@@ -182,6 +182,23 @@ static void test_leaf1_osxsave(void **state)
 	assert_true(guest(&fake_vcpus[3], 0x1, 0).ecx & BIT(27));
 }
 
+/* Leaf 1 EDX.APIC (bit 9) says the local APIC is there and enabled: clear
+ * while IA32_APIC_BASE.EN is 0 (SDM 3A 11.4.3; APM 3 CPUID Fn0000_0001). */
+static void test_leaf1_apic_enabled(void **state)
+{
+	struct vcpu *v = &fake_vcpus[1];
+
+	(void)state;
+	assert_true(guest(v, 0x1, 0).edx & BIT(9));
+	fake_lapic.mode = VLAPIC_OFF;
+	assert_int_equal(guest(v, 0x1, 0).edx, 0x5f9faf7f & ~BIT(9));
+	assert_ptr_equal(fake_lapic.v, v);
+	fake_lapic.mode = VLAPIC_X2APIC;
+	assert_int_equal(guest(v, 0x1, 0).edx, 0x5f9faf7f);
+	fake_lapic.mode = VLAPIC_XAPIC;
+	assert_int_equal(guest(v, 0x1, 0).edx, 0x5f9faf7f);
+}
+
 /* Leaf 1 EBX: APIC ID (31:24) = vCPU index, logical count (23:16) = vCPUs;
  * the brand index and CLFLUSH size (15:0) are the host's. */
 static void test_leaf1_apic_ids(void **state)
@@ -507,6 +524,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hypervisor_leaves, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_leaf1_features, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_leaf1_apic_enabled, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_leaf1_osxsave, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_leaf1_apic_ids, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_topology_leaves, setup, fake_teardown),

@@ -150,7 +150,7 @@ static void test_default_deny(void **state)
 	}
 	/* nothing reached the local APIC or the backend's state */
 	assert_int_equal(fake_lapic.msr_reads + fake_lapic.msr_writes, 0);
-	assert_int_equal(fake_lapic.set_x2apic_calls + fake_lapic.deadline_writes, 0);
+	assert_int_equal(fake_lapic.set_mode_calls + fake_lapic.deadline_writes, 0);
 	assert_int_equal(fake_be(v0)->stores + fake_be(v1)->stores, 0);
 }
 
@@ -209,10 +209,11 @@ static void test_tsc(void **state)
 }
 
 /*
- * IA32_APIC_BASE (SDM 3A 11.4.4): the base stays at FEE00000h and enabled;
- * BSP on vCPU 0 only; EXTD follows the local APIC's mode. A write may set or
- * clear EXTD (the local APIC decides) and may carry either BSP; anything
- * else is #GP.
+ * IA32_APIC_BASE (SDM 3A 11.4.4): the base stays at FEE00000h; BSP on vCPU 0
+ * only; EN and EXTD follow the local APIC's mode. A write asks the local
+ * APIC for the mode EN and EXTD name (it decides which transitions are
+ * legal) and may carry either BSP; EN = 0 with EXTD = 1 (invalid, SDM 3A
+ * 11.12.5), another base or reserved bits are #GP.
  */
 static void test_apic_base(void **state)
 {
@@ -220,37 +221,45 @@ static void test_apic_base(void **state)
 	expect_read(v0, IA32_APIC_BASE, APIC_BASE_REG | EN | BSP);
 	expect_read(v1, IA32_APIC_BASE, APIC_BASE_REG | EN);
 	assert_ptr_equal(fake_lapic.v, v1);
-	fake_lapic.x2apic = true;
+	fake_lapic.mode = VLAPIC_X2APIC;
 	expect_read(v0, IA32_APIC_BASE, APIC_BASE_REG | EN | BSP | EXTD);
 	expect_read(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | EXTD);
+	fake_lapic.mode = VLAPIC_OFF;
+	expect_read(v0, IA32_APIC_BASE, APIC_BASE_REG | BSP);
+	expect_read(v1, IA32_APIC_BASE, APIC_BASE_REG);
 
-	/* to x2APIC mode and back, with or without the BSP bit */
-	fake_lapic.x2apic = false;
+	/* each mode, with or without the BSP bit */
+	fake_lapic.mode = VLAPIC_XAPIC;
 	expect_write(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | EXTD);
-	assert_int_equal(fake_lapic.set_x2apic_calls, 1);
-	assert_true(fake_lapic.set_x2apic_on);
+	assert_int_equal(fake_lapic.set_mode_calls, 1);
+	assert_int_equal(fake_lapic.set_mode, VLAPIC_X2APIC);
 	assert_ptr_equal(fake_lapic.v, v1);
 	expect_write(v0, IA32_APIC_BASE, APIC_BASE_REG | EN | BSP);
-	assert_int_equal(fake_lapic.set_x2apic_calls, 2);
-	assert_false(fake_lapic.set_x2apic_on);
-	expect_write(v0, IA32_APIC_BASE, APIC_BASE_REG | EN);
+	assert_int_equal(fake_lapic.set_mode_calls, 2);
+	assert_int_equal(fake_lapic.set_mode, VLAPIC_XAPIC);
+	expect_write(v1, IA32_APIC_BASE, APIC_BASE_REG | BSP);
+	assert_int_equal(fake_lapic.set_mode_calls, 3);
+	assert_int_equal(fake_lapic.set_mode, VLAPIC_OFF);
+	expect_write(v0, IA32_APIC_BASE, APIC_BASE_REG);
+	assert_int_equal(fake_lapic.set_mode, VLAPIC_OFF);
 	expect_write(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | BSP | EXTD);
-	assert_int_equal(fake_lapic.set_x2apic_calls, 4);
-	assert_true(fake_lapic.set_x2apic_on);
+	assert_int_equal(fake_lapic.set_mode_calls, 5);
+	assert_int_equal(fake_lapic.set_mode, VLAPIC_X2APIC);
 
-	/* moving, disabling, reserved bits: #GP, the mode untouched */
+	/* moving, EXTD without EN, reserved bits: #GP, the mode untouched */
 	expect_write_gp(v1, IA32_APIC_BASE, 0xfed00000ULL | EN);
-	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG);
+	expect_write_gp(v1, IA32_APIC_BASE, 0xfed00000ULL);
 	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | EXTD);
 	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | 1);
 	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | (1ULL << 9));
+	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | (1ULL << 9));
 	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | EN | (1ULL << 40));
-	assert_int_equal(fake_lapic.set_x2apic_calls, 4);
+	assert_int_equal(fake_lapic.set_mode_calls, 5);
 
-	/* the local APIC refuses the switch (x2APIC to xAPIC while enabled) */
+	/* the local APIC refuses the transition (x2APIC to xAPIC) */
 	fake_lapic.err = -E_INVAL;
 	expect_write_gp(v1, IA32_APIC_BASE, APIC_BASE_REG | EN);
-	assert_int_equal(fake_lapic.set_x2apic_calls, 5);
+	assert_int_equal(fake_lapic.set_mode_calls, 6);
 }
 
 /* IA32_TSC_DEADLINE belongs to the local APIC, both ways, errors included. */

@@ -45,6 +45,11 @@
 #define DCR_DIV2 0x0
 #define DCR_MASK 0xb
 #define ICR_MODE_FIXED 0
+#define ICR_LOWEST 1
+#define ICR_NMI 4
+#define ICR_INIT 5
+#define ICR_STARTUP 6
+#define DEST_BROADCAST 0xff
 
 #define TIMER_VEC 0xec /* Linux's LOCAL_TIMER_VECTOR */
 #define OTHER_VEC 0x40
@@ -810,7 +815,7 @@ static void test_x2apic_timer(void **state)
 	u32 dummy = 0;
 
 	(void)state;
-	assert_int_equal(vlapic_set_x2apic(&cpu0, true), 0);
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_X2APIC), 0);
 	/* SDM 3A 11.12.2: no MMIO page in x2APIC mode */
 	assert_int_equal(apic_access(REG_TMICT, true, &dummy), -E_NODEV);
 
@@ -838,6 +843,160 @@ static void test_x2apic_timer(void **state)
 	assert_int_equal(vlapic_msr_write(&cpu0, MSR_X2APIC(REG_EOI), 0), 0);
 	assert_int_equal(vlapic_msr_read(&cpu0, MSR_X2APIC(REG_ISR + 0x70), &val), 0);
 	assert_int_equal(val, 0);
+}
+
+/* --- the modes of IA32_APIC_BASE (SDM 3A 11.4.3, 11.12.5) ------------------ */
+
+#define REG_ID 0x020
+#define REG_LVT_LINT0 0x350
+#define SVR_RESET 0xff
+#define APIC_ID_SHIFT 24
+
+/* Figure 11-27: which transitions exist; a refused one changes nothing. */
+static void test_mode_transitions(void **state)
+{
+	static const struct {
+		enum vlapic_mode from, to;
+		bool legal;
+	} t[] = {
+		{ VLAPIC_XAPIC, VLAPIC_XAPIC, true },	{ VLAPIC_XAPIC, VLAPIC_X2APIC, true },
+		{ VLAPIC_XAPIC, VLAPIC_OFF, true },	{ VLAPIC_X2APIC, VLAPIC_X2APIC, true },
+		{ VLAPIC_X2APIC, VLAPIC_XAPIC, false }, { VLAPIC_X2APIC, VLAPIC_OFF, true },
+		{ VLAPIC_OFF, VLAPIC_OFF, true },	{ VLAPIC_OFF, VLAPIC_XAPIC, true },
+		{ VLAPIC_OFF, VLAPIC_X2APIC, false },
+	};
+
+	(void)state;
+	assert_int_equal(vlapic_mode(&cpu0), VLAPIC_XAPIC);
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		/* reach "from" the legal way: through disabled to xAPIC first */
+		assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_OFF), 0);
+		assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_XAPIC), 0);
+		if (t[i].from != VLAPIC_XAPIC)
+			assert_int_equal(vlapic_set_mode(&cpu0, t[i].from), 0);
+		assert_int_equal(vlapic_mode(&cpu0), t[i].from);
+		assert_int_equal(vlapic_set_mode(&cpu0, t[i].to), t[i].legal ? 0 : -E_INVAL);
+		assert_int_equal(vlapic_mode(&cpu0), t[i].legal ? t[i].to : t[i].from);
+	}
+}
+
+/* Sets up what a running APIC has: enabled, a TPR, a running timer, a
+ * vector in the IRR and one in service. Returns the timer's deadline. */
+static u64 busy_apic(void)
+{
+	u64 d;
+
+	apic_write(REG_SVR, SVR_ENABLE | SVR_SPURIOUS);
+	apic_write(REG_TPR, 0x20);
+	apic_write(REG_LVT_TIMER, LVT_PERIODIC | TIMER_VEC);
+	apic_write(REG_TDCR, DCR_DIV1);
+	d = arm(COUNT_1MS, TSC_PER_MS);
+	vlapic_set_irq(&cpu0, 0x70);
+	virq_ack(&cpu0, 0x70);
+	vlapic_set_irq(&cpu0, 0x50);
+	return d;
+}
+
+/* The power-up state (SDM 3A 11.4.7.1), with the APIC's own ID. */
+static void expect_reset_state(void)
+{
+	assert_int_equal(apic_read(REG_ID), 0);
+	assert_int_equal(apic_read(REG_SVR), SVR_RESET);
+	assert_int_equal(apic_read(REG_TPR), 0);
+	assert_int_equal(apic_read(REG_LVT_TIMER), LVT_MASKED);
+	assert_int_equal(apic_read(REG_LVT_LINT0), LVT_MASKED);
+	assert_int_equal(apic_read(REG_TMICT), 0);
+	assert_false(reg_bit(REG_IRR, 0x50));
+	assert_false(reg_bit(REG_ISR, 0x70));
+	assert_int_equal(deadline(), 0);
+}
+
+/*
+ * SDM 3A 11.4.3: globally disabled, the APIC is as good as absent: its MMIO
+ * page is not there (the access goes to the bus), its MSRs #GP, it takes
+ * no interrupt of any kind and its timer does not run; enabled again, it
+ * starts from its power-up state.
+ */
+static void test_globally_disabled(void **state)
+{
+	u64 d, val;
+	u32 dummy = 0;
+
+	(void)state;
+	d = busy_apic();
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_OFF), 0);
+	assert_int_equal(vlapic_mode(&cpu0), VLAPIC_OFF);
+	assert_int_equal(apic_access(REG_TPR, false, &dummy), -E_NODEV);
+	assert_int_equal(apic_access(REG_TMICT, true, &dummy), -E_NODEV);
+	assert_int_equal(vlapic_msr_read(&cpu0, MSR_X2APIC(REG_TPR), &val), -E_INVAL);
+	assert_int_equal(vlapic_msr_write(&cpu0, MSR_X2APIC(REG_TPR), 0), -E_INVAL);
+	assert_int_equal(pending(), -1);
+	assert_int_equal(deadline(), 0);
+	vlapic_timer_check(&cpu0, d + 10 * TSC_PER_MS);
+	assert_int_equal(fired(), 0);
+
+	/* nothing reaches it: fixed, lowest priority, NMI, INIT, SIPI, the
+	 * timer's TSC deadline */
+	kicks = kicked_reqs = 0;
+	vlapic_set_irq(&cpu0, 0x60);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_MODE_FIXED, 0x61, false);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_LOWEST, 0x62, true);
+	virq_deliver(&test_part.vdevs, DEST_BROADCAST, false, ICR_NMI, 0, false);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_INIT, 0, false);
+	virq_deliver(&test_part.vdevs, 0, false, ICR_STARTUP, 0x9, false);
+	assert_int_equal(vlapic_tsc_deadline_write(&cpu0, 1), 0);
+	vlapic_timer_check(&cpu0, ~0ULL);
+	assert_int_equal(kicks, 0);
+	assert_int_equal(pending(), -1);
+	assert_false(virq_take_nmi(&cpu0));
+	assert_false(virq_dest_waiting(&test_part.vdevs, 0, false, 0x61));
+
+	/* enabled again (xAPIC): the power-up state, nothing of the above */
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_XAPIC), 0);
+	expect_reset_state();
+	assert_int_equal(pending(), -1);
+	assert_false(virq_take_nmi(&cpu0));
+	apic_write(REG_SVR, SVR_ENABLE | SVR_SPURIOUS);
+	vlapic_timer_check(&cpu0, ~0ULL);
+	assert_int_equal(fired(), 0);
+	assert_int_equal(pending(), -1);
+	/* and it works */
+	virq_deliver(&test_part.vdevs, 0, false, ICR_MODE_FIXED, 0x61, false);
+	assert_int_equal(pending(), 0x61);
+	take(0x61);
+	apic_write(REG_LVT_TIMER, LVT_ONESHOT | TIMER_VEC);
+	apic_write(REG_TDCR, DCR_DIV1);
+	d = arm(COUNT_1MS, TSC_PER_MS);
+	vlapic_timer_check(&cpu0, d);
+	assert_int_equal(fired(), 1);
+	take(TIMER_VEC);
+}
+
+/* SDM 3A 11.12.5.1: out of x2APIC mode only through disabled, and then the
+ * registers are those of power-up, but for the ID. */
+static void test_x2apic_to_xapic_through_disabled(void **state)
+{
+	u64 val;
+
+	(void)state;
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_X2APIC), 0);
+	assert_int_equal(vlapic_msr_write(&cpu0, MSR_X2APIC(REG_TPR), 0x30), 0);
+	vlapic_set_irq(&cpu0, 0x80);
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_XAPIC), -E_INVAL);
+	assert_int_equal(vlapic_msr_read(&cpu0, MSR_X2APIC(REG_TPR), &val), 0);
+	assert_int_equal(val, 0x30);
+
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_OFF), 0);
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_XAPIC), 0);
+	expect_reset_state();
+	assert_false(reg_bit(REG_IRR, 0x80));
+	assert_int_equal(vlapic_msr_read(&cpu0, MSR_X2APIC(REG_TPR), &val), -E_INVAL);
+	/* vCPU 1's APIC keeps its ID across the trip too */
+	cpu0.id = 1;
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_OFF), 0);
+	assert_int_equal(vlapic_set_mode(&cpu0, VLAPIC_XAPIC), 0);
+	assert_int_equal(apic_read(REG_ID), 1U << APIC_ID_SHIFT);
+	cpu0.id = 0;
 }
 
 /* --- EOI and priority (SDM 3A 11.8) --------------------------------------- */
@@ -990,6 +1149,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mode_switch_oneshot_periodic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_x2apic_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_transitions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_globally_disabled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_x2apic_to_xapic_through_disabled, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_clears_highest_in_service, setup,
 						teardown),

@@ -3,8 +3,6 @@
 #include "guest.h"
 #include "hv/hw/x86.h"
 
-#define IDT_TYPE_INTR32 0x8e /* present, DPL 0, 32-bit interrupt gate */
-
 /* Opcodes the #GP handler may skip (SDM 2B RDMSR, WRMSR) */
 #define OPC_TWO_BYTE 0x0f
 #define OPC_WRMSR 0x30

@@ -7,7 +7,8 @@
 
 #include "types.h"
 
-#define SEL_CODE 0x08 /* entry.asm's GDT */
+#define SEL_CODE 0x08	     /* entry.asm's GDT */
+#define IDT_TYPE_INTR32 0x8e /* present, DPL 0, 32-bit interrupt gate */
 
 /* Layout pushed by entry.asm's trap_common (pushad, then the stub's words,
  * then the CPU's; SDM 3A 6.12.1). */
