@@ -233,6 +233,16 @@ def test_apicmode_bare_qemu_deviates():
     assert "apicmode: xapic: self-IPI and timer arrive" in run.console, str(run)
 
 
+# --- lvtmode ---
+
+def test_lvtmode_bare_qemu_deviates():
+    # QEMU 7.2 recomputes the timer from the last initial-count write in the
+    # new mode: periodic -> one-shot, after a few periods, stops at once
+    run = run_guest("lvtmode", "", timeout=60)
+    expect(run, "FAIL", r"^periodic -> one-shot: the count did not end with an interrupt$")
+    assert "lvtmode: one-shot -> periodic: 3 periods" in run.console, str(run)
+
+
 # --- lowload: linked below 1 MiB ---
 
 def test_lowload_runs_where_linked():
@@ -365,3 +375,11 @@ def test_bochs_scanner():
     run = run_guest_bochs("scanner", "marker=0x5eed1234 scan_top=8G stride=16M",
                           model="ryzen")
     expect(run, "PASS", r"scanned 512 addresses, (\d+) outside RAM read all-ones")
+
+
+@pytest.mark.slow
+@pytest.mark.bochs
+def test_bochs_lvtmode():
+    # Bochs keeps the count across one-shot <-> periodic, and has TSC-deadline
+    run = run_guest_bochs("lvtmode", "tsc_khz=10000", model="corei7_skylake_x", timeout=120)
+    expect(run, "PASS", r"^ticks_per_ms=\d+ periodic=\d+ tsc_deadline=yes$")

@@ -5,6 +5,8 @@ items 10, 11, 15 and 16), seen by test guests inside partitions:
   globally disabled and back to xAPIC, refuses the transitions the SDM's
   state diagram lacks, and a disabled APIC takes no interrupt (SDM 3A
   11.4.3, 11.12.5);
+- lvtmode: changing the LVT timer between one-shot and periodic keeps the
+  count (SDM 3A 11.5.4);
 - lowload: a Multiboot1 kernel linked below 1 MiB is loaded where it asks,
   with its module above 1 MiB (Multiboot 0.6.96 3.1.3);
 
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import pytest
 
-# env is test_partitions's fixture: imported, pytest finds it here
-from test_partitions import env  # noqa: F401
+# test_partitions's fixtures: imported, pytest finds them here
+from test_partitions import env, qemu_tsc_khz  # noqa: F401
 from test_partitions import (BOCHS_VMX, QEMU_SVM, Emu, Part, _emu_param, boot, expect_pass,
-                             no_hypervisor_fault, no_stop)
+                             no_hypervisor_fault, no_stop, tsc_khz_for)
 
 EMUS = [_emu_param(QEMU_SVM), _emu_param(BOCHS_VMX)]
 
@@ -52,5 +54,17 @@ def test_apic_modes(emu: Emu, env):
     m = boot(env, emu, 2, [p])
     expect_pass(m, p, emu.guest_timeout,
                 r"^x2apic=yes path=xapic,x2apic,off,xapic ap_ipis=yes$",
+                fail_on=no_stop(p.name))
+    no_hypervisor_fault(m)
+
+
+@pytest.mark.parametrize("emu", EMUS)
+def test_lvt_timer_mode_switch(emu: Emu, env, request):
+    """Item 11: lvtmode switches a counting timer one-shot -> periodic
+    (the interrupts go on) and periodic -> one-shot (one more, then none),
+    and an ended count stays ended when the mode changes."""
+    p = Part("lvt", "0", "32M", "lvtmode", f"tsc_khz={tsc_khz_for(emu, request)}")
+    m = boot(env, emu, 1, [p])
+    expect_pass(m, p, emu.guest_timeout, r"^ticks_per_ms=\d+ periodic=\d+ tsc_deadline=no$",
                 fail_on=no_stop(p.name))
     no_hypervisor_fault(m)

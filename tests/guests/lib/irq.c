@@ -1,5 +1,7 @@
 /* The 256-vector IDT (SDM 3A 6.10, 6.11) and the interrupt dispatcher. */
 #include "irq.h"
+#include "hv/hw/pic.h"
+#include "hv/hw/x86.h"
 #include "trap.h"
 
 #define GATE_SEL_SHIFT 16
@@ -39,6 +41,11 @@ void irq_init(void)
 {
 	struct idtr cur;
 	const u64 *old;
+
+	/* firmware leaves the 8259s at vectors 8-15, the exceptions' (a
+	 * timer tick would look like a #DF): nothing of theirs may come */
+	outb(PIC1_DATA, PIC_MASK_ALL);
+	outb(PIC2_DATA, PIC_MASK_ALL);
 
 	__asm__ volatile("sidt %0" : "=m"(cur));
 	old = (const u64 *)(uintptr_t)cur.base;

@@ -2,7 +2,8 @@
  * Interrupts for the guests that need them: the IDT grows to 256 vectors,
  * the exceptions of trap.h stay as they are, and every vector from
  * IRQ_FIRST up counts its arrivals and may call a handler (which sends the
- * EOI if it wants one). The handlers run with interrupts off.
+ * EOI if it wants one). The handlers run with interrupts off. The legacy
+ * PICs are masked: the local APIC is the guests' interrupt controller.
  */
 #pragma once
 
