@@ -248,6 +248,71 @@ static int emul_xchg(const struct emul *e)
 	return err;
 }
 
+/* XADD: the sum to memory, the old value to the register (SDM 2 XADD). */
+static int emul_xadd(const struct emul *e)
+{
+	u64 mem, sum;
+	int err;
+
+	err = mem_read(e, e->gpa, &mem);
+	if (err)
+		return err;
+	sum = alu(INSN_OP_ADD, e->d->size, mem, op_reg(e), e->rflags);
+	err = mem_write(e, e->gpa, sum);
+	if (!err)
+		set_op_reg(e, mem);
+	return err;
+}
+
+/*
+ * CMPXCHG: flags of accumulator - memory; equal: the register to memory;
+ * not: memory to the accumulator, and memory written back with its own
+ * value (SDM 2 CMPXCHG: the destination always gets a write cycle).
+ */
+static int emul_cmpxchg(const struct emul *e)
+{
+	const struct insn *d = e->d;
+	u64 mem;
+	int err;
+
+	err = mem_read(e, e->gpa, &mem);
+	if (err)
+		return err;
+	alu(INSN_OP_CMP, d->size, reg_read(e->gpr, GPR_RAX, false, d->size), mem, e->rflags);
+	if (*e->rflags & RFLAGS_ZF)
+		return mem_write(e, e->gpa, op_reg(e));
+	err = mem_write(e, e->gpa, mem);
+	if (!err)
+		reg_write(e->gpr, GPR_RAX, false, d->size, mem);
+	return err;
+}
+
+/* NOT (no flags), NEG (0 - x), INC and DEC (x + 1, x - 1, CF kept): SDM 2. */
+static int emul_unary(const struct emul *e)
+{
+	const struct insn *d = e->d;
+	u64 mem, res, cf = *e->rflags & RFLAGS_CF;
+	int err;
+
+	err = mem_read(e, e->gpa, &mem);
+	if (err)
+		return err;
+	switch (d->op) {
+	case INSN_OP_NOT:
+		res = ~mem;
+		break;
+	case INSN_OP_NEG:
+		res = alu(INSN_OP_SUB, d->size, 0, mem, e->rflags);
+		break;
+	default:
+		res = alu(d->op == INSN_OP_INC ? INSN_OP_ADD : INSN_OP_SUB, d->size, mem, 1,
+			  e->rflags);
+		*e->rflags = (*e->rflags & ~RFLAGS_CF) | cf;
+		break;
+	}
+	return mem_write(e, e->gpa, res);
+}
+
 /* Steps an address-sized string register (SI, DI, CX; SDM 2 STOS, MOVS). */
 static void step_reg(u64 *gpr, u8 reg, u8 addr_size, s64 delta)
 {
@@ -255,7 +320,7 @@ static void step_reg(u64 *gpr, u8 reg, u8 addr_size, s64 delta)
 }
 
 /*
- * The common part of STOS/LODS/MOVS: REP with a zero count does nothing;
+ * The common part of the string instructions: REP with a zero count does nothing;
  * after one element the pointers move by size (backwards with DF) and a REP
  * count drops by one.
  */
@@ -306,27 +371,122 @@ static int emul_lods(const struct emul *e)
 	return string_next(e, true, false);
 }
 
-/* MOVS: DS:rSI (or the override) -> ES:rDI; ES cannot be overridden. */
-static int emul_movs(const struct emul *e)
+/* CMPS, SCAS: REPE / REPNE also end when the comparison says so. */
+static int string_next_cmp(const struct emul *e, bool src)
+{
+	int rc = string_next(e, src, true);
+	bool zf = *e->rflags & RFLAGS_ZF;
+
+	if (rc == INSN_AGAIN && ((e->d->flags & INSN_F_REP) ? !zf : zf))
+		return INSN_DONE;
+	return rc;
+}
+
+/* The source DS:rSI (or the override) or the destination ES:rDI, which
+ * cannot be overridden, as a guest-physical address (SDM 2 MOVS). */
+static int string_addr(const struct emul *e, bool src, u32 access, u64 *gpa)
 {
 	const struct insn *d = e->d;
-	u8 src_seg = d->seg == INSN_SEG_NONE ? INSN_SEG_DS : d->seg;
-	u64 amask = size_mask(d->addr_size), src, dst, val;
+	u64 amask = size_mask(d->addr_size);
+
+	if (src)
+		return e->ops->translate(e->ctx, d->seg == INSN_SEG_NONE ? INSN_SEG_DS : d->seg,
+					 e->gpr[GPR_RSI] & amask, access, gpa);
+	return e->ops->translate(e->ctx, INSN_SEG_ES, e->gpr[GPR_RDI] & amask, access, gpa);
+}
+
+static int emul_movs(const struct emul *e)
+{
+	u64 src, dst, val;
 	int err;
 
 	if (!e->ops->translate)
 		return -E_NOSUPP;
 	if (string_skip(e))
 		return INSN_DONE;
-	err = e->ops->translate(e->ctx, src_seg, e->gpr[GPR_RSI] & amask, INSN_READ, &src);
+	err = string_addr(e, true, INSN_READ, &src);
 	if (!err)
-		err = e->ops->translate(e->ctx, INSN_SEG_ES, e->gpr[GPR_RDI] & amask, INSN_WRITE,
-					&dst);
+		err = string_addr(e, false, INSN_WRITE, &dst);
 	if (!err)
 		err = mem_read(e, src, &val);
 	if (!err)
 		err = mem_write(e, dst, val);
 	return err ? err : string_next(e, true, true);
+}
+
+/* CMPS: flags of source - destination (SDM 2 CMPS). */
+static int emul_cmps(const struct emul *e)
+{
+	u64 src, dst, a, b;
+	int err;
+
+	if (!e->ops->translate)
+		return -E_NOSUPP;
+	if (string_skip(e))
+		return INSN_DONE;
+	err = string_addr(e, true, INSN_READ, &src);
+	if (!err)
+		err = string_addr(e, false, INSN_READ, &dst);
+	if (!err)
+		err = mem_read(e, src, &a);
+	if (!err)
+		err = mem_read(e, dst, &b);
+	if (err)
+		return err;
+	alu(INSN_OP_CMP, e->d->size, a, b, e->rflags);
+	return string_next_cmp(e, true);
+}
+
+/* SCAS: flags of the accumulator - ES:rDI, which is gpa. */
+static int emul_scas(const struct emul *e)
+{
+	u64 mem;
+	int err;
+
+	if (string_skip(e))
+		return INSN_DONE;
+	err = mem_read(e, e->gpa, &mem);
+	if (err)
+		return err;
+	alu(INSN_OP_CMP, e->d->size, op_reg(e), mem, e->rflags);
+	return string_next_cmp(e, false);
+}
+
+/* INS: port DX -> ES:rDI; the destination is checked first, so that a
+ * fault leaves the port unread. */
+static int emul_ins(const struct emul *e)
+{
+	u64 dst, val = 0;
+	int err;
+
+	if (!e->ops->translate || !e->ops->port_in)
+		return -E_NOSUPP;
+	if (string_skip(e))
+		return INSN_DONE;
+	err = string_addr(e, false, INSN_WRITE, &dst);
+	if (!err)
+		err = e->ops->port_in(e->ctx, (u16)e->gpr[GPR_RDX], e->d->size, &val);
+	if (!err)
+		err = mem_write(e, dst, val);
+	return err ? err : string_next(e, false, true);
+}
+
+/* OUTS: DS:rSI (or the override) -> port DX. */
+static int emul_outs(const struct emul *e)
+{
+	u64 src, val;
+	int err;
+
+	if (!e->ops->translate || !e->ops->port_out)
+		return -E_NOSUPP;
+	if (string_skip(e))
+		return INSN_DONE;
+	err = string_addr(e, true, INSN_READ, &src);
+	if (!err)
+		err = mem_read(e, src, &val);
+	if (!err)
+		err = e->ops->port_out(e->ctx, (u16)e->gpr[GPR_RDX], e->d->size, val);
+	return err ? err : string_next(e, true, false);
 }
 
 typedef int (*emul_fn)(const struct emul *e);
@@ -338,6 +498,10 @@ static const emul_fn handlers[INSN_OP_COUNT] = {
 	[INSN_OP_BT] = emul_bt,	    [INSN_OP_BTS] = emul_bt,	[INSN_OP_BTR] = emul_bt,
 	[INSN_OP_BTC] = emul_bt,    [INSN_OP_MOV] = emul_mov,	[INSN_OP_XCHG] = emul_xchg,
 	[INSN_OP_STOS] = emul_stos, [INSN_OP_LODS] = emul_lods, [INSN_OP_MOVS] = emul_movs,
+	[INSN_OP_CMPS] = emul_cmps, [INSN_OP_SCAS] = emul_scas, [INSN_OP_INS] = emul_ins,
+	[INSN_OP_OUTS] = emul_outs, [INSN_OP_XADD] = emul_xadd, [INSN_OP_CMPXCHG] = emul_cmpxchg,
+	[INSN_OP_NOT] = emul_unary, [INSN_OP_NEG] = emul_unary, [INSN_OP_INC] = emul_unary,
+	[INSN_OP_DEC] = emul_unary,
 };
 
 int insn_emulate(const struct insn *d, u64 *gpr, u64 *rflags, u64 gpa,

@@ -59,16 +59,25 @@ struct opdesc {
 	u16 flags;
 };
 
-enum group { GRP_1, GRP_3, GRP_8, GRP_11, GRP_COUNT };
+enum group { GRP_1, GRP_3, GRP_4, GRP_5, GRP_8, GRP_11, GRP_COUNT };
 
-/* SDM 2 table A-6: opcode extensions by ModRM.reg (only what we support) */
-static const u8 groups[GRP_COUNT][8] = {
-	[GRP_1] = { INSN_OP_ADD, INSN_OP_OR, INSN_OP_ADC, INSN_OP_SBB, INSN_OP_AND, INSN_OP_SUB,
-		    INSN_OP_XOR, INSN_OP_CMP },
-	[GRP_3] = { [0] = INSN_OP_TEST },
-	[GRP_8] = { [4] = INSN_OP_BT, INSN_OP_BTS, INSN_OP_BTR, INSN_OP_BTC },
-	[GRP_11] = { [0] = INSN_OP_MOV },
+/*
+ * SDM 2 table A-6: opcode extensions by ModRM.reg (only what we support),
+ * with the operand forms the member adds to its opcode's (group 3: only
+ * TEST has an immediate).
+ */
+/* clang-format off */
+static const struct opdesc groups[GRP_COUNT][8] = {
+	[GRP_1] = { { INSN_OP_ADD }, { INSN_OP_OR }, { INSN_OP_ADC }, { INSN_OP_SBB },
+		    { INSN_OP_AND }, { INSN_OP_SUB }, { INSN_OP_XOR }, { INSN_OP_CMP } },
+	[GRP_3] = { [0] = { INSN_OP_TEST, F_IMM }, [2] = { INSN_OP_NOT },
+		    [3] = { INSN_OP_NEG } },
+	[GRP_4] = { [0] = { INSN_OP_INC }, [1] = { INSN_OP_DEC } },
+	[GRP_5] = { [0] = { INSN_OP_INC }, [1] = { INSN_OP_DEC } },
+	[GRP_8] = { [4] = { INSN_OP_BT }, { INSN_OP_BTS }, { INSN_OP_BTR }, { INSN_OP_BTC } },
+	[GRP_11] = { [0] = { INSN_OP_MOV } },
 };
+/* clang-format on */
 
 /* What each op does to memory when it is the destination; LOCK legality. */
 /* clang-format off */
@@ -88,6 +97,13 @@ static const struct {
 	[INSN_OP_STOS] = { INSN_WRITE, false },
 	[INSN_OP_LODS] = { INSN_READ, false },
 	[INSN_OP_MOVS] = { INSN_RMW, false },	/* reads one side, writes the other */
+	[INSN_OP_CMPS] = { INSN_READ, false },	/* reads both sides */
+	[INSN_OP_SCAS] = { INSN_READ, false },
+	[INSN_OP_INS] = { INSN_WRITE, false },	/* port -> memory */
+	[INSN_OP_OUTS] = { INSN_READ, false },
+	[INSN_OP_XADD] = { INSN_RMW, true },    [INSN_OP_CMPXCHG] = { INSN_RMW, true },
+	[INSN_OP_NOT] = { INSN_RMW, true },     [INSN_OP_NEG] = { INSN_RMW, true },
+	[INSN_OP_INC] = { INSN_RMW, true },     [INSN_OP_DEC] = { INSN_RMW, true },
 };
 /* clang-format on */
 
@@ -108,6 +124,11 @@ static const struct opdesc map1[256] = {
 	ALU_ROW(INSN_OP_SBB), ALU_ROW(INSN_OP_AND), ALU_ROW(INSN_OP_SUB),
 	ALU_ROW(INSN_OP_XOR), ALU_ROW(INSN_OP_CMP),
 	[0x63] = { INSN_OP_MOV, F_MODRM | F_REG_DST | F_SRC32 | F_SX | F_ONLY64 },
+	/* INS/OUTS: 8, 16 or 32 bits, whatever REX.W says */
+	[0x6c] = { INSN_OP_INS, F_STRING | F_BYTE },
+	[0x6d] = { INSN_OP_INS, F_STRING | F_SRC32 },
+	[0x6e] = { INSN_OP_OUTS, F_STRING | F_BYTE },
+	[0x6f] = { INSN_OP_OUTS, F_STRING | F_SRC32 },
 	[0x80] = { GRP_1, F_MODRM | F_GROUP | F_BYTE | F_IMM },
 	[0x81] = { GRP_1, F_MODRM | F_GROUP | F_IMM },
 	[0x82] = { GRP_1, F_MODRM | F_GROUP | F_BYTE | F_IMM | F_NO64 },
@@ -126,14 +147,20 @@ static const struct opdesc map1[256] = {
 	[0xa3] = { INSN_OP_MOV, F_MOFFS },
 	[0xa4] = { INSN_OP_MOVS, F_STRING | F_BYTE },
 	[0xa5] = { INSN_OP_MOVS, F_STRING },
+	[0xa6] = { INSN_OP_CMPS, F_STRING | F_BYTE },
+	[0xa7] = { INSN_OP_CMPS, F_STRING },
 	[0xaa] = { INSN_OP_STOS, F_STRING | F_BYTE },
 	[0xab] = { INSN_OP_STOS, F_STRING },
 	[0xac] = { INSN_OP_LODS, F_STRING | F_BYTE | F_REG_DST },
 	[0xad] = { INSN_OP_LODS, F_STRING | F_REG_DST },
+	[0xae] = { INSN_OP_SCAS, F_STRING | F_BYTE },
+	[0xaf] = { INSN_OP_SCAS, F_STRING },
 	[0xc6] = { GRP_11, F_MODRM | F_GROUP | F_BYTE | F_IMM },
 	[0xc7] = { GRP_11, F_MODRM | F_GROUP | F_IMM },
-	[0xf6] = { GRP_3, F_MODRM | F_GROUP | F_BYTE | F_IMM },
-	[0xf7] = { GRP_3, F_MODRM | F_GROUP | F_IMM },
+	[0xf6] = { GRP_3, F_MODRM | F_GROUP | F_BYTE },
+	[0xf7] = { GRP_3, F_MODRM | F_GROUP },
+	[0xfe] = { GRP_4, F_MODRM | F_GROUP | F_BYTE },
+	[0xff] = { GRP_5, F_MODRM | F_GROUP },
 };
 /* clang-format on */
 
@@ -141,6 +168,8 @@ static const struct opdesc map1[256] = {
 static const struct opdesc map2[256] = {
 	[0xa3] = { INSN_OP_BT, F_MODRM },
 	[0xab] = { INSN_OP_BTS, F_MODRM },
+	[0xb0] = { INSN_OP_CMPXCHG, F_MODRM | F_BYTE },
+	[0xb1] = { INSN_OP_CMPXCHG, F_MODRM },
 	[0xb3] = { INSN_OP_BTR, F_MODRM },
 	[0xbb] = { INSN_OP_BTC, F_MODRM },
 	[0xba] = { GRP_8, F_MODRM | F_GROUP | F_IMM8 },
@@ -148,6 +177,8 @@ static const struct opdesc map2[256] = {
 	[0xb7] = { INSN_OP_MOV, F_MODRM | F_REG_DST | F_SRC16 | F_ZX },
 	[0xbe] = { INSN_OP_MOV, F_MODRM | F_REG_DST | F_SRC8 | F_SX },
 	[0xbf] = { INSN_OP_MOV, F_MODRM | F_REG_DST | F_SRC16 | F_SX },
+	[0xc0] = { INSN_OP_XADD, F_MODRM | F_BYTE },
+	[0xc1] = { INSN_OP_XADD, F_MODRM },
 };
 
 /* Segment override prefixes -> enum insn_seg */
@@ -402,9 +433,12 @@ int insn_decode(struct insn *d, const u8 *bytes, size_t avail, enum insn_mode mo
 		if (err)
 			return err;
 		if (desc.flags & F_GROUP) {
-			desc.op = groups[desc.op][MODRM_REG(d->modrm)];
-			if (!desc.op)
+			const struct opdesc *m = &groups[desc.op][MODRM_REG(d->modrm)];
+
+			if (!m->op)
 				return -E_NOSUPP;
+			desc.op = m->op;
+			desc.flags |= m->flags;
 		} else {
 			decode_reg(d, desc.flags & F_BYTE);
 		}

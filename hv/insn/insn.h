@@ -9,12 +9,15 @@
  * insn_emulate() perform the access through its device callbacks, update the
  * registers and RFLAGS; then it advances RIP by insn.len when told to.
  *
- * Only the instructions that kernels use on device memory are decoded: MOV
- * in all its memory forms (incl. moffs, MOVZX, MOVSX, MOVSXD), the group-1
- * arithmetic (ADD OR ADC SBB AND SUB XOR CMP) in every memory form, TEST,
- * XCHG, BT/BTS/BTR/BTC, and the string moves STOS, LODS, MOVS with or without
- * REP. Anything else (and every register-only form, which cannot fault on
- * memory) is -E_NOSUPP, so that the caller contains the guest.
+ * Only the instructions that kernels and conformance tests use on device
+ * memory are decoded: MOV in all its memory forms (incl. moffs, MOVZX,
+ * MOVSX, MOVSXD), the group-1 arithmetic (ADD OR ADC SBB AND SUB XOR CMP)
+ * in every memory form, TEST, XCHG, XADD, CMPXCHG, NOT, NEG, INC, DEC,
+ * BT/BTS/BTR/BTC, the string instructions STOS, LODS, MOVS, CMPS, SCAS with
+ * or without REP/REPE/REPNE, and INS/OUTS (string I/O, whose memory side
+ * the I/O exit emulates). Anything else (and every register-only form,
+ * which cannot fault on memory) is -E_NOSUPP: the caller gives the guest
+ * #UD, as a processor without the instruction would (hv/policy/mmio.c).
  */
 #pragma once
 
@@ -55,6 +58,16 @@ enum insn_op {
 	INSN_OP_STOS,
 	INSN_OP_LODS,
 	INSN_OP_MOVS,
+	INSN_OP_CMPS,
+	INSN_OP_SCAS,
+	INSN_OP_INS,
+	INSN_OP_OUTS,
+	INSN_OP_XADD,
+	INSN_OP_CMPXCHG,
+	INSN_OP_NOT,
+	INSN_OP_NEG,
+	INSN_OP_INC,
+	INSN_OP_DEC,
 	INSN_OP_COUNT
 };
 
@@ -68,9 +81,9 @@ enum insn_op {
 #define INSN_F_IMM BIT(1)     /* the source is insn.imm, not a register */
 #define INSN_F_ZX BIT(2)      /* MOVZX: zero-extend size -> reg_size */
 #define INSN_F_SX BIT(3)      /* MOVSX/MOVSXD: sign-extend size -> reg_size */
-#define INSN_F_STRING BIT(4)  /* STOS/LODS/MOVS: RSI/RDI/RCX in addr_size */
-#define INSN_F_REP BIT(5)     /* F3 (REP) */
-#define INSN_F_REPNE BIT(6)   /* F2 (REPNE); acts as REP on STOS/LODS/MOVS */
+#define INSN_F_STRING BIT(4)  /* string ops: RSI/RDI/RCX in addr_size */
+#define INSN_F_REP BIT(5)     /* F3 (REP; REPE on CMPS/SCAS) */
+#define INSN_F_REPNE BIT(6)   /* F2 (REPNE); acts as REP on STOS/LODS/MOVS/INS/OUTS */
 #define INSN_F_LOCK BIT(7)    /* F0 */
 #define INSN_F_RIP_REL BIT(8) /* 64-bit RIP-relative memory operand */
 #define INSN_F_MOFFS BIT(9)   /* A0-A3: no ModRM, an address-sized offset */
@@ -97,7 +110,8 @@ struct insn {
 			   for MOVZX/MOVSX/MOVSXD */
 	u8 addr_size;	/* 2, 4 or 8 */
 	u8 reg;		/* the register operand, a GPR index (enum gpr order);
-			   string and moffs forms use RAX */
+			   string and moffs forms use RAX; CMPXCHG's source
+			   (its accumulator is RAX) */
 	bool reg_high8; /* the register is AH, CH, DH or BH: bits 15:8 of
 			   gpr[reg], reg being 0..3 (no REX prefix) */
 	u8 seg;		/* enum insn_seg; in 64-bit mode only FS and GS count,

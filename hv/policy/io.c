@@ -2,14 +2,17 @@
  * Port I/O exits. A port that one of the partition's virtual devices claims
  * goes to it; any other port is not there (default deny, DESIGN.md): reads
  * return all-ones, writes are dropped, as on an ISA bus with nothing behind.
+ * String I/O goes the same way, one element per exit, its memory side
+ * emulated with the MMIO instructions (hv/policy/mmio.c).
  */
 #include "hv/policy/io.h"
 #include "hv/partition/partition.h"
+#include "hv/policy/mmio.h"
 #include "hv/vcpu/exit.h"
 #include "hv/vdev/vdev.h"
 #include "hv/virt.h"
 
-static int port_access(struct vcpu *v, u16 port, u8 size, bool write, u64 *val)
+int io_port_access(struct vcpu *v, u16 port, u8 size, bool write, u64 *val)
 {
 	const struct vdev_range *r = vdev_find_io(&v->part->vdevs, port);
 	struct vdev_access a = { port, size, write, write ? *val & vdev_size_mask(size) : 0 };
@@ -26,34 +29,14 @@ static int port_access(struct vcpu *v, u16 port, u8 size, bool write, u64 *val)
 	return 0;
 }
 
-/* String I/O (INS/OUTS) to ports without a device: OUTS drops its data,
- * INS cannot be emulated without a device either: both advance their
- * registers as the hardware would, INS storing nothing. No device of ours
- * takes string I/O, and the guest sees it as a port with nothing behind. */
-static void string_io_nothing(struct vcpu *v, struct vm_exit *e)
-{
-	u64 count = e->io.rep ? v->gpr[GPR_RCX] : 1;
-	u64 step = count * e->io.size;
-	u8 idx = e->io.in ? GPR_RDI : GPR_RSI;
-
-	vcpu_ops->load_state(v, VS_RFLAGS);
-	if (v->state.rflags & RFLAGS_DF)
-		v->gpr[idx] -= step;
-	else
-		v->gpr[idx] += step;
-	if (e->io.rep)
-		v->gpr[GPR_RCX] = 0;
-}
-
 enum exit_action io_handle(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val = v->gpr[GPR_RAX];
 
-	if (e->io.string) {
-		string_io_nothing(v, e);
-		return exit_skip(v, e);
-	}
-	port_access(v, e->io.port, e->io.size, !e->io.in, &val);
+	/* INS/OUTS: decoded and emulated with their memory side */
+	if (e->io.string)
+		return mmio_string_io(v, e);
+	io_port_access(v, e->io.port, e->io.size, !e->io.in, &val);
 	if (e->io.in) {
 		u64 mask = vdev_size_mask(e->io.size);
 

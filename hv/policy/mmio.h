@@ -6,3 +6,6 @@
 struct vcpu;
 
 enum exit_action mmio_handle(struct vcpu *v, struct vm_exit *e);
+/* A string I/O exit (INS/OUTS): one element, its memory side through the
+ * guest's paging and segments; RIP stays while a REP count remains. */
+enum exit_action mmio_string_io(struct vcpu *v, struct vm_exit *e);

@@ -243,6 +243,21 @@ def test_lvtmode_bare_qemu_deviates():
     assert "lvtmode: one-shot -> periodic: 3 periods" in run.console, str(run)
 
 
+# --- devinsn ---
+
+def test_devinsn_bare():
+    # q35's ECAM is at 0xb0000000; QEMU's unassigned memory reads 0, not
+    # all-ones, so the open-bus checks are for partitions
+    run = run_guest("devinsn", "ecam=0xb0000000")
+    expect(run, "PASS", r"^ioapic=ok ecam=ok open_bus=skipped string_io=ok$")
+    assert "devinsn: this line went out by rep outsb" in run.console, str(run)
+
+
+def test_devinsn_no_host_bridge_fails():
+    # nothing at the ECAM address: the check notices
+    expect(run_guest("devinsn", "ecam=0xe0000000"), "FAIL", r"no host bridge there")
+
+
 # --- lowload: linked below 1 MiB ---
 
 def test_lowload_runs_where_linked():

@@ -7,6 +7,8 @@ items 10, 11, 15 and 16), seen by test guests inside partitions:
   11.4.3, 11.12.5);
 - lvtmode: changing the LVT timer between one-shot and periodic keeps the
   count (SDM 3A 11.5.4);
+- devinsn: read-modify-write, CMPS, SCAS and string I/O forms on the
+  emulated I/O APIC, PCI ECAM, open bus and COM1 (issue 11 item 15);
 - lowload: a Multiboot1 kernel linked below 1 MiB is loaded where it asks,
   with its module above 1 MiB (Multiboot 0.6.96 3.1.3);
 
@@ -17,6 +19,7 @@ test_partitions.py.
 from __future__ import annotations
 
 import pytest
+from harness.hv_console import part_line
 
 # test_partitions's fixtures: imported, pytest finds them here
 from test_partitions import env, qemu_tsc_khz  # noqa: F401
@@ -67,4 +70,20 @@ def test_lvt_timer_mode_switch(emu: Emu, env, request):
     m = boot(env, emu, 1, [p])
     expect_pass(m, p, emu.guest_timeout, r"^ticks_per_ms=\d+ periodic=\d+ tsc_deadline=no$",
                 fail_on=no_stop(p.name))
+    no_hypervisor_fault(m)
+
+
+@pytest.mark.parametrize("emu", EMUS)
+def test_device_instruction_forms(emu: Emu, env):
+    """Item 15: devinsn's LOCK INC/DEC/XADD/CMPXCHG/NOT/NEG/XCHG on the I/O
+    APIC, REP MOVSD/REPE CMPSD/REPNE SCASD on the ECAM window, LOCK INC,
+    CMPXCHG and REPE CMPSB on open bus, and REP OUTSB/INSB (both
+    directions, 16-bit addressing) and INSW on ports all work in a
+    partition, and the line sent by REP OUTSB reaches the console."""
+    p = Part("dev", "0", "32M", "devinsn", "open_bus=0xfebf0000")
+    m = boot(env, emu, 1, [p])
+    expect_pass(m, p, emu.guest_timeout,
+                r"^ioapic=ok ecam=ok open_bus=ok string_io=ok$", fail_on=no_stop(p.name))
+    m.wait_for(part_line(p.name, r"devinsn: this line went out by rep outsb$"), 5,
+               anywhere=True)
     no_hypervisor_fault(m)

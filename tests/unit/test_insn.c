@@ -163,6 +163,51 @@ static const struct dcase dcases[] = {
 	D(M64, "rep movsl %ds:(%rsi),%es:(%rdi)", "\xf3\xa5", MOVS, RMW, 4, 4, 8, 0, 0, NOSEG,
 	  STR | REP, 0),
 	D(M64, "lodsl %ds:(%rsi),%eax", "\xad", LODS, R, 4, 4, 8, 0, 0, NOSEG, STR | RD, 0),
+	D(M64, "cmpsb %es:(%rdi),%ds:(%rsi)", "\xa6", CMPS, R, 1, 1, 8, 0, 0, NOSEG, STR, 0),
+	D(M64, "repz cmpsl %es:(%rdi),%ds:(%rsi)", "\xf3\xa7", CMPS, R, 4, 4, 8, 0, 0, NOSEG,
+	  STR | REP, 0),
+	D(M64, "repnz cmpsq %es:(%rdi),%ds:(%rsi)", "\xf2\x48\xa7", CMPS, R, 8, 8, 8, 0, 0, NOSEG,
+	  STR | REPNE, 0),
+	D(M64, "cmpsw %es:(%rdi),%fs:(%rsi)", "\x64\x66\xa7", CMPS, R, 2, 2, 8, 0, 0, INSN_SEG_FS,
+	  STR, 0),
+	D(M64, "scas %es:(%rdi),%al", "\xae", SCAS, R, 1, 1, 8, 0, 0, NOSEG, STR, 0),
+	D(M64, "repz scas %es:(%rdi),%eax", "\xf3\xaf", SCAS, R, 4, 4, 8, 0, 0, NOSEG, STR | REP,
+	  0),
+	D(M64, "repnz scas %es:(%rdi),%rax", "\xf2\x48\xaf", SCAS, R, 8, 8, 8, 0, 0, NOSEG,
+	  STR | REPNE, 0),
+	D(M64, "insb (%dx),%es:(%rdi)", "\x6c", INS, W, 1, 1, 8, 0, 0, NOSEG, STR, 0),
+	D(M64, "rep insl (%dx),%es:(%rdi)", "\xf3\x6d", INS, W, 4, 4, 8, 0, 0, NOSEG, STR | REP, 0),
+	D(M64, "insw (%dx),%es:(%rdi)", "\x66\x6d", INS, W, 2, 2, 8, 0, 0, NOSEG, STR, 0),
+	D(M64, "outsb %ds:(%rsi),(%dx)", "\x6e", OUTS, R, 1, 1, 8, 0, 0, NOSEG, STR, 0),
+	D(M64, "rep outsw %ds:(%rsi),(%dx)", "\x66\xf3\x6f", OUTS, R, 2, 2, 8, 0, 0, NOSEG,
+	  STR | REP, 0),
+	D(M64, "outsl %gs:(%rsi),(%dx)", "\x65\x6f", OUTS, R, 4, 4, 8, 0, 0, INSN_SEG_GS, STR, 0),
+	D(M64, "rex.W outsl %ds:(%rsi),(%dx) (32 bits)", "\x48\x6f", OUTS, R, 4, 8, 8, 0, 0, NOSEG,
+	  STR, 0),
+	D(M64, "rep insb (%dx),%es:(%edi)", "\x67\xf3\x6c", INS, W, 1, 1, 4, 0, 0, NOSEG, STR | REP,
+	  0),
+	/* read-modify-write */
+	D(M64, "lock xadd %eax,(%rax)", "\xf0\x0f\xc1\x00", XADD, RMW, 4, 4, 8, 0, 0, NOSEG, LCK,
+	  0),
+	D(M64, "xadd %cl,(%rbx)", "\x0f\xc0\x0b", XADD, RMW, 1, 1, 8, 1, 0, NOSEG, 0, 0),
+	D(M64, "xadd %r9,0x10(%rdi)", "\x4c\x0f\xc1\x4f\x10", XADD, RMW, 8, 8, 8, 9, 0, NOSEG, 0,
+	  0),
+	D(M64, "lock cmpxchg %ecx,(%rax)", "\xf0\x0f\xb1\x08", CMPXCHG, RMW, 4, 4, 8, 1, 0, NOSEG,
+	  LCK, 0),
+	D(M64, "cmpxchg %ah,(%rdx)", "\x0f\xb0\x22", CMPXCHG, RMW, 1, 1, 8, 0, 1, NOSEG, 0, 0),
+	D(M64, "cmpxchg %r8,(%rax)", "\x4c\x0f\xb1\x00", CMPXCHG, RMW, 8, 8, 8, 8, 0, NOSEG, 0, 0),
+	D(M64, "cmpxchg %cx,(%rax)", "\x66\x0f\xb1\x08", CMPXCHG, RMW, 2, 2, 8, 1, 0, NOSEG, 0, 0),
+	D(M64, "notb (%rax)", "\xf6\x10", NOT, RMW, 1, 1, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "notl 0x8(%rax)", "\xf7\x50\x08", NOT, RMW, 4, 4, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "lock negq (%rax)", "\xf0\x48\xf7\x18", NEG, RMW, 8, 8, 8, 0, 0, NOSEG, LCK, 0),
+	D(M64, "negw (%rax)", "\x66\xf7\x18", NEG, RMW, 2, 2, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "incl (%rax)", "\xff\x00", INC, RMW, 4, 4, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "lock incb (%rax)", "\xf0\xfe\x00", INC, RMW, 1, 1, 8, 0, 0, NOSEG, LCK, 0),
+	D(M64, "decq (%rax)", "\x48\xff\x08", DEC, RMW, 8, 8, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "decw (%rax)", "\x66\xff\x08", DEC, RMW, 2, 2, 8, 0, 0, NOSEG, 0, 0),
+	D(M64, "lock decl (%rax)", "\xf0\xff\x08", DEC, RMW, 4, 4, 8, 0, 0, NOSEG, LCK, 0),
+	D(M64, "testl $0x80,(%rax)", "\xf7\x00\x80\x00\x00\x00", TEST, R, 4, 4, 8, 0, 0, NOSEG, IM,
+	  0x80),
 	/* prefix rules: REX only right before the opcode; REX.W beats 66 */
 	D(M64, "rex.W data16 mov %cx,(%rax)", "\x48\x66\x89\x08", MOV, W, 2, 2, 8, 1, 0, NOSEG, 0,
 	  0),
@@ -194,6 +239,18 @@ static const struct dcase dcases[] = {
 	  IM, 0x1234),
 	D(M32, "movb %ah,(%ebx)", "\x88\x23", MOV, W, 1, 1, 4, 0, 1, NOSEG, 0, 0),
 	D(M32, "movl (%esp),%edi", "\x8b\x3c\x24", MOV, R, 4, 4, 4, 7, 0, NOSEG, RD, 0),
+	D(M32, "rep outsb %ds:(%esi),(%dx)", "\xf3\x6e", OUTS, R, 1, 1, 4, 0, 0, NOSEG, STR | REP,
+	  0),
+	D(M32, "insl (%dx),%es:(%edi)", "\x6d", INS, W, 4, 4, 4, 0, 0, NOSEG, STR, 0),
+	D(M32, "lock xadd %ax,(%ebx)", "\x66\xf0\x0f\xc1\x03", XADD, RMW, 2, 2, 4, 0, 0, NOSEG, LCK,
+	  0),
+	D(M32, "incl (%eax)", "\xff\x00", INC, RMW, 4, 4, 4, 0, 0, NOSEG, 0, 0),
+	D(M32, "decb 0x10(%ebx)", "\xfe\x4b\x10", DEC, RMW, 1, 1, 4, 0, 0, NOSEG, 0, 0),
+	D(M32, "notw (%eax)", "\x66\xf7\x10", NOT, RMW, 2, 2, 4, 0, 0, NOSEG, 0, 0),
+	D(M32, "cmpxchg %ebx,(%eax)", "\x0f\xb1\x18", CMPXCHG, RMW, 4, 4, 4, 3, 0, NOSEG, 0, 0),
+	D(M32, "repz cmpsw %es:(%edi),%ds:(%esi)", "\x66\xf3\xa7", CMPS, R, 2, 2, 4, 0, 0, NOSEG,
+	  STR | REP, 0),
+	D(M32, "scas %es:(%edi),%eax", "\xaf", SCAS, R, 4, 4, 4, 0, 0, NOSEG, STR, 0),
 	D(M32, "13 x cs; movl %ecx,%cs:(%eax)", P13 "\x89\x08", MOV, W, 4, 4, 4, 1, 0, INSN_SEG_CS,
 	  0, 0),
 
@@ -213,6 +270,13 @@ static const struct dcase dcases[] = {
 	D(M16, "movb 0x1234,%al", "\xa0\x34\x12", MOV, R, 1, 1, 2, 0, 0, NOSEG, RD | MOF, 0),
 	D(M16, "movzbw (%si),%cx", "\x0f\xb6\x0c", MOV, R, 1, 2, 2, 1, 0, NOSEG, RD | ZX, 0),
 	D(M16, "movb %cs:(%bx),%dl", "\x2e\x8a\x17", MOV, R, 1, 1, 2, 2, 0, INSN_SEG_CS, RD, 0),
+	D(M16, "rep insw (%dx),%es:(%di)", "\xf3\x6d", INS, W, 2, 2, 2, 0, 0, NOSEG, STR | REP, 0),
+	D(M16, "outsb %ds:(%si),(%dx)", "\x6e", OUTS, R, 1, 1, 2, 0, 0, NOSEG, STR, 0),
+	D(M16, "repz cmpsb %es:(%di),%ds:(%si)", "\xf3\xa6", CMPS, R, 1, 1, 2, 0, 0, NOSEG,
+	  STR | REP, 0),
+	D(M16, "incw (%bx)", "\xff\x07", INC, RMW, 2, 2, 2, 0, 0, NOSEG, 0, 0),
+	D(M16, "lock xadd %ax,(%bx,%si)", "\xf0\x0f\xc1\x00", XADD, RMW, 2, 2, 2, 0, 0, NOSEG, LCK,
+	  0),
 	D(M16, "andw $0xfff0,-0x2(%bp,%di)", "\x83\x63\xfe\xf0", AND, RMW, 2, 2, 2, 0, 0, NOSEG, IM,
 	  ~0xfULL),
 };
@@ -330,11 +394,17 @@ static const struct ecase ecases[] = {
 	E(M64, "lock addl (%rax),%ecx: #UD", "\xf0\x03\x08", -E_NOSUPP),
 	E(M64, "lock btl $3,(%rax): #UD", "\xf0\x0f\xba\x20\x03", -E_NOSUPP),
 	E(M64, "lock stosb: #UD", "\xf0\xaa", -E_NOSUPP),
-	E(M64, "lock xaddl %eax,(%rax)", "\xf0\x0f\xc1\x00", -E_NOSUPP),
+	E(M64, "lock cmpsb: #UD", "\xf0\xa6", -E_NOSUPP),
+	E(M64, "lock insb: #UD", "\xf0\x6c", -E_NOSUPP),
+	E(M64, "lock testl $1,(%rax): #UD", "\xf0\xf7\x00\x01\x00\x00\x00", -E_NOSUPP),
+	E(M64, "call *(%rax) (ff /2)", "\xff\x10", -E_NOSUPP),
+	E(M64, "pushq (%rax) (ff /6)", "\xff\x30", -E_NOSUPP),
+	E(M64, "mull (%rax) (f7 /4)", "\xf7\x20", -E_NOSUPP),
+	E(M64, "fe /2 is not defined", "\xfe\x10", -E_NOSUPP),
+	E(M64, "cmpxchg16b (%rax)", "\x48\x0f\xc7\x08", -E_NOSUPP),
+	E(M64, "incl %eax (no memory operand)", "\xff\xc0", -E_NOSUPP),
 	E(M64, "movups (%rax),%xmm1", "\x0f\x10\x08", -E_NOSUPP),
 	E(M64, "vmovdqa (%rax),%xmm0", "\xc5\xf9\x6f\x00", -E_NOSUPP),
-	E(M64, "incl (%rax)", "\xff\x00", -E_NOSUPP),
-	E(M64, "notb (%rax)", "\xf6\x10", -E_NOSUPP),
 	E(M64, "c6 /1", "\xc6\x08\x00", -E_NOSUPP),
 	E(M64, "0f ba /0", "\x0f\xba\x00\x01", -E_NOSUPP),
 	E(M64, "82 is invalid in 64-bit mode", "\x82\x00\x01", -E_NOSUPP),
@@ -368,6 +438,11 @@ static void test_decode_errors(void **state)
 #define RAM_BASE 0x10000ULL
 #define RAM_SIZE 4096
 
+static u64 size_mask_u32(u32 size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
 struct fake {
 	u8 dev[DEV_SIZE];
 	u8 ram[RAM_SIZE];
@@ -376,6 +451,11 @@ struct fake {
 	u32 last_size;
 	int fail; /* returned by every access when non-zero */
 	u64 seg_base[INSN_SEG_NONE];
+	int translate_fail; /* returned by translate when non-zero */
+	/* ports: what IN reads next (then + 1), what OUT wrote, in order */
+	u64 port_next, port_log[64];
+	u32 port_ins, port_outs;
+	u16 last_port;
 };
 
 static u8 *fake_at(struct fake *f, u64 gpa, u32 size)
@@ -425,7 +505,34 @@ static int fake_translate(void *ctx, u8 seg, u64 offset, u32 access, u64 *gpa)
 
 	(void)access;
 	assert_true(seg < INSN_SEG_NONE);
+	if (f->translate_fail)
+		return f->translate_fail;
 	*gpa = f->seg_base[seg] + offset;
+	return 0;
+}
+
+static int fake_port_in(void *ctx, u16 port, u32 size, u64 *val)
+{
+	struct fake *f = ctx;
+
+	assert_true(size == 1 || size == 2 || size == 4);
+	f->port_ins++;
+	f->last_port = port;
+	f->last_size = size;
+	*val = f->port_next++ & size_mask_u32(size);
+	return 0;
+}
+
+static int fake_port_out(void *ctx, u16 port, u32 size, u64 val)
+{
+	struct fake *f = ctx;
+
+	assert_true(size == 1 || size == 2 || size == 4);
+	assert_int_equal(val >> (8 * size), 0);
+	assert_true(f->port_outs < ARRAY_SIZE(f->port_log));
+	f->last_port = port;
+	f->last_size = size;
+	f->port_log[f->port_outs++] = val;
 	return 0;
 }
 
@@ -433,6 +540,8 @@ static const struct insn_mem_ops fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.translate = fake_translate,
+	.port_in = fake_port_in,
+	.port_out = fake_port_out,
 };
 
 static u64 dev_get(struct fake *f, u32 off, u32 size)
@@ -787,6 +896,156 @@ static void test_emulate_bt_vs_host(void **state)
 	}
 }
 
+/*
+ * Oracles with a memory destination, for the instructions whose register
+ * side the processor merges or zero-extends (XADD, CMPXCHG) or that have no
+ * register (NOT, NEG, INC, DEC): the host runs the instruction on a 64-bit
+ * word through a pointer (never %rsp-relative: the stack moves for pushf),
+ * a 64-bit register and RAX, so that what it leaves in the bytes and bits
+ * beyond the operand size is seen too.
+ */
+#define OPS_MEM(k) "(%[p])"
+#define OPS_SRC_MEM(k) "%" #k "[s], (%[p])"
+#define HOST_SIZED(size, mnem, OPS, ...)                                                           \
+	do {                                                                                       \
+		switch (size) {                                                                    \
+		case 1:                                                                            \
+			__asm__ __volatile__(ORACLE_PRE mnem "b " OPS(b) ORACLE_POST __VA_ARGS__); \
+			break;                                                                     \
+		case 2:                                                                            \
+			__asm__ __volatile__(ORACLE_PRE mnem "w " OPS(w) ORACLE_POST __VA_ARGS__); \
+			break;                                                                     \
+		case 4:                                                                            \
+			__asm__ __volatile__(ORACLE_PRE mnem "l " OPS(k) ORACLE_POST __VA_ARGS__); \
+			break;                                                                     \
+		default:                                                                           \
+			__asm__ __volatile__(ORACLE_PRE mnem "q " OPS(q) ORACLE_POST __VA_ARGS__); \
+			break;                                                                     \
+		}                                                                                  \
+	} while (0)
+
+struct host_rmw {
+	u64 mem, reg, rax, flags;
+};
+
+#define HOST_UNARY(name, mnem)                                                                \
+	static void name(u8 size, struct host_rmw *h)                                         \
+	{                                                                                     \
+		u64 *p = &h->mem, f = h->flags;                                               \
+		HOST_SIZED(size, mnem, OPS_MEM, : [f] "+r"(f) : [p] "r"(p) : "cc", "memory"); \
+		h->flags = f;                                                                 \
+	}
+
+HOST_UNARY(host_not, "not")
+HOST_UNARY(host_neg, "neg")
+HOST_UNARY(host_inc, "inc")
+HOST_UNARY(host_dec, "dec")
+
+static void host_xadd(u8 size, struct host_rmw *h)
+{
+	u64 *p = &h->mem, f = h->flags, s = h->reg;
+
+	HOST_SIZED(size, "xadd", OPS_SRC_MEM,
+		   : [s] "+r"(s), [f] "+r"(f)
+		   : [p] "r"(p)
+		   : "cc", "memory");
+	h->flags = f;
+	h->reg = s;
+}
+
+static void host_cmpxchg(u8 size, struct host_rmw *h)
+{
+	u64 *p = &h->mem, f = h->flags, a = h->rax;
+
+	HOST_SIZED(size, "cmpxchg", OPS_SRC_MEM,
+		   : [f] "+r"(f), "+a"(a)
+		   : [p] "r"(p), [s] "r"(h->reg)
+		   : "cc", "memory");
+	h->flags = f;
+	h->rax = a;
+}
+
+/*
+ * One read-modify-write case through decode + emulate against the host:
+ * the instruction's bytes (after the size prefixes), its oracle, and the
+ * flags the SDM defines for it (the others must be left alone).
+ */
+struct rmw_form {
+	const char *name;
+	u8 byte_op, op; /* the byte form's opcode; the other sizes are op */
+	bool twobyte;	/* 0F map */
+	u8 modrm;	/* [rbx], with reg = rcx or the group member */
+	void (*host)(u8 size, struct host_rmw *h);
+	u64 defined; /* flags it sets (SDM 2); it leaves the others alone */
+};
+
+static const struct rmw_form rmw_forms[] = {
+	{ "not", 0xf6, 0xf7, false, 0x13, host_not, 0 },
+	{ "neg", 0xf6, 0xf7, false, 0x1b, host_neg, ARITH_FLAGS },
+	{ "inc", 0xfe, 0xff, false, 0x03, host_inc, ARITH_FLAGS & ~FLAG_CF },
+	{ "dec", 0xfe, 0xff, false, 0x0b, host_dec, ARITH_FLAGS & ~FLAG_CF },
+	{ "xadd", 0xc0, 0xc1, true, 0x0b, host_xadd, ARITH_FLAGS },
+	{ "cmpxchg", 0xb0, 0xb1, true, 0x0b, host_cmpxchg, ARITH_FLAGS },
+};
+
+static void run_rmw_case(const struct rmw_form *form, u8 size)
+{
+	struct fake f = { 0 };
+	struct host_rmw h = { .mem = rnd(),
+			      .reg = rnd(),
+			      .rax = rnd(),
+			      .flags = (rnd() & ARITH_FLAGS) | 0x2 };
+	u64 gpr[GPR_COUNT], rflags = h.flags, fin = h.flags, mem;
+	u8 body[4], buf[8];
+	size_t n = 0;
+	struct insn d;
+
+	/* edge values, and an accumulator that equals memory half the time */
+	h.mem = (h.mem & ~size_mask(size)) | operand(size);
+	if (rnd() & 1)
+		h.rax = (h.rax & ~size_mask(size)) | (h.mem & size_mask(size));
+	for (int i = 0; i < GPR_COUNT; i++)
+		gpr[i] = rnd();
+	gpr[GPR_RAX] = h.rax;
+	gpr[GPR_RCX] = h.reg;
+	dev_set(&f, 0, 8, h.mem);
+	if (form->twobyte)
+		body[n++] = 0x0f;
+	body[n++] = size == 1 ? form->byte_op : form->op;
+	body[n++] = form->modrm;
+	n = encode(buf, size, body, n);
+	d = decode_ok(buf, n, M64);
+
+	form->host(size, &h);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, DEV_BASE, &fake_ops, &f), INSN_DONE);
+	mem = dev_get(&f, 0, 8);
+	/* these leave no flag undefined: what they define is the host's, every
+	 * other flag stays (the host's user-mode POPF keeps IF: not compared) */
+	if (mem != h.mem || ((rflags ^ h.flags) & form->defined) ||
+	    ((rflags ^ fin) & ~form->defined) || gpr[GPR_RCX] != h.reg || gpr[GPR_RAX] != h.rax)
+		fail_msg("%s size %u: emulated mem %#llx rcx %#llx rax %#llx flags %#llx, host "
+			 "%#llx %#llx %#llx %#llx",
+			 form->name, size, (unsigned long long)mem,
+			 (unsigned long long)gpr[GPR_RCX], (unsigned long long)gpr[GPR_RAX],
+			 (unsigned long long)rflags, (unsigned long long)h.mem,
+			 (unsigned long long)h.reg, (unsigned long long)h.rax,
+			 (unsigned long long)h.flags);
+	/* one read, one write: CMPXCHG writes back what it read when unequal */
+	assert_int_equal(f.reads, 1);
+	assert_int_equal(f.writes, 1);
+	assert_int_equal(f.last_size, size);
+}
+
+/* NOT, NEG, INC, DEC, XADD, CMPXCHG on memory against the host CPU. */
+static void test_emulate_rmw_vs_host(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(rmw_forms); k++)
+		for (size_t s = 0; s < ARRAY_SIZE(all_sizes); s++)
+			for (int i = 0; i < 3000; i++)
+				run_rmw_case(&rmw_forms[k], all_sizes[s]);
+}
+
 /* MOV r/m, r and MOV r, r/m on all 16 registers, at every size. */
 static void test_emulate_mov_all_registers(void **state)
 {
@@ -1054,6 +1313,272 @@ static void test_emulate_lods_movs(void **state)
 	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &no_translate, &f), -E_NOSUPP);
 }
 
+/* --- CMPS and SCAS against the host's own REP strings ------------------- */
+
+struct host_str {
+	u64 rsi, rdi, rcx, rax, flags;
+};
+
+#define HOST_STR_ASM(insn)                                                                         \
+	__asm__ __volatile__("lea -128(%%rsp), %%rsp\n\tpush %[f]\n\tpopf\n\t" insn                \
+			     "\n\tpushf\n\tpop %[f]\n\tcld\n\tlea 128(%%rsp), %%rsp"               \
+			     : "+S"(h->rsi), "+D"(h->rdi), "+c"(h->rcx), "+a"(h->rax), [f] "+r"(f) \
+			     :                                                                     \
+			     : "cc", "memory")
+
+#define HOST_STR_SIZES(pfx, op)           \
+	switch (size) {                   \
+	case 1:                           \
+		HOST_STR_ASM(pfx op "b"); \
+		break;                    \
+	case 2:                           \
+		HOST_STR_ASM(pfx op "w"); \
+		break;                    \
+	case 4:                           \
+		HOST_STR_ASM(pfx op "l"); \
+		break;                    \
+	default:                          \
+		HOST_STR_ASM(pfx op "q"); \
+		break;                    \
+	}
+
+/* rep: 0 none, 1 REPE (F3), 2 REPNE (F2); RFLAGS (with DF) from h->flags */
+#define HOST_STR(name, op)                                     \
+	static void name(u8 size, int rep, struct host_str *h) \
+	{                                                      \
+		u64 f = h->flags;                              \
+		if (rep == 0) {                                \
+			HOST_STR_SIZES("", op);                \
+		} else if (rep == 1) {                         \
+			HOST_STR_SIZES("repe ", op);           \
+		} else {                                       \
+			HOST_STR_SIZES("repne ", op);          \
+		}                                              \
+		h->flags = f;                                  \
+	}
+
+HOST_STR(host_cmps, "cmps")
+HOST_STR(host_scas, "scas")
+
+#define STR_ELEMS_MAX 8 /* elements in the 64-byte device window at any size */
+
+/*
+ * One CMPS (scas false) or SCAS case: elements of 0 or 1 at random (so that
+ * REPE and REPNE stop anywhere), RAM as the source, the device as the
+ * destination, a random count that stays inside them, either direction.
+ * The guest re-executes the instruction while insn_emulate says
+ * INSN_AGAIN; RSI, RDI, RCX and the flags must end as the host's.
+ */
+static void run_str_cmp_case(bool scas, u8 size, int rep, bool df)
+{
+	static u8 host_src[STR_ELEMS_MAX * 8], host_dst[STR_ELEMS_MAX * 8];
+	static const u8 rep_prefix[] = { 0, 0xf3, 0xf2 };
+	struct fake f = { 0 };
+	u64 gpr[GPR_COUNT] = { 0 }, rflags, first = df ? (STR_ELEMS_MAX - 1) * (u64)size : 0;
+	u32 elems = (u32)(rnd() % (STR_ELEMS_MAX + 1)), calls = 0;
+	struct host_str h;
+	u8 buf[4];
+	size_t n = 0;
+	struct insn d;
+	int rc;
+
+	for (u32 i = 0; i < sizeof(host_src); i++) {
+		host_src[i] = (u8)(rnd() & 1);
+		host_dst[i] = (u8)(rnd() & 1);
+	}
+	memcpy(f.ram, host_src, sizeof(host_src));
+	memcpy(f.dev, host_dst, sizeof(host_dst));
+	h = (struct host_str){ .rsi = (u64)(uintptr_t)host_src + first,
+			       .rdi = (u64)(uintptr_t)host_dst + first,
+			       .rcx = rep ? elems : rnd(),
+			       .rax = rnd() & (rnd() & 1 ? 1 : ~0ULL),
+			       .flags = (rnd() & ARITH_FLAGS) | 0x2 | (df ? FLAG_DF : 0) };
+	/* the same register values address the fake RAM and device */
+	f.seg_base[INSN_SEG_DS] = RAM_BASE - (u64)(uintptr_t)host_src;
+	f.seg_base[INSN_SEG_ES] = DEV_BASE - (u64)(uintptr_t)host_dst;
+	gpr[GPR_RSI] = h.rsi;
+	gpr[GPR_RDI] = h.rdi;
+	gpr[GPR_RCX] = h.rcx;
+	gpr[GPR_RAX] = h.rax;
+	rflags = h.flags;
+	if (rep)
+		buf[n++] = rep_prefix[rep];
+	if (size == 2)
+		buf[n++] = 0x66;
+	if (size == 8)
+		buf[n++] = 0x48;
+	buf[n++] = (scas ? 0xae : 0xa6) + (size != 1);
+	d = decode_ok(buf, n, M64);
+
+	(scas ? host_scas : host_cmps)(size, rep, &h);
+	do {
+		u64 gpa = f.seg_base[INSN_SEG_ES] + gpr[GPR_RDI]; /* SCAS: the fault */
+
+		rc = insn_emulate(&d, gpr, &rflags, gpa, &fake_ops, &f);
+		assert_true(rc == INSN_DONE || rc == INSN_AGAIN);
+		assert_true(++calls <= STR_ELEMS_MAX + 1);
+	} while (rc == INSN_AGAIN);
+	if (gpr[GPR_RSI] != h.rsi || gpr[GPR_RDI] != h.rdi || gpr[GPR_RCX] != h.rcx ||
+	    gpr[GPR_RAX] != h.rax || ((rflags ^ h.flags) & (ARITH_FLAGS | FLAG_DF)))
+		fail_msg("%s size %u rep %d df %d count %u: emulated rsi %+lld rdi %+lld rcx %llu "
+			 "flags %#llx, host %+lld %+lld %llu %#llx",
+			 scas ? "scas" : "cmps", size, rep, df, elems,
+			 (long long)(gpr[GPR_RSI] - (u64)(uintptr_t)host_src),
+			 (long long)(gpr[GPR_RDI] - (u64)(uintptr_t)host_dst),
+			 (unsigned long long)gpr[GPR_RCX], (unsigned long long)rflags,
+			 (long long)(h.rsi - (u64)(uintptr_t)host_src),
+			 (long long)(h.rdi - (u64)(uintptr_t)host_dst), (unsigned long long)h.rcx,
+			 (unsigned long long)h.flags);
+	assert_int_equal(f.writes, 0);
+}
+
+static void test_emulate_cmps_scas_vs_host(void **state)
+{
+	(void)state;
+	for (int scas = 0; scas <= 1; scas++)
+		for (size_t s = 0; s < ARRAY_SIZE(all_sizes); s++)
+			for (int rep = 0; rep <= 2; rep++)
+				for (int i = 0; i < 400; i++)
+					run_str_cmp_case(scas, all_sizes[s], rep, i & 1);
+}
+
+/* CMPS takes the source segment override; ES stays the destination's. */
+static void test_emulate_cmps_segments(void **state)
+{
+	struct fake f = { 0 };
+	u64 gpr[GPR_COUNT] = { 0 }, rflags = 2;
+	struct insn d = decode_ok((const u8 *)"\x64\xa7", 2, M64); /* cmpsl %es:(%rdi),%fs:(%rsi) */
+
+	(void)state;
+	f.seg_base[INSN_SEG_FS] = RAM_BASE;
+	f.seg_base[INSN_SEG_ES] = DEV_BASE;
+	memcpy(f.ram + 8, "\x01\x00\x00\x00", 4);
+	dev_set(&f, 4, 4, 2);
+	gpr[GPR_RSI] = 8;
+	gpr[GPR_RDI] = 4;
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	/* 1 - 2: borrow, negative */
+	assert_int_equal(rflags & (FLAG_CF | 0x80 | 0x40), FLAG_CF | 0x80);
+	assert_int_equal(gpr[GPR_RSI], 12);
+	assert_int_equal(gpr[GPR_RDI], 8);
+	/* without translate, CMPS cannot be done */
+	static const struct insn_mem_ops plain = { .read = fake_read, .write = fake_write };
+
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &plain, &f), -E_NOSUPP);
+}
+
+/* --- INS and OUTS ------------------------------------------------------------ */
+
+/*
+ * INS and OUTS: one element per call between port DX and ES:rDI / DS:rSI
+ * (or the override), the count and the direction as for the other string
+ * instructions, address-size wrapping, the destination translated before
+ * the port is read, and no port access at all for REP with RCX = 0.
+ */
+static void test_emulate_ins_outs(void **state)
+{
+	struct fake f = { 0 };
+	u64 gpr[GPR_COUNT] = { 0 }, rflags = 2;
+	struct insn d;
+	int rc, calls = 0;
+
+	(void)state;
+	/* rep insw, 64-bit: three words from port 0x1f0 into ES:rDI */
+	f.seg_base[INSN_SEG_ES] = RAM_BASE;
+	f.port_next = 0x12345;
+	gpr[GPR_RDX] = 0xffff00001f0ULL; /* DX only */
+	gpr[GPR_RDI] = 0x10;
+	gpr[GPR_RCX] = 3;
+	d = decode_ok((const u8 *)"\x66\xf3\x6d", 3, M64);
+	do {
+		rc = insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f);
+		assert_int_equal(rc, ++calls < 3 ? INSN_AGAIN : INSN_DONE);
+		assert_int_equal(f.last_port, 0x1f0);
+		assert_int_equal(f.last_size, 2);
+	} while (rc == INSN_AGAIN);
+	assert_memory_equal(f.ram + 0x10, "\x45\x23\x46\x23\x47\x23", 6);
+	assert_int_equal(f.ram[0x16], 0);
+	assert_int_equal(gpr[GPR_RDI], 0x16);
+	assert_int_equal(gpr[GPR_RCX], 0);
+	assert_int_equal(f.port_ins, 3);
+
+	/* std; insb: one byte, downwards, RCX untouched without REP */
+	rflags = 2 | FLAG_DF;
+	gpr[GPR_RCX] = 9;
+	d = decode_ok((const u8 *)"\x6c", 1, M64);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(f.ram[0x16], 0x48);
+	assert_int_equal(gpr[GPR_RDI], 0x15);
+	assert_int_equal(gpr[GPR_RCX], 9);
+
+	/* rep outsl with a GS override: DS is not used */
+	rflags = 2;
+	f.seg_base[INSN_SEG_DS] = DEV_BASE; /* a wrong base would read the device */
+	f.seg_base[INSN_SEG_GS] = RAM_BASE;
+	memcpy(f.ram + 0x100, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+	gpr[GPR_RSI] = 0x100;
+	gpr[GPR_RCX] = 2;
+	gpr[GPR_RDX] = 0x80;
+	d = decode_ok((const u8 *)"\xf3\x65\x6f", 3, M64);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_AGAIN);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(f.port_outs, 2);
+	assert_int_equal(f.port_log[0], 0x44332211);
+	assert_int_equal(f.port_log[1], 0x88776655);
+	assert_int_equal(f.last_port, 0x80);
+	assert_int_equal(f.last_size, 4);
+	assert_int_equal(gpr[GPR_RSI], 0x108);
+
+	/* REX.W does not make OUTS 64-bit */
+	f.seg_base[INSN_SEG_DS] = RAM_BASE;
+	gpr[GPR_RSI] = 0x100;
+	d = decode_ok((const u8 *)"\x48\x6f", 2, M64);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(f.port_log[2], 0x44332211);
+	assert_int_equal(gpr[GPR_RSI], 0x104);
+
+	/* 16-bit addressing: DI wraps inside 16 bits, CX counts, upper bits kept */
+	f.seg_base[INSN_SEG_ES] = RAM_BASE - 0xff00;
+	gpr[GPR_RDI] = 0xabcd0000fffeULL;
+	gpr[GPR_RCX] = 0x55550002ULL;
+	d = decode_ok((const u8 *)"\xf3\x6c", 2, M16);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_AGAIN);
+	assert_int_equal(gpr[GPR_RDI], 0xabcd0000ffffULL);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(gpr[GPR_RDI], 0xabcd00000000ULL);
+	assert_int_equal(gpr[GPR_RCX], 0x55550000ULL);
+	assert_int_equal(f.last_gpa, RAM_BASE + 0xff);
+
+	/* REP with a zero count: no port access */
+	f.port_ins = f.port_outs = 0;
+	gpr[GPR_RCX] = 0;
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	d = decode_ok((const u8 *)"\xf3\x6e", 2, M32);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(f.port_ins + f.port_outs, 0);
+
+	/* a destination that does not translate: the port is not read */
+	f.translate_fail = -E_RANGE;
+	gpr[GPR_RCX] = 4;
+	gpr[GPR_RDI] = 0x20;
+	d = decode_ok((const u8 *)"\xf3\x6d", 2, M32);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), -E_RANGE);
+	assert_int_equal(f.port_ins, 0);
+	assert_int_equal(gpr[GPR_RCX], 4);
+	assert_int_equal(gpr[GPR_RDI], 0x20);
+
+	/* without port callbacks INS and OUTS cannot be done */
+	static const struct insn_mem_ops no_ports = { .read = fake_read,
+						      .write = fake_write,
+						      .translate = fake_translate };
+
+	f.translate_fail = 0;
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &no_ports, &f), -E_NOSUPP);
+	d = decode_ok((const u8 *)"\x6e", 1, M32);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &no_ports, &f), -E_NOSUPP);
+	assert_int_equal(f.port_ins + f.port_outs, 0);
+}
+
 static void test_emulate_errors(void **state)
 {
 	struct fake f = { .fail = -E_IO };
@@ -1122,12 +1647,16 @@ int main(void)
 		cmocka_unit_test(test_emulate_alu_vs_host),
 		cmocka_unit_test(test_emulate_test_vs_host),
 		cmocka_unit_test(test_emulate_bt_vs_host),
+		cmocka_unit_test(test_emulate_rmw_vs_host),
 		cmocka_unit_test(test_emulate_mov_all_registers),
 		cmocka_unit_test(test_emulate_high8),
 		cmocka_unit_test(test_emulate_extend),
 		cmocka_unit_test(test_emulate_mov_imm_moffs_xchg),
 		cmocka_unit_test(test_emulate_rep_stos),
 		cmocka_unit_test(test_emulate_lods_movs),
+		cmocka_unit_test(test_emulate_cmps_scas_vs_host),
+		cmocka_unit_test(test_emulate_cmps_segments),
+		cmocka_unit_test(test_emulate_ins_outs),
 		cmocka_unit_test(test_emulate_errors),
 		cmocka_unit_test(test_cpu_mode),
 		cmocka_unit_test(test_match_prefixed),

@@ -19,13 +19,16 @@
 #define ONES64 0xffffffffffffffffULL
 #define PATTERN 0xaaaaaaaaaaaaaaaaULL
 
-/* A device that records its last access and answers reads with read_val. */
+/* A device that records its last access (and the values written, in
+ * order) and answers reads with read_val. */
 struct test_dev {
 	u32 calls;
 	struct vdev_access last;
 	struct vcpu *v;
 	u64 read_val;
 	int err;
+	u64 written[16];
+	u32 writes;
 };
 
 static int dev_access(void *dev, struct vcpu *v, struct vdev_access *a)
@@ -37,6 +40,8 @@ static int dev_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	d->v = v;
 	if (!a->write)
 		a->val = d->read_val;
+	else if (d->writes < ARRAY_SIZE(d->written))
+		d->written[d->writes++] = a->val;
 	return d->err;
 }
 
@@ -201,62 +206,6 @@ static void test_port_device_error(void **state)
 	assert_int_equal(dev.calls, 2);
 	assert_int_equal(fake_be(v)->skips, 1);
 	assert_null(fake_part.stop_reason);
-}
-
-/*
- * String I/O (INS/OUTS) reaches no device, claimed port or not: the index
- * register moves as the hardware would move it (by count * size, down with
- * RFLAGS.DF), REP clears RCX, INS stores nothing.
- */
-static void test_string_io(void **state)
-{
-	static const struct {
-		bool in, rep, df;
-		u8 size;
-		u64 rcx;
-		u64 rsi, rdi, rcx_after;
-	} cases[] = {
-		{ false, false, false, 1, 7, 0x1001, 0x2000, 7 },
-		{ false, false, true, 4, 7, 0x0ffc, 0x2000, 7 },
-		{ false, true, false, 2, 5, 0x100a, 0x2000, 0 },
-		{ false, true, true, 4, 3, 0x0ff4, 0x2000, 0 },
-		{ true, false, false, 2, 7, 0x1000, 0x2002, 7 },
-		{ true, true, false, 1, 16, 0x1000, 0x2010, 0 },
-		{ true, true, true, 4, 2, 0x1000, 0x1ff8, 0 },
-		{ true, true, false, 4, 0, 0x1000, 0x2000, 0 },
-	};
-	u8 *ram;
-
-	(void)state;
-	claim_io(&dev, 0x3f8, 8);
-	ram = fake_ram_add(&fake_guest_ram, 0, RAM_SIZE, FILL);
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct fake_backend *b = fake_be(v);
-		struct vm_exit e = fake_exit(v, VMEXIT_IO, 2);
-
-		e.io.port = 0x3f8;
-		e.io.size = cases[i].size;
-		e.io.in = cases[i].in;
-		e.io.string = true;
-		e.io.rep = cases[i].rep;
-		b->hw.rflags = 0x2 | (cases[i].df ? RFLAGS_DF : 0);
-		v->gpr[GPR_RSI] = 0x1000;
-		v->gpr[GPR_RDI] = 0x2000;
-		v->gpr[GPR_RCX] = cases[i].rcx;
-		v->gpr[GPR_RAX] = 0x5a;
-		assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
-		assert_int_equal(v->gpr[GPR_RSI], cases[i].rsi);
-		assert_int_equal(v->gpr[GPR_RDI], cases[i].rdi);
-		assert_int_equal(v->gpr[GPR_RCX], cases[i].rcx_after);
-		assert_int_equal(v->gpr[GPR_RAX], 0x5a);
-		assert_true(b->loaded & VS_RFLAGS);
-		assert_int_equal(b->skips, 1);
-		assert_int_equal(b->skip_len, 2);
-	}
-	assert_int_equal(dev.calls, 0);
-	for (u64 i = 0; i < RAM_SIZE; i++)
-		if (ram[i] != FILL)
-			fail_msg("INS stored at %#llx", (unsigned long long)i);
 }
 
 /* ---- MMIO ---- */
@@ -559,7 +508,7 @@ static void test_mmio_movs(void **state)
 	assert_int_equal(dev.calls, 3);
 }
 
-/* The partition is contained when its access cannot be emulated. */
+/* The partition is contained where no guest could go on hardware. */
 static void test_mmio_contained(void **state)
 {
 	static const struct {
@@ -578,12 +527,8 @@ static void test_mmio_contained(void **state)
 		  "\x8b\x05\x00\x00\xd0\xfe", 6 },
 		{ "cannot fetch the instruction of an MMIO access", DEV_MMIO, EXIT_ACCESS_READ,
 		  0xfff00000, NULL, 0 },
-		{ "unsupported instruction for an MMIO access", DEV_MMIO, EXIT_ACCESS_READ, CODE,
-		  "\xf4", 1 /* hlt */ },
-		{ "unsupported instruction for an MMIO access", DEV_MMIO, EXIT_ACCESS_READ, CODE,
-		  "\x0f\x01\xd0", 3 /* xgetbv */ },
-		{ "unsupported instruction for an MMIO access", DEV_MMIO, EXIT_ACCESS_WRITE, CODE,
-		  "\xf0\x89\x1d\x00\x00\xd0\xfe", 7 /* lock mov */ },
+		{ "cannot fetch the instruction of an MMIO access", DEV_MMIO, EXIT_ACCESS_READ,
+		  RAM_SIZE - 2, "\x8b\x05", 2 /* runs out of RAM */ },
 	};
 
 	(void)state;
@@ -703,6 +648,310 @@ static void test_mmio_movs_segments(void **state)
 	expect_emulated(v, CODE + 3);
 }
 
+/*
+ * What the processor would give instead of the exit, never a stop: #UD for
+ * an instruction the emulator does not have (or that cannot access memory,
+ * or LOCK where LOCK is #UD), reported the first few times; #GP(0) for one
+ * over 15 bytes and for a non-canonical string address.
+ */
+static void test_mmio_unemulated(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		u8 vector;
+		bool long_mode;
+		u64 rsi;
+	} cases[] = {
+		{ "\xf4", 1, X86_EXC_UD, false, 0 },			     /* hlt */
+		{ "\x0f\x01\xd0", 3, X86_EXC_UD, false, 0 },		     /* xgetbv */
+		{ "\xf0\x89\x1d\x00\x00\xd0\xfe", 7, X86_EXC_UD, false, 0 }, /* lock mov */
+		{ "\x0f\x10\x05\x00\x00\xd0\xfe", 7, X86_EXC_UD, false, 0 }, /* movups */
+		{ "\xff\x15\x00\x00\xd0\xfe", 6, X86_EXC_UD, false, 0 },     /* call *mem */
+		{ "\x6c", 1, X86_EXC_UD, false, 0 },			     /* insb: not here */
+		{ "\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x8b\x05\x00\x00\xd0\xfe",
+		  20, X86_EXC_GP, false, 0 },
+		{ "\xa5", 1, X86_EXC_GP, true,
+		  0x0000800000000000ULL }, /* movsd from non-canonical */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake_backend *b;
+
+		v = fake_part_init(1);
+		memset(&dev, 0, sizeof(dev));
+		ram_and_device();
+		if (cases[i].long_mode)
+			guest_long(v);
+		else
+			guest_protected(v);
+		b = fake_be(v);
+		code(CODE, cases[i].bytes, cases[i].len);
+		v->gpr[GPR_RSI] = cases[i].rsi;
+		v->gpr[GPR_RDI] = DEV_MMIO;
+		assert_int_equal(mmio(v, DEV_MMIO, EXIT_ACCESS_READ), EXIT_RESUME);
+		/* reported the first three times */
+		if (i == 0) /* with the bytes that follow (RAM fill) */
+			assert_non_null(
+				strstr(fake_console.last,
+				       "partition test: vCPU 0: no emulation of the instruction "
+				       "at 0x10000 (f4 cc cc cc cc cc cc cc): #UD"));
+		assert_null(fake_part.stop_reason);
+		assert_int_equal(b->applies, 1);
+		assert_int_equal(b->apply.event.type, EVENT_EXCEPTION);
+		assert_int_equal(b->apply.event.vector, cases[i].vector);
+		assert_int_equal(b->apply.event.has_error, cases[i].vector == X86_EXC_GP);
+		assert_int_equal(b->apply.event.error_code, 0);
+		assert_int_equal(b->hw.rip, CODE);
+		assert_int_equal(b->skips, 0);
+		assert_int_equal(dev.calls, 0);
+	}
+}
+
+/* An instruction at the very end of RAM: the fetch runs out of RAM after
+ * it, which does not matter as it decodes. */
+static void test_mmio_insn_at_end_of_ram(void **state)
+{
+	(void)state;
+	ram_and_device();
+	guest_protected(v);
+	fake_be(v)->hw.rip = RAM_SIZE - 6;
+	code(RAM_SIZE - 6, "\x8b\x05\x10\x00\xd0\xfe", 6);
+	assert_int_equal(mmio(v, DEV_MMIO + 0x10, EXIT_ACCESS_READ), EXIT_RESUME);
+	assert_int_equal(v->gpr[GPR_RAX], 0x55667788);
+	expect_emulated(v, RAM_SIZE);
+}
+
+/*
+ * The read-modify-write forms on a device: LOCK INC, XADD, CMPXCHG (a
+ * failed compare writes the old value back), NOT; REPE CMPSB between RAM
+ * and the device, one element per exit, ending where they differ.
+ */
+static void test_mmio_rmw(void **state)
+{
+	(void)state;
+	ram_and_device();
+	guest_protected(v);
+	dev.read_val = 0x1122334455667788ULL;
+
+	code(CODE, "\xf0\xff\x05\x10\x00\xd0\xfe", 7); /* lock incl DEV+0x10 */
+	assert_int_equal(mmio(v, DEV_MMIO + 0x10, EXIT_ACCESS_WRITE), EXIT_RESUME);
+	expect_access(&dev, DEV_MMIO + 0x10, 4, true, 0x55667789);
+	expect_emulated(v, CODE + 7);
+
+	code(CODE + 7, "\x0f\xc1\x0d\x14\x00\xd0\xfe", 7); /* xadd %ecx,DEV+0x14 */
+	v->gpr[GPR_RCX] = 5;
+	assert_int_equal(mmio(v, DEV_MMIO + 0x14, EXIT_ACCESS_WRITE), EXIT_RESUME);
+	expect_access(&dev, DEV_MMIO + 0x14, 4, true, 0x5566778d);
+	assert_int_equal(v->gpr[GPR_RCX], 0x55667788);
+	expect_emulated(v, CODE + 14);
+
+	code(CODE + 14, "\x0f\xb1\x1d\x18\x00\xd0\xfe", 7); /* cmpxchg %ebx,DEV+0x18 */
+	v->gpr[GPR_RAX] = 1;
+	v->gpr[GPR_RBX] = 2;
+	assert_int_equal(mmio(v, DEV_MMIO + 0x18, EXIT_ACCESS_WRITE), EXIT_RESUME);
+	expect_access(&dev, DEV_MMIO + 0x18, 4, true, 0x55667788);
+	assert_int_equal(v->gpr[GPR_RAX], 0x55667788);
+	assert_false(fake_be(v)->hw.rflags & RFLAGS_ZF);
+	expect_emulated(v, CODE + 21);
+
+	code(CODE + 21, "\xf6\x15\x1c\x00\xd0\xfe", 6); /* notb DEV+0x1c */
+	assert_int_equal(mmio(v, DEV_MMIO + 0x1c, EXIT_ACCESS_WRITE), EXIT_RESUME);
+	expect_access(&dev, DEV_MMIO + 0x1c, 1, true, 0x77);
+	expect_emulated(v, CODE + 27);
+	assert_int_equal(dev.calls, 8);
+
+	/* repe cmpsb: DATA holds 88 88 11; the device reads 0x88 */
+	code(CODE + 27, "\xf3\xa6", 2);
+	memcpy(fake_ram_ptr(&fake_guest_ram, DATA, 3), "\x88\x88\x11", 3);
+	v->gpr[GPR_RSI] = DATA;
+	v->gpr[GPR_RDI] = DEV_MMIO + 0x20;
+	v->gpr[GPR_RCX] = 10;
+	for (u32 i = 0; i < 3; i++) {
+		assert_int_equal(mmio(v, DEV_MMIO + 0x20 + i, EXIT_ACCESS_READ), EXIT_RESUME);
+		expect_access(&dev, DEV_MMIO + 0x20 + i, 1, false, 0);
+		expect_emulated(v, i < 2 ? CODE + 27 : CODE + 29);
+	}
+	assert_int_equal(v->gpr[GPR_RCX], 7);
+	assert_int_equal(v->gpr[GPR_RSI], DATA + 3);
+	assert_false(fake_be(v)->hw.rflags & RFLAGS_ZF);
+	assert_int_equal(dev.writes, 4);
+}
+
+/* ---- string I/O (INS/OUTS) ---- */
+
+static enum exit_action string_io(struct vcpu *vc, u16 port, u8 size, bool in, bool rep)
+{
+	struct vm_exit e = fake_exit(vc, VMEXIT_IO, 2);
+
+	e.io.port = port;
+	e.io.size = size;
+	e.io.in = in;
+	e.io.string = true;
+	e.io.rep = rep;
+	return exit_dispatch(vc, &e);
+}
+
+/*
+ * REP OUTSB in protected mode: one byte per exit to the port's device, RIP
+ * on the instruction until RCX reaches 0; then REP INSW in 64-bit mode with
+ * DF set (downwards through the guest's paging); an unclaimed port reads
+ * all-ones; REP with RCX = 0 touches nothing; OUTSD reads its source from a
+ * device's MMIO.
+ */
+static void test_string_io(void **state)
+{
+	u16 got[2];
+
+	(void)state;
+	ram_and_device();
+	claim_io(&dev2, 0x3f8, 8);
+	guest_protected(v);
+	code(CODE, "\xf3\x6e", 2);
+	memcpy(fake_ram_ptr(&fake_guest_ram, DATA, 5), "hello", 5);
+	v->gpr[GPR_RSI] = DATA;
+	v->gpr[GPR_RCX] = 5;
+	v->gpr[GPR_RDX] = 0x3f8;
+	for (u32 i = 0; i < 5; i++) {
+		assert_int_equal(string_io(v, 0x3f8, 1, false, true), EXIT_RESUME);
+		expect_access(&dev2, 0x3f8, 1, true, (u8) "hello"[i]);
+		expect_emulated(v, i < 4 ? CODE : CODE + 2);
+	}
+	assert_int_equal(dev2.writes, 5);
+	assert_int_equal(v->gpr[GPR_RCX], 0);
+	assert_int_equal(v->gpr[GPR_RSI], DATA + 5);
+
+	fake_part_init(1);
+	memset(&dev2, 0, sizeof(dev2));
+	ram_and_device();
+	claim_io(&dev2, 0x1f0, 8);
+	dev2.read_val = 0xbeef;
+	guest_long(v);
+	fake_be(v)->hw.rflags |= RFLAGS_DF;
+	code(CODE, "\x66\xf3\x6d", 3);
+	v->gpr[GPR_RDI] = DATA + 2;
+	v->gpr[GPR_RCX] = 2;
+	v->gpr[GPR_RDX] = 0x1f0;
+	assert_int_equal(string_io(v, 0x1f0, 2, true, true), EXIT_RESUME);
+	expect_emulated(v, CODE);
+	assert_int_equal(string_io(v, 0x1f0, 2, true, true), EXIT_RESUME);
+	expect_emulated(v, CODE + 3);
+	expect_access(&dev2, 0x1f0, 2, false, 0);
+	memcpy(got, fake_ram_ptr(&fake_guest_ram, DATA, 4), 4);
+	assert_int_equal(got[0], 0xbeef);
+	assert_int_equal(got[1], 0xbeef);
+	assert_int_equal(v->gpr[GPR_RDI], DATA - 2);
+
+	/* nobody at port 0x2f0: all-ones */
+	fake_be(v)->hw.rflags = RFLAGS_FIXED;
+	fake_be(v)->hw.rip = CODE;
+	v->gpr[GPR_RDI] = DATA;
+	v->gpr[GPR_RCX] = 1;
+	v->gpr[GPR_RDX] = 0x2f0;
+	assert_int_equal(string_io(v, 0x2f0, 2, true, true), EXIT_RESUME);
+	memcpy(got, fake_ram_ptr(&fake_guest_ram, DATA, 2), 2);
+	assert_int_equal(got[0], 0xffff);
+
+	/* REP with RCX = 0 */
+	fake_be(v)->hw.rip = CODE;
+	dev2.calls = 0;
+	v->gpr[GPR_RDX] = 0x1f0;
+	v->gpr[GPR_RCX] = 0;
+	assert_int_equal(string_io(v, 0x1f0, 2, true, true), EXIT_RESUME);
+	expect_emulated(v, CODE + 3);
+	assert_int_equal(dev2.calls, 0);
+	assert_int_equal(v->gpr[GPR_RDI], DATA + 2);
+
+	/* outsl from device memory to the port */
+	code(CODE + 3, "\x6f", 1);
+	v->gpr[GPR_RSI] = DEV_MMIO + 0x40;
+	assert_int_equal(string_io(v, 0x1f0, 4, false, false), EXIT_RESUME);
+	expect_access(&dev, DEV_MMIO + 0x40, 4, false, 0);
+	expect_access(&dev2, 0x1f0, 4, true, 0x55667788);
+	expect_emulated(v, CODE + 4);
+	assert_int_equal(v->gpr[GPR_RSI], DEV_MMIO + 0x44);
+}
+
+/* Real mode: ES:DI with ES's base, 16-bit DI and CX (the upper bits stay). */
+static void test_string_io_real_mode(void **state)
+{
+	(void)state;
+	ram_and_device();
+	claim_io(&dev2, 0x60, 1);
+	dev2.read_val = 0xa5;
+	guest_real(v);
+	fake_be(v)->hw.es.base = DATA;
+	code(CODE, "\xf3\x6c", 2);
+	v->gpr[GPR_RDI] = 0x12340000ffffULL;
+	v->gpr[GPR_RCX] = 0x77770002ULL;
+	v->gpr[GPR_RDX] = 0x60;
+	assert_int_equal(string_io(v, 0x60, 1, true, true), EXIT_RESUME);
+	assert_int_equal(string_io(v, 0x60, 1, true, true), EXIT_RESUME);
+	expect_emulated(v, 0xf002);
+	assert_int_equal(*(u8 *)fake_ram_ptr(&fake_guest_ram, DATA + 0xffff, 1), 0xa5);
+	assert_int_equal(*(u8 *)fake_ram_ptr(&fake_guest_ram, DATA, 1), 0xa5);
+	assert_int_equal(v->gpr[GPR_RDI], 0x123400000001ULL);
+	assert_int_equal(v->gpr[GPR_RCX], 0x77770000ULL);
+}
+
+/*
+ * INS into a page that is not present: #PF (a write) with CR2, and the port
+ * is not read. An instruction at RIP that is not the INS/OUTS of the exit
+ * (rewritten meanwhile) runs again: nothing done, nothing injected.
+ */
+static void test_string_io_faults(void **state)
+{
+	struct fake_backend *b;
+
+	(void)state;
+	ram_and_device();
+	claim_io(&dev2, 0x1f0, 8);
+	guest_long(v);
+	b = fake_be(v);
+	unmap_page(DATA);
+	code(CODE, "\x6d", 1);
+	v->gpr[GPR_RDI] = DATA + 8;
+	v->gpr[GPR_RDX] = 0x1f0;
+	assert_int_equal(string_io(v, 0x1f0, 4, true, false), EXIT_RESUME);
+	assert_int_equal(b->applies, 1);
+	assert_int_equal(b->apply.event.vector, X86_EXC_PF);
+	assert_int_equal(b->apply.event.error_code, 0x2);
+	assert_int_equal(b->hw.cr2, DATA + 8);
+	assert_int_equal(dev2.calls, 0);
+	assert_int_equal(v->gpr[GPR_RDI], DATA + 8);
+
+	static const struct {
+		const char *bytes;
+		size_t len;
+		u8 size;
+		bool in;
+	} other[] = {
+		{ "\x90", 1, 4, true },	    /* nop */
+		{ "\x6c", 1, 4, true },	    /* insb, the exit says 4 bytes */
+		{ "\x6f", 1, 4, true },	    /* outsd, the exit says in */
+		{ "\xe5\x60", 2, 4, true }, /* in $0x60,%eax */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		v = fake_part_init(1);
+		ram_and_device();
+		claim_io(&dev2, 0x1f0, 8);
+		guest_long(v);
+		b = fake_be(v);
+		dev2.calls = 0;
+		code(CODE, other[i].bytes, other[i].len);
+		v->gpr[GPR_RDI] = v->gpr[GPR_RSI] = DATA;
+		v->gpr[GPR_RDX] = 0x1f0;
+		assert_int_equal(string_io(v, 0x1f0, other[i].size, other[i].in, false),
+				 EXIT_RESUME);
+		assert_int_equal(b->applies + b->skips + b->stores, 0);
+		assert_int_equal(dev2.calls, 0);
+		assert_int_equal(v->gpr[GPR_RDI], DATA);
+		assert_null(fake_part.stop_reason);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,7 +960,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_ranges, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_unclaimed_ports, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_port_device_error, setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_string_io, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_protected_mode, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_real_mode, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_long_mode, setup, fake_teardown),
@@ -721,6 +969,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmio_contained, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_page_faults, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_movs_segments, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_unemulated, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_insn_at_end_of_ram, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_rmw, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_string_io, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_string_io_real_mode, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_string_io_faults, setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
