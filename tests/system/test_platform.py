@@ -12,9 +12,9 @@ items 10, 11, 15 and 16), seen by test guests inside partitions:
 - lowload: a Multiboot1 kernel linked below 1 MiB is loaded where it asks,
   with its module above 1 MiB (Multiboot 0.6.96 3.1.3);
 
-under QEMU (`-cpu EPYC`: AMD-V with NPT) and Bochs `corei7_skylake_x`
-(VT-x with EPT). The boots, the hv.conf and the verdict checks are those of
-test_partitions.py.
+under QEMU (`-cpu EPYC`: AMD-V with NPT), Bochs `corei7_skylake_x` (VT-x
+with EPT) and Bochs `ryzen` (the stricter AMD-V). The boots, the hv.conf
+and the verdict checks are those of test_partitions.py.
 """
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from harness.hv_console import part_line
 
 # test_partitions's fixtures: imported, pytest finds them here
 from test_partitions import env, qemu_tsc_khz  # noqa: F401
-from test_partitions import (BOCHS_VMX, QEMU_SVM, Emu, Part, _emu_param, boot, expect_pass,
-                             no_hypervisor_fault, no_stop, tsc_khz_for)
+from test_partitions import (BOCHS_SVM, BOCHS_VMX, QEMU_SVM, Emu, Part, _emu_param, boot,
+                             expect_pass, no_hypervisor_fault, no_stop, tsc_khz_for)
 
-EMUS = [_emu_param(QEMU_SVM), _emu_param(BOCHS_VMX)]
+EMUS = [_emu_param(QEMU_SVM), _emu_param(BOCHS_VMX), _emu_param(BOCHS_SVM)]
 
 
 def _with_initrd(p: Part, initrd: str) -> Part:
