@@ -13,12 +13,9 @@
 #include "hv/policy/io.h"
 #include "hv/policy/mmio.h"
 #include "hv/policy/msr.h"
+#include "hv/vcpu/guest_code.h"
 #include "hv/virt.h"
 
-#define XCR0_X87 BIT(0)
-#define XCR0_SSE BIT(1)
-#define XCR0_AVX BIT(2)
-#define CPUID_XSAVE_LEAF 0xd
 #define LOW32 0xffffffffULL
 /* VMX and SMX, and bits no CPU defines yet */
 #define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE | ~(BIT(25) - 1))
@@ -108,27 +105,42 @@ static enum exit_action handle_wrmsr(struct vcpu *v, struct vm_exit *e)
 	return exit_skip(v, e);
 }
 
-/* SDM 3A 2.6 and 13.3: what XCR0 may hold */
-static bool xcr0_valid(u64 xcr0)
+/* SDM 1 13.3 and SDM 2B XSETBV: what XCR0 may hold, within what the
+ * partition's CPUID 0Dh offers. */
+static bool xcr0_valid(const struct partition *p, u64 xcr0)
 {
-	struct cpuid_regs r;
-	u64 supported;
+	u64 avx512 = xcr0 & XCR0_AVX512;
 
-	cpuid_host(CPUID_XSAVE_LEAF, 0, &r);
-	supported = ((u64)r.edx << 32) | r.eax;
-	return (xcr0 & XCR0_X87) && !(xcr0 & ~supported) &&
-	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE));
+	return (xcr0 & XCR0_X87) && !(xcr0 & ~cpuid_xcr0_supported(p)) &&
+	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE)) &&
+	       (!avx512 || (avx512 == XCR0_AVX512 && (xcr0 & XCR0_AVX))) &&
+	       ((xcr0 & XCR0_MPX) == 0 || (xcr0 & XCR0_MPX) == XCR0_MPX) &&
+	       ((xcr0 & XCR0_AMX) == 0 || (xcr0 & XCR0_AMX) == XCR0_AMX);
 }
 
-/* The host never uses extended state, so the guest's XCR0 can stay loaded
- * on its CPU (one vCPU per CPU). */
+/* SDM 3A 5.5: the CPL is SS.DPL in protected mode, 3 in virtual-8086
+ * mode, 0 in real mode. */
+static u32 guest_cpl(const struct vcpu_state *st)
+{
+	if (!(st->cr0 & CR0_PE))
+		return 0;
+	return (st->rflags & RFLAGS_VM) ? 3 : (st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3;
+}
+
+/*
+ * The host never uses extended state, so the guest's XCR0 can stay loaded
+ * on its CPU (one vCPU per CPU). The checks come first; the CPU may still
+ * refuse a value they let through (a rule of a later processor), and its
+ * #GP then goes to the guest, never to the hypervisor.
+ */
 static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val = (v->gpr[GPR_RAX] & LOW32) | (v->gpr[GPR_RDX] << 32);
 
-	if ((u32)v->gpr[GPR_RCX] != 0 || !xcr0_valid(val))
+	vcpu_ops->load_state(v, VS_CR | VS_RFLAGS | VS_SEG_CODE);
+	if ((u32)v->gpr[GPR_RCX] != 0 || guest_cpl(&v->state) != 0 || !xcr0_valid(v->part, val) ||
+	    cpuid_host_set_xcr0(val))
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	cpuid_host_set_xcr0(val);
 	return exit_skip(v, e);
 }
 
