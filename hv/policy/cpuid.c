@@ -325,6 +325,48 @@ u64 cpuid_xcr0_supported(const struct partition *p)
 	return ((u64)p->cpuid_basic[0xd].edx << 32) | p->cpuid_basic[0xd].eax;
 }
 
+/* SDM 3A 2.5 (CR4) and SDM 2A CPUID: which flag makes each CR4 bit exist.
+ * PCE always exists; a bit listed twice exists with either flag. */
+static const struct {
+	u64 cr4;
+	struct cpuid_feature f;
+} cr4_features[] = {
+	{ CR4_VME | CR4_PVI, { 0x1, R_EDX, 1 } }, /* VME */
+	{ CR4_TSD, { 0x1, R_EDX, 4 } },		  /* TSC */
+	{ CR4_DE, { 0x1, R_EDX, 2 } },		  /* DE */
+	{ CR4_PSE, { 0x1, R_EDX, 3 } },		  /* PSE */
+	{ CR4_PAE, { 0x1, R_EDX, 6 } },		  /* PAE */
+	{ CR4_MCE, { 0x1, R_EDX, 7 } },		  /* MCE */
+	{ CR4_PGE, { 0x1, R_EDX, 13 } },	  /* PGE */
+	{ CR4_OSFXSR, { 0x1, R_EDX, 24 } },	  /* FXSR */
+	{ CR4_OSXMMEXCPT, { 0x1, R_EDX, 25 } },	  /* SSE */
+	{ CR4_UMIP, { 0x7, R_ECX, 2 } },	  /* UMIP */
+	{ CR4_LA57, { 0x7, R_ECX, 16 } },	  /* LA57 */
+	{ CR4_VMXE, { 0x1, R_ECX, 5 } },	  /* VMX */
+	{ CR4_SMXE, { 0x1, R_ECX, 6 } },	  /* SMX */
+	{ CR4_FSGSBASE, { 0x7, R_EBX, 0 } },	  /* FSGSBASE */
+	{ CR4_PCIDE, { 0x1, R_ECX, 17 } },	  /* PCID */
+	{ CR4_OSXSAVE, { 0x1, R_ECX, 26 } },	  /* XSAVE */
+	{ CR4_KL, { 0x7, R_ECX, 23 } },		  /* KL */
+	{ CR4_SMEP, { 0x7, R_EBX, 7 } },	  /* SMEP */
+	{ CR4_SMAP, { 0x7, R_EBX, 20 } },	  /* SMAP */
+	{ CR4_PKE, { 0x7, R_ECX, 3 } },		  /* PKU */
+	{ CR4_CET, { 0x7, R_ECX, 7 } },		  /* CET_SS */
+	{ CR4_CET, { 0x7, R_EDX, 20 } },	  /* CET_IBT */
+	{ CR4_PKS, { 0x7, R_ECX, 31 } },	  /* PKS */
+	{ CR4_UINTR, { 0x7, R_EDX, 5 } },	  /* UINTR */
+};
+
+u64 cpuid_cr4_reserved(const struct partition *p)
+{
+	u64 reserved = ~(u64)CR4_PCE;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cr4_features); i++)
+		if (offered(p, cr4_features[i].f))
+			reserved &= ~cr4_features[i].cr4;
+	return reserved;
+}
+
 static u32 host_eax(u32 leaf)
 {
 	struct cpuid_regs r;

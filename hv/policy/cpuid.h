@@ -26,6 +26,9 @@ u64 cpuid_crystal_hz(void);
 void cpuid_init_partition(struct partition *p);
 /* The XCR0 bits the partition's CPUID 0Dh offers (subleaf 0 EDX:EAX). */
 u64 cpuid_xcr0_supported(const struct partition *p);
+/* The CR4 bits reserved for the partition: those of features its CPUID
+ * hides, and those no feature defines (SDM 3A 2.5: setting one is #GP). */
+u64 cpuid_cr4_reserved(const struct partition *p);
 
 /*
  * The host CPU under the policy: its CPUID, and XCR0 (the guest's own while it

@@ -17,8 +17,6 @@
 #include "hv/virt.h"
 
 #define LOW32 0xffffffffULL
-/* VMX and SMX, and bits no CPU defines yet */
-#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE | ~(BIT(25) - 1))
 
 enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
 {
@@ -144,20 +142,56 @@ static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 	return exit_skip(v, e);
 }
 
+/*
+ * Whether MOV to CR0/CR4, CLTS or LMSW may take CR0 and CR4 from the state
+ * st to cr0 and cr4, or raises #GP (SDM 2B MOV to CR, SDM 3A 2.5, 4.1,
+ * 4.10.1). Stored unchecked, a value the CPU would refuse fails the next
+ * VM entry and stops the partition instead.
+ */
+static bool cr_valid(const struct vcpu *v, const struct vcpu_state *st, u64 cr0, u64 cr4)
+{
+	bool lma = st->efer & EFER_LMA;
+	u64 cr4_set = cr4 & ~st->cr4;
+
+	/* 2.5: bits 63:32, and CR4 bits of features CPUID does not show */
+	if ((cr0 >> 32) || (cr4_set & cpuid_cr4_reserved(v->part)))
+		return false;
+	/* 2.5: PG needs PE; NW without CD is invalid */
+	if (((cr0 & CR0_PG) && !(cr0 & CR0_PE)) || ((cr0 & CR0_NW) && !(cr0 & CR0_CD)))
+		return false;
+	/* 4.1.2: IA-32e paging needs PAE, which it keeps while active */
+	if ((cr0 & CR0_PG) && (st->efer & EFER_LME) && !(cr4 & CR4_PAE))
+		return false;
+	/* MOV to CR0: 64-bit mode cannot turn paging off (10.8.5.4: IA-32e
+	 * mode is left from compatibility mode) */
+	if (!(cr0 & CR0_PG) && guest_long_mode(st))
+		return false;
+	/* 4.10.1: PCIDE comes on only in IA-32e mode with CR3[11:0] = 0, and
+	 * paging stays on while it is set */
+	if ((cr4_set & CR4_PCIDE) && (!lma || (st->cr3 & CR3_PCID_MASK)))
+		return false;
+	if ((cr4 & CR4_PCIDE) && !(cr0 & CR0_PG))
+		return false;
+	/* 4.1.1: LA57 does not change in IA-32e mode */
+	return !(lma && ((cr4 ^ st->cr4) & CR4_LA57));
+}
+
 /* MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value. */
 static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 {
 	struct vcpu_state *st = &v->state;
-	u64 val;
+	u64 cr0, cr4, val;
 
-	vcpu_ops->load_state(v, VS_CR);
+	vcpu_ops->load_state(v, VS_CR | VS_SEG_CODE);
+	cr0 = st->cr0;
+	cr4 = st->cr4;
 	switch (e->cr.type) {
 	case CR_ACCESS_MOV_TO:
 		val = v->gpr[e->cr.gpr];
 		if (e->cr.cr == 0)
-			st->cr0 = val;
+			cr0 = val & (CR0_DEFINED | ~LOW32); /* reserved bits 31:0 ignored */
 		else if (e->cr.cr == 4)
-			st->cr4 = val;
+			cr4 = val;
 		else if (e->cr.cr == 3)
 			st->cr3 = val;
 		else
@@ -167,25 +201,19 @@ static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 		v->gpr[e->cr.gpr] = e->cr.cr == 0 ? st->cr0 : e->cr.cr == 4 ? st->cr4 : st->cr3;
 		return exit_skip(v, e);
 	case CR_ACCESS_CLTS:
-		st->cr0 &= ~CR0_TS;
+		cr0 &= ~CR0_TS;
 		break;
 	case CR_ACCESS_LMSW:
 		/* SDM 2A LMSW: loads PE, MP, EM, TS; cannot clear PE */
-		st->cr0 = (st->cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (st->cr0 & CR0_PE);
+		cr0 = (cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (cr0 & CR0_PE);
 		break;
 	default:
 		return exit_fatal(v, EXIT_CRASH, "unexpected control-register access");
 	}
-	/* SDM 3A 2.5: CR0.PG requires PE; NW without CD is invalid */
-	if (((st->cr0 & CR0_PG) && !(st->cr0 & CR0_PE)) ||
-	    ((st->cr0 & CR0_NW) && !(st->cr0 & CR0_CD)) || (st->cr0 >> 32))
+	if (!cr_valid(v, st, cr0, cr4))
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	/* SDM 3A 9.8.5: paging with EFER.LME needs CR4.PAE */
-	if ((st->cr0 & CR0_PG) && (st->efer & EFER_LME) && !(st->cr4 & CR4_PAE))
-		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	/* features CPUID hides from the guest cannot be turned on (SDM 2.5) */
-	if (st->cr4 & CR4_GUEST_RESERVED)
-		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	st->cr0 = cr0;
+	st->cr4 = cr4;
 	vcpu_ops->store_state(v, VS_CR);
 	return exit_skip(v, e);
 }

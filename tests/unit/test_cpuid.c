@@ -522,6 +522,29 @@ static void test_xsave_leaf(void **state)
 }
 
 /*
+ * SDM 3A 2.5: a CR4 bit exists when the CPUID flag of its feature does
+ * (PCE always); the others are reserved, bits 63:32 included. On the host
+ * with everything, the partition still lacks MCE, VMX, SMX, Key Locker,
+ * CET and PKS (their flags are hidden), and UINTR.
+ */
+static void test_cr4_reserved(void **state)
+{
+	u64 present = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE |
+		      CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | CR4_PCIDE |
+		      CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE;
+
+	(void)state;
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~present);
+	host_no_features();
+	part(1);
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~(u64)CR4_PCE);
+	/* LA57 and PKE follow the host's flags */
+	fake_cpuid_set(0x7, 0, 2, 0, BIT(16) | BIT(3), 0);
+	part(1);
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~(u64)(CR4_PCE | CR4_LA57 | CR4_PKE));
+}
+
+/*
  * The exit's fast path: cpuid_plain answers subleaf 0 of basic leaves that
  * are the same for every vCPU (not 1, 0Bh, 0Dh, 1Fh) and, for leaves without
  * subleaves, any subleaf; the answers equal cpuid_guest's for every vCPU.
@@ -569,6 +592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_topology_leaves, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_leaf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_leaf7, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cr4_reserved, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_power_leaf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_leaves, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_passed_leaves, setup, fake_teardown),

@@ -452,11 +452,31 @@ static void test_wrmsr_registers(void **state)
 #define NW BIT(29)
 #define CD BIT(30)
 #define PG BIT(31)
+#define WP BIT(16)
+#define MCE BIT(6)
 #define PAE BIT(5)
+#define UMIP BIT(11)
+#define LA57 BIT(12)
 #define VMXE BIT(13)
 #define SMXE BIT(14)
+#define FSGSBASE BIT(16)
+#define PCIDE BIT(17)
 #define OSXSAVE BIT(18)
+#define KL BIT(19)
+#define SMEP BIT(20)
+#define SMAP BIT(21)
+#define PKE BIT(22)
+#define CET BIT(23)
+#define PKS BIT(24)
+#define UINTR BIT(25)
 #define LME BIT(8)
+#define LMA BIT(10)
+#define LONG (LME | LMA) /* IA-32e mode; compatibility mode (CS.L clear) */
+/* test-only bits of `efer` below: CS.L set (64-bit mode), CR3[11:0] not 0 */
+#define IN64 BIT(62)
+#define PCID3 BIT(61)
+#define LONG64 (LONG | IN64)
+#define CS_L BIT(9) /* struct seg attr: 64-bit code */
 
 enum cr_result { CR_OK, CR_READ, CR_GP, CR_CONTAIN };
 
@@ -464,7 +484,7 @@ static const struct {
 	const char *what;
 	u8 type, cr;
 	u64 val;	    /* in RBX (MOV to), or the LMSW source */
-	u64 cr0, cr4, efer; /* before */
+	u64 cr0, cr4, efer; /* before; efer may have IN64 and PCID3 */
 	enum cr_result result;
 	u64 want_cr0, want_cr4; /* after, when stored */
 } cr_cases[] = {
@@ -499,6 +519,48 @@ static const struct {
 	  PE | NE, 0 },
 	{ "lmsw: high bits ignored", CR_ACCESS_LMSW, 0, 0xfff6, PE | PG, 0, 0, CR_OK,
 	  PE | PG | MP | EM, 0 },
+	/* SDM 3A 2.5: reserved bits 31:0 of CR0 are ignored, not stored */
+	{ "mov cr0: reserved bits 6 and 28", CR_ACCESS_MOV_TO, 0, PE | ET | BIT(6) | BIT(28), PE, 0,
+	  0, CR_OK, PE | ET, 0 },
+	/* SDM 2B MOV: 64-bit mode cannot clear PG; compatibility mode leaves
+	 * IA-32e mode so (SDM 3A 10.8.5.4), unless PCIDE is set (4.10.1) */
+	{ "mov cr0: clear PG in 64-bit mode", CR_ACCESS_MOV_TO, 0, PE, PE | PG, PAE, LONG64, CR_GP,
+	  0, 0 },
+	{ "mov cr0: clear PG in compatibility mode", CR_ACCESS_MOV_TO, 0, PE, PE | PG, PAE, LONG,
+	  CR_OK, PE, PAE },
+	{ "mov cr0: clear PG with PCIDE", CR_ACCESS_MOV_TO, 0, PE, PE | PG, PAE | PCIDE, LONG,
+	  CR_GP, 0, 0 },
+	{ "lmsw in 64-bit mode", CR_ACCESS_LMSW, 0, 0x3, PE | PG, PAE, LONG64, CR_OK, PE | PG | MP,
+	  PAE },
+	/* SDM 3A 4.10.1: PCIDE only in IA-32e mode, with CR3[11:0] = 0 */
+	{ "mov cr4: PCIDE in IA-32e mode", CR_ACCESS_MOV_TO, 4, PAE | PCIDE, PE | PG, PAE, LONG64,
+	  CR_OK, PE | PG, PAE | PCIDE },
+	{ "mov cr4: PCIDE outside IA-32e mode", CR_ACCESS_MOV_TO, 4, PAE | PCIDE, PE | PG, PAE, 0,
+	  CR_GP, 0, 0 },
+	{ "mov cr4: PCIDE with CR3[11:0] set", CR_ACCESS_MOV_TO, 4, PAE | PCIDE, PE | PG, PAE,
+	  LONG64 | PCID3, CR_GP, 0, 0 },
+	{ "mov cr4: keep PCIDE with CR3[11:0] set", CR_ACCESS_MOV_TO, 4, PAE | PCIDE | OSXSAVE,
+	  PE | PG, PAE | PCIDE, LONG64 | PCID3, CR_OK, PE | PG, PAE | PCIDE | OSXSAVE },
+	/* SDM 3A 4.1.1: LA57 changes only outside IA-32e mode */
+	{ "mov cr4: LA57 before long mode", CR_ACCESS_MOV_TO, 4, PAE | LA57, PE, PAE, 0, CR_OK, PE,
+	  PAE | LA57 },
+	{ "mov cr4: LA57 in IA-32e mode", CR_ACCESS_MOV_TO, 4, PAE | LA57, PE | PG, PAE, LONG64,
+	  CR_GP, 0, 0 },
+	{ "mov cr4: clear LA57 in IA-32e mode", CR_ACCESS_MOV_TO, 4, PAE, PE | PG, PAE | LA57,
+	  LONG64, CR_GP, 0, 0 },
+	/* SDM 3A 2.5: features the partition's CPUID shows */
+	{ "mov cr4: UMIP FSGSBASE SMEP SMAP", CR_ACCESS_MOV_TO, 4,
+	  PAE | UMIP | FSGSBASE | SMEP | SMAP, PE, PAE, 0, CR_OK, PE,
+	  PAE | UMIP | FSGSBASE | SMEP | SMAP },
+	/* and those it hides: MCE, Key Locker, PKU (the host has none), CET
+	 * and PKS (the host has them), UINTR; bit 15 is no feature's */
+	{ "mov cr4: MCE", CR_ACCESS_MOV_TO, 4, PAE | MCE, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: KL", CR_ACCESS_MOV_TO, 4, PAE | KL, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: PKE", CR_ACCESS_MOV_TO, 4, PAE | PKE, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: CET", CR_ACCESS_MOV_TO, 4, PAE | CET, PE | WP, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: PKS", CR_ACCESS_MOV_TO, 4, PAE | PKS, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: UINTR", CR_ACCESS_MOV_TO, 4, PAE | UINTR, PE, PAE, 0, CR_GP, 0, 0 },
+	{ "mov cr4: bit 15", CR_ACCESS_MOV_TO, 4, PAE | BIT(15), PE, PAE, 0, CR_GP, 0, 0 },
 	{ "mov from cr0", CR_ACCESS_MOV_FROM, 0, 0, PE | PG | NE, PAE, 0, CR_READ, 0, 0 },
 	{ "mov from cr4", CR_ACCESS_MOV_FROM, 4, 0, PE, PAE | OSXSAVE, 0, CR_READ, 0, 0 },
 	{ "mov cr8", CR_ACCESS_MOV_TO, 8, 1, PE, 0, 0, CR_CONTAIN, 0, 0 },
@@ -515,11 +577,13 @@ static void test_cr_access(void **state)
 
 		print_message("%s\n", cr_cases[i].what);
 		v = fake_part_init(2);
+		cpuid_init_partition(&fake_part);
 		b = fake_be(v);
 		b->hw.cr0 = cr_cases[i].cr0;
 		b->hw.cr4 = cr_cases[i].cr4;
-		b->hw.efer = cr_cases[i].efer;
-		b->hw.cr3 = 0x5000;
+		b->hw.efer = cr_cases[i].efer & ~(IN64 | PCID3);
+		b->hw.cs.attr = (cr_cases[i].efer & IN64) ? CS_L : 0;
+		b->hw.cr3 = (cr_cases[i].efer & PCID3) ? 0x5001 : 0x5000;
 		e = fake_exit(v, VMEXIT_CR_ACCESS, INSN_LEN);
 		e.cr.type = cr_cases[i].type;
 		e.cr.cr = cr_cases[i].cr;
@@ -534,8 +598,8 @@ static void test_cr_access(void **state)
 			assert_int_equal(b->stored, VS_CR);
 			assert_int_equal(b->hw.cr0, cr_cases[i].want_cr0);
 			assert_int_equal(b->hw.cr4, cr_cases[i].want_cr4);
-			assert_int_equal(b->hw.efer, cr_cases[i].efer);
-			assert_int_equal(b->hw.cr3, 0x5000);
+			assert_int_equal(b->hw.efer, cr_cases[i].efer & ~(IN64 | PCID3));
+			assert_int_equal(b->hw.cr3, (cr_cases[i].efer & PCID3) ? 0x5001 : 0x5000);
 			break;
 		case CR_READ:
 			assert_int_equal(got, EXIT_RESUME);
