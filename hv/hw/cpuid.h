@@ -7,6 +7,9 @@
 #include "hv/lib/types.h"
 
 #define CPUID_VENDOR_LEAF 0x00000000 /* EAX: highest basic leaf */
+/* Leaf 0 EBX, the first four characters of the vendor string */
+#define CPUID_VENDOR_AMD_EBX 0x68747541	  /* "Auth"enticAMD */
+#define CPUID_VENDOR_HYGON_EBX 0x6f677948 /* "Hygo"nGenuine */
 #define CPUID_FEATURES_LEAF 0x00000001
 #define CPUID_TOPO_LEAF 0x0000000b    /* extended topology enumeration */
 #define CPUID_TSC_LEAF 0x00000015     /* TSC / core crystal clock ratio */

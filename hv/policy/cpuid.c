@@ -320,6 +320,18 @@ static void xsave_leaf(const struct partition *p, u32 sub, struct cpuid_regs *r)
 	}
 }
 
+bool cpuid_vendor_amd(const struct partition *p)
+{
+	u32 ebx = p->cpuid_basic[CPUID_VENDOR_LEAF].ebx;
+
+	return ebx == CPUID_VENDOR_AMD_EBX || ebx == CPUID_VENDOR_HYGON_EBX;
+}
+
+void cpuid_leaf0_per_vcpu(struct partition *p)
+{
+	__atomic_fetch_and(&p->cpuid_plain, ~(u32)BIT(CPUID_VENDOR_LEAF), __ATOMIC_RELAXED);
+}
+
 u64 cpuid_xcr0_supported(const struct partition *p)
 {
 	return ((u64)p->cpuid_basic[0xd].edx << 32) | p->cpuid_basic[0xd].eax;
@@ -484,6 +496,8 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
+	} else if (leaf == CPUID_VENDOR_LEAF && (v->msr.misc_enable & MISC_ENABLE_LIMIT_CPUID)) {
+		r->eax = MIN(r->eax, MISC_ENABLE_LIMIT_CPUID_MAX); /* SDM 4 table 2-2 */
 	} else if (leaf == 0xb || leaf == 0x1f) {
 		r->edx = v->id;
 	} else if (leaf == 0xd && sub <= 1 && (v->part->cpuid_basic[0xd].eax & XCR0_X87)) {

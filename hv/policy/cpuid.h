@@ -24,6 +24,11 @@ const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 su
 u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */
 void cpuid_init_partition(struct partition *p);
+/* Whether the partition's CPUID says AMD (or Hygon): an AMD64 CPU. */
+bool cpuid_vendor_amd(const struct partition *p);
+/* A vCPU limited its leaf 0 (IA32_MISC_ENABLE Limit CPUID Maxval): leaf 0
+ * is answered per vCPU from now on. */
+void cpuid_leaf0_per_vcpu(struct partition *p);
 /* The XCR0 bits the partition's CPUID 0Dh offers (subleaf 0 EDX:EAX). */
 u64 cpuid_xcr0_supported(const struct partition *p);
 /* The CR4 bits reserved for the partition: those of features its CPUID

@@ -6,6 +6,7 @@
  * control-register and XSETBV decisions; the reinjection of intercepted
  * exceptions; and the names of the reasons.
  */
+#include "hv/policy/msr.h"
 #include "tests/unit/fake_vcpu.h"
 
 #define INSN_LEN 3
@@ -74,6 +75,8 @@ static int setup(void **state)
 	host_cpu(0x7);
 	v = fake_part_init(4);
 	cpuid_init_partition(&fake_part);
+	for (u32 i = 0; i < 4; i++)
+		msr_reset_vcpu(&fake_vcpus[i]); /* as the partition's start does */
 	return 0;
 }
 
