@@ -176,7 +176,13 @@ static bool cr_valid(const struct vcpu *v, const struct vcpu_state *st, u64 cr0,
 	return !(lma && ((cr4 ^ st->cr4) & CR4_LA57));
 }
 
-/* MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value. */
+/*
+ * MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value.
+ * AMD-V does not intercept CR writes: the CPU checks them itself, and takes
+ * the CR4 bits of features it has that CPUID hides (MCE, CET), harmless
+ * there: MCE sends a machine check to the guest's own handler rather than
+ * shutting it down, and CET without its MSRs (#GP) turns nothing on.
+ */
 static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 {
 	struct vcpu_state *st = &v->state;
