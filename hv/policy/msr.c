@@ -235,20 +235,23 @@ void msr_setup_partition(struct partition *p)
 	vcpu_ops->set_msr_intercept(p, MSR_IA32_TSC, false, true);
 }
 
+/* The x2APIC's MSRs first: the frequent ones (EOI, ICR, the timer). */
 int msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
-	const struct msr_rule *r = find_rule(msr);
+	const struct msr_rule *r;
 
 	if (vlapic_is_x2apic_msr(msr))
 		return vlapic_msr_read(v, msr, val);
+	r = find_rule(msr);
 	return r && r->read ? r->read(v, msr, val) : -E_INVAL;
 }
 
 int msr_write(struct vcpu *v, u32 msr, u64 val)
 {
-	const struct msr_rule *r = find_rule(msr);
+	const struct msr_rule *r;
 
 	if (vlapic_is_x2apic_msr(msr))
 		return vlapic_msr_write(v, msr, val);
+	r = find_rule(msr);
 	return r && r->write ? r->write(v, msr, val) : -E_INVAL;
 }
