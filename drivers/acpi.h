@@ -431,6 +431,7 @@ struct acpi_info {
 	u8 acpi_enable;	 /* value that hands the PM registers to the OS */
 	u32 pm_tmr_port; /* 0: no PM timer */
 	bool pm_tmr_32bit;
+	bool pm_tmr_alone;		    /* its ports hold no other fixed register */
 	struct acpi_gas pm1a_cnt, pm1b_cnt; /* X_ blocks, else the 32-bit ones */
 	u8 century;			    /* RTC CMOS index of the century, 0: none */
 

@@ -3,6 +3,7 @@
  * shorter: a field is read only when it lies within the table's length.
  */
 #include "drivers/acpi_fadt.h"
+#include "hv/hw/acpi.h"
 #include "hv/lib/lib.h"
 
 /* ACPI 6.4 5.2.9: an X_ GAS, when its address is non-zero, replaces the
@@ -43,14 +44,78 @@ static void gas_copy(struct acpi_gas *out, const struct acpi_gas_raw *in)
 	};
 }
 
+/* The FADT's other fixed register blocks (ACPI 6.4 5.2.9): the 32-bit
+ * port and length fields of each, and its X_ address. */
+#define FADT_OFF(field) ((u16)offsetof(struct acpi_fadt, field))
+static const struct {
+	u16 port, len, x;
+} fadt_blocks[] = {
+	{ FADT_OFF(pm1a_evt_blk), FADT_OFF(pm1_evt_len), FADT_OFF(x_pm1a_evt_blk) },
+	{ FADT_OFF(pm1b_evt_blk), FADT_OFF(pm1_evt_len), FADT_OFF(x_pm1b_evt_blk) },
+	{ FADT_OFF(pm1a_cnt_blk), FADT_OFF(pm1_cnt_len), FADT_OFF(x_pm1a_cnt_blk) },
+	{ FADT_OFF(pm1b_cnt_blk), FADT_OFF(pm1_cnt_len), FADT_OFF(x_pm1b_cnt_blk) },
+	{ FADT_OFF(pm2_cnt_blk), FADT_OFF(pm2_cnt_len), FADT_OFF(x_pm2_cnt_blk) },
+	{ FADT_OFF(gpe0_blk), FADT_OFF(gpe0_blk_len), FADT_OFF(x_gpe0_blk) },
+	{ FADT_OFF(gpe1_blk), FADT_OFF(gpe1_blk_len), FADT_OFF(x_gpe1_blk) },
+};
+
+static bool ports_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* Whether an I/O GAS overlaps [port, port + n). */
+static bool gas_overlaps(const struct acpi_gas_raw *g, u64 port, u64 n)
+{
+	return g->space_id == ACPI_GAS_SYSTEM_IO &&
+	       ports_overlap(g->address, g->bit_width / 8, port, n);
+}
+
+/*
+ * ACPI 6.4 4.8.3.3: the PM timer is read-only, and PM_TMR_BLK is its four
+ * bytes and nothing else (PM_TMR_LEN = 4, 5.2.9): writing them changes
+ * nothing, so a partition may own the machine's timer ports, writes
+ * included (hv/vdev/vpmtimer.c). That holds unless the firmware laid
+ * another fixed block over them: then, or with a shorter block, the timer
+ * is not alone.
+ */
+static bool fadt_pm_timer_alone(const struct acpi_fadt *f, u32 len, u64 port, bool x)
+{
+	const u8 *raw = (const u8 *)f;
+
+	if (x ? f->x_pm_tmr_blk.bit_width < 32 : f->pm_tmr_len < ACPI_PM_TIMER_LEN)
+		return false;
+	if (ports_overlap(f->smi_cmd, 1, port, ACPI_PM_TIMER_LEN))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(fadt_blocks); i++) {
+		u32 blk;
+		struct acpi_gas_raw g;
+
+		if (fadt_blocks[i].len >= len)
+			continue;
+		memcpy(&blk, raw + fadt_blocks[i].port, sizeof(blk));
+		if (ports_overlap(blk, raw[fadt_blocks[i].len], port, ACPI_PM_TIMER_LEN))
+			return false;
+		if (fadt_blocks[i].x + sizeof(g) > len)
+			continue;
+		memcpy(&g, raw + fadt_blocks[i].x, sizeof(g));
+		if (gas_overlaps(&g, port, ACPI_PM_TIMER_LEN))
+			return false;
+	}
+	return !(ACPI_FADT_HAS(len, reset_value) &&
+		 gas_overlaps(&f->reset_reg, port, ACPI_PM_TIMER_LEN));
+}
+
 static void fadt_pm_timer(struct acpi_parser *p, const struct acpi_fadt *f, u32 len)
 {
 	struct acpi_info *ai = p->ai;
+	bool x = false; /* from X_PM_TMR_BLK */
 	u64 port = 0;
 
 	/* ACPI 6.4 4.8.3.3 and 5.2.9: X_PM_TMR_BLK first, when in I/O space */
 	if (ACPI_FADT_HAS(len, x_pm_tmr_blk) && f->x_pm_tmr_blk.address) {
-		if (f->x_pm_tmr_blk.space_id == ACPI_GAS_SYSTEM_IO)
+		x = f->x_pm_tmr_blk.space_id == ACPI_GAS_SYSTEM_IO;
+		if (x)
 			port = f->x_pm_tmr_blk.address;
 		else
 			acpi_warn(ai, "FADT: X_PM_TMR_BLK in address space %u, not used",
@@ -58,7 +123,7 @@ static void fadt_pm_timer(struct acpi_parser *p, const struct acpi_fadt *f, u32 
 	}
 	if (!port && ACPI_FADT_HAS(len, pm_tmr_len) && f->pm_tmr_blk) {
 		port = f->pm_tmr_blk;
-		if (f->pm_tmr_len != 4)
+		if (f->pm_tmr_len != ACPI_PM_TIMER_LEN)
 			acpi_warn(ai, "FADT: PM_TMR_LEN is %u, not 4", f->pm_tmr_len);
 	}
 	if (port > 0xffff) {
@@ -67,6 +132,10 @@ static void fadt_pm_timer(struct acpi_parser *p, const struct acpi_fadt *f, u32 
 	}
 	ai->pm_tmr_port = (u32)port;
 	ai->pm_tmr_32bit = ai->fadt_flags & ACPI_FADT_TMR_VAL_EXT;
+	ai->pm_tmr_alone = port && fadt_pm_timer_alone(f, len, port, x);
+	if (port && !ai->pm_tmr_alone)
+		acpi_warn(ai, "FADT: PM timer ports %#lx-%#lx hold other registers", port,
+			  port + ACPI_PM_TIMER_LEN - 1);
 }
 
 static void fadt_reset(struct acpi_parser *p, const struct acpi_fadt *f, u32 len)

@@ -5,6 +5,7 @@
 #include "drivers/i8259.h"
 #include "drivers/lapic.h"
 #include "drivers/rtc.h"
+#include "drivers/topology.h"
 #include "drivers/tsc.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
@@ -153,6 +154,12 @@ static bool config_find_file(void *ctx, const char *name, u64 *size)
 	return m != NULL;
 }
 
+/* Logical CPU cpu's core: its APIC ID without the thread bits. */
+static u32 config_core_of(void *ctx, u32 cpu)
+{
+	return cpus[cpu]->apic_id >> *(const u32 *)ctx;
+}
+
 static void config_report(void *ctx, u32 line, const char *msg)
 {
 	char buf[CONFIG_MSG_MAX + 32];
@@ -166,11 +173,14 @@ static void config_report(void *ctx, u32 line, const char *msg)
 static void read_config(struct boot_info *bi)
 {
 	const struct boot_module *m = boot_find_module(bi, CONFIG_MODULE);
+	u32 smt_bits = topology_smt_bits(cpuid_count);
 	const struct config_machine machine = {
-		.cpu_count = cpus_online,
+		.cpu_count = MIN(cpus_online, cpu_count),
 		.ram_bytes = mm_free_bytes(),
 		.iommu = CONFIG_ABSENT, /* no IOMMU driver yet: pci = is refused */
 		.find_file = config_find_file,
+		.core_of = config_core_of,
+		.ctx = &smt_bits,
 	};
 
 	if (!m) {

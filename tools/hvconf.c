@@ -188,8 +188,9 @@ static void print_summary(const struct check_args *a, const struct config *c)
 	}
 	if (!a->plan)
 		return;
-	printf("hypervisor: console %s, on_idle %s\n", config_hv_console_name(c->hv.console),
-	       config_on_idle_name(c->hv.on_idle));
+	printf("hypervisor: console %s, on_idle %s%s\n", config_hv_console_name(c->hv.console),
+	       config_on_idle_name(c->hv.on_idle),
+	       c->hv.allow_shared_cores ? ", allow_shared_cores yes" : "");
 	for (u32 i = 0; i < c->partition_count; i++) {
 		char line[512];
 

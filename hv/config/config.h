@@ -89,6 +89,7 @@ enum config_action {
 enum config_hv_key {
 	CONFIG_KEY_HV_CONSOLE,
 	CONFIG_KEY_ON_IDLE,
+	CONFIG_KEY_ALLOW_SHARED_CORES,
 	CONFIG_KEY_HV_COUNT,
 };
 
@@ -116,6 +117,7 @@ struct config_pci {
 struct config_hypervisor {
 	u32 console;			   /* enum config_hv_console */
 	u32 on_idle;			   /* enum config_on_idle */
+	u32 allow_shared_cores;		   /* 1: partitions may share a core */
 	u32 line;			   /* of [hypervisor]; 0 when absent */
 	u32 key_line[CONFIG_KEY_HV_COUNT]; /* 0: key not given */
 };
@@ -167,6 +169,9 @@ struct config_machine {
 	bool (*find_file)(void *ctx, const char *name, u64 *size);
 	/* Whether PCI function bus:dev.fn exists. */
 	bool (*have_pci)(void *ctx, u8 bus, u8 dev, u8 fn);
+	/* The core logical CPU cpu (< cpu_count) runs on: hyperthread siblings
+	 * share it. */
+	u32 (*core_of)(void *ctx, u32 cpu);
 	void *ctx;
 };
 
@@ -181,9 +186,10 @@ int config_parse(struct config *c, const char *text, size_t len, config_report_f
 		 void *ctx);
 
 /*
- * Checks the plan against the machine: CPUs exist, memory fits, images are
- * present, PCI devices exist and have an IOMMU. Fields that failed to parse
- * are skipped. Returns the number of problems reported.
+ * Checks the plan against the machine: CPUs exist, no two partitions share
+ * a core (unless allow_shared_cores), memory fits, images are present, PCI
+ * devices exist and have an IOMMU. Fields that failed to parse are skipped.
+ * Returns the number of problems reported.
  */
 int config_validate(const struct config *c, const struct config_machine *m, config_report_fn report,
 		    void *ctx);

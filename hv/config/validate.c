@@ -68,6 +68,47 @@ static void validate_pci(struct reporter *r, const struct config_machine *m,
 	}
 }
 
+/* A CPU of a partition before partition `before` that shares cpu's core
+ * (in *sib), and that partition; NULL if none. */
+static const struct config_partition *
+sibling_owner(const struct config *c, const struct config_machine *m, u32 before, u32 cpu, u32 *sib)
+{
+	u32 n = MIN(m->cpu_count, (u32)CONFIG_CPU_LIMIT), core = m->core_of(m->ctx, cpu);
+
+	for (u32 j = 0; j < before; j++)
+		for (*sib = 0; *sib < n; (*sib)++)
+			if (config_cpu_isset(&c->partitions[j], *sib) &&
+			    m->core_of(m->ctx, *sib) == core)
+				return &c->partitions[j];
+	return NULL;
+}
+
+/*
+ * Hyperthread siblings share one core's caches, buffers and execution
+ * units: split between partitions, they open side channels from one to the
+ * other. Refused, at the later partition's cpus line, unless [hypervisor]
+ * allow_shared_cores = yes.
+ */
+static void validate_cores(struct reporter *r, const struct config *c,
+			   const struct config_machine *m, u32 i)
+{
+	const struct config_partition *part = &c->partitions[i];
+
+	if (!m->core_of || c->hv.allow_shared_cores)
+		return;
+	for (u32 cpu = 0; cpu < MIN(m->cpu_count, (u32)CONFIG_CPU_LIMIT); cpu++) {
+		const struct config_partition *other;
+		u32 sib;
+
+		if (!config_cpu_isset(part, cpu) || !(other = sibling_owner(c, m, i, cpu, &sib)))
+			continue;
+		report_problem(r, part->key_line[CONFIG_KEY_CPUS],
+			       "cpus: CPU %u is a hyperthread sibling of CPU %u of \"%s\" "
+			       "(allow_shared_cores = yes in [hypervisor] allows it)",
+			       cpu, sib, other->name);
+	}
+}
+
 void validate_plan(struct reporter *r, const struct config *c, const struct config_machine *m)
 {
 	u64 total = 0;
@@ -86,6 +127,7 @@ void validate_plan(struct reporter *r, const struct config *c, const struct conf
 				}
 			}
 		}
+		validate_cores(r, c, m, i);
 		validate_memory(r, m, part, &total);
 		validate_image(r, m, part, CONFIG_KEY_KERNEL, part->kernel);
 		validate_image(r, m, part, CONFIG_KEY_INITRD, part->initrd);

@@ -1,6 +1,7 @@
 /*
- * hv.conf against the machine: CPUs exist, memory fits, images are present,
- * PCI devices exist and have an IOMMU (SPEC.md 3). What the machine does
+ * hv.conf against the machine: CPUs exist, partitions share no core (unless
+ * allowed), memory fits, images are present, PCI devices exist and have an
+ * IOMMU (SPEC.md 3). What the machine does
  * not say (struct config_machine: zero or NULL) is not checked; fields that
  * failed to parse are skipped.
  */

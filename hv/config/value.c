@@ -25,6 +25,12 @@ const struct choice value_on_idle_choices[] = {
 	{ NULL, 0 },
 };
 
+const struct choice value_yes_no_choices[] = {
+	{ "no", 0 },
+	{ "yes", 1 },
+	{ NULL, 0 },
+};
+
 const struct choice value_part_console_choices[] = {
 	{ "vuart", CONFIG_CONSOLE_VUART },
 	{ "none", CONFIG_CONSOLE_NONE },
@@ -378,6 +384,8 @@ const struct key_desc value_hv_keys[] = {
 	  value_hv_console_choices },
 	{ "on_idle", CONFIG_KEY_ON_IDLE, parse_choice, false, HV_FIELD(on_idle),
 	  value_on_idle_choices },
+	{ "allow_shared_cores", CONFIG_KEY_ALLOW_SHARED_CORES, parse_choice, false,
+	  HV_FIELD(allow_shared_cores), value_yes_no_choices },
 	{ NULL, 0, NULL, false, 0, 0, NULL },
 };
 

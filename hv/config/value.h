@@ -19,6 +19,7 @@ struct choice {
 
 extern const struct choice value_hv_console_choices[];
 extern const struct choice value_on_idle_choices[];
+extern const struct choice value_yes_no_choices[];
 extern const struct choice value_part_console_choices[];
 extern const struct choice value_on_crash_choices[];
 extern const struct choice value_on_reboot_choices[];

@@ -34,3 +34,4 @@
 #define ACPI_PM_TIMER_HZ 3579545ULL
 #define ACPI_PM_TIMER_MASK_24 0x00ffffffU
 #define ACPI_PM_TIMER_MASK_32 0xffffffffU
+#define ACPI_PM_TIMER_LEN 4 /* bytes of PM_TMR_BLK (PM_TMR_LEN, 5.2.9) */

@@ -35,6 +35,8 @@
 #define MSR_IA32_GS_BASE 0xc0000101
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102
 #define MSR_IA32_TSC_AUX 0xc0000103
+#define MSR_AMD_PERF_CTL0 0xc0010000 /* PerfEvtSel0-3, then PerfCtr0-3 (APM 2 13.2.1) */
+#define MSR_AMD_PERF_CTR0 0xc0010004
 #define MSR_AMD_HWCR 0xc0010015	  /* hardware configuration (APM 2 appendix A) */
 #define MSR_AMD_NB_CFG 0xc001001f /* AMD BKDG family 10h; Linux sets its CF8 extended-config bit */
 
@@ -43,8 +45,19 @@
 
 /* IA32_MISC_ENABLE (SDM 4 table 2-2) */
 #define MISC_ENABLE_FAST_STRING BIT(0)
+#define MISC_ENABLE_TCC BIT(3) /* automatic thermal control circuit */
+#define MISC_ENABLE_PERF_MON BIT(7)
 #define MISC_ENABLE_BTS_UNAVAIL BIT(11)
 #define MISC_ENABLE_PEBS_UNAVAIL BIT(12)
+#define MISC_ENABLE_LIMIT_CPUID BIT(22) /* CPUID leaf 0 EAX reads at most 2 */
+#define MISC_ENABLE_LIMIT_CPUID_MAX 2
+#define MISC_ENABLE_XD_DISABLE BIT(34)
+
+/* The legacy performance counters of AMD64 (APM 2 13.2.1): 4, 48 bits wide;
+ * PerfEvtSel bits 19, 21, 39:36 and 63:42 are reserved */
+#define AMD_PERF_COUNTERS 4
+#define AMD_PERF_CTR_MASK ((1ULL << 48) - 1)
+#define AMD_PERF_CTL_RESERVED (BIT(19) | BIT(21) | (0xfULL << 36) | (~0ULL << 42))
 
 /* IA32_EFER (SDM 3A 2.2.1; APM 2 3.1.7) */
 #define EFER_SCE BIT(0)

@@ -2,7 +2,8 @@
  * The x86 CPU: control registers, RFLAGS, exception vectors, and wrappers of
  * the instructions the hypervisor, its drivers and the test guests use (SDM
  * 2 and 3A). Valid in 64-bit and in 32-bit builds (tests/guests), except
- * rdmsr_safe() and wrmsr_safe(), which rely on the hypervisor's fault fixup.
+ * rdmsr_safe(), wrmsr_safe() and xsetbv_safe(), which rely on the
+ * hypervisor's fault fixup.
  */
 #pragma once
 
@@ -21,6 +22,12 @@
 #define CR0_NW BIT(29)
 #define CR0_CD BIT(30)
 #define CR0_PG BIT(31)
+/* the bits of CR0 that exist; writes to the others in 31:0 are ignored,
+ * to 63:32 refused (SDM 3A 2.5, APM 2 3.1.1) */
+#define CR0_DEFINED                                                                                \
+	(CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
+	 CR0_PG)
+#define CR3_PCID_MASK 0xfffULL /* SDM 3A 4.10.1 */
 
 #define CR4_VME BIT(0)
 #define CR4_PVI BIT(1)
@@ -40,8 +47,22 @@
 #define CR4_FSGSBASE BIT(16)
 #define CR4_PCIDE BIT(17)
 #define CR4_OSXSAVE BIT(18)
+#define CR4_KL BIT(19)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
+#define CR4_PKE BIT(22)
+#define CR4_CET BIT(23)
+#define CR4_PKS BIT(24)
+#define CR4_UINTR BIT(25)
+
+/* XCR0: the state components XSAVE manages (SDM 1 13.1, 13.3) */
+#define XCR0_X87 BIT(0)
+#define XCR0_SSE BIT(1)
+#define XCR0_AVX BIT(2)
+#define XCR0_MPX (BIT(3) | BIT(4))	       /* BNDREGS, BNDCSR */
+#define XCR0_AVX512 (BIT(5) | BIT(6) | BIT(7)) /* opmask, ZMM_Hi256, Hi16_ZMM */
+#define XCR0_PKRU BIT(9)
+#define XCR0_AMX (BIT(17) | BIT(18)) /* XTILECFG, XTILEDATA */
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_FIXED BIT(1)
@@ -151,6 +172,18 @@ static inline int wrmsr_safe(u32 msr, u64 val)
 	__asm__ volatile("1: wrmsr\n" EX_FIXUP_EIO
 			 : [err] "+r"(err)
 			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)), [eio] "i"(-E_IO)
+			 : "memory");
+	return err;
+}
+
+/* XSETBV that survives the #GP of a value the CPU refuses: -E_IO then. */
+static inline int xsetbv_safe(u32 xcr, u64 val)
+{
+	int err = 0;
+
+	__asm__ volatile("1: xsetbv\n" EX_FIXUP_EIO
+			 : [err] "+r"(err)
+			 : "c"(xcr), "a"((u32)val), "d"((u32)(val >> 32)), [eio] "i"(-E_IO)
 			 : "memory");
 	return err;
 }

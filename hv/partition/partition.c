@@ -337,6 +337,7 @@ static int load(struct partition *p)
 		struct vcpu *v = p->vcpus[i];
 
 		v->requests = 0;
+		msr_reset_vcpu(v);
 		if (i == 0) {
 			entry_state(v, &entry);
 			v->run_state = VCPU_RUNNING;

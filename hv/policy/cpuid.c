@@ -18,6 +18,7 @@ enum { R_EAX, R_EBX, R_ECX, R_EDX };
 #define ANY_SUB 0xffffffffU
 #define EXT_BASE 0x80000000U
 #define EXT_MAX 0x80000008U
+#define LEAF7_LAST_SUB 1 /* its subleaf 1 is offered (empty), none after */
 
 /* Leaves passed through (then masked); all others read as zero. */
 static const u32 allowed_leaves[] = {
@@ -46,19 +47,27 @@ static const struct cpuid_mask masks[] = {
 	/* 7.0.EBX: no TSC_ADJUST(1: the TSC is the host's, not the guest's to
 	 * move) SGX(2) PQM(12) MPX(14) PQE(15) Intel PT(25) */
 	{ 0x7, 0, R_EBX, ~(u32)(BIT(1) | BIT(2) | BIT(12) | BIT(14) | BIT(15) | BIT(25)) },
-	/* 7.0.ECX: no WAITPKG(5) SGX-LC(30) PKS(31) */
-	{ 0x7, 0, R_ECX, ~(u32)(BIT(5) | BIT(30) | BIT(31)) },
-	/* 7.0.EDX: no hybrid(15) PCONFIG(18) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
+	/* 7.0.ECX: no WAITPKG(5) CET_SS(7) TME(13) KL(23) SGX-LC(30) PKS(31):
+	 * their MSRs are not offered (Key Locker's wrapping key is CPU state
+	 * the hypervisor neither switches nor resets) */
+	{ 0x7, 0, R_ECX, ~(u32)(BIT(5) | BIT(7) | BIT(13) | BIT(23) | BIT(30) | BIT(31)) },
+	/* 7.0.EDX: no UINTR(5) TSX_FORCE_ABORT(13) hybrid(15) PCONFIG(18)
+	 * ARCH_LBR(19) CET_IBT(20) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
 	 * ARCH_CAPABILITIES(29) CORE_CAPABILITIES(30) SSBD(31): their MSRs are
 	 * not offered */
 	{ 0x7, 0, R_EDX,
-	  ~(u32)(BIT(15) | BIT(18) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31)) },
+	  ~(u32)(BIT(5) | BIT(13) | BIT(15) | BIT(18) | BIT(19) | BIT(20) | BIT(26) | BIT(27) |
+		 BIT(28) | BIT(29) | BIT(30) | BIT(31)) },
 	{ 0x7, 1, R_EAX, 0 },
 	{ 0x7, 1, R_EBX, 0 },
 	{ 0x7, 1, R_ECX, 0 },
 	{ 0x7, 1, R_EDX, 0 },
-	/* 0xd.1.EAX: no XSAVES(3): IA32_XSS is not offered */
-	{ 0xd, 1, R_EAX, ~(u32)BIT(3) },
+	/* 0xd.1: XSAVEOPT(0) XSAVEC(1) XGETBV_ECX1(2) only; no XSAVES(3) XFD(4)
+	 * and no supervisor components (ECX:EDX): IA32_XSS and IA32_XFD are not
+	 * offered */
+	{ 0xd, 1, R_EAX, BIT(0) | BIT(1) | BIT(2) },
+	{ 0xd, 1, R_ECX, 0 },
+	{ 0xd, 1, R_EDX, 0 },
 	/* 0x80000001.ECX: no SVM(2) ExtApicSpace(3) SKINIT(12) WDT(13) LWP(15)
 	 * TOPOEXT(22) PerfCtrExtCore(23) PerfCtrExtNB(24) DataBkptExt(26)
 	 * PerfTsc(27) PerfCtrExtLLC(28) MONITORX(29) */
@@ -218,6 +227,159 @@ static void hypervisor_leaves(u32 leaf, struct cpuid_regs *r)
 	}
 }
 
+/* A feature flag of the partition's own CPUID: leaf (subleaf 0, cached),
+ * register, bit. */
+struct cpuid_feature {
+	u32 leaf;
+	u8 reg, bit;
+};
+
+static bool offered(const struct partition *p, struct cpuid_feature f)
+{
+	struct cpuid_regs r = p->cpuid_basic[f.leaf];
+
+	return *reg_of(&r, f.reg) & BIT(f.bit);
+}
+
+/*
+ * Leaf 0Dh (SDM 1 13.2-13.4, SDM 2A CPUID 0Dh) made to agree with what the
+ * partition is offered: the user state components of the features its
+ * CPUID shows (x87 and SSE always), no supervisor ones (IA32_XSS is not
+ * offered), and sizes computed from the components' own sizes, offsets and
+ * alignment (subleaves 2 and up): subleaf 0 ECX for all offered components,
+ * and for the XCR0 in force (the guest's, on this CPU: cpuid_guest)
+ * subleaf 0 EBX in the standard format and subleaf 1 EBX in the compacted
+ * one (XSAVEC). Linux checks these against each other
+ * (fpu__init_system_xstate); a processor's, or an emulator's, own figures
+ * need not agree with a reduced set (Bochs's subleaf 1 EBX is the standard
+ * size).
+ */
+#define XSAVE_LEGACY_SIZE 576 /* legacy area 512 + header 64 */
+#define XSAVE_FIRST_EXT 2
+#define XSAVE_LAST 62 /* XCR0 bit 63 is reserved */
+#define XSAVE_ALIGN 64
+#define XSAVE_SUB_ECX_ALIGN BIT(1) /* compacted: at a 64-byte boundary */
+
+static const struct {
+	u64 xcr0;
+	struct cpuid_feature f;
+} xsave_features[] = {
+	{ XCR0_AVX, { 0x1, R_ECX, 28 } },    /* AVX */
+	{ XCR0_MPX, { 0x7, R_EBX, 14 } },    /* MPX (hidden) */
+	{ XCR0_AVX512, { 0x7, R_EBX, 16 } }, /* AVX512F */
+	{ XCR0_PKRU, { 0x7, R_ECX, 3 } },    /* PKU */
+	{ XCR0_AMX, { 0x7, R_EDX, 24 } },    /* AMX-TILE */
+};
+
+/* The components of the host's (host) that the partition's features bring. */
+static u64 xsave_offered(const struct partition *p, u64 host)
+{
+	u64 keep = XCR0_X87 | XCR0_SSE;
+
+	for (size_t i = 0; i < ARRAY_SIZE(xsave_features); i++)
+		if (offered(p, xsave_features[i].f))
+			keep |= xsave_features[i].xcr0;
+	return host & keep;
+}
+
+static u32 xsave_size(u64 components, bool compacted)
+{
+	u32 size = XSAVE_LEGACY_SIZE;
+
+	for (u32 i = XSAVE_FIRST_EXT; i <= XSAVE_LAST; i++) {
+		struct cpuid_regs c;
+
+		if (!(components & BIT(i)))
+			continue;
+		cpuid_host(0xd, i, &c);
+		if (!compacted) /* at its offset */
+			size = MAX(size, c.ebx + c.eax);
+		else if (c.ecx & XSAVE_SUB_ECX_ALIGN) /* SDM 1 13.4.3: after the last */
+			size = ALIGN_UP(size, XSAVE_ALIGN) + c.eax;
+		else
+			size += c.eax;
+	}
+	return size;
+}
+
+/* The host's subleaf sub (masked) made the partition's. */
+static void xsave_leaf(const struct partition *p, u32 sub, struct cpuid_regs *r)
+{
+	struct cpuid_regs host;
+	u64 comps;
+
+	cpuid_host(0xd, 0, &host);
+	comps = xsave_offered(p, ((u64)host.edx << 32) | host.eax);
+	if (!(comps & XCR0_X87)) {
+		memset(r, 0, sizeof(*r)); /* no XSAVE */
+	} else if (sub == 0) {
+		r->eax = (u32)comps;
+		r->edx = (u32)(comps >> 32);
+		r->ecx = xsave_size(comps, false);
+	} else if (sub >= XSAVE_FIRST_EXT && (sub > XSAVE_LAST || !(comps & BIT(sub)))) {
+		memset(r, 0, sizeof(*r)); /* SDM 2A: an invalid subleaf reads 0 */
+	}
+}
+
+bool cpuid_vendor_amd(const struct partition *p)
+{
+	u32 ebx = p->cpuid_basic[CPUID_VENDOR_LEAF].ebx;
+
+	return ebx == CPUID_VENDOR_AMD_EBX || ebx == CPUID_VENDOR_HYGON_EBX;
+}
+
+void cpuid_leaf0_per_vcpu(struct partition *p)
+{
+	__atomic_fetch_and(&p->cpuid_plain, ~(u32)BIT(CPUID_VENDOR_LEAF), __ATOMIC_RELAXED);
+}
+
+u64 cpuid_xcr0_supported(const struct partition *p)
+{
+	return ((u64)p->cpuid_basic[0xd].edx << 32) | p->cpuid_basic[0xd].eax;
+}
+
+/* SDM 3A 2.5 (CR4) and SDM 2A CPUID: which flag makes each CR4 bit exist.
+ * PCE always exists; a bit listed twice exists with either flag. */
+static const struct {
+	u64 cr4;
+	struct cpuid_feature f;
+} cr4_features[] = {
+	{ CR4_VME | CR4_PVI, { 0x1, R_EDX, 1 } }, /* VME */
+	{ CR4_TSD, { 0x1, R_EDX, 4 } },		  /* TSC */
+	{ CR4_DE, { 0x1, R_EDX, 2 } },		  /* DE */
+	{ CR4_PSE, { 0x1, R_EDX, 3 } },		  /* PSE */
+	{ CR4_PAE, { 0x1, R_EDX, 6 } },		  /* PAE */
+	{ CR4_MCE, { 0x1, R_EDX, 7 } },		  /* MCE */
+	{ CR4_PGE, { 0x1, R_EDX, 13 } },	  /* PGE */
+	{ CR4_OSFXSR, { 0x1, R_EDX, 24 } },	  /* FXSR */
+	{ CR4_OSXMMEXCPT, { 0x1, R_EDX, 25 } },	  /* SSE */
+	{ CR4_UMIP, { 0x7, R_ECX, 2 } },	  /* UMIP */
+	{ CR4_LA57, { 0x7, R_ECX, 16 } },	  /* LA57 */
+	{ CR4_VMXE, { 0x1, R_ECX, 5 } },	  /* VMX */
+	{ CR4_SMXE, { 0x1, R_ECX, 6 } },	  /* SMX */
+	{ CR4_FSGSBASE, { 0x7, R_EBX, 0 } },	  /* FSGSBASE */
+	{ CR4_PCIDE, { 0x1, R_ECX, 17 } },	  /* PCID */
+	{ CR4_OSXSAVE, { 0x1, R_ECX, 26 } },	  /* XSAVE */
+	{ CR4_KL, { 0x7, R_ECX, 23 } },		  /* KL */
+	{ CR4_SMEP, { 0x7, R_EBX, 7 } },	  /* SMEP */
+	{ CR4_SMAP, { 0x7, R_EBX, 20 } },	  /* SMAP */
+	{ CR4_PKE, { 0x7, R_ECX, 3 } },		  /* PKU */
+	{ CR4_CET, { 0x7, R_ECX, 7 } },		  /* CET_SS */
+	{ CR4_CET, { 0x7, R_EDX, 20 } },	  /* CET_IBT */
+	{ CR4_PKS, { 0x7, R_ECX, 31 } },	  /* PKS */
+	{ CR4_UINTR, { 0x7, R_EDX, 5 } },	  /* UINTR */
+};
+
+u64 cpuid_cr4_reserved(const struct partition *p)
+{
+	u64 reserved = ~(u64)CR4_PCE;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cr4_features); i++)
+		if (offered(p, cr4_features[i].f))
+			reserved &= ~cr4_features[i].cr4;
+	return reserved;
+}
+
 static u32 host_eax(u32 leaf)
 {
 	struct cpuid_regs r;
@@ -250,6 +412,13 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 			*reg_of(r, masks[i].reg) &= masks[i].keep;
 	if (leaf == EXT_BASE)
 		r->eax = max_ext;
+	if (leaf == 0xd)
+		xsave_leaf(v->part, sub, r);
+	/* SDM 2A: leaf 7's subleaves past the last offered read 0 */
+	if (leaf == 0x7 && sub > LEAF7_LAST_SUB)
+		memset(r, 0, sizeof(*r));
+	else if (leaf == 0x7 && sub == 0)
+		r->eax = MIN(r->eax, LEAF7_LAST_SUB);
 	if (leaf == 0x6) {
 		/* only ARAT: the virtual APIC timer never stops (no C-states) */
 		memset(r, 0, sizeof(*r));
@@ -303,32 +472,6 @@ void cpuid_init_partition(struct partition *p)
 		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
 }
 
-/*
- * SDM 1 13.4 / 2A CPUID 0Dh: EBX of subleaf 0 is the XSAVE area's size for
- * the features enabled in XCR0. Computed from the components' own offsets
- * and sizes (subleaves 2 and up) for the XCR0 in force (the guest's, on
- * this CPU), so it always agrees with them, as the guest checks, even where
- * the processor's (or an emulator's) own figure does not.
- */
-#define XSAVE_LEGACY_SIZE 576 /* legacy area 512 + header 64 */
-#define XSAVE_FIRST_EXT 2
-#define XSAVE_COMPONENTS 64
-
-static u32 xsave_size(u64 xcr0)
-{
-	u32 size = XSAVE_LEGACY_SIZE;
-
-	for (u32 i = XSAVE_FIRST_EXT; i < XSAVE_COMPONENTS; i++) {
-		struct cpuid_regs c;
-
-		if (!(xcr0 & BIT(i)))
-			continue;
-		cpuid_host(0xd, i, &c);
-		size = MAX(size, c.ebx + c.eax); /* offset + size */
-	}
-	return size;
-}
-
 const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
 {
 	if (leaf < CPUID_CACHE_BASIC && (p->cpuid_plain & BIT(leaf)) &&
@@ -357,11 +500,11 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 		vcpu_ops->load_state(v, VS_CR);
 		if (v->state.cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
+	} else if (leaf == CPUID_VENDOR_LEAF && (v->msr.misc_enable & MISC_ENABLE_LIMIT_CPUID)) {
+		r->eax = MIN(r->eax, MISC_ENABLE_LIMIT_CPUID_MAX); /* SDM 4 table 2-2 */
 	} else if (leaf == 0xb || leaf == 0x1f) {
 		r->edx = v->id;
-	} else if (leaf == 0xd && sub == 0 && r->eax) {
-		vcpu_ops->load_state(v, VS_CR);
-		if (v->state.cr4 & CR4_OSXSAVE)
-			r->ebx = xsave_size(cpuid_host_xcr0());
+	} else if (leaf == 0xd && sub <= 1 && (v->part->cpuid_basic[0xd].eax & XCR0_X87)) {
+		r->ebx = xsave_size(cpuid_host_xcr0(), sub == 1);
 	}
 }

@@ -24,17 +24,28 @@ const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 su
 u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */
 void cpuid_init_partition(struct partition *p);
+/* Whether the partition's CPUID says AMD (or Hygon): an AMD64 CPU. */
+bool cpuid_vendor_amd(const struct partition *p);
+/* A vCPU limited its leaf 0 (IA32_MISC_ENABLE Limit CPUID Maxval): leaf 0
+ * is answered per vCPU from now on. */
+void cpuid_leaf0_per_vcpu(struct partition *p);
+/* The XCR0 bits the partition's CPUID 0Dh offers (subleaf 0 EDX:EAX). */
+u64 cpuid_xcr0_supported(const struct partition *p);
+/* The CR4 bits reserved for the partition: those of features its CPUID
+ * hides, and those no feature defines (SDM 3A 2.5: setting one is #GP). */
+u64 cpuid_cr4_reserved(const struct partition *p);
 
 /*
  * The host CPU under the policy: its CPUID, and XCR0 (the guest's own while it
- * runs, hv/vcpu/exit.c). Host unit tests link their own (tests/unit/fake_vcpu.h):
- * there the instructions would answer for the build machine, and XSETBV faults
- * outside ring 0.
+ * runs, hv/vcpu/exit.c; setting it returns -E_IO when the CPU refuses the
+ * value). Host unit tests link their own (tests/unit/fake_vcpu.h): there the
+ * instructions would answer for the build machine, and XSETBV faults outside
+ * ring 0.
  */
 #ifdef HV_HOST
 void cpuid_host(u32 leaf, u32 sub, struct cpuid_regs *r);
 u64 cpuid_host_xcr0(void);
-void cpuid_host_set_xcr0(u64 xcr0);
+int cpuid_host_set_xcr0(u64 xcr0);
 #else
 static inline void cpuid_host(u32 leaf, u32 sub, struct cpuid_regs *r)
 {
@@ -49,8 +60,8 @@ static inline u64 cpuid_host_xcr0(void)
 	return ((u64)hi << 32) | lo;
 }
 
-static inline void cpuid_host_set_xcr0(u64 xcr0)
+static inline int cpuid_host_set_xcr0(u64 xcr0)
 {
-	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)xcr0), "d"((u32)(xcr0 >> 32)));
+	return xsetbv_safe(0, xcr0);
 }
 #endif

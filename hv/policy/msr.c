@@ -7,7 +7,9 @@
 #include "hv/policy/msr.h"
 #include "hv/console/console.h"
 #include "hv/hw/x86.h"
+#include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
+#include "hv/policy/cpuid.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/virt.h"
@@ -117,12 +119,79 @@ static int write_efer(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/*
+ * IA32_MISC_ENABLE (SDM 4 table 2-2), per vCPU. Fast strings (0), the
+ * automatic thermal control circuit (3) and Limit CPUID Maxval (22) are
+ * the guest's to set and clear. Performance monitoring available (7: none
+ * is offered), BTS and PEBS unavailable (11, 12) are read-only, and so is
+ * XD Bit Disable (34), kept 0 so that NX stays as CPUID shows it: writes
+ * to them are ignored. Enhanced SpeedStep (16), MONITOR FSM (18) and the
+ * xTPR disable (23) exist only with CPUID flags the partition does not
+ * see: like the reserved bits, they raise #GP when set.
+ */
+#define MISC_ENABLE_GUEST (MISC_ENABLE_FAST_STRING | MISC_ENABLE_TCC | MISC_ENABLE_LIMIT_CPUID)
+#define MISC_ENABLE_READ_ONLY                                                        \
+	(MISC_ENABLE_PERF_MON | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL | \
+	 MISC_ENABLE_XD_DISABLE)
+#define MISC_ENABLE_RESET \
+	(MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
+
 static int read_misc_enable(struct vcpu *v, u32 msr, u64 *val)
 {
-	(void)v;
 	(void)msr;
-	*val = MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+	*val = v->msr.misc_enable;
 	return 0;
+}
+
+static int write_misc_enable(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	if (val & ~(MISC_ENABLE_GUEST | MISC_ENABLE_READ_ONLY))
+		return -E_INVAL;
+	v->msr.misc_enable = (v->msr.misc_enable & ~MISC_ENABLE_GUEST) | (val & MISC_ENABLE_GUEST);
+	if (val & MISC_ENABLE_LIMIT_CPUID)
+		cpuid_leaf0_per_vcpu(v->part);
+	return 0;
+}
+
+/*
+ * The legacy performance counters every AMD64 CPU has (APM 2 13.2.1):
+ * PerfEvtSel0-3 and PerfCtr0-3, per vCPU, for a partition whose CPUID
+ * says AMD (Intel CPUs have none: #GP there). Present but inert: what the
+ * guest writes is kept (a counter's 48 bits) and read back, and nothing is
+ * ever counted, so no counter overflows or interrupts; an event select
+ * with a reserved bit set raises #GP. Linux finds them working (it checks
+ * that a counter keeps what it wrote) and its perf events never fire.
+ */
+static u64 *amd_perf(struct vcpu *v, u32 msr)
+{
+	return cpuid_vendor_amd(v->part) ? &v->msr.amd_perf[msr - MSR_AMD_PERF_CTL0] : NULL;
+}
+
+static int read_amd_perf(struct vcpu *v, u32 msr, u64 *val)
+{
+	u64 *reg = amd_perf(v, msr);
+
+	if (!reg)
+		return -E_INVAL;
+	*val = *reg;
+	return 0;
+}
+
+static int write_amd_perf(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 *reg = amd_perf(v, msr);
+
+	if (!reg || (msr < MSR_AMD_PERF_CTR0 && (val & AMD_PERF_CTL_RESERVED)))
+		return -E_INVAL;
+	*reg = msr < MSR_AMD_PERF_CTR0 ? val : val & AMD_PERF_CTR_MASK;
+	return 0;
+}
+
+void msr_reset_vcpu(struct vcpu *v)
+{
+	memset(&v->msr, 0, sizeof(v->msr));
+	v->msr.misc_enable = MISC_ENABLE_RESET;
 }
 
 /* Locked with VMX off: the guest cannot turn VT-x on. */
@@ -139,7 +208,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_IA32_APIC_BASE, read_apic_base, write_apic_base },
 	{ MSR_IA32_TSC_DEADLINE, read_tsc_deadline, write_tsc_deadline },
 	{ MSR_IA32_EFER, read_efer, write_efer },
-	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_ignore },
+	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_misc_enable },
 	{ MSR_IA32_FEATURE_CONTROL, read_feature_control, NULL },
 	{ MSR_IA32_BIOS_SIGN_ID, read_zero, write_ignore },
 	{ MSR_IA32_MTRRCAP, read_zero, NULL },
@@ -147,6 +216,14 @@ static const struct msr_rule rules[] = {
 	{ MSR_IA32_MCG_STATUS, read_zero, write_ignore },
 	{ MSR_AMD_HWCR, read_zero, write_ignore },
 	{ MSR_AMD_NB_CFG, read_zero, write_ignore },
+	{ MSR_AMD_PERF_CTL0, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTL0 + 1, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTL0 + 2, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTL0 + 3, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTR0, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTR0 + 1, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTR0 + 2, read_amd_perf, write_amd_perf },
+	{ MSR_AMD_PERF_CTR0 + 3, read_amd_perf, write_amd_perf },
 };
 
 static const struct msr_rule *find_rule(u32 msr)
@@ -165,20 +242,23 @@ void msr_setup_partition(struct partition *p)
 	vcpu_ops->set_msr_intercept(p, MSR_IA32_TSC, false, true);
 }
 
+/* The x2APIC's MSRs first: the frequent ones (EOI, ICR, the timer). */
 int msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
-	const struct msr_rule *r = find_rule(msr);
+	const struct msr_rule *r;
 
 	if (vlapic_is_x2apic_msr(msr))
 		return vlapic_msr_read(v, msr, val);
+	r = find_rule(msr);
 	return r && r->read ? r->read(v, msr, val) : -E_INVAL;
 }
 
 int msr_write(struct vcpu *v, u32 msr, u64 val)
 {
-	const struct msr_rule *r = find_rule(msr);
+	const struct msr_rule *r;
 
 	if (vlapic_is_x2apic_msr(msr))
 		return vlapic_msr_write(v, msr, val);
+	r = find_rule(msr);
 	return r && r->write ? r->write(v, msr, val) : -E_INVAL;
 }

@@ -8,6 +8,8 @@ struct partition;
 
 /* Clears the intercepts of the MSRs the guest owns outright. */
 void msr_setup_partition(struct partition *p);
+/* The MSRs kept per vCPU at their RESET values (the partition starts). */
+void msr_reset_vcpu(struct vcpu *v);
 /* 0 and *val, or -E_INVAL: the guest gets #GP(0) as on hardware. */
 int msr_read(struct vcpu *v, u32 msr, u64 *val);
 int msr_write(struct vcpu *v, u32 msr, u64 val);

@@ -13,15 +13,10 @@
 #include "hv/policy/io.h"
 #include "hv/policy/mmio.h"
 #include "hv/policy/msr.h"
+#include "hv/vcpu/guest_code.h"
 #include "hv/virt.h"
 
-#define XCR0_X87 BIT(0)
-#define XCR0_SSE BIT(1)
-#define XCR0_AVX BIT(2)
-#define CPUID_XSAVE_LEAF 0xd
 #define LOW32 0xffffffffULL
-/* VMX and SMX, and bits no CPU defines yet */
-#define CR4_GUEST_RESERVED (CR4_VMXE | CR4_SMXE | ~(BIT(25) - 1))
 
 enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
 {
@@ -108,44 +103,101 @@ static enum exit_action handle_wrmsr(struct vcpu *v, struct vm_exit *e)
 	return exit_skip(v, e);
 }
 
-/* SDM 3A 2.6 and 13.3: what XCR0 may hold */
-static bool xcr0_valid(u64 xcr0)
+/* SDM 1 13.3 and SDM 2B XSETBV: what XCR0 may hold, within what the
+ * partition's CPUID 0Dh offers. */
+static bool xcr0_valid(const struct partition *p, u64 xcr0)
 {
-	struct cpuid_regs r;
-	u64 supported;
+	u64 avx512 = xcr0 & XCR0_AVX512;
 
-	cpuid_host(CPUID_XSAVE_LEAF, 0, &r);
-	supported = ((u64)r.edx << 32) | r.eax;
-	return (xcr0 & XCR0_X87) && !(xcr0 & ~supported) &&
-	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE));
+	return (xcr0 & XCR0_X87) && !(xcr0 & ~cpuid_xcr0_supported(p)) &&
+	       (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE)) &&
+	       (!avx512 || (avx512 == XCR0_AVX512 && (xcr0 & XCR0_AVX))) &&
+	       ((xcr0 & XCR0_MPX) == 0 || (xcr0 & XCR0_MPX) == XCR0_MPX) &&
+	       ((xcr0 & XCR0_AMX) == 0 || (xcr0 & XCR0_AMX) == XCR0_AMX);
 }
 
-/* The host never uses extended state, so the guest's XCR0 can stay loaded
- * on its CPU (one vCPU per CPU). */
+/* SDM 3A 5.5: the CPL is SS.DPL in protected mode, 3 in virtual-8086
+ * mode, 0 in real mode. */
+static u32 guest_cpl(const struct vcpu_state *st)
+{
+	if (!(st->cr0 & CR0_PE))
+		return 0;
+	return (st->rflags & RFLAGS_VM) ? 3 : (st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3;
+}
+
+/*
+ * The host never uses extended state, so the guest's XCR0 can stay loaded
+ * on its CPU (one vCPU per CPU). The checks come first; the CPU may still
+ * refuse a value they let through (a rule of a later processor), and its
+ * #GP then goes to the guest, never to the hypervisor.
+ */
 static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val = (v->gpr[GPR_RAX] & LOW32) | (v->gpr[GPR_RDX] << 32);
 
-	if ((u32)v->gpr[GPR_RCX] != 0 || !xcr0_valid(val))
+	vcpu_ops->load_state(v, VS_CR | VS_RFLAGS | VS_SEG_CODE);
+	if ((u32)v->gpr[GPR_RCX] != 0 || guest_cpl(&v->state) != 0 || !xcr0_valid(v->part, val) ||
+	    cpuid_host_set_xcr0(val))
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	cpuid_host_set_xcr0(val);
 	return exit_skip(v, e);
 }
 
-/* MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value. */
+/*
+ * Whether MOV to CR0/CR4, CLTS or LMSW may take CR0 and CR4 from the state
+ * st to cr0 and cr4, or raises #GP (SDM 2B MOV to CR, SDM 3A 2.5, 4.1,
+ * 4.10.1). Stored unchecked, a value the CPU would refuse fails the next
+ * VM entry and stops the partition instead.
+ */
+static bool cr_valid(const struct vcpu *v, const struct vcpu_state *st, u64 cr0, u64 cr4)
+{
+	bool lma = st->efer & EFER_LMA;
+	u64 cr4_set = cr4 & ~st->cr4;
+
+	/* 2.5: bits 63:32, and CR4 bits of features CPUID does not show */
+	if ((cr0 >> 32) || (cr4_set & cpuid_cr4_reserved(v->part)))
+		return false;
+	/* 2.5: PG needs PE; NW without CD is invalid */
+	if (((cr0 & CR0_PG) && !(cr0 & CR0_PE)) || ((cr0 & CR0_NW) && !(cr0 & CR0_CD)))
+		return false;
+	/* 4.1.2: IA-32e paging needs PAE, which it keeps while active */
+	if ((cr0 & CR0_PG) && (st->efer & EFER_LME) && !(cr4 & CR4_PAE))
+		return false;
+	/* MOV to CR0: 64-bit mode cannot turn paging off (10.8.5.4: IA-32e
+	 * mode is left from compatibility mode) */
+	if (!(cr0 & CR0_PG) && guest_long_mode(st))
+		return false;
+	/* 4.10.1: PCIDE comes on only in IA-32e mode with CR3[11:0] = 0, and
+	 * paging stays on while it is set */
+	if ((cr4_set & CR4_PCIDE) && (!lma || (st->cr3 & CR3_PCID_MASK)))
+		return false;
+	if ((cr4 & CR4_PCIDE) && !(cr0 & CR0_PG))
+		return false;
+	/* 4.1.1: LA57 does not change in IA-32e mode */
+	return !(lma && ((cr4 ^ st->cr4) & CR4_LA57));
+}
+
+/*
+ * MOV to CR0/CR4 through the VT-x guest/host masks: apply the guest's value.
+ * AMD-V does not intercept CR writes: the CPU checks them itself, and takes
+ * the CR4 bits of features it has that CPUID hides (MCE, CET), harmless
+ * there: MCE sends a machine check to the guest's own handler rather than
+ * shutting it down, and CET without its MSRs (#GP) turns nothing on.
+ */
 static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 {
 	struct vcpu_state *st = &v->state;
-	u64 val;
+	u64 cr0, cr4, val;
 
-	vcpu_ops->load_state(v, VS_CR);
+	vcpu_ops->load_state(v, VS_CR | VS_SEG_CODE);
+	cr0 = st->cr0;
+	cr4 = st->cr4;
 	switch (e->cr.type) {
 	case CR_ACCESS_MOV_TO:
 		val = v->gpr[e->cr.gpr];
 		if (e->cr.cr == 0)
-			st->cr0 = val;
+			cr0 = val & (CR0_DEFINED | ~LOW32); /* reserved bits 31:0 ignored */
 		else if (e->cr.cr == 4)
-			st->cr4 = val;
+			cr4 = val;
 		else if (e->cr.cr == 3)
 			st->cr3 = val;
 		else
@@ -155,25 +207,19 @@ static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 		v->gpr[e->cr.gpr] = e->cr.cr == 0 ? st->cr0 : e->cr.cr == 4 ? st->cr4 : st->cr3;
 		return exit_skip(v, e);
 	case CR_ACCESS_CLTS:
-		st->cr0 &= ~CR0_TS;
+		cr0 &= ~CR0_TS;
 		break;
 	case CR_ACCESS_LMSW:
 		/* SDM 2A LMSW: loads PE, MP, EM, TS; cannot clear PE */
-		st->cr0 = (st->cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (st->cr0 & CR0_PE);
+		cr0 = (cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (cr0 & CR0_PE);
 		break;
 	default:
 		return exit_fatal(v, EXIT_CRASH, "unexpected control-register access");
 	}
-	/* SDM 3A 2.5: CR0.PG requires PE; NW without CD is invalid */
-	if (((st->cr0 & CR0_PG) && !(st->cr0 & CR0_PE)) ||
-	    ((st->cr0 & CR0_NW) && !(st->cr0 & CR0_CD)) || (st->cr0 >> 32))
+	if (!cr_valid(v, st, cr0, cr4))
 		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	/* SDM 3A 9.8.5: paging with EFER.LME needs CR4.PAE */
-	if ((st->cr0 & CR0_PG) && (st->efer & EFER_LME) && !(st->cr4 & CR4_PAE))
-		return exit_inject(v, e, X86_EXC_GP, true, 0);
-	/* features CPUID hides from the guest cannot be turned on (SDM 2.5) */
-	if (st->cr4 & CR4_GUEST_RESERVED)
-		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	st->cr0 = cr0;
+	st->cr4 = cr4;
 	vcpu_ops->store_state(v, VS_CR);
 	return exit_skip(v, e);
 }

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "hv/hw/msr.h"
 #include "hv/lib/types.h"
 
 struct partition;
@@ -146,6 +147,12 @@ struct vcpu_stats {
 	u64 timer_late_max;
 };
 
+/* MSRs the policy keeps for each vCPU (hv/policy/msr.c), reset with it. */
+struct vcpu_msrs {
+	u64 misc_enable;
+	u64 amd_perf[2 * AMD_PERF_COUNTERS]; /* PerfEvtSel0-3, PerfCtr0-3 */
+};
+
 struct vcpu {
 	u64 gpr[GPR_COUNT];
 	struct vcpu_state state;
@@ -163,6 +170,7 @@ struct vcpu {
 	volatile u32 event_hint;  /* an interrupt or NMI may be pending */
 	volatile u32 timer_dirty; /* a guest timer was reprogrammed */
 	u64 timer_next;		  /* TSC of the next timer work due */
+	struct vcpu_msrs msr;
 };
 
 static inline void vcpu_request(struct vcpu *v, u32 req)

@@ -209,7 +209,7 @@ static int vioapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	struct vioapic *io = dev;
 	u64 off = a->addr - PLAT_IOAPIC_BASE;
 	u32 byte = (u32)(off & IOAPIC_SLOT_MASK), shift = 8 * byte;
-	u64 lanes = (a->size >= 8 ? ~0ULL : BIT(8 * a->size) - 1) << shift;
+	u64 lanes;
 	u32 old, val;
 
 	(void)v;
@@ -217,7 +217,8 @@ static int vioapic_access(void *dev, struct vcpu *v, struct vdev_access *a)
 		a->val = 0;
 		return 0;
 	}
-	lanes &= 0xffffffffULL;
+	/* shift < 32 here: the lanes of the register the access covers */
+	lanes = ((a->size >= 8 ? ~0ULL : BIT(8 * a->size) - 1) << shift) & 0xffffffffULL;
 	spin_lock(&io->lock);
 	switch (off & ~IOAPIC_SLOT_MASK) {
 	case IOAPIC_IOREGSEL:

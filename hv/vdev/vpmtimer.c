@@ -57,24 +57,35 @@ static int vpmtimer_access(void *dev, struct vcpu *v, struct vdev_access *a)
 }
 
 /*
- * The ACPI PM timer (ACPI 6.4 4.8.3.3) is a free-running counter that
- * writes do not change: the machine's own, when it has one in I/O space,
- * can be shared by every partition without one seeing anything of another
- * but the time. Each reads it without an exit, which matters to Linux: it
- * refines its TSC calibration against this timer with three reads in a
- * row, and gives up when they take longer than an SMI would (tens of
- * microseconds); three exits take that long under an emulator (14 us a
- * read measured under QEMU's TCG), and the guest then never leaves its
- * early TSC clocksource. The emulated timer (at PLAT_PM_TMR_PORT) stands
- * in when the machine has none, or when its ports are ones the partition's
- * devices claim: this is the last device of the list (vdev_list.c).
+ * The ACPI PM timer (ACPI 6.4 4.8.3.3) is a free-running, read-only
+ * counter: the machine's own, when it has one in I/O space, can be shared
+ * by every partition without one seeing anything of another but the time.
+ * Each reads it without an exit, which matters to Linux: it refines its
+ * TSC calibration against this timer with three reads in a row, and gives
+ * up when they take longer than an SMI would (tens of microseconds); three
+ * exits take that long under an emulator (14 us a read measured under
+ * QEMU's TCG), and the guest then never leaves its early TSC clocksource.
+ *
+ * An I/O bitmap intercepts a port for reads and writes alike (SDM 3C
+ * 25.6.4, 26.1.3; APM 2 15.10.1), so the guest's writes reach the machine
+ * too. They are harmless: PM_TMR_BLK is the timer's four bytes and nothing
+ * else (PM_TMR_LEN = 4, ACPI 6.4 5.2.9), the timer ignores writes, and an
+ * access that runs past the block exits (the bitmaps are checked for every
+ * port an access touches). A firmware that lays another fixed register
+ * over the block, or makes it shorter, is caught by the ACPI parser
+ * (acpi_info.pm_tmr_alone, drivers/acpi_fadt.c).
+ *
+ * The emulated timer (at PLAT_PM_TMR_PORT) stands in when the machine has
+ * none, when its block is not the timer's alone, or when its ports are
+ * ones the partition's devices claim: this is the last device of the list
+ * (vdev_list.c).
  */
 static const struct acpi_info *machine_timer(const struct vdev_registry *reg)
 {
 	const struct acpi_info *ai = reg->host->acpi();
 	u32 port = ai ? ai->pm_tmr_port : 0;
 
-	if (!port || port > IO_PORT_LAST + 1 - VPMTIMER_PORTS)
+	if (!port || !ai->pm_tmr_alone || port > IO_PORT_LAST + 1 - VPMTIMER_PORTS)
 		return NULL;
 	for (u32 i = 0; i < VPMTIMER_PORTS; i++)
 		if (vdev_find_io(reg, (u16)(port + i)))

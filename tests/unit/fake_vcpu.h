@@ -8,7 +8,8 @@
  *   the vendor backend  vcpu_ops: skip, apply, load_state, store_state,
  *                       set_msr_intercept, set_io_intercept (the other slots
  *                       stay NULL: the core's decisions never call them)
- *   the host CPU        cpuid_host, cpuid_host_xcr0, cpuid_host_set_xcr0
+ *   the host CPU        cpuid_host, cpuid_host_xcr0, cpuid_host_set_xcr0 (which
+ *                       can be made to fault)
  *   the console         printk
  *   the TSC             tsc_hz
  *   the partition       part_gpa_ptr (its RAM is a struct fake_ram)
@@ -186,6 +187,7 @@ static struct {
 	} leaf[FAKE_CPUID_LEAVES];
 	u64 xcr0;	 /* what XGETBV reads */
 	u32 xcr0_writes; /* XSETBV executed */
+	bool xsetbv_gp;	 /* the next XSETBV faults (a value the CPU refuses) */
 } fake_cpu;
 
 /* What the host answers for leaf/sub (any subleaf: FAKE_ANY_SUB). */
@@ -222,10 +224,15 @@ u64 cpuid_host_xcr0(void)
 	return fake_cpu.xcr0;
 }
 
-void cpuid_host_set_xcr0(u64 xcr0)
+int cpuid_host_set_xcr0(u64 xcr0)
 {
-	fake_cpu.xcr0 = xcr0;
 	fake_cpu.xcr0_writes++;
+	if (fake_cpu.xsetbv_gp) {
+		fake_cpu.xsetbv_gp = false;
+		return -E_IO;
+	}
+	fake_cpu.xcr0 = xcr0;
+	return 0;
 }
 
 /* ---- the console: counts the lines, keeps the last ---- */

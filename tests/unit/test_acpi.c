@@ -562,6 +562,7 @@ static void test_bochs(void **state)
 	assert_int_equal(ai.fadt_revision, 1);
 	assert_int_equal(ai.sci_irq, 9);
 	assert_int_equal(ai.pm_tmr_port, 0xb008);
+	assert_true(ai.pm_tmr_alone);
 	assert_int_equal(ai.pm1a_cnt.space_id, ACPI_GAS_SYSTEM_IO);
 	assert_int_equal(ai.pm1a_cnt.address, 0xb004);
 	assert_int_equal(ai.pm1a_cnt.bit_width, 16);
@@ -782,6 +783,70 @@ static void test_fadt_x_fields(void **state)
 	assert_true(ai.have_s5);
 	free(orig);
 	fm_free(&fm);
+}
+
+/*
+ * The PM timer's ports may be given to a partition only when they hold the
+ * timer alone (ACPI 6.4 4.8.3.3, 5.2.9): q35's do; a FADT that puts them
+ * over GPE0, PM1a_CNT (X_ field), SMI_CMD or the reset register, or gives
+ * the timer fewer than 4 bytes, does not.
+ */
+#define FADT_SMI_CMD 48
+#define FADT_GPE0_BLK 80
+#define FADT_PM_TMR_LEN 91
+#define FADT_RESET_REG 116
+
+static void test_fadt_pm_timer_alone(void **state)
+{
+	struct fakemem fm = { 0 };
+	size_t len;
+	u8 *orig = read_file("qemu-q35", "FACP.bin", &len);
+	u8 f[244];
+	u64 a;
+	u32 v;
+
+	(void)state;
+	memcpy(f, orig, sizeof(f));
+	put_fadt_variant(&fm, f, sizeof(f));
+	assert_int_equal(acpi_parse(&ai, SYN_RSDP, NULL, 0, fm_map, &fm), 0);
+	assert_int_equal(ai.pm_tmr_port, 0x608);
+	assert_true(ai.pm_tmr_alone);
+	fm_free(&fm);
+	for (int c = 0; c < 5; c++) {
+		memcpy(f, orig, sizeof(f));
+		switch (c) {
+		case 0: /* GPE0 at the timer's last two bytes */
+			v = 0x60a;
+			memcpy(f + FADT_GPE0_BLK, &v, 4);
+			break;
+		case 1: /* X_PM1a_CNT_BLK at 0x609, 16 bits */
+			a = 0x609;
+			memcpy(f + FADT_X_PM1A_CNT_BLK + 4, &a, 8);
+			break;
+		case 2:
+			v = 0x60b;
+			memcpy(f + FADT_SMI_CMD, &v, 4);
+			break;
+		case 3: /* the reset register, in I/O space, at 0x608 */
+			f[FADT_RESET_REG] = ACPI_GAS_SYSTEM_IO;
+			a = 0x608;
+			memcpy(f + FADT_RESET_REG + 4, &a, 8);
+			break;
+		default: /* a 2-byte block, from the 32-bit field */
+			memset(f + FADT_X_PM_TMR_BLK, 0, 12);
+			f[FADT_PM_TMR_LEN] = 2;
+			break;
+		}
+		put_fadt_variant(&fm, f, sizeof(f));
+		assert_int_equal(acpi_parse(&ai, SYN_RSDP, NULL, 0, fm_map, &fm), 0);
+		print_message("case %d\n", c);
+		assert_int_equal(ai.pm_tmr_port, 0x608);
+		assert_false(ai.pm_tmr_alone);
+		assert_true(
+			has_warning(&ai, "FADT: PM timer ports 0x608-0x60b hold other registers"));
+		fm_free(&fm);
+	}
+	free(orig);
 }
 
 /* ------------------------------------------------------- MADT entries */
@@ -1474,6 +1539,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_tables),
 		cmocka_unit_test(test_short_fadt),
 		cmocka_unit_test(test_fadt_x_fields),
+		cmocka_unit_test(test_fadt_pm_timer_alone),
 		cmocka_unit_test(test_madt_zero_length_entry),
 		cmocka_unit_test(test_madt_cpus),
 		cmocka_unit_test(test_madt_bounded),

@@ -70,10 +70,20 @@ static bool fake_have_pci(void *ctx, u8 bus, u8 dev, u8 fn)
 	return bus == 0 && (dev == 3 || dev == 4) && fn == 0;
 }
 
+/* Two hyperthreads per core: CPUs 0-1 on core 0, 2-3 on core 1 (APIC IDs
+ * as logical numbers, one SMT bit). */
+static u32 fake_core_of(void *ctx, u32 cpu)
+{
+	(void)ctx;
+	assert_true(cpu < 4);
+	return cpu >> 1;
+}
+
 enum machine_kind {
 	M_UNKNOWN,  /* like hvconf without options: syntax and plan only */
 	M_NO_IOMMU, /* 4 CPUs, 2G, files, no IOMMU */
 	M_IOMMU,    /* the same with an IOMMU and 00:03.0, 00:04.0 */
+	M_SMT,	    /* M_NO_IOMMU with two threads per core (the hypervisor at boot) */
 };
 
 static void make_machine(enum machine_kind kind, struct config_machine *m)
@@ -86,6 +96,8 @@ static void make_machine(enum machine_kind kind, struct config_machine *m)
 	m->iommu = kind == M_IOMMU ? CONFIG_PRESENT : CONFIG_ABSENT;
 	m->find_file = fake_find_file;
 	m->have_pci = fake_have_pci;
+	if (kind == M_SMT)
+		m->core_of = fake_core_of;
 }
 
 static struct config cfg;
@@ -297,6 +309,22 @@ static const struct bad_case bad_cases[] = {
 	  PART("a", "0") "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,0:6.0,"
 			 "0:7.0,0:8.0,0:9.0,0:a.0,0:b.0,0:c.0,0:d.0,0:e.0,0:f.0,0:10.0\n",
 	  0, M_UNKNOWN, "hv.conf:5: pci: more than 16 devices\n" },
+	/* hyperthread siblings in two partitions, named at the later one's
+	 * cpus line with the sibling and its partition */
+	{ "siblings in two partitions", PART("a", "0") PART("b", "1"), 0, M_SMT,
+	  "hv.conf:6: cpus: CPU 1 is a hyperthread sibling of CPU 0 of \"a\" "
+	  "(allow_shared_cores = yes in [hypervisor] allows it)\n" },
+	{ "siblings in three partitions", PART("a", "0") PART("b", "2") PART("c", "1,3"), 0, M_SMT,
+	  "hv.conf:10: cpus: CPU 1 is a hyperthread sibling of CPU 0 of \"a\" "
+	  "(allow_shared_cores = yes in [hypervisor] allows it)\n"
+	  "hv.conf:10: cpus: CPU 3 is a hyperthread sibling of CPU 2 of \"b\" "
+	  "(allow_shared_cores = yes in [hypervisor] allows it)\n" },
+	{ "allow_shared_cores = no",
+	  "[hypervisor]\nallow_shared_cores = no\n" PART("a", "1") PART("b", "0"), 0, M_SMT,
+	  "hv.conf:8: cpus: CPU 0 is a hyperthread sibling of CPU 1 of \"a\" "
+	  "(allow_shared_cores = yes in [hypervisor] allows it)\n" },
+	{ "allow_shared_cores not yes or no", "[hypervisor]\nallow_shared_cores = 1\n", 0,
+	  M_UNKNOWN, "hv.conf:2: allow_shared_cores: \"1\" is not one of no or yes\n" },
 	{ "CRLF line endings", "[partition a]\r\ncpus = 0\r\nmemory = 3M\r\nkernel = k\r\n", 0,
 	  M_UNKNOWN, "hv.conf:3: memory: 3M is not a multiple of 2M\n" },
 	{ "cmdline too long",
@@ -586,6 +614,27 @@ static void test_fits_machine(void **state)
 	assert_int_equal(cfg.partition_count, 2);
 }
 
+/* Whole cores per partition, or siblings apart with allow_shared_cores =
+ * yes, or one partition on both threads of a core: no problem. */
+static void test_shared_cores(void **state)
+{
+	static const char *const ok[] = {
+		PART("a", "0-1") PART("b", "2-3"),
+		PART("a", "0-3"),
+		PART("a", "0") PART("b", "2"),
+		"[hypervisor]\nallow_shared_cores = yes\n" PART("a", "0,2") PART("b", "1,3"),
+	};
+	static const char siblings[] = PART("a", "0") PART("b", "1");
+	struct transcript t;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		assert_int_equal(load(ok[i], strlen(ok[i]), M_SMT, &t), 0);
+	assert_int_equal(cfg.hv.allow_shared_cores, 1);
+	/* the host tool cannot see siblings: no check there */
+	assert_int_equal(load(siblings, strlen(siblings), M_NO_IOMMU, &t), 0);
+}
+
 static void test_format_helpers(void **state)
 {
 	char buf[64];
@@ -658,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_and_comments),
 		cmocka_unit_test(test_limits_accepted),
 		cmocka_unit_test(test_fits_machine),
+		cmocka_unit_test(test_shared_cores),
 		cmocka_unit_test(test_format_helpers),
 		cmocka_unit_test(test_parse_then_validate),
 	};

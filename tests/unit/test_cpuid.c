@@ -267,18 +267,31 @@ static void test_cache_leaf(void **state)
 
 /*
  * Leaf 7 subleaf 0 (SDM 2A table 3-8): EBX loses TSC_ADJUST(1) SGX(2) PQM(12)
- * MPX(14) PQE(15) PT(25); ECX loses WAITPKG(5) SGX-LC(30) PKS(31); EDX loses
- * hybrid(15) PCONFIG(18) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
- * ARCH_CAPABILITIES(29) CORE_CAPABILITIES(30) SSBD(31). Subleaf 1 is empty.
+ * MPX(14) PQE(15) PT(25); ECX loses WAITPKG(5) CET_SS(7) TME(13) KL(23)
+ * SGX-LC(30) PKS(31); EDX loses UINTR(5) TSX_FORCE_ABORT(13) hybrid(15)
+ * PCONFIG(18) ARCH_LBR(19) CET_IBT(20) IBRS/IBPB(26) STIBP(27) L1D_FLUSH(28)
+ * ARCH_CAPABILITIES(29) CORE_CAPABILITIES(30) SSBD(31). Subleaf 1 is empty
+ * and the last one offered (EAX of subleaf 0): subleaf 2 and beyond read 0
+ * whatever the host has there.
  */
 static void test_leaf7(void **state)
 {
 	struct vcpu *v = &fake_vcpus[0];
 
 	(void)state;
-	expect_regs(guest(v, 0x7, 0), 2, 0xfdff2ff9, 0x3fffffdf, 0x03fb7fff);
+	expect_regs(guest(v, 0x7, 0), 1, 0xfdff2ff9, 0x3f7fdf5f, 0x03e35fdf);
 	expect_regs(guest(v, 0x7, 1), 0, 0, 0, 0);
 	expect_regs(guest(&fake_vcpus[3], 0x7, 1), 0, 0, 0, 0);
+	fake_cpuid_set(0x7, 2, 0, 0, 0, ALL); /* PSFD IPRED_CTRL RRSBA_CTRL ... */
+	fake_cpuid_set(0x7, 3, ALL, ALL, ALL, ALL);
+	part(2);
+	expect_regs(guest(v, 0x7, 2), 0, 0, 0, 0);
+	expect_regs(guest(v, 0x7, 3), 0, 0, 0, 0);
+	expect_regs(guest(v, 0x7, 0xffffffff), 0, 0, 0, 0);
+	/* a host with subleaf 0 only offers subleaf 0 only */
+	fake_cpuid_set(0x7, 0, 0, ALL, ALL, ALL);
+	part(2);
+	assert_int_equal(guest(v, 0x7, 0).eax, 0);
 }
 
 /* Leaf 6: only ARAT (EAX bit 2), whatever the host has (no C-states, no
@@ -451,34 +464,101 @@ static void test_frequency_leaves(void **state)
 }
 
 /*
- * 0Dh (SDM 1 13.4): subleaf 0 EBX is the XSAVE area size for the XCR0 in
- * force, from the components' offsets and sizes, once the guest has
- * CR4.OSXSAVE; subleaf 1 loses XSAVES (EAX bit 3).
+ * 0Dh (SDM 1 13.2-13.4, SDM 2A CPUID 0Dh), on a host like Bochs's Skylake-X
+ * model: x87 SSE AVX MPX AVX-512 PKRU, and AMX here too, with XSAVES and a
+ * supervisor component (PT); its subleaf 1 EBX is the standard size, which
+ * the compacted layout contradicts (the kernel warned). The partition sees
+ * the components of the features it is offered (no MPX), no supervisor
+ * ones, no XSAVES or XFD, and sizes computed from the components for the
+ * XCR0 in force: standard in subleaf 0 EBX, compacted (a component with
+ * ECX bit 1 at a 64-byte boundary) in subleaf 1 EBX, all offered in
+ * subleaf 0 ECX. The subleaves of what is not offered read 0.
  */
+static void host_skylake_x(void)
+{
+	static const struct {
+		u32 i, size, offset, ecx;
+	} comps[] = {
+		{ 2, 256, 576, 0 },  { 3, 64, 960, 0 },	    { 4, 64, 1024, 0 }, { 5, 64, 1088, 0 },
+		{ 6, 512, 1152, 0 }, { 7, 1024, 1664, 0 },  { 8, 128, 0, 1 },	{ 9, 8, 2688, 0 },
+		{ 17, 64, 2752, 0 }, { 18, 8192, 2816, 2 },
+	};
+
+	fake_cpuid_set(0xd, 0, 0x602ff, 0x1000, 0x2b00, 0);
+	fake_cpuid_set(0xd, 1, 0x1f, 2688, 0x100, 0);
+	for (size_t c = 0; c < ARRAY_SIZE(comps); c++)
+		fake_cpuid_set(0xd, comps[c].i, comps[c].size, comps[c].offset, comps[c].ecx, 0);
+	fake_cpuid_set(0xd, 63, 1, 1, 1, 1);
+}
+
 static void test_xsave_leaf(void **state)
 {
+	static const struct {
+		u64 xcr0;
+		u32 standard, compacted;
+	} sizes[] = {
+		{ 0x1, 576, 576 },     { 0x3, 576, 576 },	  { 0x7, 832, 832 },
+		{ 0xe7, 2688, 2432 }, /* Linux: "size 2432 != kernel_size 2688" */
+		{ 0x2e7, 2696, 2440 }, { 0x602e7, 11008, 10752 }, /* XTILEDATA aligned: 2504 -> 2560 */
+	};
 	struct vcpu *v = &fake_vcpus[1];
 
 	(void)state;
-	/* without OSXSAVE the host's figure stays */
-	expect_regs(guest(v, 0xd, 0), 0x7, 0x340, 0x340, 0);
-	fake_be(v)->hw.cr4 = CR4_OSXSAVE;
-	fake_cpu.xcr0 = 0x7; /* AVX at 576, 256 bytes */
-	expect_regs(guest(v, 0xd, 0), 0x7, 0x340, 0x340, 0);
-	fake_cpuid_set(0xd, 0, 0x7, 0x1000, 0x340, 0); /* the host's figure is off */
+	host_skylake_x();
 	part(2);
-	fake_be(v)->hw.cr4 = CR4_OSXSAVE;
-	assert_int_equal(guest(v, 0xd, 0).ebx, 0x340);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		fake_cpu.xcr0 = sizes[i].xcr0;
+		expect_regs(guest(v, 0xd, 0), 0x602e7, sizes[i].standard, 11008, 0);
+		expect_regs(guest(v, 0xd, 1), 0x7, sizes[i].compacted, 0, 0);
+	}
+	expect_regs(guest(v, 0xd, 2), 256, 576, 0, 0);
+	expect_regs(guest(v, 0xd, 18), 8192, 2816, 2, 0);
+	for (u32 sub = 3; sub < 70; sub++)
+		if (sub != 5 && sub != 6 && sub != 7 && sub != 9 && sub != 17 && sub != 18)
+			expect_regs(guest(v, 0xd, sub), 0, 0, 0, 0);
+	assert_int_equal(cpuid_xcr0_supported(&fake_part), 0x602e7);
+	/* without AVX-512F, PKU and AMX-TILE their components go too */
+	fake_cpuid_set(0x7, 0, 2, ALL & ~BIT(16), ALL & ~BIT(3), ALL & ~BIT(24));
+	part(2);
+	fake_cpu.xcr0 = 0x7;
+	expect_regs(guest(v, 0xd, 0), 0x7, 832, 832, 0);
+	expect_regs(guest(v, 0xd, 6), 0, 0, 0, 0);
+	/* without AVX, only x87 and SSE */
+	fake_cpuid_set(0x1, FAKE_ANY_SUB, 0x000806f8, 0xaabb1234, ALL & ~BIT(28), ALL);
+	part(2);
 	fake_cpu.xcr0 = 0x3;
-	assert_int_equal(guest(v, 0xd, 0).ebx, 576);
-	expect_regs(guest(v, 0xd, 1), 0x7, 0x3c0, 0x100, 0);
-	expect_regs(guest(v, 0xd, 2), 0x100, 0x240, 0, 0);
+	expect_regs(guest(v, 0xd, 0), 0x3, 576, 576, 0);
+	expect_regs(guest(v, 0xd, 2), 0, 0, 0, 0);
 	/* no XSAVE on the host: nothing to size */
 	fake_cpuid_set(0xd, 0, 0, 0x1000, 0, 0);
 	part(2);
-	fake_be(v)->hw.cr4 = CR4_OSXSAVE;
-	expect_regs(guest(v, 0xd, 0), 0, 0x1000, 0, 0);
+	expect_regs(guest(v, 0xd, 0), 0, 0, 0, 0);
+	expect_regs(guest(v, 0xd, 1), 0, 0, 0, 0);
+	assert_int_equal(cpuid_xcr0_supported(&fake_part), 0);
 	fake_cpu.xcr0 = 0;
+}
+
+/*
+ * SDM 3A 2.5: a CR4 bit exists when the CPUID flag of its feature does
+ * (PCE always); the others are reserved, bits 63:32 included. On the host
+ * with everything, the partition still lacks MCE, VMX, SMX, Key Locker,
+ * CET and PKS (their flags are hidden), and UINTR.
+ */
+static void test_cr4_reserved(void **state)
+{
+	u64 present = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE |
+		      CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | CR4_PCIDE |
+		      CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE;
+
+	(void)state;
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~present);
+	host_no_features();
+	part(1);
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~(u64)CR4_PCE);
+	/* LA57 and PKE follow the host's flags */
+	fake_cpuid_set(0x7, 0, 2, 0, BIT(16) | BIT(3), 0);
+	part(1);
+	assert_int_equal(cpuid_cr4_reserved(&fake_part), ~(u64)(CR4_PCE | CR4_LA57 | CR4_PKE));
 }
 
 /*
@@ -530,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_topology_leaves, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_leaf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_leaf7, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_cr4_reserved, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_power_leaf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_leaves, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_passed_leaves, setup, fake_teardown),

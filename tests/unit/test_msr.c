@@ -21,6 +21,8 @@
 #define IA32_TSC_DEADLINE 0x6e0
 #define IA32_EFER 0xc0000080
 #define AMD_HWCR 0xc0010015
+#define AMD_PERF_CTL0 0xc0010000
+#define AMD_PERF_CTR0 0xc0010004
 #define AMD_NB_CFG 0xc001001f
 
 #define APIC_BASE_REG 0xfee00000ULL
@@ -39,11 +41,32 @@
 
 static struct vcpu *v0, *v1;
 
+/* An Intel host (leaf 0 "GenuineIntel", basic leaves to 0Dh), or AMD. */
+static void host_vendor(u32 ebx, u32 ecx, u32 edx)
+{
+	memset(&fake_cpu, 0, sizeof(fake_cpu));
+	fake_cpuid_set(0x0, FAKE_ANY_SUB, 0xd, ebx, ecx, edx);
+}
+
+#define INTEL 0x756e6547, 0x6c65746e, 0x49656e69 /* "GenuineIntel" */
+#define AMD 0x68747541, 0x444d4163, 0x69746e65	 /* "AuthenticAMD" */
+#define HYGON 0x6f677948, 0x656e6975, 0x6e65476e /* "HygonGenuine" */
+
+/* A partition of two vCPUs as its start leaves them. */
+static void start_part(void)
+{
+	v0 = fake_part_init(2);
+	v1 = &fake_vcpus[1];
+	cpuid_init_partition(&fake_part);
+	msr_reset_vcpu(v0);
+	msr_reset_vcpu(v1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
-	v0 = fake_part_init(2);
-	v1 = &fake_vcpus[1];
+	host_vendor(INTEL);
+	start_part();
 	return 0;
 }
 
@@ -162,8 +185,6 @@ static void test_fixed_msrs(void **state)
 		u64 value;
 		bool writable; /* write ignored; else #GP */
 	} fixed[] = {
-		/* fast strings on; BTS and PEBS unavailable (SDM 4 table 2-2) */
-		{ IA32_MISC_ENABLE, 0x1801, true },
 		/* locked, VMX off inside and outside SMX */
 		{ IA32_FEATURE_CONTROL, 0x1, false },
 		{ IA32_BIOS_SIGN_ID, 0, true },
@@ -364,6 +385,99 @@ static void test_efer(void **state)
 }
 
 /*
+ * IA32_MISC_ENABLE (SDM 4 table 2-2), per vCPU: at RESET fast strings (0)
+ * on, BTS and PEBS unavailable (11, 12). Fast strings, the thermal control
+ * circuit (3) and Limit CPUID Maxval (22) are the guest's; performance
+ * monitoring available (7), 11, 12 and XD Bit Disable (34) are read-only
+ * (writes ignored); EST (16), MONITOR FSM (18), xTPR disable (23) (their
+ * CPUID flags are hidden) and reserved bits #GP. Limit CPUID Maxval makes
+ * that vCPU's leaf 0 EAX at most 2.
+ */
+static void test_misc_enable(void **state)
+{
+	static const u64 gp_bits[] = { BIT(1),	BIT(2),	 BIT(16), BIT(18), BIT(23),
+				       BIT(24), BIT(33), BIT(35), BIT(63) };
+	struct cpuid_regs r;
+
+	(void)state;
+	expect_read(v0, IA32_MISC_ENABLE, 0x1801);
+	expect_read(v1, IA32_MISC_ENABLE, 0x1801);
+	expect_write(v1, IA32_MISC_ENABLE, 0x1808);
+	expect_read(v1, IA32_MISC_ENABLE, 0x1808);
+	expect_read(v0, IA32_MISC_ENABLE, 0x1801);
+	/* read-only bits: what is written there changes nothing */
+	expect_write(v1, IA32_MISC_ENABLE, 0x9 | BIT(7) | BIT(34));
+	expect_read(v1, IA32_MISC_ENABLE, 0x1809);
+	expect_write(v1, IA32_MISC_ENABLE, 0);
+	expect_read(v1, IA32_MISC_ENABLE, 0x1800);
+	for (size_t i = 0; i < ARRAY_SIZE(gp_bits); i++) {
+		expect_write_gp(v1, IA32_MISC_ENABLE, 0x1801 | gp_bits[i]);
+		expect_read(v1, IA32_MISC_ENABLE, 0x1800);
+	}
+	/* Limit CPUID Maxval: vCPU 1's leaf 0 says 2, vCPU 0's 0xd */
+	assert_non_null(cpuid_plain(&fake_part, 0, 0));
+	expect_write(v1, IA32_MISC_ENABLE, 0x1801 | BIT(22));
+	expect_read(v1, IA32_MISC_ENABLE, 0x1801 | BIT(22));
+	assert_null(cpuid_plain(&fake_part, 0, 0));
+	cpuid_guest(v1, 0, 0, &r);
+	assert_int_equal(r.eax, 2);
+	assert_int_equal(r.ebx, 0x756e6547);
+	cpuid_guest(v0, 0, 0, &r);
+	assert_int_equal(r.eax, 0xd);
+	expect_write(v1, IA32_MISC_ENABLE, 0x1801);
+	cpuid_guest(v1, 0, 0, &r);
+	assert_int_equal(r.eax, 0xd);
+	/* the partition's start sets them back */
+	expect_write(v0, IA32_MISC_ENABLE, 0x8);
+	msr_reset_vcpu(v0);
+	expect_read(v0, IA32_MISC_ENABLE, 0x1801);
+	assert_int_equal(fake_be(v0)->stores + fake_be(v1)->stores, 0);
+}
+
+/*
+ * The legacy performance counters of AMD64 (APM 2 13.2.1), PerfEvtSel0-3
+ * and PerfCtr0-3, exist on an AMD (or Hygon) partition only: per vCPU,
+ * 0 at RESET, keeping what is written (48 bits of a counter); reserved
+ * event-select bits (19, 21, 39:36, 63:42) #GP. An Intel partition has
+ * none.
+ */
+static void test_amd_perf(void **state)
+{
+	static const u64 reserved[] = { BIT(19), BIT(21), BIT(36), BIT(39), BIT(42), BIT(63) };
+
+	(void)state;
+	for (u32 i = 0; i < 8; i++) {
+		expect_read_gp(v0, AMD_PERF_CTL0 + i);
+		expect_write_gp(v0, AMD_PERF_CTL0 + i, 0);
+	}
+	for (int vendor = 0; vendor < 2; vendor++) {
+		if (vendor)
+			host_vendor(HYGON);
+		else
+			host_vendor(AMD);
+		start_part();
+		for (u32 i = 0; i < 4; i++) {
+			u32 ctl = AMD_PERF_CTL0 + i, ctr = AMD_PERF_CTR0 + i;
+
+			expect_read(v0, ctl, 0);
+			expect_read(v0, ctr, 0);
+			/* EN | INT | OS | USR, event 0x76, HostOnly, event 11:8 */
+			expect_write(v0, ctl, 0x530076 | BIT(41) | (0xfULL << 32) | i);
+			expect_write(v0, ctr, 0xffff800000000000ULL | i);
+			expect_read(v0, ctl, 0x530076 | BIT(41) | (0xfULL << 32) | i);
+			expect_read(v0, ctr, 0x0000800000000000ULL | i); /* 48 bits */
+			expect_read(v1, ctl, 0); /* the other vCPU's are its own */
+			expect_read(v1, ctr, 0);
+			for (size_t b = 0; b < ARRAY_SIZE(reserved); b++)
+				expect_write_gp(v0, ctl, 0x530076 | reserved[b]);
+			expect_read(v0, ctl, 0x530076 | BIT(41) | (0xfULL << 32) | i);
+		}
+		msr_reset_vcpu(v0);
+		expect_read(v0, AMD_PERF_CTR0 + 3, 0);
+	}
+}
+
+/*
  * A partition starts with every MSR intercepted (the backend's default);
  * msr_setup_partition opens exactly the guest state the hardware switches
  * (SDM 3C 25.4, APM 2 15.5.1: FS/GS/KernelGS base, STAR, LSTAR, CSTAR,
@@ -418,6 +532,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tsc_deadline, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_x2apic_range, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_efer, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_misc_enable, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_amd_perf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_intercepts, setup, fake_teardown),
 	};
 

@@ -151,6 +151,19 @@ static void test_regsel_and_widths(void **state)
 	assert_int_equal(mmio_read(IOWIN + 4, 4), 0);
 	assert_int_equal(mmio_read(IOEOI, 4), 0);
 	assert_int_equal(mmio_read(PLAT_IOAPIC_BASE + 0x800, 4), 0);
+	/* every access to bytes 4-15 of a slot, whatever its width: read 0,
+	 * change nothing (a 1-byte read at 0xFEC0000B was an undefined shift) */
+	mmio_write(IOREGSEL, 4, REG_VER);
+	for (u32 byte = 4; byte < 16; byte++) {
+		for (u32 size = 1; size <= 8 && byte + size <= 16; size *= 2) {
+			assert_int_equal(mmio_read(IOREGSEL + byte, size), 0);
+			assert_int_equal(mmio_read(IOWIN + byte, size), 0);
+			mmio_write(IOREGSEL + byte, size, ~0ULL);
+			mmio_write(IOWIN + byte, size, ~0ULL);
+		}
+	}
+	assert_int_equal(mmio_read(IOREGSEL, 4), REG_VER);
+	assert_int_equal(reg_read(REG_VER), 0x00170020);
 	/* a byte write to an entry changes that byte only */
 	mmio_write(IOREGSEL, 4, REDTBL(5));
 	mmio_write(IOWIN, 1, 0x42);

@@ -200,7 +200,7 @@ static void fake_pass_io(struct partition *p, u16 port, bool pass)
 
 /* The PM1 block and the timer, as in every partition (vdev_list.c); the
  * FADT's view of them. */
-static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit)
+static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit, bool alone)
 {
 	static const struct vdev_type *const types[] = { &vpm_type, &vpmtimer_type };
 	struct acpi_build_cfg cfg = { 0 };
@@ -212,6 +212,7 @@ static struct acpi_build_cfg create_with_machine_timer(u16 port, bool is_32bit)
 	fake_host.clock = fake_host_clock;
 	machine.pm_tmr_port = port;
 	machine.pm_tmr_32bit = is_32bit;
+	machine.pm_tmr_alone = alone;
 	pass_base = port;
 	memset(passed, 0, sizeof(passed));
 	memset(intercepted, 0, sizeof(intercepted));
@@ -236,7 +237,7 @@ static void test_pmtimer_machine_passthrough(void **state)
 
 	(void)state;
 	/* a free port: the guest reads the machine's timer there, no exit */
-	cfg = create_with_machine_timer(0x1808, true);
+	cfg = create_with_machine_timer(0x1808, true, true);
 	assert_int_equal(cfg.pm_tmr_port, 0x1808);
 	assert_true(cfg.pm_tmr_32bit);
 	assert_null(vdev_find_io(&test_part.vdevs, PLAT_PM_TMR_PORT));
@@ -252,11 +253,15 @@ static void test_pmtimer_machine_passthrough(void **state)
 
 	/* on a port a device claims (PM1_EN here), or running past 0xffff,
 	 * or none: the emulated one */
-	cfg = create_with_machine_timer(PLAT_PM1A_EVT_PORT + 2, false);
+	cfg = create_with_machine_timer(PLAT_PM1A_EVT_PORT + 2, false, true);
 	expect_emulated(&cfg);
-	cfg = create_with_machine_timer(0xfffd, false);
+	cfg = create_with_machine_timer(0xfffd, false, true);
 	expect_emulated(&cfg);
-	cfg = create_with_machine_timer(0, false);
+	cfg = create_with_machine_timer(0, false, true);
+	expect_emulated(&cfg);
+	/* a block that holds other registers than the timer's (the guest's
+	 * writes would reach them): the emulated one */
+	cfg = create_with_machine_timer(0x1808, true, false);
 	expect_emulated(&cfg);
 }
 

@@ -3,11 +3,14 @@
 #include "guest.h"
 #include "hv/hw/x86.h"
 
-/* Opcodes the #GP handler may skip (SDM 2B RDMSR, WRMSR) */
+/* Opcodes the #GP handler may skip (SDM 2B RDMSR, WRMSR, XSETBV, MOV to CR) */
 #define OPC_TWO_BYTE 0x0f
 #define OPC_WRMSR 0x30
 #define OPC_RDMSR 0x32
-#define MSR_INSN_LEN 2
+#define OPC_GROUP7 0x01
+#define MODRM_XSETBV 0xd1
+#define OPC_MOV_TO_CR 0x22
+#define MODRM_MOD_REG 0xc0
 
 struct idt_gate {
 	u16 offset_lo;
@@ -25,8 +28,8 @@ struct idt_desc {
 extern const u32 trap_stubs[X86_EXC_COUNT];
 
 static struct idt_gate idt[X86_EXC_COUNT] __aligned(8);
-static volatile u32 msr_probe_armed;
-static volatile u32 msr_probe_faults;
+static volatile u32 probe_armed;
+static volatile u32 probe_faults;
 
 static const char *const trap_names[X86_EXC_COUNT] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
@@ -53,20 +56,30 @@ void trap_init(void)
 	trap_load();
 }
 
-/* Is this the #GP of an armed RDMSR/WRMSR? (both are 0F 3x: 2 bytes) */
-static bool trap_is_msr_probe(const struct trap_frame *f)
+/* The length of the instruction of an armed probe that raised this #GP:
+ * RDMSR/WRMSR (0F 3x), XSETBV (0F 01 D1), MOV CRn, r32 (0F 22 /r, mod 11);
+ * 0 for any other fault. */
+static u32 probe_len(const struct trap_frame *f)
 {
 	const u8 *insn = (const u8 *)(uintptr_t)f->eip;
 
-	return f->vector == X86_EXC_GP && msr_probe_armed && insn[0] == OPC_TWO_BYTE &&
-	       (insn[1] == OPC_RDMSR || insn[1] == OPC_WRMSR);
+	if (f->vector != X86_EXC_GP || !probe_armed || insn[0] != OPC_TWO_BYTE)
+		return 0;
+	if (insn[1] == OPC_RDMSR || insn[1] == OPC_WRMSR)
+		return 2;
+	if ((insn[1] == OPC_GROUP7 && insn[2] == MODRM_XSETBV) ||
+	    (insn[1] == OPC_MOV_TO_CR && (insn[2] & MODRM_MOD_REG) == MODRM_MOD_REG))
+		return 3;
+	return 0;
 }
 
 void trap_dispatch(struct trap_frame *f)
 {
-	if (trap_is_msr_probe(f)) {
-		msr_probe_faults++;
-		f->eip += MSR_INSN_LEN;
+	u32 len = probe_len(f);
+
+	if (len) {
+		probe_faults++;
+		f->eip += len;
 		return;
 	}
 	guest_fail("exception %u (%s) error=0x%x eip=0x%x eflags=0x%x eax=0x%x ebx=0x%x "
@@ -77,21 +90,51 @@ void trap_dispatch(struct trap_frame *f)
 
 bool msr_read_safe(u32 msr, u64 *val)
 {
-	u32 lo = 0, hi = 0, before = msr_probe_faults;
+	u32 lo = 0, hi = 0, before = probe_faults;
 
-	msr_probe_armed = 1;
+	probe_armed = 1;
 	__asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-	msr_probe_armed = 0;
+	probe_armed = 0;
 	*val = ((u64)hi << 32) | lo;
-	return msr_probe_faults == before;
+	return probe_faults == before;
 }
 
 bool msr_write_safe(u32 msr, u64 val)
 {
-	u32 before = msr_probe_faults;
+	u32 before = probe_faults;
 
-	msr_probe_armed = 1;
+	probe_armed = 1;
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
-	msr_probe_armed = 0;
-	return msr_probe_faults == before;
+	probe_armed = 0;
+	return probe_faults == before;
+}
+
+bool xsetbv_safe_probe(u32 xcr, u64 val)
+{
+	u32 before = probe_faults;
+
+	probe_armed = 1;
+	__asm__ volatile("xsetbv" : : "c"(xcr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
+	probe_armed = 0;
+	return probe_faults == before;
+}
+
+bool cr0_write_safe(u32 val)
+{
+	u32 before = probe_faults;
+
+	probe_armed = 1;
+	__asm__ volatile("mov %0, %%cr0" : : "r"(val) : "memory");
+	probe_armed = 0;
+	return probe_faults == before;
+}
+
+bool cr4_write_safe(u32 val)
+{
+	u32 before = probe_faults;
+
+	probe_armed = 1;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(val) : "memory");
+	probe_armed = 0;
+	return probe_faults == before;
 }

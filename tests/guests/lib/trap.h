@@ -1,7 +1,8 @@
 /*
  * Exceptions: an IDT for vectors 0-31 whose handlers fail the guest with a
- * register dump, except a #GP raised by RDMSR or WRMSR inside
- * msr_read_safe()/msr_write_safe(), which is recorded and skipped.
+ * register dump, except a #GP raised inside one of the *_safe() probes
+ * below (RDMSR, WRMSR, XSETBV, MOV to CR0/CR4), which is recorded and
+ * skipped.
  */
 #pragma once
 
@@ -22,6 +23,9 @@ void trap_init(void);			  /* builds the IDT and loads it on this CPU */
 void trap_load(void);			  /* loads it on another CPU */
 void trap_dispatch(struct trap_frame *f); /* from entry.asm */
 
-/* MSR access that survives #GP: true if the instruction completed. */
+/* Instructions that survive #GP: true if the instruction completed. */
 bool msr_read_safe(u32 msr, u64 *val);
 bool msr_write_safe(u32 msr, u64 val);
+bool xsetbv_safe_probe(u32 xcr, u64 val); /* needs CR4.OSXSAVE (else #UD) */
+bool cr0_write_safe(u32 val);
+bool cr4_write_safe(u32 val);
