@@ -41,10 +41,12 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
 	(PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_TPR_SHADOW | \
 	 PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CTLS)
 
-/* Secondary: EPT and real mode without tricks. The instructions a guest
- * may use without #UD only when enabled (25.6.2, table 25-7) when the CPU
- * lets us; VPID when INVVPID can flush it. */
-#define PROC2_REQUIRED (PROC2_EPT | PROC2_UNRESTRICTED_GUEST)
+/* Secondary: EPT and real mode without tricks; WBINVD exits, as INVD
+ * always does, so that no partition flushes the caches its neighbours share
+ * (docs/virtual-cpu.md). The instructions a guest may use without #UD only
+ * when enabled (25.6.2, table 25-7) when the CPU lets us; VPID when INVVPID
+ * can flush it. */
+#define PROC2_REQUIRED (PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING)
 #define PROC2_OPTIONAL (PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES)
 
 /* Exit: a 64-bit host; the host vector comes with the exit; EFER, PAT and

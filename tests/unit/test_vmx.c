@@ -92,7 +92,9 @@ static void test_config_skylake(void **state)
 				    PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES),
 			 PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID | PROC2_RDTSCP |
 				 PROC2_INVPCID | PROC2_XSAVES);
-	assert_false(c.proc2 & (PROC2_WBINVD_EXITING | PROC2_PML | PROC2_VIRT_APIC_ACCESS));
+	/* WBINVD exits: a guest never flushes the shared caches */
+	assert_true(c.proc2 & PROC2_WBINVD_EXITING);
+	assert_false(c.proc2 & (PROC2_PML | PROC2_VIRT_APIC_ACCESS));
 	assert_int_equal(
 		c.exit & (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
 			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS),
@@ -153,6 +155,12 @@ static void test_config_missing(void **state)
 	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
 	assert_non_null(strstr(why, "secondary"));
 	assert_non_null(strstr(why, "0x80"));
+
+	m = skylake();
+	m.proc2 &= ~((u64)PROC2_WBINVD_EXITING << 32);
+	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
+	assert_non_null(strstr(why, "secondary"));
+	assert_non_null(strstr(why, "0x40"));
 
 	m = skylake();
 	m.exit &= ~((u64)EXIT_ACK_INTR_ON_EXIT << 32);
