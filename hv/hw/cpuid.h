@@ -9,6 +9,7 @@
 #define CPUID_VENDOR_LEAF 0x00000000 /* EAX: highest basic leaf */
 #define CPUID_FEATURES_LEAF 0x00000001
 #define CPUID_TOPO_LEAF 0x0000000b    /* extended topology enumeration */
+#define CPUID_XSAVE_LEAF 0x0000000d   /* subleaf 0: XCR0's supported bits */
 #define CPUID_TSC_LEAF 0x00000015     /* TSC / core crystal clock ratio */
 #define CPUID_FREQ_LEAF 0x00000016    /* processor frequency information */
 #define CPUID_HV_BASE_LEAF 0x40000000 /* up to 0x4fffffff: never a CPU's, left to hypervisors */

@@ -27,6 +27,7 @@ struct idt_desc {
 extern const u32 trap_stubs[X86_EXC_COUNT];
 
 static struct idt_gate idt[X86_EXC_COUNT] __aligned(8);
+static trap_hook_fn trap_hooks[X86_EXC_COUNT];
 static volatile u32 msr_probe_armed;
 static volatile u32 msr_probe_faults;
 
@@ -42,17 +43,26 @@ void trap_load(void)
 	__asm__ volatile("lidt %0" : : "m"(d) : "memory");
 }
 
+void trap_set_gate(u32 vector, u32 offset, u16 sel, u8 type)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (u16)offset,
+		.selector = sel,
+		.type = type,
+		.offset_hi = (u16)(offset >> 16),
+	};
+}
+
 void trap_init(void)
 {
-	for (u32 v = 0; v < X86_EXC_COUNT; v++) {
-		idt[v] = (struct idt_gate){
-			.offset_lo = (u16)trap_stubs[v],
-			.selector = SEL_CODE,
-			.type = IDT_TYPE_INTR32,
-			.offset_hi = (u16)(trap_stubs[v] >> 16),
-		};
-	}
+	for (u32 v = 0; v < X86_EXC_COUNT; v++)
+		trap_set_gate(v, trap_stubs[v], SEL_CODE, IDT_TYPE_INTR32);
 	trap_load();
+}
+
+void trap_set_hook(u32 vector, trap_hook_fn fn)
+{
+	__atomic_store_n(&trap_hooks[vector], fn, __ATOMIC_RELEASE);
 }
 
 /* Is this the #GP of an armed RDMSR/WRMSR? (both are 0F 3x: 2 bytes) */
@@ -66,6 +76,10 @@ static bool trap_is_msr_probe(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
+	trap_hook_fn hook = __atomic_load_n(&trap_hooks[f->vector], __ATOMIC_ACQUIRE);
+
+	if (hook && hook(f))
+		return;
 	if (trap_is_msr_probe(f)) {
 		msr_probe_faults++;
 		f->eip += MSR_INSN_LEN;

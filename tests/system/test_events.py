@@ -1,0 +1,75 @@
+"""Events and state a partition must find as on hardware, and guests that
+attack them (issue 11): NMI blocking and re-delivery, the #AC and #DB
+delivery loops (CVE-2015-5307, CVE-2015-8104), single steps over
+instructions the hypervisor completes, the guest's own PAT, WBINVD, and the
+state a restarted partition starts from.
+
+Each test boots the hypervisor with hostile test guests (tests/guests/) in
+partitions beside a heartbeat partition, which must beat on without a gap
+whatever its neighbour does, on the vendor paths where the behaviour
+exists: QEMU (AMD-V), Bochs corei7_skylake_x (VT-x), Bochs ryzen (AMD-V).
+The helpers and platforms are those of test_partitions.py.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness.hv_console import PART_RESTARTING, PART_STOPPED, for_part, part_line
+from test_partitions import (BOCHS_SVM, BOCHS_VMX, QEMU_SVM, Emu, Part, _emu_param,
+                             beats_go_on, boot, env, expect_pass, no_hypervisor_fault, no_stop,
+                             qemu_tsc_khz, tsc_khz_for)
+
+# the fixtures of test_partitions.py, used here by name
+__all__ = ["env", "qemu_tsc_khz"]
+
+ALL_EMUS = [_emu_param(QEMU_SVM), _emu_param(BOCHS_VMX), _emu_param(BOCHS_SVM)]
+
+
+def heartbeat(emu: Emu, request, cpus: str) -> Part:
+    return Part("hb", cpus, "32M", "heartbeat", f"tsc_khz={tsc_khz_for(emu, request)}")
+
+
+def tsc(emu: Emu, request) -> str:
+    return f"tsc_khz={tsc_khz_for(emu, request)}"
+
+
+def expect_stop(m, emu: Emu, name: str, reason: str, survivor: str) -> None:
+    """Partition NAME stops for REASON (and only NAME stops)."""
+    stop = m.wait_for(for_part(PART_STOPPED, name), emu.guest_timeout, anywhere=True,
+                      fail_on=no_stop(survivor))
+    if stop["reason"] != reason:
+        m.fail(f"partition {name} stopped for {stop['reason']!r}, expected {reason!r}")
+
+
+def exit_count(m, name: str, reason: str) -> int:
+    """How many exits of REASON partition NAME's statistics counted."""
+    total = 0
+    for line in m.find_all(for_part(r"^hv: partition (?P<name>[a-z0-9_-]{1,16}): exits: "
+                                     r"(?P<exits>.*)$", name)):
+        for item in line["exits"].split(", "):
+            what, _, count = item.rpartition(" ")
+            if what == reason:
+                total += int(count)
+    return total
+
+
+# -- NMIs (item 7) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("emu", ALL_EMUS)
+def test_nmi(emu: Emu, env, request):
+    """Partition n (two CPUs) takes NMIs from itself and a storm from its
+    second CPU: none inside the handler before its IRET, the one sent from
+    the handler comes after it, an NMI wakes a CPU halted with interrupts
+    off. Then, the storm still going, it resets itself: with on_reboot =
+    stop it stops. The heartbeat partition beats on."""
+    n = Part("n", "0-1", "32M", "nmi", f"storm=300 stop=1 {tsc(emu, request)}",
+             keys=(("on_reboot", "stop"),))
+    hb = heartbeat(emu, request, "2")
+    m = boot(env, emu, 3, [n, hb])
+    expect_pass(m, n, emu.guest_timeout, r"nested=0 held=1 hlt_wake=1",
+                fail_on=no_stop("n", "hb"))
+    expect_stop(m, emu, "n", "reboot (reset register)", "hb")
+    beats_go_on(m, "hb", 3, emu.beat_timeout)
+    no_hypervisor_fault(m)
