@@ -73,3 +73,35 @@ def test_nmi(emu: Emu, env, request):
     expect_stop(m, emu, "n", "reboot (reset register)", "hb")
     beats_go_on(m, "hb", 3, emu.beat_timeout)
     no_hypervisor_fault(m)
+
+
+# -- the guest's own PAT (item 4) ---------------------------------------------------
+
+def passes_twice(m, emu: Emu, p: Part, details: str, survivor: str) -> None:
+    """P's guest PASSes, resets itself, the partition restarts (on_reboot =
+    restart) and its guest PASSes again: the first run left nothing behind
+    that the second would see."""
+    fail_on = no_stop(survivor)
+    expect_pass(m, p, emu.guest_timeout, details, fail_on=fail_on)
+    m.wait_for(for_part(PART_RESTARTING, p.name), emu.guest_timeout, fail_on=fail_on)
+    verdict = m.wait_for(part_line(p.name, rf"VERDICT {p.guest}: (?P<result>PASS|FAIL)"
+                                   r"(?: (?P<details>.*))?$"),
+                         emu.guest_timeout, fail_on=fail_on)
+    if verdict["result"] != "PASS":
+        m.fail(f"partition {p.name} after its restart: {p.guest} says FAIL: "
+               f"{verdict['details']}")
+
+
+@pytest.mark.parametrize("emu", ALL_EMUS)
+def test_pat(emu: Emu, env, request):
+    """Partition p reads the power-up PAT, reads back every valid value it
+    writes, gets #GP for reserved types and bits, then leaves a PAT of its
+    own and resets itself: restarted, it reads the power-up value again
+    (its PAT is the VMCS's or the VMCB's, never the CPU's register, which
+    stays the hypervisor's). The heartbeat partition beats on."""
+    p = Part("p", "0", "32M", "pat", "reboot=1", keys=(("on_reboot", "restart"),))
+    hb = heartbeat(emu, request, "1")
+    m = boot(env, emu, 2, [p, hb])
+    passes_twice(m, emu, p, r"^pat=0x7040600070406 valid=4 reserved_gp=5$", "hb")
+    beats_go_on(m, "hb", 3, emu.beat_timeout)
+    no_hypervisor_fault(m)
