@@ -253,9 +253,9 @@ DEFINE_DR(7)
 
 /*
  * The legacy region and header of an XSAVE area (SDM 1 10.5.1, 13.4), the
- * layout FXSAVE/FXRSTOR use too. XRSTOR of a header whose XSTATE_BV is 0
- * puts every requested component in its initial configuration (SDM 1
- * 13.8.1) and loads MXCSR from the legacy region.
+ * layout FXSAVE/FXRSTOR use too. XRSTOR puts every requested component whose
+ * XSTATE_BV bit is 0 in its initial configuration, loads the others from
+ * the area (SDM 1 13.8.1), and MXCSR from the legacy region.
  */
 struct xsave_image {
 	u16 fcw, fsw;
@@ -271,8 +271,13 @@ struct xsave_image {
 	u8 header_reserved[48];
 } __aligned(64);
 
-#define X87_FCW_INIT 0x037f /* as FNINIT leaves it (SDM 1 8.1.5) */
-#define MXCSR_INIT 0x1f80   /* SDM 3A 9.1.1, table 9-1 */
+/* SDM 3A 9.1.1, table 9-1: after RESET the x87 control word is 0040H and
+ * the eight registers hold +0.0 (tag word 5555H: each valid, in the
+ * abridged FXSAVE form all ones); MXCSR is 1F80H */
+#define X87_FCW_RESET 0x0040
+#define X87_FTW_RESET_ABRIDGED 0xff
+#define MXCSR_INIT 0x1f80
+#define XSTATE_X87 BIT(0) /* XSTATE_BV / XCR0 bit of the x87 state */
 
 static inline void xsetbv(u32 reg, u64 val)
 {

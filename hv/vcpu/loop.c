@@ -21,7 +21,6 @@
 
 #define SIPI_CS_SHIFT 8
 #define SIPI_BASE_SHIFT 12
-#define XCR0_RESET 1 /* x87 only (SDM 1 13.3) */
 
 /* Kicks and timer interrupts only end a guest run or a wait; the loop then
  * looks at requests and deadlines. */
@@ -90,16 +89,19 @@ static void load_new_state(struct vcpu *v, u32 mask)
 
 /*
  * The x87, SSE, AVX... registers stay in the CPU across exits (the host uses
- * none of them): a (re)started partition must not find the last run's. An
- * XRSTOR whose header has XSTATE_BV 0 puts every component the CPU has in
- * its initial state (SDM 1 13.8.1: x87 as after FNINIT, vector registers
- * and PKRU 0) and loads MXCSR's reset value; without XSAVE, FXRSTOR of the
- * same image does it for x87 and SSE. XCR0 then holds x87 only, as after
- * RESET (SDM 1 13.3).
+ * none of them): a (re)started partition must not find the last run's, but
+ * the state after RESET (SDM 3A 9.1.1, table 9-1). XRSTOR of every
+ * component the CPU has loads the x87 state and MXCSR from the image below
+ * and puts the others in their initial state, zeros (SDM 1 13.8.1);
+ * without XSAVE, FXRSTOR of the same image does it for x87 and SSE. XCR0
+ * then holds x87 only, as after RESET (SDM 1 13.3).
  */
 static void fpu_reset(void)
 {
-	static const struct xsave_image init = { .fcw = X87_FCW_INIT, .mxcsr = MXCSR_INIT };
+	static const struct xsave_image init = { .fcw = X87_FCW_RESET,
+						 .ftw = X87_FTW_RESET_ABRIDGED,
+						 .mxcsr = MXCSR_INIT,
+						 .xstate_bv = XSTATE_X87 };
 	unsigned long cr4 = read_cr4();
 	struct cpuid_regs r;
 
@@ -107,7 +109,7 @@ static void fpu_reset(void)
 		cpuid_count(CPUID_XSAVE_LEAF, 0, &r);
 		xsetbv(0, ((u64)r.edx << 32) | r.eax);
 		xrstor(&init, ~0ULL);
-		xsetbv(0, XCR0_RESET);
+		xsetbv(0, XSTATE_X87);
 		return;
 	}
 	write_cr4(cr4 | CR4_OSFXSR); /* else FXRSTOR leaves MXCSR and XMM alone */

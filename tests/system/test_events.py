@@ -105,3 +105,20 @@ def test_pat(emu: Emu, env, request):
     passes_twice(m, emu, p, r"^pat=0x7040600070406 valid=4 reserved_gp=5$", "hb")
     beats_go_on(m, "hb", 3, emu.beat_timeout)
     no_hypervisor_fault(m)
+
+
+# -- what a restarted partition starts from (item 8) ----------------------------------
+
+@pytest.mark.parametrize("emu", ALL_EMUS)
+def test_restart_state(emu: Emu, env, request):
+    """Partition r checks the reset state a loader leaves alone (debug
+    registers, x87/SSE/AVX registers, the SYSCALL and SWAPGS MSRs,
+    TSC_AUX), dirties all of it and resets itself: restarted, it finds the
+    reset state again. The heartbeat partition beats on."""
+    r = Part("r", "0", "32M", "cpustate", "reboot=1", keys=(("on_reboot", "restart"),))
+    hb = heartbeat(emu, request, "1")
+    m = boot(env, emu, 2, [r, hb])
+    passes_twice(m, emu, r, r"^dr=reset x87=reset sse=reset avx=(reset|absent) msrs=reset$",
+                 "hb")
+    beats_go_on(m, "hb", 3, emu.beat_timeout)
+    no_hypervisor_fault(m)
