@@ -162,3 +162,30 @@ def test_single_step(emu: Emu, extra: str, env, request):
         m.fail(f"partition s: {count} INVD/WBINVD exits for {WBINVDS + 1} WBINVDs")
     beats_go_on(m, "hb", 3, emu.beat_timeout)
     no_hypervisor_fault(m)
+
+
+# -- the #AC and #DB delivery loops (item 3) ------------------------------------------
+
+# QEMU's TCG checks no alignment (the guest's probe says so), so the #AC
+# loop runs under Bochs only.
+AC_EMUS = [_emu_param(BOCHS_VMX), _emu_param(BOCHS_SVM)]
+
+
+@pytest.mark.parametrize("emu", AC_EMUS)
+def test_ac_loop(emu: Emu, env, request):
+    """CVE-2015-5307: partition a's second CPU loops on the delivery of #AC
+    at ring 3 with a misaligned stack; every round is an exit, so when its
+    first CPU resets the machine the partition stops (on_reboot = stop),
+    looping CPU included. The heartbeat partition beats on and the
+    hypervisor does not fault."""
+    a = Part("a", "0-1", "32M", "acloop", tsc(emu, request), keys=(("on_reboot", "stop"),))
+    hb = heartbeat(emu, request, "2")
+    m = boot(env, emu, 3, [a, hb])
+    expect_pass(m, a, emu.guest_timeout, r"^probe=#AC loop=entered$", fail_on=no_stop("hb"))
+    expect_stop(m, emu, "a", "reboot (reset register)", "hb")
+    m.wait_for(for_part(PART_INJECTED, "a"), 10, anywhere=True)
+    rounds = exit_count(m, "a", "exception")
+    if rounds < 100:
+        m.fail(f"partition a: {rounds} exception exits: the loop did not exit at each round")
+    beats_go_on(m, "hb", 3, emu.beat_timeout)
+    no_hypervisor_fault(m)
