@@ -25,6 +25,7 @@
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE BIT(26)
+#define CPUID_1_ECX_AVX BIT(28)
 #define CPUID_1_ECX_HYPERVISOR BIT(31) /* set by hypervisors, 0 on hardware */
 #define CPUID_1_EDX_HTT BIT(28)	       /* the EBX count is valid */
 
@@ -41,6 +42,8 @@
 /* Leaf 0x80000001 */
 #define CPUID_EXT_EDX_NX BIT(20)
 #define CPUID_EXT_EDX_PAGE1GB BIT(26)
+#define CPUID_EXT_EDX_RDTSCP BIT(27)
+#define CPUID_EXT_EDX_LM BIT(29) /* 64-bit mode */
 
 /* Leaf 0x80000008 */
 #define CPUID_ADDR_SIZES_EAX_PHYS_MASK 0xff /* MAXPHYADDR */

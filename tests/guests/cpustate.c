@@ -20,9 +20,6 @@
 #include "lib.h"
 #include "trap.h"
 
-#define CPUID_1_ECX_AVX BIT(28)
-#define CPUID_EXT_EDX_RDTSCP BIT(27)
-#define CPUID_EXT_EDX_LM BIT(29)
 #define XCR0_X87_SSE_AVX 0x7
 #define XSAVE_AVX BIT(2)
 #define XSAVE_AREA_MAX 4096

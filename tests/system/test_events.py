@@ -189,3 +189,29 @@ def test_ac_loop(emu: Emu, env, request):
         m.fail(f"partition a: {rounds} exception exits: the loop did not exit at each round")
     beats_go_on(m, "hb", 3, emu.beat_timeout)
     no_hypervisor_fault(m)
+
+
+# QEMU 7.2's TCG aborts (an iothread lock assertion) when a data breakpoint
+# hits during an event delivery that an SVM intercept ends; the #DB loop
+# runs under Bochs.
+DB_EMUS = [_emu_param(BOCHS_VMX), _emu_param(BOCHS_SVM)]
+
+
+@pytest.mark.parametrize("emu", DB_EMUS)
+def test_db_loop(emu: Emu, env, request):
+    """CVE-2015-8104: partition d's second CPU, in 64-bit mode, sets a data
+    breakpoint on the IST slot where #DB's delivery pushes and loops on
+    #DB; every round is an exit, so when its first CPU resets the machine
+    the partition stops (on_reboot = stop), looping CPU included. The
+    heartbeat partition beats on and the hypervisor does not fault."""
+    d = Part("d", "0-1", "32M", "dbloop", tsc(emu, request), keys=(("on_reboot", "stop"),))
+    hb = heartbeat(emu, request, "2")
+    m = boot(env, emu, 3, [d, hb])
+    expect_pass(m, d, emu.guest_timeout, r"^probe=#DB loop=entered$", fail_on=no_stop("hb"))
+    expect_stop(m, emu, "d", "reboot (reset register)", "hb")
+    m.wait_for(for_part(PART_INJECTED, "d"), 10, anywhere=True)
+    rounds = exit_count(m, "d", "exception")
+    if rounds < 100:
+        m.fail(f"partition d: {rounds} exception exits: the loop did not exit at each round")
+    beats_go_on(m, "hb", 3, emu.beat_timeout)
+    no_hypervisor_fault(m)
