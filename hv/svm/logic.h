@@ -159,7 +159,8 @@ static inline const struct svm_insn *svm_insn_exit(const struct vmcb *vmcb, bool
 }
 
 /*
- * Decodes the #VMEXIT in vmcb into e; rcx is the guest's RCX (the MSR
+ * Decodes the #VMEXIT in vmcb into e (but e->vectoring: svm_redeliver);
+ * rcx is the guest's RCX (the MSR
  * index of RDMSR/WRMSR). e->insn_len is that of the exiting instruction
  * where the core skips it: with next-RIP save (nrip) nRIP - RIP (15.7.1),
  * for IOIO EXITINFO2 - RIP (15.10.2) in any case, else the length of the
@@ -176,7 +177,6 @@ static inline const struct svm_insn *svm_decode_exit(const struct vmcb *vmcb, u6
 	e->raw = code;
 	e->qual = vmcb->ctl.exitinfo1;
 	e->insn_len = 0;
-	e->vectoring.type = EVENT_NONE;
 	switch (code) {
 	case SVM_EXIT_IOIO:
 		svm_decode_ioio(vmcb, e);

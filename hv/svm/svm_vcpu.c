@@ -176,6 +176,28 @@ static inline void svm_vmload(u64 pa)
 	__asm__ volatile("vmload %%rax" ::"a"(pa) : "memory");
 }
 
+/* An exit that is not an instruction's: it may have interrupted an
+ * event's delivery (APM 2 15.7.2), or be about NMI blocking, or be the
+ * host's interrupt or NMI. */
+static void exit_not_insn(struct svm_vcpu *s, struct vm_exit *exit)
+{
+	struct vmcb *vmcb = s->vmcb;
+
+	exit->vectoring.type = EVENT_NONE;
+	if (vmcb->ctl.exitintinfo & SVM_EVT_VALID)
+		svm_redeliver(vmcb, exit);
+	if (s->nmi_blocked || s->nmi_step)
+		svm_nmi_exit(s, exit);
+	if (exit->reason == VMEXIT_EXT_INTR) {
+		/* let the host take the interrupt now (its handler sends EOI) */
+		irq_enable();
+		__asm__ volatile("nop");
+		irq_disable();
+	}
+	if (exit->reason == VMEXIT_NMI && smp_stopping)
+		cpu_park();
+}
+
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct svm_vcpu *s = sv(v);
@@ -210,18 +232,9 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	insn = svm_decode_exit(vmcb, v->gpr[GPR_RCX], svm_caps.nrip_save, exit);
 	if (insn)
 		exit->insn_len = decoded_len(v, insn->opcode, insn->len, insn->len);
-	if (vmcb->ctl.exitintinfo & SVM_EVT_VALID)
-		svm_redeliver(vmcb, exit);
-	if (s->nmi_blocked || s->nmi_step)
-		svm_nmi_exit(s, exit);
-	if (exit->reason == VMEXIT_EXT_INTR) {
-		/* let the host take the interrupt now (its handler sends EOI) */
-		irq_enable();
-		__asm__ volatile("nop");
-		irq_disable();
-	}
-	if (exit->reason == VMEXIT_NMI && smp_stopping)
-		cpu_park();
+	/* an instruction's own exit interrupts no event and is none of these */
+	if (!exit->insn_len)
+		exit_not_insn(s, exit);
 }
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)

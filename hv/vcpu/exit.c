@@ -84,7 +84,7 @@ enum exit_action exit_inject(struct vcpu *v, struct vm_exit *e, u8 vector, bool 
 	};
 
 	/* the event replaces the one the exit interrupted, if any */
-	if (e->vectoring.type == EVENT_EXCEPTION) {
+	if (!e->insn_len && e->vectoring.type == EVENT_EXCEPTION) {
 		int become = exception_during(e->vectoring.vector, vector);
 
 		if (become < 0)

@@ -197,17 +197,22 @@ static void vcpu_run(struct vcpu *v)
 	struct vm_exit exit;
 
 	for (;;) {
-		u32 req = vcpu_take_requests(v);
+		/* a request posted after this look comes with a kick, which
+		 * ends the next entry at once */
+		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE)) {
+			u32 req = vcpu_take_requests(v);
 
-		if (req & VCPU_REQ_STOP)
-			return;
-		if (req)
+			if (req & VCPU_REQ_STOP)
+				return;
 			handle_requests(v, req);
-		if (v->run_state == VCPU_HALTED && event_pending(v))
-			v->run_state = VCPU_RUNNING;
+		}
 		if (v->run_state != VCPU_RUNNING) {
-			wait_for_kick(v);
-			continue;
+			if (v->run_state == VCPU_HALTED && event_pending(v)) {
+				v->run_state = VCPU_RUNNING;
+			} else {
+				wait_for_kick(v);
+				continue;
+			}
 		}
 		timers(v);
 		inject_pending(v);

@@ -92,8 +92,9 @@ struct vcpu_state {
 #define VS_SEG_CODE BIT(8) /* cs and ss only (load_state; VS_SEG includes them) */
 #define VS_MSR BIT(9)
 #define VS_ALL (BIT(10) - 1)
-/* What INIT and a startup IPI set: everything but the MSRs, which keep
- * their values (SDM 3A 9.1: INIT leaves MSRs and the x87 state alone) */
+/* What INIT and a startup IPI set: all but VS_MSR, which keeps its values
+ * (SDM 3A 9.1: INIT leaves the MSRs and the x87 state alone; EFER, PAT and
+ * SYSENTER are reset with the registers they go with) */
 #define VS_INIT (VS_ALL & ~VS_MSR)
 
 #define INTR_SHADOW_STI BIT(0)

@@ -59,9 +59,11 @@ struct vm_exit {
 	u64 qual;     /* the vendor's qualification / EXITINFO1, for logs */
 	u32 insn_len; /* of the exiting instruction, when known (else 0) */
 	/* The event whose delivery the exit interrupted (type EVENT_NONE: none;
-	 * SDM 3C 28.2.4, APM 2 15.7.2). The backend delivers it again at the
-	 * next entry unless apply() injects another event in its place: the
-	 * core then decides what becomes of it (hv/vcpu/exit.c exit_inject). */
+	 * SDM 3C 28.2.4, APM 2 15.7.2), set only when insn_len is 0: an
+	 * instruction's own exit interrupts no delivery. The backend delivers
+	 * it again at the next entry unless apply() injects another event in
+	 * its place: the core then decides what becomes of it (hv/vcpu/exit.c
+	 * exit_inject). */
 	struct vcpu_event vectoring;
 	union {
 		struct {

@@ -116,6 +116,7 @@ static void save_vectoring(struct vmx_vcpu *x, struct vm_exit *e)
 
 	x->reinject_info = 0;
 	x->reinject_len = 0;
+	e->vectoring.type = EVENT_NONE;
 	if (!(info & INTR_INFO_VALID))
 		return;
 	x->reinject_info = info & ~(u32)INTR_INFO_NMI_UNBLOCK; /* bit 12 undefined */
@@ -135,6 +136,7 @@ static void decode_entry_failure(u32 basic, struct vm_exit *e)
 	if (basic != VMX_EXIT_INVALID_GUEST_STATE && basic != VMX_EXIT_MACHINE_CHECK)
 		e->reason = VMEXIT_ENTRY_FAIL;
 	e->insn_len = 0;
+	e->vectoring.type = EVENT_NONE;
 }
 
 static void decode_exit(struct vcpu *v, u32 reason, const struct vmx_exit_desc *d,
@@ -202,6 +204,7 @@ static void entry_vmfail(struct vcpu *v, u32 result, struct vm_exit *e)
 	e->reason = VMEXIT_ENTRY_FAIL;
 	e->raw = VMX_RAW_VMFAIL;
 	e->fail.code = err;
+	e->vectoring.type = EVENT_NONE;
 	pr_err("vmx: vcpu %u: %s failed: %s (VM-instruction error %u: %s)\n", v->id,
 	       vx(v)->launched ? "VMRESUME" : "VMLAUNCH",
 	       result == VMX_ENTER_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err,
@@ -253,7 +256,6 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 	/* the decoders fill the union members of their own reason */
 	exit->qual = 0;
 	exit->insn_len = 0;
-	exit->vectoring.type = EVENT_NONE;
 	if (result != VMX_ENTER_EXITED) {
 		entry_vmfail(v, result, exit);
 	} else {

@@ -716,6 +716,19 @@ static void test_exception_during_delivery(void **state)
 	}
 }
 
+/* An instruction's own exit interrupts no delivery: whatever the
+ * vectoring field holds then is not looked at. */
+static void test_vectoring_only_without_insn(void **state)
+{
+	struct vm_exit e = fake_exit(v, VMEXIT_MSR_READ, 2);
+
+	(void)state;
+	e.msr.index = 0x3a0; /* nobody's: #GP */
+	e.vectoring = (struct vcpu_event){ .type = EVENT_EXCEPTION, .vector = GP };
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	expect_injected(v, GP, true, 0);
+}
+
 /* INT1 (ICEBP) exits through the #DB intercept on VT-x: the #DB goes to
  * the guest past the instruction, as a trap. */
 static void test_icebp(void **state)
@@ -753,6 +766,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exception_during_delivery, setup,
 						fake_teardown),
 		cmocka_unit_test_setup_teardown(test_icebp, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_vectoring_only_without_insn, setup,
+						fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

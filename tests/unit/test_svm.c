@@ -914,6 +914,29 @@ static void test_nmi_window_step(void **state)
 	assert_int_equal(vmcb->save.dr6, DR6_INIT);
 	assert_true(svm_nmi_injectable(&vcpu));
 
+	/* a #DB that leaves DR6.BS clear (as Bochs 2.7 does) is still the
+	 * trap of the step when RIP is past the instruction */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	vmcb->save.rip = RIP + 8;
+	vmcb->save.dr6 = DR6_INIT;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+	assert_int_equal(vmcb->save.rflags, RFLAGS_FIXED);
+	/* a #DB at the same RIP without BS is the guest's (an instruction
+	 * breakpoint): the step goes on */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_EXCEPTION);
+	assert_true(svcpu.nmi_step);
+	vmcb->save.rip = RIP + 9;
+	vmcb->save.dr6 = DR6_INIT | DR6_BS;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+
 	/* an exception delivered instead of the trap: the step is over */
 	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
 	svm_apply(&vcpu, &e, &a);
