@@ -13,6 +13,7 @@
 #define CPUID_FEATURES_LEAF 0x00000001
 #define CPUID_TOPO_LEAF 0x0000000b    /* extended topology enumeration */
 #define CPUID_TOPO_V2_LEAF 0x0000001f /* its V2, preferred when valid */
+#define CPUID_XSAVE_LEAF 0x0000000d   /* subleaf 0: XCR0's supported bits */
 #define CPUID_TSC_LEAF 0x00000015     /* TSC / core crystal clock ratio */
 #define CPUID_FREQ_LEAF 0x00000016    /* processor frequency information */
 #define CPUID_HV_BASE_LEAF 0x40000000 /* up to 0x4fffffff: never a CPU's, left to hypervisors */
@@ -29,6 +30,7 @@
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE BIT(26)
+#define CPUID_1_ECX_AVX BIT(28)
 #define CPUID_1_ECX_HYPERVISOR BIT(31) /* set by hypervisors, 0 on hardware */
 #define CPUID_1_EDX_APIC BIT(9)	       /* a local APIC, enabled (IA32_APIC_BASE.EN) */
 #define CPUID_1_EDX_HTT BIT(28)	       /* the EBX count is valid */
@@ -48,6 +50,8 @@
 #define CPUID_EXT_ECX_TOPOEXT BIT(22) /* AMD: leaf 0x8000001e */
 #define CPUID_EXT_EDX_NX BIT(20)
 #define CPUID_EXT_EDX_PAGE1GB BIT(26)
+#define CPUID_EXT_EDX_RDTSCP BIT(27)
+#define CPUID_EXT_EDX_LM BIT(29) /* 64-bit mode */
 
 /* Leaf 0x80000008 */
 #define CPUID_ADDR_SIZES_EAX_PHYS_MASK 0xff /* MAXPHYADDR */

@@ -59,6 +59,13 @@
 #define AMD_PERF_CTR_MASK ((1ULL << 48) - 1)
 #define AMD_PERF_CTL_RESERVED (BIT(19) | BIT(21) | (0xfULL << 36) | (~0ULL << 42))
 
+/* IA32_PAT (SDM 3A 12.12.2): eight entries of one byte, a memory type in
+ * bits 2:0 of each, types 2 and 3 reserved, bits 7:3 reserved */
+#define PAT_ENTRIES 8
+#define PAT_ENTRY_TYPE_MASK 0x7
+#define PAT_TYPE_RESERVED_2 2
+#define PAT_TYPE_RESERVED_3 3
+
 /* IA32_EFER (SDM 3A 2.2.1; APM 2 3.1.7) */
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)

@@ -78,6 +78,17 @@
 #define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
 
+/* Debug registers (SDM 3A 17.2). DR6's B0-B3 (bits 3:0), BD, BS and RTM
+ * sit where the VT-x exit qualification and pending-debug-exceptions
+ * field put them (SDM 3C 28.2.1, 25.4.2); RTM is active low in DR6. */
+#define DR6_B0_B3 0xfULL
+#define DR6_BD BIT(13) /* debug-register access detected (DR7.GD) */
+#define DR6_BS BIT(14) /* single step */
+#define DR6_RTM BIT(16)
+#define DR6_INIT 0xffff0ff0ULL /* SDM 3A 9.1.1, table 9-1 */
+#define DR7_GD BIT(13)
+#define DR7_INIT 0x400ULL
+
 /* Exception vectors (SDM 3A 6.3.1) */
 enum {
 	X86_EXC_DE = 0,
@@ -253,6 +264,69 @@ DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
+
+#define DEFINE_DR(n)                                                     \
+	static inline unsigned long read_dr##n(void)                     \
+	{                                                                \
+		unsigned long v;                                         \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));        \
+		return v;                                                \
+	}                                                                \
+	static inline void write_dr##n(unsigned long v)                  \
+	{                                                                \
+		__asm__ volatile("mov %0, %%db" #n ::"r"(v) : "memory"); \
+	}
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+DEFINE_DR(7)
+#undef DEFINE_DR
+
+/*
+ * The legacy region and header of an XSAVE area (SDM 1 10.5.1, 13.4), the
+ * layout FXSAVE/FXRSTOR use too. XRSTOR puts every requested component whose
+ * XSTATE_BV bit is 0 in its initial configuration, loads the others from
+ * the area (SDM 1 13.8.1), and MXCSR from the legacy region.
+ */
+struct xsave_image {
+	u16 fcw, fsw;
+	u8 ftw; /* abridged: one bit per register, 1 = valid */
+	u8 reserved;
+	u16 fop;
+	u64 fip, fdp;
+	u32 mxcsr, mxcsr_mask;
+	u8 st[8][16];
+	u8 xmm[16][16]; /* XMM0-7 only in 32-bit code */
+	u8 legacy_reserved[96];
+	u64 xstate_bv, xcomp_bv;
+	u8 header_reserved[48];
+} __aligned(64);
+
+/* SDM 3A 9.1.1, table 9-1: after RESET the x87 control word is 0040H and
+ * the eight registers hold +0.0 (tag word 5555H: each valid, in the
+ * abridged FXSAVE form all ones); MXCSR is 1F80H */
+#define X87_FCW_RESET 0x0040
+#define X87_FTW_RESET_ABRIDGED 0xff
+#define MXCSR_INIT 0x1f80
+#define XSTATE_X87 BIT(0) /* XSTATE_BV / XCR0 bit of the x87 state */
+
+static inline void xsetbv(u32 reg, u64 val)
+{
+	__asm__ volatile("xsetbv" ::"c"(reg), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
+}
+
+static inline void xrstor(const struct xsave_image *area, u64 rfbm)
+{
+	__asm__ volatile("xrstor %0" ::"m"(*area), "a"((u32)rfbm), "d"((u32)(rfbm >> 32))
+			 : "memory");
+}
+
+static inline void fxrstor(const struct xsave_image *area)
+{
+	__asm__ volatile("fxrstor %0" ::"m"(*area) : "memory");
+}
 
 static inline unsigned long read_rflags(void)
 {

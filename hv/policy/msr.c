@@ -3,6 +3,9 @@
  * an intercepted MSR without a rule raises #GP (as a real CPU does for an MSR
  * it lacks). The pass-through ones are guest state that the hardware switches
  * (VMCS/VMCB fields, VMLOAD/VMSAVE) or that the hypervisor never uses.
+ * IA32_PAT is not one: VMRUN does not switch it (the guest's PAT under NPT
+ * is the VMCB's G_PAT, APM 2 15.25.8), so it is the vCPU state VS_PAT on
+ * both vendors, read and written here.
  */
 #include "hv/policy/msr.h"
 #include "hv/console/console.h"
@@ -20,7 +23,7 @@
 static const u32 passthrough[] = {
 	MSR_IA32_FS_BASE,      MSR_IA32_GS_BASE,      MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,
 	MSR_IA32_LSTAR,	       MSR_IA32_CSTAR,	      MSR_IA32_FMASK,	       MSR_IA32_SYSENTER_CS,
-	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_TSC_AUX,	       MSR_IA32_PAT,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_TSC_AUX,
 };
 
 typedef int (*msr_read_fn)(struct vcpu *v, u32 msr, u64 *val);
@@ -119,6 +122,30 @@ static int write_efer(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+static int read_pat(struct vcpu *v, u32 msr, u64 *val)
+{
+	(void)msr;
+	vcpu_ops->load_state(v, VS_PAT);
+	*val = v->state.pat;
+	return 0;
+}
+
+/* SDM 3A 12.12.2: a reserved memory type or bit in any entry is #GP */
+static int write_pat(struct vcpu *v, u32 msr, u64 val)
+{
+	(void)msr;
+	for (u32 i = 0; i < PAT_ENTRIES; i++) {
+		u8 type = (u8)(val >> (8 * i));
+
+		if ((type & ~PAT_ENTRY_TYPE_MASK) || type == PAT_TYPE_RESERVED_2 ||
+		    type == PAT_TYPE_RESERVED_3)
+			return -E_INVAL;
+	}
+	v->state.pat = val;
+	vcpu_ops->store_state(v, VS_PAT);
+	return 0;
+}
+
 /*
  * IA32_MISC_ENABLE (SDM 4 table 2-2), per vCPU. Fast strings (0), the
  * automatic thermal control circuit (3) and Limit CPUID Maxval (22) are
@@ -208,6 +235,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_IA32_APIC_BASE, read_apic_base, write_apic_base },
 	{ MSR_IA32_TSC_DEADLINE, read_tsc_deadline, write_tsc_deadline },
 	{ MSR_IA32_EFER, read_efer, write_efer },
+	{ MSR_IA32_PAT, read_pat, write_pat },
 	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_misc_enable },
 	{ MSR_IA32_FEATURE_CONTROL, read_feature_control, NULL },
 	{ MSR_IA32_BIOS_SIGN_ID, read_zero, write_ignore },

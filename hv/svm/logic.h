@@ -17,6 +17,14 @@ struct svm_vcpu {
 	u64 vmcb_pa;
 	u64 host_save_pa; /* VMSAVE/VMLOAD area for the host's hidden state */
 	u8 *host_save;
+	/* NMI blocking, which the VMCB does not hold: from an NMI injected
+	 * until the guest's IRET has completed (SDM 3A 6.7.1). The IRET
+	 * intercept says when it starts (APM 2 15.9); a single step of ours
+	 * (RFLAGS.TF and the #DB intercept) that one instruction completed:
+	 * the IRET (step_iret), or one in an interrupt shadow that keeps an
+	 * NMI out. step_tf, step_bs: the guest's RFLAGS.TF and DR6.BS then. */
+	bool nmi_blocked, nmi_step, step_iret, step_tf;
+	u64 step_bs, step_rip;
 };
 
 /* Per partition (partition->vendor): the default-deny permission maps. */
@@ -67,13 +75,19 @@ static inline void vmcb_dirty(struct vmcb *vmcb, u32 bits)
  * flush at the first VMRUN and nothing cached (clean 0).
  */
 void svm_vmcb_init(struct vmcb *vmcb, const struct svm_part *part, u32 asid, u64 ncr3);
-/* INIT or restart: nothing injected, no interrupt shadow, no window. */
-void svm_vmcb_reset(struct vmcb *vmcb);
+/* INIT or restart: nothing injected, no interrupt shadow, no window, NMIs
+ * not blocked. */
+void svm_vcpu_state_reset(struct svm_vcpu *s);
 /* Asks the next VMRUN to flush the guest's TLB entries: its ASID's only
  * when the CPU has flush-by-ASID (APM 2 15.16.1), else everything. */
 void svm_vmcb_flush_tlb(struct vmcb *vmcb, bool by_asid);
 
 /* --- neutral state <-> VMCB (ops slots load_state / store_state) -------- */
+
+/* IA32_TSC_AUX, which neither VMRUN nor VMLOAD switches: the register
+ * (hv/svm/svm_vcpu.c; 0 and ignored without RDTSCP). */
+u64 svm_tsc_aux_read(void);
+void svm_tsc_aux_write(u64 val);
 
 void svm_load_state(struct vcpu *v, u32 mask);
 void svm_store_state(struct vcpu *v, u32 mask);
@@ -145,7 +159,8 @@ static inline const struct svm_insn *svm_insn_exit(const struct vmcb *vmcb, bool
 }
 
 /*
- * Decodes the #VMEXIT in vmcb into e; rcx is the guest's RCX (the MSR
+ * Decodes the #VMEXIT in vmcb into e (but e->vectoring: svm_redeliver);
+ * rcx is the guest's RCX (the MSR
  * index of RDMSR/WRMSR). e->insn_len is that of the exiting instruction
  * where the core skips it: with next-RIP save (nrip) nRIP - RIP (15.7.1),
  * for IOIO EXITINFO2 - RIP (15.10.2) in any case, else the length of the
@@ -204,9 +219,18 @@ static inline const struct svm_insn *svm_decode_exit(const struct vmcb *vmcb, u6
 
 /* EVENTINJ for ev (APM 2 15.20); 0 for EVENT_NONE. */
 u64 svm_event_inj(const struct vcpu_event *ev);
+/* The exit interrupted the delivery of the event in EXITINTINFO (APM 2
+ * 15.7.2): into e->vectoring, and back into EVENTINJ to be delivered at
+ * the next VMRUN. */
+void svm_redeliver(struct vmcb *vmcb, struct vm_exit *e);
+/* An exit while NMIs are blocked or a step of ours is under way: follows
+ * the IRET and the step; an exit that only served them becomes
+ * VMEXIT_NONE or VMEXIT_NMI_WINDOW. */
+void svm_nmi_exit(struct svm_vcpu *s, struct vm_exit *e);
 void svm_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
 void svm_skip(struct vcpu *v, u32 len);
 bool svm_irq_injectable(struct vcpu *v);
+bool svm_nmi_injectable(struct vcpu *v);
 
 /* --- intercept maps (APM 2 15.10.1, 15.11) ----------------------------- */
 

@@ -9,20 +9,26 @@
  */
 #include "hv/hw/x86.h"
 #include "hv/svm/logic.h"
+#include "hv/vcpu/vcpu_ops.h"
 
 #define PAT_DEFAULT 0x0007040600070406ULL /* SDM 3A 12.12.4 power-up PAT */
 #define VINTR_PRIO_ANY 0xf
 
+static struct svm_vcpu *sv(struct vcpu *v)
+{
+	return v->vendor;
+}
+
 static struct vmcb *vmcb_of(struct vcpu *v)
 {
-	return ((struct svm_vcpu *)v->vendor)->vmcb;
+	return sv(v)->vmcb;
 }
 
 /* --- set-up ------------------------------------------------------------- */
 
 void svm_vmcb_init(struct vmcb *vmcb, const struct svm_part *part, u32 asid, u64 ncr3)
 {
-	vmcb->ctl.intercept_exc = 0;
+	vmcb->ctl.intercept_exc = VCPU_EXC_INTERCEPTED;
 	vmcb->ctl.intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
 				    SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT |
 				    SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
@@ -53,13 +59,18 @@ void svm_vmcb_flush_tlb(struct vmcb *vmcb, bool by_asid)
 	VMCB_SET(vmcb, ctl.tlb_control, by_asid ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL, 0);
 }
 
-void svm_vmcb_reset(struct vmcb *vmcb)
+void svm_vcpu_state_reset(struct svm_vcpu *s)
 {
+	struct vmcb *vmcb = s->vmcb;
+
 	vmcb->ctl.eventinj = 0;
 	vmcb->ctl.int_state = 0;
 	VMCB_SET(vmcb, ctl.vintr, SVM_VINTR_MASKING, VMCB_CLEAN_TPR);
-	VMCB_SET(vmcb, ctl.intercept_misc1, vmcb->ctl.intercept_misc1 & ~SVM_INTERCEPT_VINTR,
+	VMCB_SET(vmcb, ctl.intercept_misc1,
+		 vmcb->ctl.intercept_misc1 & ~(SVM_INTERCEPT_VINTR | SVM_INTERCEPT_IRET),
 		 VMCB_CLEAN_INTERCEPTS);
+	s->nmi_blocked = false;
+	s->nmi_step = false;
 }
 
 /* --- neutral state <-> VMCB ------------------------------------------- */
@@ -113,8 +124,10 @@ void svm_load_state(struct vcpu *v, u32 mask)
 		st->idtr.base = vs->idtr.base;
 		st->idtr.limit = vs->idtr.limit;
 	}
-	if (mask & VS_DR7)
+	if (mask & VS_DR) {
+		st->dr6 = vs->dr6;
 		st->dr7 = vs->dr7;
+	}
 	if (mask & VS_SYSENTER) {
 		st->sysenter_cs = vs->sysenter_cs;
 		st->sysenter_esp = vs->sysenter_esp;
@@ -125,6 +138,14 @@ void svm_load_state(struct vcpu *v, u32 mask)
 	if (mask & VS_INTR)
 		st->intr_shadow = (vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) ? INTR_SHADOW_STI :
 										 0;
+	if (mask & VS_MSR) {
+		st->kernel_gs_base = vs->kernel_gs_base;
+		st->star = vs->star;
+		st->lstar = vs->lstar;
+		st->cstar = vs->cstar;
+		st->sfmask = vs->sfmask;
+		st->tsc_aux = svm_tsc_aux_read();
+	}
 	v->state_valid |= mask;
 }
 
@@ -164,7 +185,8 @@ void svm_store_state(struct vcpu *v, u32 mask)
 		vs->cpl = (st->cr0 & CR0_PE) ? (u8)((st->ss.attr >> SEG_ATTR_DPL_SHIFT) & 3) : 0;
 		vmcb_dirty(vmcb, VMCB_CLEAN_SEG | VMCB_CLEAN_DT);
 	}
-	if (mask & VS_DR7) {
+	if (mask & VS_DR) {
+		vs->dr6 = st->dr6;
 		vs->dr7 = st->dr7;
 		vmcb_dirty(vmcb, VMCB_CLEAN_DRX);
 	}
@@ -177,15 +199,162 @@ void svm_store_state(struct vcpu *v, u32 mask)
 		VMCB_SET(vmcb, save.g_pat, st->pat, VMCB_CLEAN_NP);
 	if (mask & VS_INTR)
 		vmcb->ctl.int_state = (st->intr_shadow) ? SVM_INT_STATE_SHADOW : 0;
+	/* VMLOAD loads these (APM 2 15.5.2); TSC_AUX stays in the register */
+	if (mask & VS_MSR) {
+		vs->kernel_gs_base = st->kernel_gs_base;
+		vs->star = st->star;
+		vs->lstar = st->lstar;
+		vs->cstar = st->cstar;
+		vs->sfmask = st->sfmask;
+		svm_tsc_aux_write(st->tsc_aux);
+	}
 	v->state_valid |= mask;
+}
+
+/* --- events the exit interrupted, NMI blocking --------------------------- */
+
+void svm_redeliver(struct vmcb *vmcb, struct vm_exit *e)
+{
+	static const u8 types[] = {
+		[SVM_EVT_TYPE_INTR] = EVENT_EXTINT,
+		[SVM_EVT_TYPE_NMI] = EVENT_NMI,
+		[SVM_EVT_TYPE_EXC] = EVENT_EXCEPTION,
+		[SVM_EVT_TYPE_SOFT] = EVENT_SOFT_INT,
+	};
+	u64 info = vmcb->ctl.exitintinfo;
+	u32 type = (info >> SVM_EVT_TYPE_SHIFT) & SVM_EVT_TYPE_MASK;
+
+	e->vectoring = (struct vcpu_event){
+		.type = type < ARRAY_SIZE(types) ? types[type] : EVENT_NONE,
+		.vector = (u8)(info & SVM_EVT_VECTOR_MASK),
+		.has_error = info & SVM_EVT_ERR_VALID,
+		.error_code = (u32)(info >> SVM_EVT_ERR_SHIFT),
+	};
+	/* INTn is not injected again: RIP is still at the instruction, which
+	 * runs again and raises it anew */
+	if (e->vectoring.type != EVENT_NONE && e->vectoring.type != EVENT_SOFT_INT)
+		vmcb->ctl.eventinj = info;
+}
+
+/* Steps the guest over one instruction to see it complete: an exit on the
+ * #DB after it (SDM 3A 17.3.1.4), with DR6.BS cleared to tell ours. */
+static void nmi_step_begin(struct svm_vcpu *s, bool iret)
+{
+	struct vmcb *vmcb = s->vmcb;
+
+	s->nmi_step = true;
+	s->step_iret = iret;
+	s->step_tf = vmcb->save.rflags & RFLAGS_TF;
+	s->step_bs = vmcb->save.dr6 & DR6_BS;
+	s->step_rip = vmcb->save.rip;
+	vmcb->save.rflags |= RFLAGS_TF;
+	VMCB_SET(vmcb, save.dr6, vmcb->save.dr6 & ~DR6_BS, VMCB_CLEAN_DRX);
+}
+
+/*
+ * The step is over: an IRET completed ends NMI blocking (and loaded
+ * RFLAGS); after another instruction RFLAGS.TF is the guest's again. DR6.BS
+ * is as before unless the guest stepped too, when it is set. Returns
+ * whether it did: the single-step #DB is then the guest's as well.
+ */
+static bool nmi_step_end(struct svm_vcpu *s)
+{
+	struct vmcb *vmcb = s->vmcb;
+	u64 dr6 = vmcb->save.dr6 & ~DR6_BS;
+
+	s->nmi_step = false;
+	if (s->step_iret)
+		s->nmi_blocked = false;
+	else if (!s->step_tf)
+		vmcb->save.rflags &= ~RFLAGS_TF;
+	VMCB_SET(vmcb, save.dr6, dr6 | (s->step_tf ? DR6_BS : s->step_bs), VMCB_CLEAN_DRX);
+	return s->step_tf;
+}
+
+void svm_nmi_exit(struct svm_vcpu *s, struct vm_exit *e)
+{
+	struct vmcb *vmcb = s->vmcb;
+
+	if (e->raw == SVM_EXIT_IRET) {
+		/* before the IRET runs (APM 2 15.9): step over it */
+		VMCB_SET(vmcb, ctl.intercept_misc1, vmcb->ctl.intercept_misc1 & ~SVM_INTERCEPT_IRET,
+			 VMCB_CLEAN_INTERCEPTS);
+		nmi_step_begin(s, true);
+		e->reason = VMEXIT_NONE;
+		return;
+	}
+	if (!s->nmi_step)
+		return;
+	/* the single-step trap: DR6.BS says so (the CPU sets it before the
+	 * intercept, APM 2 15.12; Bochs 2.7 does not), as does a RIP past the
+	 * instruction (a #DB that faults before it leaves RIP at it) */
+	if (e->reason == VMEXIT_EXCEPTION && e->exc.vector == X86_EXC_DB &&
+	    ((vmcb->save.dr6 & DR6_BS) || vmcb->save.rip != s->step_rip)) {
+		if (!nmi_step_end(s))
+			e->reason = VMEXIT_NMI_WINDOW;
+		return;
+	}
+	/* the guest moved on without the trap (an exception or interrupt was
+	 * delivered instead): the instruction is behind it */
+	if (vmcb->save.rip != s->step_rip)
+		nmi_step_end(s);
+}
+
+/* APM 2 15.20: injecting an NMI does not block NMIs in the guest; the
+ * backend does, until the IRET, which it intercepts for that */
+static void nmi_injected(struct svm_vcpu *s)
+{
+	if (s->nmi_step)
+		nmi_step_end(s);
+	s->nmi_blocked = true;
+	VMCB_SET(s->vmcb, ctl.intercept_misc1, s->vmcb->ctl.intercept_misc1 | SVM_INTERCEPT_IRET,
+		 VMCB_CLEAN_INTERCEPTS);
+}
+
+/* Blocked NMIs wait for the IRET intercept. Otherwise only an interrupt
+ * shadow or an event on its way keeps an NMI out: one instruction later. */
+static void open_nmi_window(struct svm_vcpu *s)
+{
+	if (!s->nmi_blocked && !s->nmi_step)
+		nmi_step_begin(s, false);
+}
+
+bool svm_nmi_injectable(struct vcpu *v)
+{
+	const struct svm_vcpu *s = sv(v);
+
+	return !s->nmi_blocked && !s->nmi_step &&
+	       !(s->vmcb->ctl.int_state & SVM_INT_STATE_SHADOW) &&
+	       !(s->vmcb->ctl.eventinj & SVM_EVT_VALID);
 }
 
 /* --- before the next entry -------------------------------------------- */
 
-static void skip_insn(struct vmcb *vmcb, u32 len)
+/*
+ * A single-step trap the skipped instruction owes the guest: with RFLAGS.TF
+ * set when it began, it would have raised #DB with DR6.BS once done (SDM 3A
+ * 17.3.1.4; AMD-V exits before the instruction runs, APM 2 15.9). A step of
+ * ours ends there too.
+ */
+static void owed_single_step(struct svm_vcpu *s)
 {
+	static const struct vcpu_event db = { .type = EVENT_EXCEPTION, .vector = X86_EXC_DB };
+	struct vmcb *vmcb = s->vmcb;
+
+	if (s->nmi_step && !nmi_step_end(s))
+		return;
+	VMCB_SET(vmcb, save.dr6, vmcb->save.dr6 | DR6_BS, VMCB_CLEAN_DRX);
+	vmcb->ctl.eventinj = svm_event_inj(&db);
+}
+
+static void skip_insn(struct svm_vcpu *s, u32 len)
+{
+	struct vmcb *vmcb = s->vmcb;
+
 	vmcb->save.rip += len;
 	vmcb->ctl.int_state &= ~SVM_INT_STATE_SHADOW;
+	if (vmcb->save.rflags & RFLAGS_TF)
+		owed_single_step(s);
 }
 
 /* APM 2 15.21.4: a virtual interrupt request with VINTR intercepted exits
@@ -229,24 +398,31 @@ u64 svm_event_inj(const struct vcpu_event *ev)
 
 void svm_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a)
 {
-	struct vmcb *vmcb = vmcb_of(v);
+	struct svm_vcpu *s = sv(v);
+	struct vmcb *vmcb = s->vmcb;
 
 	if (a->skip_insn)
-		skip_insn(vmcb, exit->insn_len);
+		skip_insn(s, exit->insn_len);
+	/* it takes the place of an event the exit interrupted (the core
+	 * decided, hv/vcpu/exit.c) */
 	if (a->event.type != EVENT_NONE)
 		vmcb->ctl.eventinj = svm_event_inj(&a->event);
+	if (a->event.type == EVENT_NMI)
+		nmi_injected(s);
 	if (a->irq_window)
 		open_irq_window(vmcb);
 	else
 		close_irq_window(vmcb);
+	if (a->nmi_window)
+		open_nmi_window(s);
 }
 
 void svm_skip(struct vcpu *v, u32 len)
 {
-	struct vmcb *vmcb = vmcb_of(v);
+	struct svm_vcpu *s = sv(v);
 
-	skip_insn(vmcb, len);
-	close_irq_window(vmcb);
+	skip_insn(s, len);
+	close_irq_window(s->vmcb);
 }
 
 bool svm_irq_injectable(struct vcpu *v)

@@ -118,8 +118,20 @@ static void svm_flush_tlb(struct vcpu *v)
 
 static void svm_vcpu_reset(struct vcpu *v)
 {
-	svm_vmcb_reset(sv(v)->vmcb);
+	svm_vcpu_state_reset(sv(v));
 	svm_flush_tlb(v);
+}
+
+u64 svm_tsc_aux_read(void)
+{
+	u64 val;
+
+	return rdmsr_safe(MSR_IA32_TSC_AUX, &val) ? 0 : val;
+}
+
+void svm_tsc_aux_write(u64 val)
+{
+	wrmsr_safe(MSR_IA32_TSC_AUX, val);
 }
 
 /* --- running ----------------------------------------------------------- */
@@ -164,6 +176,28 @@ static inline void svm_vmload(u64 pa)
 	__asm__ volatile("vmload %%rax" ::"a"(pa) : "memory");
 }
 
+/* An exit that is not an instruction's: it may have interrupted an
+ * event's delivery (APM 2 15.7.2), or be about NMI blocking, or be the
+ * host's interrupt or NMI. */
+static void exit_not_insn(struct svm_vcpu *s, struct vm_exit *exit)
+{
+	struct vmcb *vmcb = s->vmcb;
+
+	exit->vectoring.type = EVENT_NONE;
+	if (vmcb->ctl.exitintinfo & SVM_EVT_VALID)
+		svm_redeliver(vmcb, exit);
+	if (s->nmi_blocked || s->nmi_step)
+		svm_nmi_exit(s, exit);
+	if (exit->reason == VMEXIT_EXT_INTR) {
+		/* let the host take the interrupt now (its handler sends EOI) */
+		irq_enable();
+		__asm__ volatile("nop");
+		irq_disable();
+	}
+	if (exit->reason == VMEXIT_NMI && smp_stopping)
+		cpu_park();
+}
+
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct svm_vcpu *s = sv(v);
@@ -198,14 +232,9 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	insn = svm_decode_exit(vmcb, v->gpr[GPR_RCX], svm_caps.nrip_save, exit);
 	if (insn)
 		exit->insn_len = decoded_len(v, insn->opcode, insn->len, insn->len);
-	if (exit->reason == VMEXIT_EXT_INTR) {
-		/* let the host take the interrupt now (its handler sends EOI) */
-		irq_enable();
-		__asm__ volatile("nop");
-		irq_disable();
-	}
-	if (exit->reason == VMEXIT_NMI && smp_stopping)
-		cpu_park();
+	/* an instruction's own exit interrupts no event and is none of these */
+	if (!exit->insn_len)
+		exit_not_insn(s, exit);
 }
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)
@@ -251,6 +280,7 @@ const struct vcpu_ops svm_ops = {
 	.load_state = svm_load_state,
 	.store_state = svm_store_state,
 	.irq_injectable = svm_irq_injectable,
+	.nmi_injectable = svm_nmi_injectable,
 	.flush_tlb = svm_flush_tlb,
 	.dump = svm_dump,
 };

@@ -101,6 +101,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 #define SVM_INTERCEPT_RDPMC BIT(15)
 #define SVM_INTERCEPT_CPUID BIT(18)
 #define SVM_INTERCEPT_RSM BIT(19)
+#define SVM_INTERCEPT_IRET BIT(20)
 #define SVM_INTERCEPT_INVD BIT(22)
 #define SVM_INTERCEPT_PAUSE BIT(23)
 #define SVM_INTERCEPT_HLT BIT(24)
@@ -142,6 +143,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 /* eventinj / exitintinfo (APM 2 15.20) */
 #define SVM_EVT_VECTOR_MASK 0xff
 #define SVM_EVT_TYPE_SHIFT 8
+#define SVM_EVT_TYPE_MASK 7
 #define SVM_EVT_TYPE_INTR 0
 #define SVM_EVT_TYPE_NMI 2
 #define SVM_EVT_TYPE_EXC 3
@@ -177,6 +179,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, ctl.nrip) == 0x0c8, "VMCB nRIP");
 #define SVM_EXIT_RDPMC 0x06f
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_RSM 0x073
+#define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_PAUSE 0x077
 #define SVM_EXIT_HLT 0x078

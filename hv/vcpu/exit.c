@@ -6,6 +6,7 @@
  */
 #include "hv/vcpu/exit.h"
 #include "hv/console/console.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
@@ -24,16 +25,71 @@ enum exit_action exit_skip(struct vcpu *v, struct vm_exit *e)
 	return EXIT_RESUME;
 }
 
+/* SDM 3A 6.15, interrupt 8 (APM 2 8.2.9): the classes of exceptions */
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT, EXC_DOUBLE_FAULT };
+
+static enum exc_class exc_class(u8 vector)
+{
+	switch (vector) {
+	case X86_EXC_DE:
+	case X86_EXC_TS:
+	case X86_EXC_NP:
+	case X86_EXC_SS:
+	case X86_EXC_GP:
+	case X86_EXC_CP:
+		return EXC_CONTRIBUTORY;
+	case X86_EXC_PF:
+	case X86_EXC_VE:
+		return EXC_PAGE_FAULT;
+	case X86_EXC_DF:
+		return EXC_DOUBLE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+/*
+ * An exception raised while the CPU delivered another (SDM 3A 6.15, table
+ * 6-5): a contributory one during a contributory one, or a contributory
+ * one or a page fault during a page fault, is a double fault; either during
+ * a double fault is a shutdown (-1). Otherwise the second is delivered and
+ * the first is lost, as on hardware: a fault recurs when its instruction
+ * runs again, and an interrupt or NMI that was being delivered stays
+ * acknowledged (and NMIs blocked until an IRET).
+ */
+static int exception_during(u8 first, u8 second)
+{
+	enum exc_class a = exc_class(first), b = exc_class(second);
+
+	if (a == EXC_DOUBLE_FAULT && (b == EXC_CONTRIBUTORY || b == EXC_PAGE_FAULT))
+		return -1;
+	if ((a == EXC_CONTRIBUTORY && b == EXC_CONTRIBUTORY) ||
+	    (a == EXC_PAGE_FAULT && (b == EXC_CONTRIBUTORY || b == EXC_PAGE_FAULT)))
+		return X86_EXC_DF;
+	return second;
+}
+
 enum exit_action exit_inject(struct vcpu *v, struct vm_exit *e, u8 vector, bool has_error,
 			     u32 error_code)
 {
-	const struct vm_apply a = {
+	struct vm_apply a = {
 		.event = { .type = EVENT_EXCEPTION,
 			   .vector = vector,
 			   .has_error = has_error,
 			   .error_code = error_code },
 	};
 
+	/* the event replaces the one the exit interrupted, if any */
+	if (!e->insn_len && e->vectoring.type == EVENT_EXCEPTION) {
+		int become = exception_during(e->vectoring.vector, vector);
+
+		if (become < 0)
+			return exit_fatal(v, EXIT_CRASH, "triple fault");
+		if (become != vector)
+			a.event = (struct vcpu_event){ .type = EVENT_EXCEPTION,
+						       .vector = X86_EXC_DF,
+						       .has_error = true };
+	}
 	vcpu_ops->apply(v, e, &a);
 	v->stats.exceptions_injected++;
 	return EXIT_RESUME;
@@ -224,15 +280,28 @@ static enum exit_action handle_cr(struct vcpu *v, struct vm_exit *e)
 	return exit_skip(v, e);
 }
 
-/* An intercepted exception goes back to the guest as it was. */
+/*
+ * An intercepted exception goes back to the guest as it was: #AC and #DB
+ * are intercepted so that a guest looping on their delivery (CVE-2015-5307,
+ * CVE-2015-8104) exits at each round and stays stoppable. The backend has
+ * left the debug registers as the exception would have (DR6, DR7.GD). One
+ * raised by an instruction that completes (INT1 on VT-x, where the #DB
+ * intercept catches it) returns past it.
+ */
 static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
 {
 	bool has_error = e->exc.vector == X86_EXC_DF || e->exc.vector == X86_EXC_GP ||
 			 e->exc.vector == X86_EXC_PF || e->exc.vector == X86_EXC_TS ||
 			 e->exc.vector == X86_EXC_NP || e->exc.vector == X86_EXC_SS ||
 			 e->exc.vector == X86_EXC_AC || e->exc.vector == X86_EXC_CP;
+	struct vm_apply a = { .skip_insn = true,
+			      .event = { .type = EVENT_EXCEPTION, .vector = e->exc.vector } };
 
-	return exit_inject(v, e, e->exc.vector, has_error, e->exc.error_code);
+	if (!e->insn_len)
+		return exit_inject(v, e, e->exc.vector, has_error, e->exc.error_code);
+	vcpu_ops->apply(v, e, &a);
+	v->stats.exceptions_injected++;
+	return EXIT_RESUME;
 }
 
 /* No hypercalls are offered yet: VMCALL/VMMCALL raise #UD, as on bare metal. */

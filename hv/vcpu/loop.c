@@ -10,6 +10,7 @@
 #include "hv/console/input.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/trap.h"
+#include "hv/hw/cpuid.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
 #include "hv/partition/partition.h"
@@ -71,15 +72,61 @@ static void sipi_state(struct vcpu *v, u8 vector)
 	v->state.rip = 0;
 }
 
-static void load_new_state(struct vcpu *v)
+/*
+ * The state in v->state (mask: VS_ALL at a (re)start, VS_INIT at INIT and
+ * SIPI) into the backend. DR0-DR3 are the physical registers, which
+ * neither vendor switches: INIT clears them (SDM 3A 9.1.1, table 9-1).
+ */
+static void load_new_state(struct vcpu *v, u32 mask)
 {
-	vcpu_ops->store_state(v, VS_ALL);
+	vcpu_ops->store_state(v, mask);
 	vcpu_ops->vcpu_reset(v);
+	write_dr0(0);
+	write_dr1(0);
+	write_dr2(0);
+	write_dr3(0);
+}
+
+/*
+ * The x87, SSE, AVX... registers stay in the CPU across exits (the host uses
+ * none of them): a (re)started partition must not find the last run's, but
+ * the state after RESET (SDM 3A 9.1.1, table 9-1). XRSTOR of every
+ * component the CPU has loads the x87 state and MXCSR from the image below
+ * and puts the others in their initial state, zeros (SDM 1 13.8.1);
+ * without XSAVE, FXRSTOR of the same image does it for x87 and SSE. XCR0
+ * then holds x87 only, as after RESET (SDM 1 13.3).
+ */
+static void fpu_reset(void)
+{
+	static const struct xsave_image init = { .fcw = X87_FCW_RESET,
+						 .ftw = X87_FTW_RESET_ABRIDGED,
+						 .mxcsr = MXCSR_INIT,
+						 .xstate_bv = XSTATE_X87 };
+	unsigned long cr4 = read_cr4();
+	struct cpuid_regs r;
+
+	if (cr4 & CR4_OSXSAVE) {
+		cpuid_count(CPUID_XSAVE_LEAF, 0, &r);
+		xsetbv(0, ((u64)r.edx << 32) | r.eax);
+		xrstor(&init, ~0ULL);
+		xsetbv(0, XSTATE_X87);
+		return;
+	}
+	write_cr4(cr4 | CR4_OSFXSR); /* else FXRSTOR leaves MXCSR and XMM alone */
+	fxrstor(&init);
+	write_cr4(cr4);
+}
+
+/* Pending and not blocked: an NMI wakes a halted CPU whatever RFLAGS.IF
+ * says (SDM 3A 6.7, HLT), unless NMIs are blocked until an IRET. */
+static bool nmi_deliverable(struct vcpu *v)
+{
+	return virq_nmi_pending(v) && vcpu_ops->nmi_injectable(v);
 }
 
 static bool event_pending(struct vcpu *v)
 {
-	return virq_pending(v) >= 0;
+	return virq_pending(v) >= 0 || nmi_deliverable(v);
 }
 
 /* Waits with interrupts open until a kick or the vCPU's timer. */
@@ -96,20 +143,25 @@ static void handle_requests(struct vcpu *v, u32 req)
 {
 	if (req & VCPU_REQ_INIT) {
 		vcpu_init_state(v);
-		load_new_state(v);
+		load_new_state(v, VS_INIT);
 		vdev_vcpu_reset(&v->part->vdevs, v);
 		v->run_state = VCPU_WAIT_SIPI;
 	}
 	if ((req & VCPU_REQ_SIPI) && v->run_state == VCPU_WAIT_SIPI) {
 		sipi_state(v, v->sipi_vector);
-		load_new_state(v);
+		load_new_state(v, VS_INIT);
 		v->run_state = VCPU_RUNNING;
 	}
 	if (req & VCPU_REQ_FLUSH_TLB)
 		vcpu_ops->flush_tlb(v);
 }
 
-/* Injects the highest pending interrupt, or asks for a window to do so. */
+/*
+ * Injects a pending NMI, else the highest pending interrupt, each only when
+ * the guest can take it; asks for a window for what must wait. An NMI waits
+ * while NMIs are blocked (from its delivery until the guest's IRET, SDM 3A
+ * 6.7.1) and stays pending meanwhile (one at most, as on hardware).
+ */
 static void inject_pending(struct vcpu *v)
 {
 	static const struct vm_exit none;
@@ -120,10 +172,14 @@ static void inject_pending(struct vcpu *v)
 		return;
 	a = (struct vm_apply){ 0 };
 	vector = virq_pending(v);
-	if (virq_take_nmi(v)) {
-		a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };
-	} else if (vector >= 0) {
-		if (vcpu_ops->irq_injectable(v)) {
+	if (virq_nmi_pending(v)) {
+		if (vcpu_ops->nmi_injectable(v) && virq_take_nmi(v))
+			a.event = (struct vcpu_event){ .type = EVENT_NMI, .vector = X86_EXC_NMI };
+		else
+			a.nmi_window = true;
+	}
+	if (vector >= 0) {
+		if (a.event.type == EVENT_NONE && vcpu_ops->irq_injectable(v)) {
 			a.event = (struct vcpu_event){ .type = EVENT_EXTINT, .vector = (u8)vector };
 			virq_ack(v, (u8)vector);
 			v->stats.irqs_injected++;
@@ -131,7 +187,7 @@ static void inject_pending(struct vcpu *v)
 			a.irq_window = true;
 		}
 	}
-	if (a.event.type != EVENT_NONE || a.irq_window)
+	if (a.event.type != EVENT_NONE || a.irq_window || a.nmi_window)
 		vcpu_ops->apply(v, &none, &a);
 }
 
@@ -141,17 +197,22 @@ static void vcpu_run(struct vcpu *v)
 	struct vm_exit exit;
 
 	for (;;) {
-		u32 req = vcpu_take_requests(v);
+		/* a request posted after this look comes with a kick, which
+		 * ends the next entry at once */
+		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE)) {
+			u32 req = vcpu_take_requests(v);
 
-		if (req & VCPU_REQ_STOP)
-			return;
-		if (req)
+			if (req & VCPU_REQ_STOP)
+				return;
 			handle_requests(v, req);
-		if (v->run_state == VCPU_HALTED && event_pending(v))
-			v->run_state = VCPU_RUNNING;
+		}
 		if (v->run_state != VCPU_RUNNING) {
-			wait_for_kick(v);
-			continue;
+			if (v->run_state == VCPU_HALTED && event_pending(v)) {
+				v->run_state = VCPU_RUNNING;
+			} else {
+				wait_for_kick(v);
+				continue;
+			}
 		}
 		timers(v);
 		inject_pending(v);
@@ -188,12 +249,12 @@ static void vcpu_start(struct vcpu *v)
 		part_stop(p, EXIT_CRASH, "vCPU set-up failed");
 		return;
 	}
-	/* the partition's boot code chose each vCPU's state and run_state */
-	load_new_state(v);
-	/* a (re)started partition begins as after RESET: XCR0 = x87 only
-	 * (SDM 1 13.3); the guest's XCR0 lives in the real one (hv/vcpu/exit.c) */
-	if (read_cr4() & CR4_OSXSAVE)
-		__asm__ volatile("xsetbv" ::"c"(0), "a"(1), "d"(0));
+	/* the partition's boot code chose each vCPU's state and run_state;
+	 * a (re)started partition begins as after RESET, MSRs, x87 and vector
+	 * registers included (SDM 3A 9.1.1); the guest's XCR0 lives in the
+	 * real one (hv/vcpu/exit.c) */
+	load_new_state(v, VS_ALL);
+	fpu_reset();
 	vcpu_run(v);
 	lapic_timer_arm(VECTOR_TIMER, 0);
 	v->cpu->timer_armed = 0;

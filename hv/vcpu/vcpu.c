@@ -11,7 +11,6 @@
 #define INIT_CS_SEL 0xf000
 #define INIT_CS_BASE 0xffff0000ULL
 #define REALMODE_LIMIT 0xffff
-#define INIT_DR7 0x400
 #define PAT_POWER_ON 0x0007040600070406ULL
 #define ATTR_CODE (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_RX)
 #define ATTR_DATA (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RW)
@@ -35,7 +34,8 @@ void vcpu_init_state(struct vcpu *v)
 	st->rip = INIT_RIP;
 	st->rflags = RFLAGS_FIXED;
 	st->cr0 = INIT_CR0;
-	st->dr7 = INIT_DR7;
+	st->dr6 = DR6_INIT;
+	st->dr7 = DR7_INIT;
 	st->pat = PAT_POWER_ON;
 	st->cs = (struct seg){ INIT_CS_SEL, ATTR_CODE, REALMODE_LIMIT, INIT_CS_BASE };
 	st->ds = st->es = st->fs = st->gs = st->ss = data;

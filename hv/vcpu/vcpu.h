@@ -70,12 +70,15 @@ struct dtable {
 struct vcpu_state {
 	u64 rip, rflags;
 	u64 cr0, cr2, cr3, cr4, efer; /* as the guest sees them */
-	u64 dr7;
+	u64 dr6, dr7;
 	struct seg cs, ds, es, fs, gs, ss, tr, ldtr;
 	struct dtable gdtr, idtr;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 pat;
 	u32 intr_shadow; /* VS_INTR: STI / MOV SS blocking (bit 0 STI, bit 1 MOV SS) */
+	/* VS_MSR: the MSRs of SYSCALL/SWAPGS and RDTSCP, which neither vendor
+	 * switches on entry and exit (on AMD-V VMLOAD does, but TSC_AUX) */
+	u64 kernel_gs_base, star, lstar, cstar, sfmask, tsc_aux;
 };
 
 /* Masks for load_state/store_state */
@@ -83,12 +86,17 @@ struct vcpu_state {
 #define VS_RFLAGS BIT(1)
 #define VS_CR BIT(2)  /* cr0, cr2, cr3, cr4, efer */
 #define VS_SEG BIT(3) /* all segments, gdtr, idtr */
-#define VS_DR7 BIT(4)
+#define VS_DR BIT(4)  /* dr6, dr7 */
 #define VS_SYSENTER BIT(5)
 #define VS_PAT BIT(6)
 #define VS_INTR BIT(7)
 #define VS_SEG_CODE BIT(8) /* cs and ss only (load_state; VS_SEG includes them) */
-#define VS_ALL (BIT(9) - 1)
+#define VS_MSR BIT(9)
+#define VS_ALL (BIT(10) - 1)
+/* What INIT and a startup IPI set: all but VS_MSR, which keeps its values
+ * (SDM 3A 9.1: INIT leaves the MSRs and the x87 state alone; EFER, PAT and
+ * SYSENTER are reset with the registers they go with) */
+#define VS_INIT (VS_ALL & ~VS_MSR)
 
 #define INTR_SHADOW_STI BIT(0)
 #define INTR_SHADOW_MOVSS BIT(1)

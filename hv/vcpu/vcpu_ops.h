@@ -15,6 +15,16 @@ struct partition;
 struct slat_format;
 
 /*
+ * The guest exceptions every backend intercepts (vectors as bits, SDM 3A
+ * 6.3.1): #AC and #DB, whose delivery can raise the same exception again
+ * without end and without an instruction boundary where an interrupt or
+ * NMI would get in (CVE-2015-5307, CVE-2015-8104). Intercepted, each round
+ * is an exit, so the vCPU stays stoppable; the core reflects them. (Used
+ * where hv/hw/x86.h names the vectors.)
+ */
+#define VCPU_EXC_INTERCEPTED (BIT(X86_EXC_DB) | BIT(X86_EXC_AC))
+
+/*
  * What the vendor backend found on the boot CPU, in neutral terms: the core
  * asks these questions and never looks at a vendor's capability bits, which
  * stay in the backend.
@@ -71,8 +81,14 @@ struct vcpu_ops {
 	void (*load_state)(struct vcpu *v, u32 mask);
 	void (*store_state)(struct vcpu *v, u32 mask);
 	/* Whether an external interrupt could be injected now (RFLAGS.IF, no
-	 * interrupt shadow, nothing already being injected). */
+	 * interrupt shadow, nothing already being injected or delivered
+	 * again). */
 	bool (*irq_injectable)(struct vcpu *v);
+	/* Whether an NMI could be injected now: NMIs are not blocked (by the
+	 * last NMI injected, until the guest's IRET: SDM 3A 6.7.1), no
+	 * interrupt shadow, nothing being injected or delivered again. When
+	 * not, apply() with nmi_window asks for an exit as soon as it can. */
+	bool (*nmi_injectable)(struct vcpu *v);
 	void (*flush_tlb)(struct vcpu *v);
 	/* Prints the vendor's view of the vCPU (VMCS fields, VMCB). */
 	void (*dump)(struct vcpu *v);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "hv/lib/types.h"
+#include "hv/vcpu/vcpu.h"
 
 enum vm_exit_reason {
 	VMEXIT_NONE = 0,    /* nothing for the core (e.g. handled in the backend) */
@@ -57,6 +58,13 @@ struct vm_exit {
 	u64 raw;      /* the vendor's exit code, for logs */
 	u64 qual;     /* the vendor's qualification / EXITINFO1, for logs */
 	u32 insn_len; /* of the exiting instruction, when known (else 0) */
+	/* The event whose delivery the exit interrupted (type EVENT_NONE: none;
+	 * SDM 3C 28.2.4, APM 2 15.7.2), set only when insn_len is 0: an
+	 * instruction's own exit interrupts no delivery. The backend delivers
+	 * it again at the next entry unless apply() injects another event in
+	 * its place: the core then decides what becomes of it (hv/vcpu/exit.c
+	 * exit_inject). */
+	struct vcpu_event vectoring;
 	union {
 		struct {
 			u16 port;

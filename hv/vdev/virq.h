@@ -37,7 +37,9 @@ void virq_deliver(struct vdev_registry *reg, u32 dest, bool logical, u32 mode, u
 bool virq_dest_waiting(struct vdev_registry *reg, u32 dest, bool logical, u8 vector);
 
 /* The vCPU's side, on its own CPU: the highest vector it should take now,
- * or -1; it took vector (IRR -> ISR); an NMI is pending (and clears it). */
+ * or -1; it took vector (IRR -> ISR); an NMI is pending (and, take: it
+ * takes it, clearing the request). */
 int virq_pending(struct vcpu *v);
 void virq_ack(struct vcpu *v, u8 vector);
+bool virq_nmi_pending(struct vcpu *v);
 bool virq_take_nmi(struct vcpu *v);

@@ -143,6 +143,11 @@ void virq_ack(struct vcpu *v, u8 vector)
 		l->tmr[vector / 32] &= ~bit;
 }
 
+bool virq_nmi_pending(struct vcpu *v)
+{
+	return __atomic_load_n(&vl(v)->nmi, __ATOMIC_ACQUIRE);
+}
+
 bool virq_take_nmi(struct vcpu *v)
 {
 	return __atomic_exchange_n(&vl(v)->nmi, false, __ATOMIC_SEQ_CST);

@@ -21,11 +21,12 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
 }
 
 /*
- * Pin-based: host interrupts and NMIs always leave the guest; virtual NMIs
- * when the CPU has them, so that NMI-window exiting exists (27.2.1.1).
+ * Pin-based: host interrupts and NMIs always leave the guest; virtual NMIs,
+ * so that the CPU tracks the guest's NMI blocking from an injected NMI to
+ * its IRET and NMI-window exiting exists (SDM 3C 25.6.1, 26.6.1; every CPU
+ * with unrestricted guest has them).
  */
-#define PIN_REQUIRED (PIN_EXT_INTR_EXITING | PIN_NMI_EXITING)
-#define PIN_OPTIONAL PIN_VIRTUAL_NMIS
+#define PIN_REQUIRED (PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS)
 
 /*
  * Primary: HLT parks the vCPU in the core; MONITOR/MWAIT are not offered
@@ -41,10 +42,12 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
 	(PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_TPR_SHADOW | \
 	 PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CTLS)
 
-/* Secondary: EPT and real mode without tricks. The instructions a guest
- * may use without #UD only when enabled (25.6.2, table 25-7) when the CPU
- * lets us; VPID when INVVPID can flush it. */
-#define PROC2_REQUIRED (PROC2_EPT | PROC2_UNRESTRICTED_GUEST)
+/* Secondary: EPT and real mode without tricks; WBINVD exits, as INVD
+ * always does, so that no partition flushes the caches its neighbours share
+ * (docs/virtual-cpu.md). The instructions a guest may use without #UD only
+ * when enabled (25.6.2, table 25-7) when the CPU lets us; VPID when INVVPID
+ * can flush it. */
+#define PROC2_REQUIRED (PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING)
 #define PROC2_OPTIONAL (PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES)
 
 /* Exit: a 64-bit host; the host vector comes with the exit; EFER, PAT and
@@ -141,8 +144,9 @@ int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why
 	if (c->vpid)
 		proc2_opt |= PROC2_VPID;
 
-	if (!ctl("pin-based", m->pin, PIN_REQUIRED, PIN_OPTIONAL, &c->pin, why, why_len) ||
-	    !ctl("processor-based", m->proc, PROC_REQUIRED | PROC_INTR_WINDOW_EXITING, 0, &c->proc,
+	if (!ctl("pin-based", m->pin, PIN_REQUIRED, 0, &c->pin, why, why_len) ||
+	    !ctl("processor-based", m->proc,
+		 PROC_REQUIRED | PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING, 0, &c->proc,
 		 why, why_len) ||
 	    !ctl("secondary", m->proc2, PROC2_REQUIRED, proc2_opt, &c->proc2, why, why_len) ||
 	    !ctl("VM-exit", m->exit, EXIT_REQUIRED, 0, &c->exit, why, why_len) ||
@@ -150,11 +154,9 @@ int vmx_config_compute(const struct vmx_msrs *m, struct vmx_config *c, char *why
 		 why_len))
 		return -E_NOSUPP;
 	/* checked above, switched at run time */
-	c->proc &= ~(u32)PROC_INTR_WINDOW_EXITING;
+	c->proc &= ~(u32)(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 	c->entry &= ~(u32)ENTRY_IA32E_MODE_GUEST;
 
-	c->nmi_window = (c->pin & PIN_VIRTUAL_NMIS) &&
-			vmx_ctl_allowed(m->proc, PROC_NMI_WINDOW_EXITING);
 	c->revision = (u32)(m->basic & VMX_BASIC_REVISION_MASK);
 	c->ept_1g = m->ept_vpid & VMX_EPT_1G;
 	c->ept_ad = m->ept_vpid & VMX_EPT_AD;

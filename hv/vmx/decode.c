@@ -148,6 +148,32 @@ void vmx_decode_intr_info(u32 info, u32 error_code, struct vm_exit *e)
 	e->exc.error_code = e->exc.has_error ? error_code : 0;
 }
 
+void vmx_decode_vectoring(u32 info, u32 error_code, struct vcpu_event *ev)
+{
+	static const u8 types[] = {
+		[INTR_TYPE_EXT_INTR] = EVENT_EXTINT,	     [INTR_TYPE_NMI] = EVENT_NMI,
+		[INTR_TYPE_HW_EXCEPTION] = EVENT_EXCEPTION,  [INTR_TYPE_SOFT_INTR] = EVENT_SOFT_INT,
+		[INTR_TYPE_PRIV_SOFT_EXC] = EVENT_EXCEPTION, [INTR_TYPE_SOFT_EXC] = EVENT_EXCEPTION,
+	};
+	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+
+	*ev = (struct vcpu_event){ 0 };
+	if (!(info & INTR_INFO_VALID) || type >= ARRAY_SIZE(types))
+		return;
+	ev->type = types[type];
+	ev->vector = (u8)(info & INTR_INFO_VECTOR_MASK);
+	ev->has_error = info & INTR_INFO_ERROR_VALID;
+	ev->error_code = ev->has_error ? error_code : 0;
+}
+
+u64 vmx_dr6_after_db(u64 dr6, u64 qual)
+{
+	dr6 = (dr6 & ~DR6_B0_B3) | DR6_RTM | (qual & (DR6_B0_B3 | DR6_BD | DR6_BS));
+	if (qual & DR6_RTM)
+		dr6 &= ~DR6_RTM;
+	return dr6;
+}
+
 u32 vmx_ar_from_attr(u16 attr)
 {
 	u32 ar = (attr & VMX_AR_LOW_MASK) | (((u32)attr << VMX_AR_HIGH_SHIFT) & VMX_AR_HIGH_MASK);

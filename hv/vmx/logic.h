@@ -48,7 +48,6 @@ struct vmx_config {
 	bool ept_1g;  /* 1 GiB EPT pages (SDM 3D A.10) */
 	/* control words, with the window exits and IA-32e mode guest off */
 	u32 pin, proc, proc2, exit, entry;
-	bool nmi_window;     /* NMI-window exiting exists (needs virtual NMIs) */
 	bool vpid;	     /* VPIDs and a way to invalidate them */
 	bool ept_ad;	     /* accessed/dirty flags in EPT */
 	bool invept_single;  /* else INVEPT global */
@@ -138,6 +137,16 @@ void vmx_decode_io(u64 qual, struct vm_exit *e);
 void vmx_decode_ept(u64 qual, struct vm_exit *e);
 /* Exit or IDT-vectoring interruption information (25.9.2) -> e->exc. */
 void vmx_decode_intr_info(u32 info, u32 error_code, struct vm_exit *e);
+/* IDT-vectoring information (28.2.4) -> the neutral event it describes
+ * (EVENT_NONE when not valid). */
+void vmx_decode_vectoring(u32 info, u32 error_code, struct vcpu_event *ev);
+/*
+ * DR6 after a #DB whose exit qualification is qual (28.2.1, table 28-1):
+ * a #DB that exits leaves DR6 alone (28.1); its delivery would have
+ * replaced B0-B3, added BD and BS and cleared the active-low RTM bit when
+ * the qualification sets it (SDM 3A 17.2.3).
+ */
+u64 vmx_dr6_after_db(u64 dr6, u64 qual);
 
 /* --- events (SDM 3C 25.8.3, 27.6) --------------------------------------- */
 

@@ -57,6 +57,23 @@ static void restore_nmi_blocking(struct vcpu *v)
 		 vmcs_get(VMCS_GUEST_INTERRUPTIBILITY) | INTR_BLOCK_NMI);
 }
 
+/*
+ * A #DB that causes a VM exit changes neither DR6 nor DR7 (SDM 3C 28.1):
+ * make them what its delivery would have made them before the core
+ * reflects it. DR6 is the guest's in the register (VT-x does not switch
+ * it, the host does not use it); DR7.GD clears on entry to the #DB handler
+ * (SDM 3A 17.2.4). INT1 (ICEBP) sets no DR6 bit: its qualification is 0.
+ */
+static void debug_exit(u64 qual, u32 type)
+{
+	u64 dr7 = vmcs_get(VMCS_GUEST_DR7);
+
+	if (type == INTR_TYPE_HW_EXCEPTION)
+		write_dr6(vmx_dr6_after_db(read_dr6(), qual));
+	if (dr7 & DR7_GD)
+		vmcs_set(VMCS_GUEST_DR7, dr7 & ~DR7_GD);
+}
+
 static void decode_exception(struct vcpu *v, struct vm_exit *e)
 {
 	u32 info = (u32)vmcs_get(VMCS_EXIT_INTR_INFO);
@@ -70,6 +87,8 @@ static void decode_exception(struct vcpu *v, struct vm_exit *e)
 	vmx_decode_intr_info(info, (u32)vmcs_get(VMCS_EXIT_INTR_ERROR), e);
 	if (e->exc.vector == X86_EXC_PF)
 		e->exc.cr2 = e->qual; /* 28.2.1: the faulting linear address */
+	if (e->exc.vector == X86_EXC_DB)
+		debug_exit(e->qual, type);
 	/* 28.2.5: the length is valid for INT3, INTO and INT1 */
 	if (type == INTR_TYPE_SOFT_EXC || type == INTR_TYPE_PRIV_SOFT_EXC)
 		e->insn_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
@@ -88,14 +107,16 @@ static void decode_ept_violation(struct vcpu *v, struct vm_exit *e)
 		restore_nmi_blocking(v);
 }
 
-/* 28.2.4: an event the exit interrupted is lost unless injected again */
-static void save_vectoring(struct vmx_vcpu *x)
+/* 28.2.4: an event the exit interrupted is lost unless injected again;
+ * the core learns of it in e->vectoring */
+static void save_vectoring(struct vmx_vcpu *x, struct vm_exit *e)
 {
 	u32 info = (u32)vmcs_get(VMCS_IDT_VECTORING_INFO);
 	u32 type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 
 	x->reinject_info = 0;
 	x->reinject_len = 0;
+	e->vectoring.type = EVENT_NONE;
 	if (!(info & INTR_INFO_VALID))
 		return;
 	x->reinject_info = info & ~(u32)INTR_INFO_NMI_UNBLOCK; /* bit 12 undefined */
@@ -104,6 +125,7 @@ static void save_vectoring(struct vmx_vcpu *x)
 	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXC ||
 	    type == INTR_TYPE_PRIV_SOFT_EXC)
 		x->reinject_len = (u32)vmcs_get(VMCS_EXIT_INSN_LEN);
+	vmx_decode_vectoring(x->reinject_info, x->reinject_error, &e->vectoring);
 }
 
 /* A VM exit with bit 31 set: the entry failed after the VMLAUNCH/VMRESUME
@@ -114,6 +136,7 @@ static void decode_entry_failure(u32 basic, struct vm_exit *e)
 	if (basic != VMX_EXIT_INVALID_GUEST_STATE && basic != VMX_EXIT_MACHINE_CHECK)
 		e->reason = VMEXIT_ENTRY_FAIL;
 	e->insn_len = 0;
+	e->vectoring.type = EVENT_NONE;
 }
 
 static void decode_exit(struct vcpu *v, u32 reason, const struct vmx_exit_desc *d,
@@ -139,7 +162,7 @@ static void decode_exit(struct vcpu *v, u32 reason, const struct vmx_exit_desc *
 	if (len_valid)
 		x->reinject_info = 0;
 	else
-		save_vectoring(x);
+		save_vectoring(x, e);
 
 	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI:
@@ -181,24 +204,34 @@ static void entry_vmfail(struct vcpu *v, u32 result, struct vm_exit *e)
 	e->reason = VMEXIT_ENTRY_FAIL;
 	e->raw = VMX_RAW_VMFAIL;
 	e->fail.code = err;
+	e->vectoring.type = EVENT_NONE;
 	pr_err("vmx: vcpu %u: %s failed: %s (VM-instruction error %u: %s)\n", v->id,
 	       vx(v)->launched ? "VMRESUME" : "VMLAUNCH",
 	       result == VMX_ENTER_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err,
 	       err ? vmx_insn_error_name(err) : "no current VMCS");
 }
 
-/* Re-delivers an event the last exit interrupted if apply() did not
- * replace it (27.6). */
+/*
+ * Re-delivers an event the last exit interrupted, which apply() did not
+ * replace (27.6; an exit leaves the entry's interruption information
+ * invalid, 28.2). An NMI whose delivery was interrupted may have left
+ * virtual-NMI blocking set, which VM entry refuses with an NMI to inject
+ * (27.3.1.5): the NMI sets it again.
+ */
 static void reinject(struct vmx_vcpu *x)
 {
-	if (!x->reinject_info)
-		return;
-	if (!(vmcs_get(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-		if (x->reinject_info & INTR_INFO_ERROR_VALID)
-			vmcs_set(VMCS_ENTRY_EXC_ERROR, x->reinject_error);
-		vmcs_set(VMCS_ENTRY_INSN_LEN, x->reinject_len);
-		vmcs_set(VMCS_ENTRY_INTR_INFO, x->reinject_info);
+	u32 type = (x->reinject_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	u64 intr;
+
+	if (x->reinject_info & INTR_INFO_ERROR_VALID)
+		vmcs_set(VMCS_ENTRY_EXC_ERROR, x->reinject_error);
+	if (type == INTR_TYPE_NMI) {
+		intr = vmcs_get(VMCS_GUEST_INTERRUPTIBILITY);
+		if (intr & INTR_BLOCK_NMI)
+			vmcs_set(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(u64)INTR_BLOCK_NMI);
 	}
+	vmcs_set(VMCS_ENTRY_INSN_LEN, x->reinject_len);
+	vmcs_set(VMCS_ENTRY_INTR_INFO, x->reinject_info);
 	x->reinject_info = 0;
 }
 
@@ -208,7 +241,8 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit)
 	const struct vmx_exit_desc *d;
 	u32 result, reason;
 
-	reinject(x);
+	if (x->reinject_info)
+		reinject(x);
 	/* RSP lives in the VMCS (25.4.1); write it back when the core moved it */
 	if (v->gpr[GPR_RSP] != x->guest_rsp) {
 		vmcs_set(VMCS_GUEST_RSP, v->gpr[GPR_RSP]);
@@ -267,21 +301,34 @@ static inline void skip_insn(struct vcpu *v, u32 len)
 		vmcs_set(VMCS_GUEST_PENDING_DBG, vmcs_get(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 }
 
-/* 27.6: the VM-entry interruption-information field, with the error code
- * (27.2.1.3) and, for a software interrupt, the instruction length */
+/*
+ * 27.6: the VM-entry interruption-information field, with the error code
+ * (27.2.1.3) and, for a software interrupt, the instruction length. The
+ * event takes the place of one the last exit interrupted: the core decided
+ * what became of that one (hv/vcpu/exit.c). An exception's delivery ends an
+ * STI or MOV SS shadow, which would otherwise make VM entry demand a
+ * pending single step when RFLAGS.TF is set (27.3.1.5).
+ */
 static void inject(struct vcpu *v, const struct vcpu_event *ev, u32 len)
 {
 	struct vmx_vcpu *x = vx(v);
 	bool pe = vmcs_get(VMCS_GUEST_CR0) & CR0_PE;
 	u32 info = vmx_event_info(ev, pe);
+	u64 intr;
 
-	if (x->reinject_info && x->reinject_info != info)
-		pr_warn("vmx: vcpu %u: event %#x dropped for %#x\n", v->id, x->reinject_info, info);
 	x->reinject_info = 0;
 	if (info & INTR_INFO_ERROR_VALID)
 		vmcs_set(VMCS_ENTRY_EXC_ERROR, ev->error_code);
 	if (ev->type == EVENT_SOFT_INT)
 		vmcs_set(VMCS_ENTRY_INSN_LEN, len);
+	if (ev->type == EVENT_EXCEPTION) {
+		intr = vmcs_get(VMCS_GUEST_INTERRUPTIBILITY);
+		if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) {
+			vmcs_set(VMCS_GUEST_INTERRUPTIBILITY,
+				 intr & ~(u64)(INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
+			v->state.intr_shadow = 0;
+		}
+	}
 	vmcs_set(VMCS_ENTRY_INTR_INFO, info);
 }
 
@@ -291,8 +338,7 @@ static void set_windows(struct vmx_vcpu *x, const struct vm_apply *a)
 
 	if (a->irq_window)
 		proc |= PROC_INTR_WINDOW_EXITING;
-	/* without virtual NMIs there is no NMI window (27.2.1.1) */
-	if (a->nmi_window && vmx_cfg.nmi_window)
+	if (a->nmi_window)
 		proc |= PROC_NMI_WINDOW_EXITING;
 	if (proc != x->proc) {
 		x->proc = proc;
@@ -330,5 +376,20 @@ bool vmx_irq_injectable(struct vcpu *v)
 
 	return (vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 	       !(vmcs_get(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS)) &&
+	       !(vmcs_get(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && !x->reinject_info;
+}
+
+/*
+ * With virtual NMIs, injecting an NMI sets "blocking by NMI" and the
+ * guest's IRET clears it (26.6.1, 27.7.1.2); VM entry refuses to inject
+ * one while it is set or in a MOV SS shadow, and an STI shadow may block
+ * NMIs too (27.3.1.5, SDM 3A 6.8.3). The NMI window opens when all end.
+ */
+bool vmx_nmi_injectable(struct vcpu *v)
+{
+	struct vmx_vcpu *x = vx(v);
+
+	return !(vmcs_get(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI)) &&
 	       !(vmcs_get(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && !x->reinject_info;
 }

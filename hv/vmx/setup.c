@@ -52,9 +52,10 @@ static bool setup_controls(struct vcpu *v)
 	ok &= vmcs_write(VMCS_EXIT_CTLS, vmx_cfg.exit);
 	ok &= vmcs_write(VMCS_ENTRY_CTLS, x->entry);
 
-	/* no exception exits (25.6.3), no CR3-target values (25.6.7), no MSR
-	 * lists (25.7.2, 25.8.2), nothing to inject yet */
-	ok &= vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	/* the exceptions every backend intercepts (25.6.3, hv/vcpu/vcpu_ops.h),
+	 * no CR3-target values (25.6.7), no MSR lists (25.7.2, 25.8.2),
+	 * nothing to inject yet */
+	ok &= vmcs_write(VMCS_EXCEPTION_BITMAP, VCPU_EXC_INTERCEPTED);
 	ok &= vmcs_write(VMCS_PF_ERROR_MASK, 0);
 	ok &= vmcs_write(VMCS_PF_ERROR_MATCH, 0);
 	ok &= vmcs_write(VMCS_CR3_TARGET_COUNT, 0);

@@ -2,8 +2,9 @@
  * The neutral vCPU state (hv/vcpu/vcpu.h) <-> the VMCS guest-state area (SDM 3C
  * 25.4). CR0 and CR4 are kept as the guest sees them in struct vcpu_state;
  * the VMCS holds the value the CPU runs with (the VMX fixed bits applied)
- * and the read shadow (the guest's value). CR2 has no VMCS field: the guest's
- * CR2 stays in the register, which the hypervisor does not use.
+ * and the read shadow (the guest's value). CR2, DR6 and the MSRs of
+ * VS_MSR have no VMCS field: the guest's values stay in the registers,
+ * which the hypervisor does not use.
  */
 #include "hv/hw/paging.h"
 #include "hv/hw/x86.h"
@@ -14,6 +15,28 @@
 static struct vmx_vcpu *vx(struct vcpu *v)
 {
 	return v->vendor;
+}
+
+/* VS_MSR: the registers themselves. TSC_AUX exists only with RDTSCP. */
+static void load_msrs(struct vcpu_state *st)
+{
+	st->kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	st->star = rdmsr(MSR_IA32_STAR);
+	st->lstar = rdmsr(MSR_IA32_LSTAR);
+	st->cstar = rdmsr(MSR_IA32_CSTAR);
+	st->sfmask = rdmsr(MSR_IA32_FMASK);
+	if (rdmsr_safe(MSR_IA32_TSC_AUX, &st->tsc_aux))
+		st->tsc_aux = 0;
+}
+
+static void store_msrs(const struct vcpu_state *st)
+{
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, st->kernel_gs_base);
+	wrmsr(MSR_IA32_STAR, st->star);
+	wrmsr(MSR_IA32_LSTAR, st->lstar);
+	wrmsr(MSR_IA32_CSTAR, st->cstar);
+	wrmsr(MSR_IA32_FMASK, st->sfmask);
+	wrmsr_safe(MSR_IA32_TSC_AUX, st->tsc_aux);
 }
 
 static struct seg *state_seg(struct vcpu_state *st, enum vmx_seg s)
@@ -88,8 +111,10 @@ void vmx_load_state(struct vcpu *v, u32 mask)
 		load_segment(st, VMX_SEG_CS);
 		load_segment(st, VMX_SEG_SS);
 	}
-	if (mask & VS_DR7)
+	if (mask & VS_DR) {
+		st->dr6 = read_dr6();
 		st->dr7 = vmcs_get(VMCS_GUEST_DR7);
+	}
 	if (mask & VS_SYSENTER) {
 		st->sysenter_cs = vmcs_get(VMCS_GUEST_SYSENTER_CS);
 		st->sysenter_esp = vmcs_get(VMCS_GUEST_SYSENTER_ESP);
@@ -103,6 +128,8 @@ void vmx_load_state(struct vcpu *v, u32 mask)
 		st->intr_shadow = ((intr & INTR_BLOCK_STI) ? INTR_SHADOW_STI : 0) |
 				  ((intr & INTR_BLOCK_MOV_SS) ? INTR_SHADOW_MOVSS : 0);
 	}
+	if (mask & VS_MSR)
+		load_msrs(st);
 	v->state_valid |= mask;
 }
 
@@ -209,8 +236,10 @@ void vmx_store_state(struct vcpu *v, u32 mask)
 		store_segments(v);
 	if (mask & VS_CR)
 		store_cr(v);
-	if (mask & VS_DR7)
+	if (mask & VS_DR) {
+		write_dr6(st->dr6);
 		vmcs_set(VMCS_GUEST_DR7, st->dr7);
+	}
 	if (mask & VS_SYSENTER) {
 		vmcs_set(VMCS_GUEST_SYSENTER_CS, st->sysenter_cs);
 		vmcs_set(VMCS_GUEST_SYSENTER_ESP, st->sysenter_esp);
@@ -228,5 +257,7 @@ void vmx_store_state(struct vcpu *v, u32 mask)
 			intr |= INTR_BLOCK_MOV_SS;
 		vmcs_set(VMCS_GUEST_INTERRUPTIBILITY, intr);
 	}
+	if (mask & VS_MSR)
+		store_msrs(st);
 	v->state_valid |= mask;
 }

@@ -129,6 +129,7 @@ const struct vcpu_ops vmx_ops = {
 	.load_state = vmx_load_state,
 	.store_state = vmx_store_state,
 	.irq_injectable = vmx_irq_injectable,
+	.nmi_injectable = vmx_nmi_injectable,
 	.flush_tlb = vmx_flush_tlb,
 	.dump = vmx_dump,
 };

@@ -116,6 +116,7 @@ void vmx_run(struct vcpu *v, struct vm_exit *exit);
 void vmx_apply(struct vcpu *v, const struct vm_exit *exit, const struct vm_apply *a);
 void vmx_skip(struct vcpu *v, u32 len);
 bool vmx_irq_injectable(struct vcpu *v);
+bool vmx_nmi_injectable(struct vcpu *v);
 
 /* hv/vmx/dump.c */
 void vmx_dump(struct vcpu *v);

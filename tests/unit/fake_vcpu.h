@@ -98,8 +98,10 @@ static inline void fake_copy_state(struct vcpu_state *dst, const struct vcpu_sta
 		dst->cs = src->cs;
 		dst->ss = src->ss;
 	}
-	if (mask & VS_DR7)
+	if (mask & VS_DR) {
+		dst->dr6 = src->dr6;
 		dst->dr7 = src->dr7;
+	}
 	if (mask & VS_SYSENTER) {
 		dst->sysenter_cs = src->sysenter_cs;
 		dst->sysenter_esp = src->sysenter_esp;
@@ -109,6 +111,14 @@ static inline void fake_copy_state(struct vcpu_state *dst, const struct vcpu_sta
 		dst->pat = src->pat;
 	if (mask & VS_INTR)
 		dst->intr_shadow = src->intr_shadow;
+	if (mask & VS_MSR) {
+		dst->kernel_gs_base = src->kernel_gs_base;
+		dst->star = src->star;
+		dst->lstar = src->lstar;
+		dst->cstar = src->cstar;
+		dst->sfmask = src->sfmask;
+		dst->tsc_aux = src->tsc_aux;
+	}
 }
 
 /* As the backends do: what is valid since the exit is not read again. */

@@ -154,6 +154,7 @@ static void prep_slat(struct vm_exit *e)
 
 static void prep_exception(struct vm_exit *e)
 {
+	e->insn_len = 0; /* a hardware exception: no instruction completes */
 	e->exc.vector = PF;
 	e->exc.has_error = true;
 	e->exc.error_code = 0x6;
@@ -817,7 +818,7 @@ static void test_exception_reinjection(void **state)
 
 		for (size_t i = 0; i < ARRAY_SIZE(with_error); i++)
 			has_error |= with_error[i] == vec;
-		e = fake_exit(v, VMEXIT_EXCEPTION, INSN_LEN);
+		e = fake_exit(v, VMEXIT_EXCEPTION, 0);
 		e.exc.vector = (u8)vec;
 		e.exc.has_error = !has_error; /* decided by the vector, not this */
 		e.exc.error_code = 0x10 + vec;
@@ -826,6 +827,91 @@ static void test_exception_reinjection(void **state)
 		expect_injected(v, (u8)vec, has_error, 0x10 + vec);
 		assert_int_equal(v->stats.exceptions_injected, vec + 1);
 	}
+}
+
+/* An exception intercepted while another event was being delivered
+ * (SDM 3A 6.15, table 6-5): what the guest gets instead of the two. */
+static void test_exception_during_delivery(void **state)
+{
+	static const struct {
+		u8 first_type, first, second;
+		int want; /* the vector delivered, -1: shutdown */
+	} cases[] = {
+		{ EVENT_EXCEPTION, AC, AC, AC },  /* CVE-2015-5307: benign */
+		{ EVENT_EXCEPTION, 1, 1, 1 },	  /* CVE-2015-8104: #DB */
+		{ EVENT_EXCEPTION, GP, AC, AC },  /* contributory, benign */
+		{ EVENT_EXCEPTION, AC, GP, GP },  /* benign, contributory */
+		{ EVENT_EXCEPTION, NP, GP, DF },  /* contributory twice */
+		{ EVENT_EXCEPTION, 0, TS, DF },	  /* #DE is contributory */
+		{ EVENT_EXCEPTION, PF, PF, DF },  /* page fault twice */
+		{ EVENT_EXCEPTION, PF, SS, DF },  /* contributory in #PF */
+		{ EVENT_EXCEPTION, GP, PF, PF },  /* #PF in contributory */
+		{ EVENT_EXCEPTION, CP, GP, DF },  /* #CP is contributory */
+		{ EVENT_EXCEPTION, DF, GP, -1 },  /* in #DF: shutdown */
+		{ EVENT_EXCEPTION, DF, PF, -1 },  /* in #DF: shutdown */
+		{ EVENT_EXCEPTION, DF, AC, AC },  /* benign in #DF */
+		{ EVENT_EXTINT, 0x30, GP, GP },	  /* an interrupt: lost */
+		{ EVENT_NMI, 2, AC, AC },	  /* an NMI: lost */
+		{ EVENT_SOFT_INT, 0x80, GP, GP }, /* INT n: runs again */
+		{ EVENT_EXCEPTION, 16, UD, UD },  /* #MF, #UD: benign */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool err = cases[i].second == GP || cases[i].second == AC ||
+			   cases[i].second == PF || cases[i].second == SS || cases[i].second == TS;
+		struct vm_exit e = fake_exit(v, VMEXIT_EXCEPTION, 0);
+
+		print_message("case %zu\n", i);
+		fake_part.stop_reason = NULL;
+		e.vectoring = (struct vcpu_event){ .type = cases[i].first_type,
+						   .vector = cases[i].first };
+		e.exc.vector = cases[i].second;
+		e.exc.error_code = 0x1234;
+		if (cases[i].want < 0) {
+			assert_int_equal(exit_dispatch(v, &e), EXIT_CRASH);
+			assert_string_equal(fake_part.stop_reason, "triple fault");
+			expect_nothing_applied(v);
+		} else if (cases[i].want == DF) {
+			assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+			expect_injected(v, DF, true, 0);
+		} else {
+			assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+			expect_injected(v, cases[i].second, err, 0x1234);
+		}
+	}
+}
+
+/* An instruction's own exit interrupts no delivery: whatever the
+ * vectoring field holds then is not looked at. */
+static void test_vectoring_only_without_insn(void **state)
+{
+	struct vm_exit e = fake_exit(v, VMEXIT_MSR_READ, 2);
+
+	(void)state;
+	e.msr.index = 0x3a0; /* nobody's: #GP */
+	e.vectoring = (struct vcpu_event){ .type = EVENT_EXCEPTION, .vector = GP };
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	expect_injected(v, GP, true, 0);
+}
+
+/* INT1 (ICEBP) exits through the #DB intercept on VT-x: the #DB goes to
+ * the guest past the instruction, as a trap. */
+static void test_icebp(void **state)
+{
+	struct vm_exit e = fake_exit(v, VMEXIT_EXCEPTION, 1);
+	const struct vm_apply *a = &fake_be(v)->apply;
+
+	(void)state;
+	e.exc.vector = 1;
+	assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+	assert_int_equal(fake_be(v)->applies, 1);
+	assert_int_equal(fake_be(v)->skips, 0);
+	assert_true(a->skip_insn);
+	assert_int_equal(a->event.type, EVENT_EXCEPTION);
+	assert_int_equal(a->event.vector, 1);
+	assert_false(a->event.has_error);
+	assert_int_equal(v->stats.exceptions_injected, 1);
 }
 
 int main(void)
@@ -844,6 +930,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xsetbv, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_xsetbv_faults, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_exception_reinjection, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_exception_during_delivery, setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_icebp, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_vectoring_only_without_insn, setup,
+						fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,7 +113,8 @@ static bool has_rule(u32 msr)
 	static const u32 known[] = { IA32_TSC,		IA32_APIC_BASE,	  IA32_FEATURE_CONTROL,
 				     IA32_BIOS_SIGN_ID, IA32_MTRRCAP,	  IA32_MCG_CAP,
 				     IA32_MCG_STATUS,	IA32_MISC_ENABLE, IA32_TSC_DEADLINE,
-				     IA32_EFER,		AMD_HWCR,	  AMD_NB_CFG };
+				     IA32_EFER,		AMD_HWCR,	  AMD_NB_CFG,
+				     IA32_PAT };
 
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (known[i] == msr)
@@ -147,7 +148,6 @@ static void test_default_deny(void **state)
 		0xc0000081 /* STAR */,
 		0xc0000100 /* FS_BASE */,
 		0xc0000103 /* TSC_AUX */,
-		IA32_PAT,
 		0xc0010010 /* SYSCFG */,
 		0xc0010114 /* VM_CR */,
 		0xc0010117 /* VM_HSAVE_PA */,
@@ -481,13 +481,14 @@ static void test_amd_perf(void **state)
  * A partition starts with every MSR intercepted (the backend's default);
  * msr_setup_partition opens exactly the guest state the hardware switches
  * (SDM 3C 25.4, APM 2 15.5.1: FS/GS/KernelGS base, STAR, LSTAR, CSTAR,
- * SFMASK, SYSENTER_CS/ESP/EIP, TSC_AUX, PAT) both ways, and TSC reads.
+ * SFMASK, SYSENTER_CS/ESP/EIP, TSC_AUX) both ways, and TSC reads. Not PAT:
+ * VMRUN does not switch it (APM 2 15.25.8).
  */
 static void test_intercepts(void **state)
 {
 	static const u32 open[] = { 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000081,
 				    0xc0000082, 0xc0000083, 0xc0000084, 0x174,
-				    0x175,	0x176,	    0xc0000103, 0x277 };
+				    0x175,	0x176,	    0xc0000103 };
 	bool seen[ARRAY_SIZE(open)] = { false };
 	bool tsc = false;
 
@@ -522,6 +523,39 @@ static void test_intercepts(void **state)
 	assert_int_equal(fake_be(v0)->loads + fake_be(v0)->stores, 0);
 }
 
+/* IA32_PAT is the vCPU's VS_PAT (the VMCS's guest PAT, the VMCB's G_PAT,
+ * never the host's register); a reserved type or bit is #GP and changes
+ * nothing (SDM 3A 12.12.2). */
+static void test_pat(void **state)
+{
+	static const u64 bad[] = {
+		0x0007040600070402ULL, /* type 2 in entry 0 */
+		0x0307040600070406ULL, /* type 3 in entry 7 */
+		0x0007040600070416ULL, /* bit 4 of entry 0 */
+		0x8007040600070406ULL, /* bit 63 */
+		0x0007040600080406ULL, /* type 8 in entry 2 */
+	};
+	u64 val = 0;
+
+	(void)state;
+	fake_be(v0)->hw.pat = 0x0007040600070406ULL;
+	assert_int_equal(msr_read(v0, IA32_PAT, &val), 0);
+	assert_int_equal(val, 0x0007040600070406ULL);
+	assert_true(fake_be(v0)->loaded & VS_PAT);
+	/* every valid type in every entry: UC WC WT WP WB UC- */
+	assert_int_equal(msr_write(v0, IA32_PAT, 0x0706050401000706ULL), 0);
+	assert_int_equal(fake_be(v0)->hw.pat, 0x0706050401000706ULL);
+	assert_true(fake_be(v0)->stored & VS_PAT);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(msr_write(v0, IA32_PAT, bad[i]), -E_INVAL);
+		assert_int_equal(fake_be(v0)->hw.pat, 0x0706050401000706ULL);
+	}
+	/* each vCPU its own */
+	assert_int_equal(msr_write(v1, IA32_PAT, 0), 0);
+	assert_int_equal(fake_be(v0)->hw.pat, 0x0706050401000706ULL);
+	assert_int_equal(fake_be(v1)->hw.pat, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +569,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_misc_enable, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_amd_perf, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_intercepts, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_pat, setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,19 @@ static struct vmcb *vmcb;
 static struct svm_vcpu svcpu;
 static struct vcpu vcpu;
 
+/* IA32_TSC_AUX: the register the machine half reads and writes */
+static u64 fake_tsc_aux;
+
+u64 svm_tsc_aux_read(void)
+{
+	return fake_tsc_aux;
+}
+
+void svm_tsc_aux_write(u64 val)
+{
+	fake_tsc_aux = val;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -450,10 +463,11 @@ static void test_store_clean_bits(void **state)
 		{ VS_CR, VMCB_CLEAN_CRX | VMCB_CLEAN_CR2 },
 		{ VS_SEG, VMCB_CLEAN_SEG | VMCB_CLEAN_DT },
 		{ VS_SEG_CODE, 0 }, /* a load_state mask only */
-		{ VS_DR7, VMCB_CLEAN_DRX },
+		{ VS_DR, VMCB_CLEAN_DRX },
 		{ VS_SYSENTER, 0 }, /* VMLOAD's, never cached */
 		{ VS_PAT, VMCB_CLEAN_NP },
 		{ VS_INTR, 0 },
+		{ VS_MSR, 0 }, /* VMLOAD's too */
 		{ VS_ALL, VMCB_CLEAN_CRX | VMCB_CLEAN_CR2 | VMCB_CLEAN_SEG | VMCB_CLEAN_DT |
 				  VMCB_CLEAN_DRX | VMCB_CLEAN_NP },
 	};
@@ -508,7 +522,22 @@ static void test_store_state(void **state)
 	st->sysenter_eip = 0xc0de;
 	st->pat = 0x0007010600070106ULL;
 	st->intr_shadow = INTR_SHADOW_STI;
+	st->dr6 = 0xffff0ff1;
+	st->kernel_gs_base = 0xffff888000000000ULL;
+	st->star = 0x0023001000000000ULL;
+	st->lstar = 0xffffffff81000000ULL;
+	st->cstar = 0xffffffff81000100ULL;
+	st->sfmask = 0x47700;
+	st->tsc_aux = 3;
 	svm_store_state(&vcpu, VS_ALL);
+	/* the VMLOAD fields, and TSC_AUX in the register */
+	assert_int_equal(vmcb->save.kernel_gs_base, 0xffff888000000000ULL);
+	assert_int_equal(vmcb->save.star, 0x0023001000000000ULL);
+	assert_int_equal(vmcb->save.lstar, 0xffffffff81000000ULL);
+	assert_int_equal(vmcb->save.cstar, 0xffffffff81000100ULL);
+	assert_int_equal(vmcb->save.sfmask, 0x47700);
+	assert_int_equal(fake_tsc_aux, 3);
+	assert_int_equal(vmcb->save.dr6, 0xffff0ff1);
 
 	assert_int_equal(vmcb->save.rip, 0x7c00);
 	assert_int_equal(vmcb->save.rflags, RFLAGS_IF | RFLAGS_FIXED);
@@ -627,6 +656,8 @@ static void test_state_round_trip(void **state)
 	assert_int_equal(vcpu.state.sysenter_eip, want.sysenter_eip);
 	assert_int_equal(vcpu.state.pat, want.pat);
 	assert_int_equal(vcpu.state.intr_shadow, INTR_SHADOW_STI);
+	assert_memory_equal(&vcpu.state.kernel_gs_base, &want.kernel_gs_base,
+			    sizeof(want) - offsetof(struct vcpu_state, kernel_gs_base));
 }
 
 /* --- before the next entry -------------------------------------------- */
@@ -724,6 +755,222 @@ static void test_skip(void **state)
 	assert_int_equal(vmcb->ctl.clean, VMCB_CLEAN_ALL);
 }
 
+/* APM 2 15.7.2: the event an exit interrupted goes back into EVENTINJ */
+static void test_redeliver(void **state)
+{
+	struct vm_exit e;
+
+	(void)state;
+	/* #GP(0x10) */
+	memset(&e, 0xa5, sizeof(e));
+	vmcb->ctl.eventinj = 0;
+	vmcb->ctl.exitintinfo = 0x0000001080000b0dULL;
+	svm_redeliver(vmcb, &e);
+	assert_int_equal(e.vectoring.type, EVENT_EXCEPTION);
+	assert_int_equal(e.vectoring.vector, X86_EXC_GP);
+	assert_true(e.vectoring.has_error);
+	assert_int_equal(e.vectoring.error_code, 0x10);
+	assert_int_equal(vmcb->ctl.eventinj, 0x0000001080000b0dULL);
+	/* an interrupt (one we injected and a host interrupt held back) */
+	vmcb->ctl.eventinj = 0;
+	vmcb->ctl.exitintinfo = 0x80000030;
+	svm_redeliver(vmcb, &e);
+	assert_int_equal(e.vectoring.type, EVENT_EXTINT);
+	assert_int_equal(e.vectoring.vector, 0x30);
+	assert_false(e.vectoring.has_error);
+	assert_int_equal(vmcb->ctl.eventinj, 0x80000030);
+	/* an NMI */
+	vmcb->ctl.eventinj = 0;
+	vmcb->ctl.exitintinfo = 0x80000202;
+	svm_redeliver(vmcb, &e);
+	assert_int_equal(e.vectoring.type, EVENT_NMI);
+	assert_int_equal(vmcb->ctl.eventinj, 0x80000202);
+	/* INT 0x80: the instruction runs again, nothing injected */
+	vmcb->ctl.eventinj = 0;
+	vmcb->ctl.exitintinfo = 0x80000480;
+	svm_redeliver(vmcb, &e);
+	assert_int_equal(e.vectoring.type, EVENT_SOFT_INT);
+	assert_int_equal(vmcb->ctl.eventinj, 0);
+}
+
+/* An exit as the CPU leaves it after a run, decoded, then seen by the NMI
+ * bookkeeping (as svm_run does). */
+static void nmi_exit(u64 code, struct vm_exit *e)
+{
+	vmcb->ctl.exitcode = code;
+	vmcb->ctl.exitintinfo = 0;
+	decode(true, 0, e);
+	if (svcpu.nmi_blocked || svcpu.nmi_step)
+		svm_nmi_exit(&svcpu, e);
+}
+
+/* NMI blocking from the injected NMI to the guest's IRET (SDM 3A 6.7.1):
+ * the IRET intercept (APM 2 15.9), then a single step over the IRET. */
+static void test_nmi_blocking(void **state)
+{
+	struct vm_apply a = { .event = { .type = EVENT_NMI, .vector = X86_EXC_NMI } };
+	struct vm_exit e = { .reason = VMEXIT_NONE };
+
+	(void)state;
+	vmcb->save.rip = RIP;
+	vmcb->save.rflags = RFLAGS_FIXED | RFLAGS_IF;
+	vmcb->save.dr6 = DR6_INIT | DR6_BS; /* an old single step: sticky */
+	assert_true(svm_nmi_injectable(&vcpu));
+	vmcb->ctl.clean = VMCB_CLEAN_ALL;
+	svm_apply(&vcpu, &e, &a);
+	assert_int_equal(vmcb->ctl.eventinj, 0x80000202);
+	assert_true(vmcb->ctl.intercept_misc1 & SVM_INTERCEPT_IRET);
+	assert_int_equal(vmcb->ctl.clean, VMCB_CLEAN_ALL & ~VMCB_CLEAN_INTERCEPTS);
+	vmcb->ctl.eventinj = 0; /* delivered */
+	assert_false(svm_nmi_injectable(&vcpu));
+	/* a second NMI waits: nothing to step over before the IRET */
+	a = (struct vm_apply){ .nmi_window = true };
+	svm_apply(&vcpu, &e, &a);
+	assert_false(vmcb->save.rflags & RFLAGS_TF);
+	assert_false(svm_nmi_injectable(&vcpu));
+	/* any other exit meanwhile changes nothing */
+	vmcb->save.rip = RIP + 0x100;
+	nmi_exit(SVM_EXIT_INTR, &e);
+	assert_int_equal(e.reason, VMEXIT_EXT_INTR);
+	assert_false(svm_nmi_injectable(&vcpu));
+	/* the IRET: not run yet; step over it, intercept it no more */
+	vmcb->save.rip = RIP + 0x200;
+	vmcb->ctl.clean = VMCB_CLEAN_ALL;
+	nmi_exit(SVM_EXIT_IRET, &e);
+	assert_int_equal(e.reason, VMEXIT_NONE);
+	assert_false(vmcb->ctl.intercept_misc1 & SVM_INTERCEPT_IRET);
+	assert_true(vmcb->save.rflags & RFLAGS_TF);
+	assert_false(vmcb->save.dr6 & DR6_BS);
+	assert_int_equal(vmcb->ctl.clean,
+			 VMCB_CLEAN_ALL & ~(VMCB_CLEAN_INTERCEPTS | VMCB_CLEAN_DRX));
+	assert_false(svm_nmi_injectable(&vcpu));
+	/* the #DB after it: NMIs unblocked, the window open, RFLAGS as the
+	 * IRET loaded it, DR6 as the guest left it */
+	vmcb->save.rip = RIP;
+	vmcb->save.rflags = RFLAGS_FIXED | RFLAGS_IF;
+	vmcb->save.dr6 = DR6_INIT | DR6_BS;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT | DR6_BS);
+	assert_int_equal(vmcb->save.rflags, RFLAGS_FIXED | RFLAGS_IF);
+	assert_true(svm_nmi_injectable(&vcpu));
+	assert_false(svcpu.nmi_blocked);
+
+	/* a guest that single-steps its NMI handler gets its #DB after the
+	 * IRET as well */
+	a = (struct vm_apply){ .event = { .type = EVENT_NMI, .vector = X86_EXC_NMI } };
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.eventinj = 0;
+	vmcb->save.rflags = RFLAGS_FIXED | RFLAGS_TF;
+	vmcb->save.dr6 = DR6_INIT;
+	nmi_exit(SVM_EXIT_IRET, &e);
+	vmcb->save.dr6 = DR6_INIT | DR6_BS;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_EXCEPTION);
+	assert_int_equal(e.exc.vector, X86_EXC_DB);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT | DR6_BS);
+	assert_true(svm_nmi_injectable(&vcpu));
+
+	/* INIT: nothing blocked, nothing intercepted */
+	svm_apply(&vcpu, &e, &a);
+	svm_vcpu_state_reset(&svcpu);
+	assert_true(svm_nmi_injectable(&vcpu));
+	assert_false(vmcb->ctl.intercept_misc1 & SVM_INTERCEPT_IRET);
+}
+
+/* An NMI kept out by an interrupt shadow, or by an event on its way, gets
+ * in one instruction later: a step of ours, invisible to the guest. */
+static void test_nmi_window_step(void **state)
+{
+	struct vm_apply a = { .nmi_window = true };
+	struct vm_exit e = { .reason = VMEXIT_NONE };
+
+	(void)state;
+	vmcb->save.rip = RIP;
+	vmcb->save.rflags = RFLAGS_FIXED;
+	vmcb->save.dr6 = DR6_INIT;
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW; /* after MOV SS */
+	assert_false(svm_nmi_injectable(&vcpu));
+	svm_apply(&vcpu, &e, &a);
+	assert_true(vmcb->save.rflags & RFLAGS_TF);
+	assert_false(svm_nmi_injectable(&vcpu));
+	/* the instruction in the shadow was one the core emulates: the skip
+	 * ends the step, and owes the guest no #DB */
+	svm_skip(&vcpu, 2);
+	assert_int_equal(vmcb->save.rflags, RFLAGS_FIXED);
+	assert_int_equal(vmcb->ctl.eventinj, 0);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT);
+	assert_true(svm_nmi_injectable(&vcpu));
+
+	/* the same over an instruction the guest runs: the #DB ends it */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	vmcb->save.rip = RIP + 4;
+	vmcb->save.dr6 = DR6_INIT | DR6_BS;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+	assert_int_equal(vmcb->save.rflags, RFLAGS_FIXED);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT);
+	assert_true(svm_nmi_injectable(&vcpu));
+
+	/* a #DB that leaves DR6.BS clear (as Bochs 2.7 does) is still the
+	 * trap of the step when RIP is past the instruction */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	vmcb->save.rip = RIP + 8;
+	vmcb->save.dr6 = DR6_INIT;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+	assert_int_equal(vmcb->save.rflags, RFLAGS_FIXED);
+	/* a #DB at the same RIP without BS is the guest's (an instruction
+	 * breakpoint): the step goes on */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_EXCEPTION);
+	assert_true(svcpu.nmi_step);
+	vmcb->save.rip = RIP + 9;
+	vmcb->save.dr6 = DR6_INIT | DR6_BS;
+	nmi_exit(SVM_EXIT_EXCP_BASE + X86_EXC_DB, &e);
+	assert_int_equal(e.reason, VMEXIT_NMI_WINDOW);
+
+	/* an exception delivered instead of the trap: the step is over */
+	vmcb->ctl.int_state = SVM_INT_STATE_SHADOW;
+	svm_apply(&vcpu, &e, &a);
+	vmcb->ctl.int_state = 0;
+	vmcb->save.rip = 0x8000;
+	nmi_exit(SVM_EXIT_INTR, &e);
+	assert_int_equal(e.reason, VMEXIT_EXT_INTR);
+	assert_false(vmcb->save.rflags & RFLAGS_TF);
+	assert_true(svm_nmi_injectable(&vcpu));
+}
+
+/* A guest single-stepping over an instruction the core completes gets the
+ * #DB the instruction would have raised (DR6.BS; SDM 3A 17.3.1.4). */
+static void test_skip_single_step(void **state)
+{
+	(void)state;
+	vmcb->save.rip = RIP;
+	vmcb->save.rflags = RFLAGS_FIXED | RFLAGS_TF;
+	vmcb->save.dr6 = DR6_INIT;
+	vmcb->ctl.clean = VMCB_CLEAN_ALL;
+	svm_skip(&vcpu, 2); /* CPUID */
+	assert_int_equal(vmcb->save.rip, RIP + 2);
+	assert_int_equal(vmcb->ctl.eventinj, 0x80000301);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT | DR6_BS);
+	assert_int_equal(vmcb->ctl.clean, VMCB_CLEAN_ALL & ~VMCB_CLEAN_DRX);
+	/* without TF, nothing */
+	vmcb->ctl.eventinj = 0;
+	vmcb->save.rflags = RFLAGS_FIXED;
+	vmcb->save.dr6 = DR6_INIT;
+	svm_skip(&vcpu, 2);
+	assert_int_equal(vmcb->ctl.eventinj, 0);
+	assert_int_equal(vmcb->save.dr6, DR6_INIT);
+}
+
 static void test_irq_injectable(void **state)
 {
 	(void)state;
@@ -747,7 +994,8 @@ static void test_vmcb_init(void **state)
 	(void)state;
 	memset(vmcb, 0xff, sizeof(*vmcb));
 	svm_vmcb_init(vmcb, &part, 2, 0x789000);
-	assert_int_equal(vmcb->ctl.intercept_exc, 0);
+	/* #DB and #AC (CVE-2015-8104, CVE-2015-5307) */
+	assert_int_equal(vmcb->ctl.intercept_exc, 0x20002);
 	/* APM 2 appendix B, vector 3: INTR 0, NMI 1, INIT 3, CPUID 18, RSM 19,
 	 * INVD 22, HLT 24, INVLPGA 26, IOIO 27, MSR 28, task switch 29,
 	 * shutdown 31 */
@@ -778,7 +1026,7 @@ static void test_vmcb_reset_flush(void **state)
 	vmcb->ctl.vintr = 0x011f0100;
 	vmcb->ctl.intercept_misc1 = SVM_INTERCEPT_VINTR | SVM_INTERCEPT_CPUID;
 	vmcb->ctl.clean = VMCB_CLEAN_ALL;
-	svm_vmcb_reset(vmcb);
+	svm_vcpu_state_reset(&svcpu);
 	assert_int_equal(vmcb->ctl.eventinj, 0);
 	assert_int_equal(vmcb->ctl.int_state, 0);
 	assert_int_equal(vmcb->ctl.vintr, SVM_VINTR_MASKING);
@@ -906,6 +1154,10 @@ int main(void)
 		T(test_apply),
 		T(test_skip),
 		T(test_irq_injectable),
+		T(test_redeliver),
+		T(test_nmi_blocking),
+		T(test_nmi_window_step),
+		T(test_skip_single_step),
 		T(test_vmcb_init),
 		T(test_vmcb_reset_flush),
 		T(test_msrpm_bits),

@@ -86,13 +86,14 @@ static void test_config_skylake(void **state)
 	/* switched at run time */
 	assert_false(c.proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING));
 	assert_false(c.entry & ENTRY_IA32E_MODE_GUEST);
-	assert_true(c.nmi_window);
 
 	assert_int_equal(c.proc2 & (PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID |
 				    PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES),
 			 PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VPID | PROC2_RDTSCP |
 				 PROC2_INVPCID | PROC2_XSAVES);
-	assert_false(c.proc2 & (PROC2_WBINVD_EXITING | PROC2_PML | PROC2_VIRT_APIC_ACCESS));
+	/* WBINVD exits: a guest never flushes the shared caches */
+	assert_true(c.proc2 & PROC2_WBINVD_EXITING);
+	assert_false(c.proc2 & (PROC2_PML | PROC2_VIRT_APIC_ACCESS));
 	assert_int_equal(
 		c.exit & (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_EFER |
 			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS),
@@ -155,6 +156,22 @@ static void test_config_missing(void **state)
 	assert_non_null(strstr(why, "0x80"));
 
 	m = skylake();
+	m.proc2 &= ~((u64)PROC2_WBINVD_EXITING << 32);
+	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
+	assert_non_null(strstr(why, "secondary"));
+	assert_non_null(strstr(why, "0x40"));
+
+	/* virtual NMIs and their window: the guest's NMI blocking is tracked */
+	m = skylake();
+	m.pin &= ~((u64)PIN_VIRTUAL_NMIS << 32);
+	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
+	assert_non_null(strstr(why, "pin-based"));
+	m = skylake();
+	m.proc &= ~((u64)PROC_NMI_WINDOW_EXITING << 32);
+	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
+	assert_non_null(strstr(why, "processor-based"));
+
+	m = skylake();
 	m.exit &= ~((u64)EXIT_ACK_INTR_ON_EXIT << 32);
 	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), -E_NOSUPP);
 	assert_non_null(strstr(why, "VM-exit"));
@@ -202,13 +219,6 @@ static void test_config_optional(void **state)
 	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), 0);
 	assert_false(c.ept_1g);
 	assert_true(c.ept_ad);
-
-	/* no virtual NMIs: no NMI window */
-	m = skylake();
-	m.pin &= ~((u64)PIN_VIRTUAL_NMIS << 32);
-	assert_int_equal(vmx_config_compute(&m, &c, why, sizeof(why)), 0);
-	assert_false(c.pin & PIN_VIRTUAL_NMIS);
-	assert_false(c.nmi_window);
 
 	/* no XSAVES / INVPCID / RDTSCP: fine, just not enabled */
 	m = skylake();
@@ -400,6 +410,61 @@ static void test_intr_info(void **state)
 	assert_int_equal(e.exc.error_code, 0);
 }
 
+static void test_vectoring(void **state)
+{
+	struct vcpu_event ev;
+
+	(void)state;
+	/* not valid: nothing */
+	memset(&ev, 0xa5, sizeof(ev));
+	vmx_decode_vectoring(0x00000b0d, 0x10, &ev);
+	assert_int_equal(ev.type, EVENT_NONE);
+	/* #GP(0x10) being delivered */
+	vmx_decode_vectoring(0x80000b0d, 0x10, &ev);
+	assert_int_equal(ev.type, EVENT_EXCEPTION);
+	assert_int_equal(ev.vector, X86_EXC_GP);
+	assert_true(ev.has_error);
+	assert_int_equal(ev.error_code, 0x10);
+	/* an external interrupt, an NMI, INT 0x80, INT3 (software exception),
+	 * INT1 (privileged software exception) */
+	vmx_decode_vectoring(0x80000030, 0x1234, &ev);
+	assert_int_equal(ev.type, EVENT_EXTINT);
+	assert_int_equal(ev.vector, 0x30);
+	assert_false(ev.has_error);
+	assert_int_equal(ev.error_code, 0);
+	vmx_decode_vectoring(0x80000202, 0, &ev);
+	assert_int_equal(ev.type, EVENT_NMI);
+	vmx_decode_vectoring(0x80000480, 0, &ev);
+	assert_int_equal(ev.type, EVENT_SOFT_INT);
+	assert_int_equal(ev.vector, 0x80);
+	vmx_decode_vectoring(0x80000603, 0, &ev);
+	assert_int_equal(ev.type, EVENT_EXCEPTION);
+	assert_int_equal(ev.vector, X86_EXC_BP);
+	vmx_decode_vectoring(0x80000501, 0, &ev);
+	assert_int_equal(ev.type, EVENT_EXCEPTION);
+	assert_int_equal(ev.vector, X86_EXC_DB);
+	/* reserved types 1 and 7: nothing to deliver */
+	vmx_decode_vectoring(0x80000130, 0, &ev);
+	assert_int_equal(ev.type, EVENT_NONE);
+	vmx_decode_vectoring(0x80000700, 0, &ev);
+	assert_int_equal(ev.type, EVENT_NONE);
+}
+
+static void test_dr6_after_db(void **state)
+{
+	(void)state;
+	/* SDM 3C table 28-1 -> SDM 3A 17.2.3: B0-B3 replaced, BD and BS
+	 * added, the rest (sticky BS, reserved ones) kept, RTM stays 1 */
+	assert_int_equal(vmx_dr6_after_db(DR6_INIT, DR6_BS), 0xffff4ff0);
+	assert_int_equal(vmx_dr6_after_db(0xffff4ff3, 0x4), 0xffff4ff4);
+	assert_int_equal(vmx_dr6_after_db(DR6_INIT, DR6_BD), 0xffff2ff0);
+	assert_int_equal(vmx_dr6_after_db(DR6_INIT, 0x1 | DR6_BS), 0xffff4ff1);
+	/* RTM is active low in DR6 */
+	assert_int_equal(vmx_dr6_after_db(DR6_INIT, DR6_RTM | 0x2), 0xfffe0ff2);
+	/* reserved qualification bits do not leak into DR6 */
+	assert_int_equal(vmx_dr6_after_db(DR6_INIT, 0x1000), DR6_INIT);
+}
+
 static void test_exit_table(void **state)
 {
 	static const u32 virt_insns[] = { 19, 20, 21, 22, 23, 24, 25, 26, 27, 50, 53, 59 };
@@ -582,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_cr_qualification),  cmocka_unit_test(test_io_qualification),
 		cmocka_unit_test(test_ept_qualification), cmocka_unit_test(test_intr_info),
 		cmocka_unit_test(test_exit_table),	  cmocka_unit_test(test_events),
+		cmocka_unit_test(test_vectoring),	  cmocka_unit_test(test_dr6_after_db),
 		cmocka_unit_test(test_msr_bitmap),	  cmocka_unit_test(test_io_bitmap),
 		cmocka_unit_test(test_error_names),
 	};

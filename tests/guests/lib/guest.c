@@ -2,6 +2,7 @@
 #include "guest.h"
 #include "console.h"
 #include "cpu.h"
+#include "hv/hw/pc.h"
 #include "hv/hw/x86.h"
 #include "multiboot.h"
 #include "trap.h"
@@ -23,6 +24,13 @@ uintptr_t guest_image_end(void)
 __noreturn void guest_exit(u32 code)
 {
 	outb(DEBUG_EXIT_PORT, (u8)code);
+	halt_forever();
+}
+
+__noreturn void guest_reboot(void)
+{
+	outb(RST_CNT_PORT, RST_CNT_SYS_RST);
+	outb(RST_CNT_PORT, RST_CNT_SYS_RST | RST_CNT_RST_CPU);
 	halt_forever();
 }
 

@@ -29,6 +29,10 @@ __noreturn void guest_fail(const char *fmt, ...) __printf(1, 2);
 void guest_pass_continue(const char *fmt, ...) __printf(1, 2);
 /* Leaves without a verdict (after printing what the caller wanted). */
 __noreturn void guest_exit(u32 code);
+/* Resets the machine through the reset control register (0xCF9): inside a
+ * partition a reboot, which its on_reboot key turns into a restart or a
+ * stop. Halts if nothing happens. */
+__noreturn void guest_reboot(void);
 
 /* The image as loaded, .bss and stacks included: [start, end). */
 uintptr_t guest_image_start(void);

@@ -28,6 +28,7 @@ struct idt_desc {
 extern const u32 trap_stubs[X86_EXC_COUNT];
 
 static struct idt_gate idt[X86_EXC_COUNT] __aligned(8);
+static trap_hook_fn trap_hooks[X86_EXC_COUNT];
 static volatile u32 probe_armed;
 static volatile u32 probe_faults;
 
@@ -43,17 +44,26 @@ void trap_load(void)
 	__asm__ volatile("lidt %0" : : "m"(d) : "memory");
 }
 
+void trap_set_gate(u32 vector, u32 offset, u16 sel, u8 type)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (u16)offset,
+		.selector = sel,
+		.type = type,
+		.offset_hi = (u16)(offset >> 16),
+	};
+}
+
 void trap_init(void)
 {
-	for (u32 v = 0; v < X86_EXC_COUNT; v++) {
-		idt[v] = (struct idt_gate){
-			.offset_lo = (u16)trap_stubs[v],
-			.selector = SEL_CODE,
-			.type = IDT_TYPE_INTR32,
-			.offset_hi = (u16)(trap_stubs[v] >> 16),
-		};
-	}
+	for (u32 v = 0; v < X86_EXC_COUNT; v++)
+		trap_set_gate(v, trap_stubs[v], SEL_CODE, IDT_TYPE_INTR32);
 	trap_load();
+}
+
+void trap_set_hook(u32 vector, trap_hook_fn fn)
+{
+	__atomic_store_n(&trap_hooks[vector], fn, __ATOMIC_RELEASE);
 }
 
 /* The length of the instruction of an armed probe that raised this #GP:
@@ -75,8 +85,12 @@ static u32 probe_len(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
-	u32 len = probe_len(f);
+	trap_hook_fn hook = __atomic_load_n(&trap_hooks[f->vector], __ATOMIC_ACQUIRE);
+	u32 len;
 
+	if (hook && hook(f))
+		return;
+	len = probe_len(f);
 	if (len) {
 		probe_faults++;
 		f->eip += len;
