@@ -1112,6 +1112,27 @@ static void test_match_prefixed(void **state)
 			 -E_INVAL);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_insn.c: a REX prefix that is not right before the
+ * opcode is ignored (SDM 2 2.2.1), so it may come anywhere among the
+ * prefixes, several times; insn_match stopped at the first one.
+ */
+static void test_match_rex_anywhere(void **state)
+{
+	static const u8 rdmsr_op[] = { 0x0f, 0x32 }, cpuid_op[] = { 0x0f, 0xa2 };
+	static const u8 rex_then_66[] = { 0x48, 0x66, 0x0f, 0x32 };
+	static const u8 two_rex[] = { 0x40, 0x48, 0x0f, 0xa2 };
+	static const u8 mixed[] = { 0x66, 0x48, 0x2e, 0x41, 0x40, 0x0f, 0xa2 };
+
+	(void)state;
+	assert_int_equal(insn_match(rex_then_66, 4, M64, rdmsr_op, 2), 4);
+	assert_int_equal(insn_match(two_rex, 4, M64, cpuid_op, 2), 4);
+	assert_int_equal(insn_match(mixed, 7, M64, cpuid_op, 2), 7);
+	/* 40-4F are INC/DEC outside 64-bit mode */
+	assert_int_equal(insn_match(rex_then_66, 4, M32, rdmsr_op, 2), -E_NOENT);
+	assert_int_equal(insn_match(two_rex, 3, M64, cpuid_op, 2), -E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1131,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_emulate_errors),
 		cmocka_unit_test(test_cpu_mode),
 		cmocka_unit_test(test_match_prefixed),
+		cmocka_unit_test(test_match_rex_anywhere),
 	};
 
 	return cmocka_run_group_tests_name("insn", tests, NULL, NULL);
