@@ -144,7 +144,7 @@ static void check_encoding(const struct insn *d, const u8 *b, u8 mode)
 	static const u8 def_ad[] = { 2, 4, 8 }, alt_ad[] = { 4, 2, 4 };
 	struct pfx p;
 	u8 at, opc, op_size, addr_size, imm_len = 0, disp_len = 0;
-	bool modrm, byte_op, group;
+	bool modrm, byte_op, group, test_form;
 
 	scan_prefixes(b, d->len, mode, &p);
 	CHECK(d->rex == p.rex && d->seg == p.seg);
@@ -156,7 +156,9 @@ static void check_encoding(const struct insn *d, const u8 *b, u8 mode)
 	CHECK(d->opcode == opc);
 
 	/* SDM 1 table 3-4, SDM 2 2.2.1.2: operand size; REX.W wins over 66 */
-	byte_op = !d->twobyte && !(opc & 1); /* the w bit of the one-byte map */
+	/* the w bit, bit 0: of the one-byte map, and of CMPXCHG and XADD in the
+	 * 0F map (0F B6/BE read a byte but write the whole register) */
+	byte_op = d->twobyte ? opc == 0xb0 || opc == 0xc0 : !(opc & 1);
 	op_size = p.opsize ? alt_op[mode] : def_op[mode];
 	if (p.rex & 0x08)
 		op_size = 8;
@@ -165,9 +167,12 @@ static void check_encoding(const struct insn *d, const u8 *b, u8 mode)
 	CHECK(d->addr_size == addr_size);
 
 	modrm = !(d->flags & (INSN_F_MOFFS | INSN_F_STRING));
-	group = !d->twobyte ? (opc >= 0x80 && opc <= 0x83) || opc == 0xc6 || opc == 0xc7 ||
-				      opc == 0xf6 || opc == 0xf7 :
-			      opc == 0xba;
+	/* SDM 2 table A-6: ModRM.reg extends the opcode */
+	group = d->twobyte ?
+			opc == 0xba || opc == 0xc7 :
+			(opc >= 0x80 && opc <= 0x83) || opc == 0x8f || opc == 0xc0 || opc == 0xc1 ||
+				opc == 0xc6 || opc == 0xc7 || (opc >= 0xd0 && opc <= 0xd3) ||
+				opc == 0xf6 || opc == 0xf7 || opc == 0xfe || opc == 0xff;
 	if (modrm) {
 		u8 m = b[at++], mod = m >> 6, rm = m & 7;
 
@@ -203,13 +208,15 @@ static void check_encoding(const struct insn *d, const u8 *b, u8 mode)
 	if (!modrm || group)
 		CHECK(d->reg == 0 && !d->reg_high8);
 
-	/* Ib: 80 82 83 C6 F6 0F BA; Iz: 81 C7 F7 (imm32 at most) */
-	if (!d->twobyte &&
-	    (opc == 0x80 || opc == 0x82 || opc == 0x83 || opc == 0xc6 || opc == 0xf6))
+	/* Ib: 80 82 83 C0 C1 C6, F6 /0-1 (TEST), 0F BA; Iz: 81 C7, F7 /0-1 (imm32
+	 * at most). ModRM.reg < 2 is TEST in group 3. */
+	test_form = modrm && ((d->modrm >> 3) & 7) < 2;
+	if (!d->twobyte && (opc == 0x80 || opc == 0x82 || opc == 0x83 || opc == 0xc0 ||
+			    opc == 0xc1 || opc == 0xc6 || (opc == 0xf6 && test_form)))
 		imm_len = 1;
 	else if (d->twobyte && opc == 0xba)
 		imm_len = 1;
-	else if (!d->twobyte && (opc == 0x81 || opc == 0xc7 || opc == 0xf7))
+	else if (!d->twobyte && (opc == 0x81 || opc == 0xc7 || (opc == 0xf7 && test_form)))
 		imm_len = op_size > 4 ? 4 : op_size;
 	CHECK(((d->flags & INSN_F_IMM) != 0) == (imm_len != 0));
 	if (imm_len)
