@@ -249,6 +249,18 @@ static bool seg_prefix(u8 b, u8 *seg)
 }
 
 /*
+ * APM 3 1.2.4: in 64-bit mode only the FS and GS overrides count; ES, CS, SS
+ * and DS are null prefixes, which do not replace an FS or GS override before
+ * them either.
+ */
+static u8 seg_override(const struct insn *d, u8 seg)
+{
+	if (d->mode == INSN_MODE_64 && seg != INSN_SEG_FS && seg != INSN_SEG_GS)
+		return d->seg;
+	return seg;
+}
+
+/*
  * Legacy prefixes in any order, then REX in 64-bit mode. A REX that is not
  * directly before the opcode is ignored (SDM 2 2.2.1); the last of
  * several segment or REP prefixes wins. Leaves the opcode byte in *opc.
@@ -278,14 +290,11 @@ static int decode_prefixes(struct cursor *c, struct insn *d, bool *opsize_pfx, b
 		else if (b == PFX_REPNE)
 			d->flags = (d->flags & ~INSN_F_REP) | INSN_F_REPNE;
 		else if (seg_prefix(b, &seg))
-			d->seg = seg;
+			d->seg = seg_override(d, seg);
 		else
 			break;
 		d->rex = 0;
 	}
-	/* SDM 1 3.4.2.1: in 64-bit mode only the FS and GS overrides count */
-	if (d->mode == INSN_MODE_64 && d->seg != INSN_SEG_FS && d->seg != INSN_SEG_GS)
-		d->seg = INSN_SEG_NONE;
 	*opc = b;
 	return 0;
 }

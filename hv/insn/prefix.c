@@ -17,14 +17,18 @@ static bool legacy_prefix(u8 b)
 	}
 }
 
+/* SDM 2 2.2.1: REX (40-4F) only in 64-bit mode; one that is not right before
+ * the opcode is ignored, so REX bytes may come anywhere among the prefixes */
+static bool prefix(u8 b, enum insn_mode mode)
+{
+	return legacy_prefix(b) || (mode == INSN_MODE_64 && (b & 0xf0) == 0x40);
+}
+
 int insn_match(const u8 *bytes, size_t avail, enum insn_mode mode, const u8 *opcode, size_t oplen)
 {
 	size_t n = 0;
 
-	while (n < avail && n < INSN_MAX_LEN && legacy_prefix(bytes[n]))
-		n++;
-	/* SDM 2 2.2.1: REX (40-4F) only in 64-bit mode, right before the opcode */
-	if (mode == INSN_MODE_64 && n < avail && (bytes[n] & 0xf0) == 0x40)
+	while (n < avail && n < INSN_MAX_LEN && prefix(bytes[n], mode))
 		n++;
 	if (n + oplen > avail || n + oplen > INSN_MAX_LEN)
 		return -E_INVAL;

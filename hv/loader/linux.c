@@ -207,6 +207,10 @@ static int check_kernel(const struct setup_header *h, u64 len, u64 low_end, stru
 	if (!h->payload_length || (u64)h->payload_offset + h->payload_length > l->kernel_size)
 		LOADER_FAIL("its payload [%#x, +%#x) lies outside its kernel (%#lx bytes)",
 			    h->payload_offset, h->payload_length, l->kernel_size);
+	/* boot.rst, 64-bit boot protocol: its entry is 0x200 into the kernel */
+	if ((h->xloadflags & XLF_KERNEL_64) && l->kernel_size <= ENTRY64_OFFSET)
+		LOADER_FAIL("its 64-bit entry point (+%#x) lies past its kernel (%#lx bytes)",
+			    ENTRY64_OFFSET, l->kernel_size);
 	if (h->init_size < l->kernel_size)
 		LOADER_FAIL("its init_size %#x is smaller than its kernel (%#lx bytes)",
 			    h->init_size, l->kernel_size);

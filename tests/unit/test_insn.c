@@ -1637,6 +1637,58 @@ static void test_match_prefixed(void **state)
 			 -E_INVAL);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_insn.c. In 64-bit mode ES, CS, SS and DS overrides
+ * are null prefixes (APM 3 1.2.4): they neither apply nor cancel an FS or GS
+ * override, whatever the order. MOVS reads its source through it.
+ */
+static void test_decode_null_segment_prefixes(void **state)
+{
+	struct fake f = { 0 };
+	u64 gpr[GPR_COUNT] = { 0 }, rflags = 2;
+	struct insn d;
+
+	(void)state;
+	assert_int_equal(decode_ok((const u8 *)"\x64\x3e\xa5", 3, M64).seg, INSN_SEG_FS);
+	assert_int_equal(decode_ok((const u8 *)"\x65\x26\x2e\x36\x8b\x00", 6, M64).seg,
+			 INSN_SEG_GS);
+	assert_int_equal(decode_ok((const u8 *)"\x3e\x64\x8b\x00", 4, M64).seg, INSN_SEG_FS);
+	assert_int_equal(decode_ok((const u8 *)"\x64\x65\x8b\x00", 4, M64).seg, INSN_SEG_GS);
+	assert_int_equal(decode_ok((const u8 *)"\x2e\x8b\x00", 3, M64).seg, INSN_SEG_NONE);
+	/* outside 64-bit mode the last override counts */
+	assert_int_equal(decode_ok((const u8 *)"\x64\x3e\x8b\x00", 4, M32).seg, INSN_SEG_DS);
+
+	/* fs ds movsb: from FS:RSI */
+	f.seg_base[INSN_SEG_DS] = RAM_BASE;
+	f.seg_base[INSN_SEG_FS] = DEV_BASE;
+	f.seg_base[INSN_SEG_ES] = RAM_BASE + 0x100;
+	dev_set(&f, 0, 1, 0x42);
+	d = decode_ok((const u8 *)"\x64\x3e\xa4", 3, M64);
+	assert_int_equal(insn_emulate(&d, gpr, &rflags, 0, &fake_ops, &f), INSN_DONE);
+	assert_int_equal(f.ram[0x100], 0x42);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_insn.c: a REX prefix that is not right before the
+ * opcode is ignored (SDM 2 2.2.1), so it may come anywhere among the
+ * prefixes, several times; insn_match stopped at the first one.
+ */
+static void test_match_rex_anywhere(void **state)
+{
+	static const u8 rdmsr_op[] = { 0x0f, 0x32 }, cpuid_op[] = { 0x0f, 0xa2 };
+	static const u8 rex_then_66[] = { 0x48, 0x66, 0x0f, 0x32 };
+	static const u8 two_rex[] = { 0x40, 0x48, 0x0f, 0xa2 };
+	static const u8 mixed[] = { 0x66, 0x48, 0x2e, 0x41, 0x40, 0x0f, 0xa2 };
+
+	(void)state;
+	assert_int_equal(insn_match(rex_then_66, 4, M64, rdmsr_op, 2), 4);
+	assert_int_equal(insn_match(two_rex, 4, M64, cpuid_op, 2), 4);
+	assert_int_equal(insn_match(mixed, 7, M64, cpuid_op, 2), 7);
+	/* 40-4F are INC/DEC outside 64-bit mode */
+	assert_int_equal(insn_match(rex_then_66, 4, M32, rdmsr_op, 2), -E_NOENT);
+	assert_int_equal(insn_match(two_rex, 3, M64, cpuid_op, 2), -E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1660,6 +1712,8 @@ int main(void)
 		cmocka_unit_test(test_emulate_errors),
 		cmocka_unit_test(test_cpu_mode),
 		cmocka_unit_test(test_match_prefixed),
+		cmocka_unit_test(test_decode_null_segment_prefixes),
+		cmocka_unit_test(test_match_rex_anywhere),
 	};
 
 	return cmocka_run_group_tests_name("insn", tests, NULL, NULL);

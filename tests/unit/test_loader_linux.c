@@ -485,6 +485,13 @@ static void m_zero_align(void) { put32(bz, H_KERNEL_ALIGNMENT, 0); }
 static void m_low_pref(void) { put64(bz, H_PREF_ADDRESS, 0x80000); }
 static void m_pref_past_ram(void) { put64(bz, H_PREF_ADDRESS, 0x7fe00000); }
 static void m_pref_huge(void) { put64(bz, H_PREF_ADDRESS, ~0ULL - 0xfff); }
+/* found by tests/fuzz/fuzz_loader.c: entered past the loaded kernel */
+static void m_entry64_past_kernel(void)
+{
+	put32(bz, H_SYSSIZE, 0x200 / 16);
+	put32(bz, H_PAYLOAD_OFFSET, 0);
+	put32(bz, H_PAYLOAD_LENGTH, 0x100);
+}
 /* clang-format on */
 
 static const struct bz_case bz_cases[] = {
@@ -506,6 +513,7 @@ static const struct bz_case bz_cases[] = {
 	{ "pref_address below 1 MiB", m_low_pref, "load address 0x80000" },
 	{ "pref_address past RAM", m_pref_past_ram, "load address" },
 	{ "pref_address wraps", m_pref_huge, "load address" },
+	{ "64-bit entry past the kernel", m_entry64_past_kernel, "64-bit entry point (+0x200)" },
 };
 
 static void test_bz_malformed(void **state)
