@@ -68,14 +68,14 @@ enum group { GRP_1, GRP_3, GRP_4, GRP_5, GRP_8, GRP_11, GRP_COUNT };
  */
 /* clang-format off */
 static const struct opdesc groups[GRP_COUNT][8] = {
-	[GRP_1] = { { INSN_OP_ADD }, { INSN_OP_OR }, { INSN_OP_ADC }, { INSN_OP_SBB },
-		    { INSN_OP_AND }, { INSN_OP_SUB }, { INSN_OP_XOR }, { INSN_OP_CMP } },
-	[GRP_3] = { [0] = { INSN_OP_TEST, F_IMM }, [2] = { INSN_OP_NOT },
-		    [3] = { INSN_OP_NEG } },
-	[GRP_4] = { [0] = { INSN_OP_INC }, [1] = { INSN_OP_DEC } },
-	[GRP_5] = { [0] = { INSN_OP_INC }, [1] = { INSN_OP_DEC } },
-	[GRP_8] = { [4] = { INSN_OP_BT }, { INSN_OP_BTS }, { INSN_OP_BTR }, { INSN_OP_BTC } },
-	[GRP_11] = { [0] = { INSN_OP_MOV } },
+	[GRP_1] = { { INSN_OP_ADD, 0 }, { INSN_OP_OR, 0 }, { INSN_OP_ADC, 0 }, { INSN_OP_SBB, 0 },
+		    { INSN_OP_AND, 0 }, { INSN_OP_SUB, 0 }, { INSN_OP_XOR, 0 }, { INSN_OP_CMP, 0 } },
+	[GRP_3] = { [0] = { INSN_OP_TEST, F_IMM }, [2] = { INSN_OP_NOT, 0 },
+		    [3] = { INSN_OP_NEG, 0 } },
+	[GRP_4] = { [0] = { INSN_OP_INC, 0 }, [1] = { INSN_OP_DEC, 0 } },
+	[GRP_5] = { [0] = { INSN_OP_INC, 0 }, [1] = { INSN_OP_DEC, 0 } },
+	[GRP_8] = { [4] = { INSN_OP_BT, 0 }, { INSN_OP_BTS, 0 }, { INSN_OP_BTR, 0 }, { INSN_OP_BTC, 0 } },
+	[GRP_11] = { [0] = { INSN_OP_MOV, 0 } },
 };
 /* clang-format on */
 
@@ -436,6 +436,9 @@ int insn_decode(struct insn *d, const u8 *bytes, size_t avail, enum insn_mode mo
 	if (desc.flags & F_BYTE)
 		d->reg_size = 1;
 	d->size = access_size(d, desc.flags);
+	if (desc.op == INSN_OP_INS || desc.op == INSN_OP_OUTS)
+		d->reg_size =
+			d->size; /* no register operand: REX.W does not widen (SDM 2B INS, OUTS) */
 
 	if (desc.flags & F_MODRM) {
 		err = decode_modrm(&c, d);

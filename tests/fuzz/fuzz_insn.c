@@ -162,6 +162,9 @@ static void check_encoding(const struct insn *d, const u8 *b, u8 mode)
 	op_size = p.opsize ? alt_op[mode] : def_op[mode];
 	if (p.rex & 0x08)
 		op_size = 8;
+	/* INS, OUTS (6C-6F): 8, 16 or 32 bits, REX.W notwithstanding (SDM 2B) */
+	if (!d->twobyte && (opc & 0xfc) == 0x6c && op_size == 8)
+		op_size = 4;
 	CHECK(d->reg_size == (byte_op ? 1 : op_size));
 	addr_size = p.addrsize ? alt_ad[mode] : def_ad[mode];
 	CHECK(d->addr_size == addr_size);
@@ -594,8 +597,10 @@ static bool known(u8 op)
 
 static void emulate(const struct insn *d, struct reader *r, u64 gpa)
 {
-	static const struct insn_mem_ops with_xlat = { fake_read, fake_write, fake_translate };
-	static const struct insn_mem_ops without = { fake_read, fake_write, NULL };
+	static const struct insn_mem_ops with_xlat = { .read = fake_read,
+						       .write = fake_write,
+						       .translate = fake_translate };
+	static const struct insn_mem_ops without = { .read = fake_read, .write = fake_write };
 	/* exactly GPR_COUNT long on the heap: AddressSanitizer sees any other */
 	u64 *gpr = malloc(GPR_COUNT * sizeof(*gpr)), old[GPR_COUNT];
 	struct fake f = { .d = d, .gpa = gpa };

@@ -182,7 +182,7 @@ static const struct dcase dcases[] = {
 	D(M64, "rep outsw %ds:(%rsi),(%dx)", "\x66\xf3\x6f", OUTS, R, 2, 2, 8, 0, 0, NOSEG,
 	  STR | REP, 0),
 	D(M64, "outsl %gs:(%rsi),(%dx)", "\x65\x6f", OUTS, R, 4, 4, 8, 0, 0, INSN_SEG_GS, STR, 0),
-	D(M64, "rex.W outsl %ds:(%rsi),(%dx) (32 bits)", "\x48\x6f", OUTS, R, 4, 8, 8, 0, 0, NOSEG,
+	D(M64, "rex.W outsl %ds:(%rsi),(%dx) (32 bits)", "\x48\x6f", OUTS, R, 4, 4, 8, 0, 0, NOSEG,
 	  STR, 0),
 	D(M64, "rep insb (%dx),%es:(%edi)", "\x67\xf3\x6c", INS, W, 1, 1, 4, 0, 0, NOSEG, STR | REP,
 	  0),
