@@ -220,6 +220,17 @@ def test_exitcost():
     expect(run_guest("exitcost", "n=10000"), "PASS", r"^n=10000 tsc_per_cpuid=\d+ tsc=\d+$")
 
 
+@pytest.mark.parametrize("op,operand", [("io", "port=0x3fd"), ("apic", "reg=0x80"),
+                                        ("rdmsr", "msr=0x1b"), ("hlt", "count=1")])
+def test_exitcost_ops(op, operand):
+    expect(run_guest("exitcost", f"op={op} n=1000"), "PASS",
+           rf"^op={op} n=1000 tsc_per_op=\d+ tsc=\d+ {operand}$")
+
+
+def test_exitcost_unknown_op_fails():
+    expect(run_guest("exitcost", "op=nop"), "FAIL", r"op=nop: want cpuid, io, apic, rdmsr or hlt")
+
+
 # --- the common frame ---
 
 def test_bad_cmdline_number_fails():

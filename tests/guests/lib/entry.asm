@@ -20,6 +20,7 @@ BSP_STACK_SIZE		equ 16384
 AP_STACK_SHIFT		equ 12		; 4 KiB per AP
 AP_STACK_SIZE		equ 1 << AP_STACK_SHIFT
 SMP_MAX_APS		equ 63		; smp.h: SMP_MAX_CPUS - 1
+TRAP_VECTORS		equ 48		; trap.h: the exceptions and 16 interrupts
 
 extern guest_start
 extern smp_ap_entry
@@ -89,9 +90,10 @@ trap_stub_%1:
 	jmp trap_common
 %endmacro
 
-; vectors that push an error code (SDM 3A 6.13, table 6-1)
+; vectors that push an error code (SDM 3A 6.13, table 6-1); the vectors
+; after the exceptions are interrupts (trap.h TRAP_IRQ_BASE), which push none
 %assign v 0
-%rep 32
+%rep TRAP_VECTORS
 %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
 	TRAP_ERR v
 %else
@@ -113,7 +115,7 @@ section .rodata
 align 4
 trap_stubs:
 %assign v 0
-%rep 32
+%rep TRAP_VECTORS
 	dd trap_stub_ %+ v
 %assign v v + 1
 %endrep

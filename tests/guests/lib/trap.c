@@ -24,9 +24,13 @@ struct idt_desc {
 	u32 base;
 } __packed;
 
-extern const u32 trap_stubs[X86_EXC_COUNT];
+#define TRAP_VECTORS (TRAP_IRQ_BASE + TRAP_IRQ_COUNT)
+_Static_assert(TRAP_IRQ_BASE == X86_EXC_COUNT, "interrupts follow the exceptions");
 
-static struct idt_gate idt[X86_EXC_COUNT] __aligned(8);
+extern const u32 trap_stubs[TRAP_VECTORS];
+
+static struct idt_gate idt[TRAP_VECTORS] __aligned(8);
+static void (*irq_handlers[TRAP_IRQ_COUNT])(u32 vector);
 static volatile u32 msr_probe_armed;
 static volatile u32 msr_probe_faults;
 
@@ -44,7 +48,7 @@ void trap_load(void)
 
 void trap_init(void)
 {
-	for (u32 v = 0; v < X86_EXC_COUNT; v++) {
+	for (u32 v = 0; v < TRAP_VECTORS; v++) {
 		idt[v] = (struct idt_gate){
 			.offset_lo = (u16)trap_stubs[v],
 			.selector = SEL_CODE,
@@ -64,8 +68,24 @@ static bool trap_is_msr_probe(const struct trap_frame *f)
 	       (insn[1] == OPC_RDMSR || insn[1] == OPC_WRMSR);
 }
 
+void trap_set_irq(u32 vector, void (*fn)(u32 vector))
+{
+	if (vector < TRAP_IRQ_BASE || vector >= TRAP_VECTORS)
+		guest_fail("trap_set_irq: vector %u is not one of %u-%u", vector, TRAP_IRQ_BASE,
+			   TRAP_VECTORS - 1);
+	irq_handlers[vector - TRAP_IRQ_BASE] = fn;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
+	if (f->vector >= TRAP_IRQ_BASE) {
+		void (*fn)(u32 vector) = irq_handlers[f->vector - TRAP_IRQ_BASE];
+
+		if (!fn)
+			guest_fail("interrupt %u without a handler, eip=0x%x", f->vector, f->eip);
+		fn(f->vector);
+		return;
+	}
 	if (trap_is_msr_probe(f)) {
 		msr_probe_faults++;
 		f->eip += MSR_INSN_LEN;
