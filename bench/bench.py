@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Tessera's benchmarks (`make bench`; not part of `make test`): what a
-partition costs, measured by the test guests (tests/guests/README.md) run
-bare and inside a one-CPU partition on the same emulated machine, and what
-the hypervisor itself weighs. Prints one table; asserts nothing about time.
+partition costs and where the time goes, measured by the test guests
+(tests/guests/README.md) and Debian's Linux run bare, inside a partition
+and, for Linux, under Xen, on the same emulated machine; and what the
+hypervisor itself weighs. Prints tables, writes them as JSON
+(build/bench/bench.json) and draws one picture (build/bench/bench.png,
+bench/report.py); asserts nothing about time. docs/performance.md reads the
+results and says what they would be on hardware.
 
 (a) Exit cost: `exitcost.elf n=N` times N CPUIDs between two RDTSCs. Bare
     a CPUID is an instruction; in a partition each is a VM exit, handled by
@@ -14,6 +18,12 @@ the hypervisor itself weighs. Prints one table; asserts nothing about time.
       TSC per CPUID at the frequency the hypervisor measured (`hv: tsc: N
       kHz`) gives exits per second; the TSC ratio partition/bare shows the
       price of an exit against the instruction.
+    With the Linux runs under QEMU, also the other exits a Linux partition
+    takes, one exitcost operation each (`op=io`: IN from the UART's line
+    status port; `op=apic`: an MMIO write to the local APIC; `op=rdmsr`;
+    `op=hlt`: a local APIC timer interrupt awaited in HLT, less its two
+    APIC writes): partition minus bare, in microseconds, is what one exit
+    of that kind adds under the emulator (bench/breakdown.py).
 (b) Compute: `compute.elf` (a random walk over a buffer, loads and stores
     that defeat caches and TLB) bare and in a partition; the ratio of their
     TSC counts (partition/bare) is the overhead of running under the
@@ -22,20 +32,23 @@ the hypervisor itself weighs. Prints one table; asserts nothing about time.
 (c) Footprint: the hypervisor's own RAM, from `hv: memory: hypervisor uses
     N KiB`, for several CPU counts under QEMU (and at one CPU under Bochs),
     and its size in lines of code (`make cloc`).
-(d) Linux (docs/linux.md): Debian's kernel and the test initramfs
-    (`make linux-images`, which this script runs) booted bare and in a
-    partition under the same emulator, with the QEMU platform: `-M q35
-    -cpu EPYC -smp 2 -m 1G`, bare with `-kernel vmlinuz -initrd
-    initrd-test.cpio.gz -append console=ttyS0`, and the hypervisor with a
-    one-partition configuration that owns both CPUs and 768M of the 1G
-    (the same bzImage and initramfs as modules). Bare and partition boots
-    alternate, --linux-runs times each (3; 1 with --quick), and the table
-    gives medians (each run's values follow it) and the ratio
-    partition/bare of:
+(d) Linux (docs/linux.md, bench/linux.py): Debian's kernel and the test
+    initramfs (`make linux-images`, which this script runs) on the QEMU
+    platform `-M q35 -cpu EPYC -smp 2 -m 1G`, three ways:
+    - bare: `-kernel vmlinuz -initrd initrd-test.cpio.gz -append
+      console=ttyS0`;
+    - Tessera: the hypervisor with one partition that owns both CPUs and
+      768M of the 1G (the same bzImage and initramfs as modules);
+    - Xen (bench/xen.py; --no-xen skips it): Debian's Xen 4.17 from a GRUB
+      ISO with the same kernel and initramfs as its PVH dom0, 768M and
+      both CPUs, console=hvc0, QEMU with -device amd-iommu.
+    The three alternate, --linux-runs times each (3; 1 with --quick; a Xen
+    run that fails ends Xen's runs), and the table gives medians (each
+    run's values follow it) and the ratios to bare of:
     - boot to user space, wall clock: emulator start to the guest's
-      `TESSERA-GUEST READY` line (includes the firmware, and in a partition
-      the hypervisor's own boot: the row below it says until when the
-      hypervisor printed `partition NAME: starting`);
+      `TESSERA-GUEST READY` line (includes the firmware, and the
+      hypervisor's own boot: the rows below it say when the hypervisor
+      printed its first line and started the guest);
     - the wall clock from the kernel's first console line (`Linux
       version`, printed when its console starts) to READY: the kernel's
       boot without firmware, loader, decompression or hypervisor;
@@ -48,33 +61,49 @@ the hypervisor itself weighs. Prints one table; asserts nothing about time.
       must print the expected checksum (its clocksource, which the check
       prints at READY, is in the table: it is what guest time reads);
     then `poweroff`: the hypervisor's `exits:` line for the partition
-    (exits by reason over the whole boot: kernel, check, workload,
+    (exits by reason over the whole run: kernel, check, workload,
     power-off) and its interrupts and exceptions injected, medians over
-    the runs, the most frequent reasons first. Wall times are when a line
-    arrived on the console connection (linux_guest's recorder).
+    the runs, the most frequent reasons first. One more Tessera run powers
+    off after the check: its exits are the boot's, and a whole run's less
+    those the workload's.
+    Then the page-size series (--no-pages skips it): a partition of 1G in a
+    machine of 2G booted with slat_max_page=4k, 2m and 1g on the
+    hypervisor's command line (docs/boot.md), once each.
+(e) Where the time goes (bench/breakdown.py): Tessera minus bare, for the
+    boot (to READY) and the workload, split into (a) exits: the exits of
+    that phase by reason times the exit costs of (a) above; (b) nested
+    translation: the slope of the page-size series' times (partition start
+    to READY, and the workload) against the levels of the nested walk,
+    times the levels the 768M partition walks (3: its RAM is mapped by
+    2 MiB pages); (c) the hypervisor's boot and the partition's build, from
+    its first line to `partition linux: starting`; (d) the rest. Beside
+    it, the same exits on hardware at cited cycle costs (docs/performance.md).
     With `--platform skylake` named explicitly (not in the default run:
-    each Bochs Linux boot takes minutes, about 6 min for both), the same
-    once each under Bochs corei7_skylake_x (VT-x) with 2 CPUs and 1 GiB:
-    bare is a GRUB ISO whose entry loads vmlinuz and the initramfs with
-    `linux`/`initrd` (tools/guest/bare-boot.py's recipe, with Bochs's
-    ignore_bad_msrs=1 as there), the partition boots the uncompressed
-    vmlinux through its PVH entry (`make linux-vmlinux`). The bare wall
-    clock to READY then includes the kernel's XZ decompression and the
-    partition's does not: compare the row from the kernel's first line.
-    Guest times are no ratio under Bochs: bare, Linux believes the CPU
-    model's 3.5 GHz TSC, while in the partition it is told the rate the
-    hypervisor measured against the PM timer (Bochs's emulated time).
+    each Bochs Linux boot takes minutes, about 6 min for both), the Linux
+    runs once each bare and in a partition under Bochs corei7_skylake_x
+    (VT-x) with 2 CPUs and 1 GiB: bare is a GRUB ISO whose entry loads
+    vmlinuz and the initramfs with `linux`/`initrd`
+    (tools/guest/bare-boot.py's recipe, with Bochs's ignore_bad_msrs=1 as
+    there), the partition boots the uncompressed vmlinux through its PVH
+    entry (`make linux-vmlinux`). The bare wall clock to READY then
+    includes the kernel's XZ decompression and the partition's does not:
+    compare the row from the kernel's first line. Guest times are no ratio
+    under Bochs: bare, Linux believes the CPU model's 3.5 GHz TSC, while in
+    the partition it is told the rate the hypervisor measured against the
+    PM timer (Bochs's emulated time).
 
 Emulated numbers are noisy and say little in absolute terms: compare ratios
-and trends. Runs go to build/bench-runs/NAME/ (console, command, logs).
-The default run (all platforms, Linux under QEMU only) takes about two
-minutes here on a quiet machine, several on a busy one.
+and trends; the table's head gives the machine's load average at the start
+and the end. Runs go to build/bench-runs/NAME/ (console, command, logs).
+bench/bench.mk says how long a run takes.
 
     bench/bench.py [--platform qemu|skylake|ryzen ...] [--quick] [--linux-runs N]
+                   [--no-xen] [--no-pages] [--json PATH]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -86,12 +115,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test harness package, tests/harness/
 
-from harness import linux_guest as g  # noqa: E402
-from harness.hv_console import (HV_MEMORY, HV_TSC, PART_EXITS, PART_INJECTED,  # noqa: E402
-                                PART_STARTING, for_part, part_verdict)
+from harness.hv_console import HV_MEMORY, HV_TSC, part_verdict  # noqa: E402
 from harness.tessera_vm import BUILD, BootFailure, Machine, bochs, hv_elf, qemu  # noqa: E402
 
+import breakdown as bd  # noqa: E402
+import linux  # noqa: E402
+import report  # noqa: E402
+import xen  # noqa: E402
+
 RUNS = BUILD / "bench-runs"
+BENCH_OUT = BUILD / "bench"      # bench.json, bench.png and their gnuplot files
+LINUX_RUNS = 3
 GUESTS = BUILD / "guests"
 IDLE_CONF = ROOT / "tests" / "system" / "data" / "idle.conf"
 
@@ -180,8 +214,8 @@ def _finish(m: Machine, verdict: str, emulator: str, res: Result) -> Result:
     return res
 
 
-def run_bare(p: Platform, guest: str, cmdline: str) -> Result:
-    name = f"{p.key}-bare-{guest}"
+def run_bare(p: Platform, guest: str, cmdline: str, tag: str = "") -> Result:
+    name = f"{p.key}-bare-{guest}{tag}"
     work = _workdir(name)
     kernel = GUESTS / f"{guest}.elf"
     if p.emulator == "qemu":
@@ -194,8 +228,8 @@ def run_bare(p: Platform, guest: str, cmdline: str) -> Result:
     return _finish(m, BARE_VERDICT.format(guest=re.escape(guest)), p.emulator, Result())
 
 
-def run_partition(p: Platform, guest: str, cmdline: str) -> Result:
-    name = f"{p.key}-partition-{guest}"
+def run_partition(p: Platform, guest: str, cmdline: str, tag: str = "") -> Result:
+    name = f"{p.key}-partition-{guest}{tag}"
     work = _workdir(name)
     conf = work / "hv.conf"
     conf.write_text(f"# written by bench/bench.py\n[hypervisor]\non_idle = poweroff\n\n"
@@ -234,303 +268,80 @@ def cloc() -> str:
     return m.group(1) if m else f"make cloc failed: {proc.stderr.strip()[:60]}"
 
 
-# -- Linux: bare against a partition ------------------------------------------
+# -- exit costs by kind, under QEMU -------------------------------------------
 
-LINUX_PART = "linux"
-LINUX_CPUS = 2
-LINUX_MACHINE_MIB = 1024     # the emulated machine, both ways
-LINUX_PART_MIB = 768
-LINUX_CMDLINE = "console=ttyS0"
-LINUX_RUNS = 3
-# `workload CHUNKS MIB`: CHUNKS chunks of MIB MiB over the CPUs. Under QEMU
-# four times the default, so that it runs a few seconds and noise matters
-# less; the default under Bochs (--quick: everywhere).
-LINUX_WORKLOAD = {"qemu": (16, 4), "bochs": (g.WORKLOAD_CHUNKS, g.WORKLOAD_MIB)}
-LINUX_BOCHS_MODEL = "corei7_skylake_x"
-LINUX_BOCHS_IPS = 10_000_000  # tests/linux: boots fastest
-# Seconds for each step; "try": for a typed command to start, "tries": how
-# often it is typed (_command).
-LINUX_TIMEOUT = {"qemu": {"ready": 180, "shell": 60, "workload": 240, "off": 60,
-                          "try": 15, "tries": 3},
-                 "bochs": {"ready": 1200, "shell": 180, "workload": 900, "off": 180,
-                           "try": 90, "tries": 3}}
-CTRL_C = "\x03"
-# Typing: (bytes a burst, seconds between bursts); None: the console's
-# default (linux_guest: PtyConsole's suits Bochs).
-LINUX_TYPE_PACE = {"qemu": (1, 0.03), "bochs": (None, None)}
-LINUX_EXIT_ROWS = 8           # reasons shown; the rest are summed as "other"
+# exitcost's operations besides CPUID (measured by measure()), and how many
+# of each a run does under QEMU (a tenth with --quick).
+EXIT_OP_N = {"io": 20_000, "apic": 20_000, "rdmsr": 20_000, "hlt": 2_000}
 
-WORKLOAD_START = r"WORKLOAD START .*"
-# The kernel's first line (bare under QEMU, after what its set-up code
-# printed on the same line).
-KERNEL_FIRST_LINE = r"\[ *[0-9.]+\] Linux version .*"
-KERNEL_POWER_DOWN = r"^(?:\[ *[0-9.]+\] )?reboot: Power down$"
+
+def exit_ops_qemu(cpuid_runs: tuple, quick: bool) -> tuple[dict, dict, list]:
+    """Every exitcost operation bare and in a partition under QEMU. Returns
+    (op -> (bare TSC per op, partition TSC per op, TSC kHz) for
+    breakdown.exit_costs, op -> details for the JSON, errors)."""
+    p = next(x for x in PLATFORMS if x.key == "qemu")
+    per_op, raw, errors = {}, {}, []
+    bare, part = cpuid_runs
+    runs = {"cpuid": (bare, part)}
+    for op, n in EXIT_OP_N.items():
+        n //= 10 if quick else 1
+        print(f"bench: QEMU exit cost, op={op} ...", file=sys.stderr, flush=True)
+        runs[op] = (run_bare(p, "exitcost", f"op={op} n={n}", f"-{op}"),
+                    run_partition(p, "exitcost", f"op={op} n={n}", f"-{op}"))
+    for op, (b, q) in runs.items():
+        key = "tsc_per_cpuid" if op == "cpuid" else "tsc_per_op"
+        tb, tp = _int(b, key), _int(q, key)
+        per_op[op] = (tb, tp, q.tsc_khz)
+        raw[op] = {"n": _int(q, "n"), "bare_tsc_per_op": tb, "partition_tsc_per_op": tp,
+                   "tsc_khz": q.tsc_khz, "details": {"bare": b.details, "partition": q.details}}
+        errors += [f"exit cost op={op}: {k}: {r.error}" for k, r in (("bare", b), ("partition", q))
+                   if r.error]
+    return per_op, raw, errors
+
+
+# -- the Linux runs ----------------------------------------------------------
+
+KINDS = ("bare", "partition", "xen")
+KIND_LABEL = {"bare": "bare", "partition": "Tessera", "xen": "Xen"}
+# The 768M partition's RAM is no whole GiB: 2 MiB pages (hv/partition/).
+MAIN_PAGE = "2m"
 
 
 @dataclass
-class LinuxRun:
-    ready_wall: float | None = None      # emulator start to READY, s
-    start_wall: float | None = None      # emulator start to the partition's start, s
-    kernel_wall: float | None = None     # the kernel's first console line to READY, s
-    uptime: float | None = None          # the guest's uptime at READY, s
-    work_guest: float | None = None      # the workload's seconds=
-    work_wall: float | None = None       # its START line to its DONE line, s
-    checksum: str = ""
-    clocksource: str = ""                # the check's, right after READY
-    workload: tuple = (g.WORKLOAD_CHUNKS, g.WORKLOAD_MIB)
-    exits: dict = field(default_factory=dict)   # reason -> count (partition)
-    irqs: int | None = None
-    exceptions: int | None = None
-    seconds: float = 0.0                 # the whole run
-    error: str = ""
+class LinuxResults:
+    runs: dict = field(default_factory=lambda: {k: [] for k in KINDS})
+    boot_only: linux.LinuxRun | None = None
+    pages: dict = field(default_factory=dict)    # page size -> LinuxRun
+    notes: list = field(default_factory=list)
 
 
-def parse_exits(text: str) -> dict:
-    """'CPUID 12, I/O 345, external interrupt 7' -> {'CPUID': 12, ...}"""
-    counts = {}
-    for item in text.split(", "):
-        reason, _, n = item.rpartition(" ")
-        if reason and n.isdigit():
-            counts[reason] = counts.get(reason, 0) + int(n)
-    return counts
-
-
-def _linux_images(bochs_too: bool) -> str:
-    """Builds what the Linux runs boot; returns an error, or ''."""
-    targets = ["linux-images"] + (["linux-vmlinux"] if bochs_too else [])
-    proc = subprocess.run(["make", "--no-print-directory", "-s"] + targets, cwd=ROOT,
-                          capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
-        return f"make {' '.join(targets)} failed: {(proc.stdout + proc.stderr).strip()[-300:]}"
-    return ""
-
-
-def _linux_conf(work: Path, kernel: str) -> Path:
-    conf = work / "hv.conf"
-    conf.write_text(f"# written by bench/bench.py\n[hypervisor]\non_idle = poweroff\n\n"
-                    f"[partition {LINUX_PART}]\ncpus = 0-{LINUX_CPUS - 1}\n"
-                    f"memory = {LINUX_PART_MIB}M\nkernel = {kernel}\ninitrd = initrd\n"
-                    f"cmdline = {LINUX_CMDLINE}\n")
-    return conf
-
-
-def _shell_ready(m: Machine, tty, part: str | None, timeout: float, pace: tuple) -> None:
-    """Waits until the guest's shell runs what is typed: types a command
-    whose output differs from its echo until that output appears (Ctrl-C
-    first on a retry: a garbled line may have left the shell waiting for
-    the rest of a command, see _command)."""
-    deadline = time.monotonic() + timeout
-    start = g.line_start(m)
-    n = 0
-    while time.monotonic() < deadline and m.running():
-        n += 1
-        if n > 1:
-            tty.type(CTRL_C)
-            time.sleep(0.2)
-        tty.type_paced(f"echo BENCH-SYNC-$(({n} * 7))\n", *pace)
-        retry = time.monotonic() + 3
-        while time.monotonic() < retry:
-            # Any of the lines typed so far: a slow shell may answer late.
-            if m.find_all(g.guest_line(r"BENCH-SYNC-\d+", part), start):
-                return
-            time.sleep(0.05)
-    m.fail(f"the guest's shell did not answer within {timeout:.0f} s")
-
-
-def _command(m: Machine, tty, part: str | None, command: str, started: str,
-             limit: dict, pace: tuple) -> None:
-    """Types COMMAND at the shell until a line matching STARTED appears.
-    Typed input can reach the guest short of a byte under Bochs, whose
-    UART has no flow control (linux_guest.PtyConsole). The shell then says
-    there is no such command, or waits for the rest of one (a closing
-    parenthesis was lost): after LIMIT["try"] seconds
-    without STARTED, Ctrl-C and type it again, LIMIT["tries"] times. PACE
-    is (burst, gap) for type_paced."""
-    unknown = g.guest_line(r"(?:-?sh: )?\S+: (?:not found|syntax error.*)", part)
-    for attempt in range(limit["tries"]):
-        if attempt:
-            tty.type(CTRL_C)
-            time.sleep(0.2)
-        start = g.line_start(m)
-        tty.type_paced(command + "\n", *pace)
-        deadline = time.monotonic() + limit["try"]
-        while time.monotonic() < deadline:
-            exited = not m.running()  # before looking: the last lines count
-            if m.find_all(started, start):
-                return
-            if m.find_all(unknown, start):
-                break
-            if exited:
-                m.fail(f"the emulator exited after {command!r} was typed")
-            time.sleep(0.05)
-    m.fail(f"{command!r}: no /{started}/ after {limit['tries']} tries")
-
-
-def _linux_session(m: Machine, tty, part: str | None, emulator: str, res: LinuxRun) -> None:
-    """Boot to READY, the workload, power-off: fills RES (raises
-    BootFailure). Times are when the lines arrived (the recorder's watch),
-    not when a poll of the console found them."""
-    limit = LINUX_TIMEOUT[emulator]
-    pace = LINUX_TYPE_PACE[emulator]
-    events = {"kernel": g.guest_line(KERNEL_FIRST_LINE, part) if part else KERNEL_FIRST_LINE,
-              "ready": g.ready(part),
-              "work start": g.guest_line(WORKLOAD_START, part),
-              "work done": g.workload_done(part)}
-    if part is not None:
-        events["start"] = for_part(PART_STARTING, part)
-    seen = {k: tty.watch(p) for k, p in events.items()}
-
-    def when(key: str) -> float:
-        """Seconds from the emulator's start to the first line of KEY."""
-        return seen[key][0][0] - m.started if seen[key] else m.elapsed()
-
-    try:
-        if part is not None:
-            m.wait_for(events["start"], limit["ready"])
-            res.start_wall = when("start")
-        m.wait_for(events["kernel"] if part else rf"^.*{KERNEL_FIRST_LINE}$", limit["ready"])
-        first = when("kernel")
-        m.wait_for(g.ready(part), limit["ready"])
-        res.ready_wall = when("ready")
-        res.kernel_wall = res.ready_wall - first
-        m.wait_for(g.check_done(part), limit["shell"])
-        checks = g.parse_checks(m.transcript(), part)
-        try:
-            res.uptime = float(checks.get("uptime", ""))
-        except ValueError:
-            pass
-        res.clocksource = checks.get("clocksource", "")
-        _shell_ready(m, tty, part, limit["shell"], pace)
-        _command(m, tty, part, "workload {} {}".format(*res.workload), events["work start"],
-                 limit, pace)
-        done = m.wait_for(g.workload_done(part), limit["workload"],
-                          fail_on=(g.guest_line(r"WORKLOAD FAIL.*", part),))
-        res.work_wall = when("work done") - when("work start")
-        res.work_guest = float(done["seconds"])
-        res.checksum = done["checksum"]
-    finally:
-        for s in seen.values():
-            tty.unwatch(s)
-    _command(m, tty, part, "poweroff", g.announced("POWEROFF", part), limit, pace)
-    if part is None:
-        if emulator == "qemu":
-            m.wait_exit(limit["off"])
-        else:  # Bochs does not reliably exit on power-off (tessera_vm.bochs)
-            m.wait_for(KERNEL_POWER_DOWN, limit["off"])
-        return
-    stop = m.wait_for(g.part_stopped(part), limit["off"])
-    if stop["reason"] != "powered off (ACPI S5)":
-        res.error = f"stopped: {stop['reason']}"
-    injected = m.wait_for(for_part(PART_INJECTED, part), limit["off"])
-    res.irqs, res.exceptions = int(injected["irqs"]), int(injected["exc"])
-    # the exit counts come on one or more lines before that one
-    for exits in m.find_all(for_part(PART_EXITS, part), stop.end(), injected.start()):
-        for reason, n in parse_exits(exits["exits"]).items():
-            res.exits[reason] = res.exits.get(reason, 0) + n
-    m.wait_for(g.ON_IDLE_POWEROFF, limit["off"])
-    if emulator == "qemu":
-        m.wait_exit(limit["off"])
-
-
-def linux_qemu(kind: str, run: int, workload: tuple) -> LinuxRun:
-    """One QEMU boot, bare or in a partition (KIND), to the power-off."""
-    name = f"qemu-linux-{kind}-{run}"
-    work = _workdir(name)
-    sock = work / "serial.sock"
-    common = dict(cpu="EPYC", smp=LINUX_CPUS, memory=f"{LINUX_MACHINE_MIB}M",
-                  serial_socket=sock)
-    if kind == "bare":
-        # -initrd through extra: tessera_vm's modules are Multiboot modules.
-        base = qemu(name, work, kernel=g.KERNEL, append=LINUX_CMDLINE,
-                    extra=["-initrd", str(g.INITRD_TEST)], **common)
-        part = None
-    else:
-        files = [(_linux_conf(work, "vmlinuz"), "hv.conf"), (g.KERNEL, "vmlinuz"),
-                 (g.INITRD_TEST, "initrd")]
-        base = qemu(name, work, kernel=hv_elf(), modules=files, **common)
-        part = LINUX_PART
-    m = g.GuestMachine.adopt(base)
-    res = LinuxRun(workload=workload)
-    tty = None
-    started = time.monotonic()
-    try:
-        with m:
-            # QEMU starts the machine once the console has connected.
-            tty = g.ConsoleSocket(sock, m.console_path)
-            m.recorder = tty
-            _linux_session(m, tty, part, "qemu", res)
-    except (BootFailure, OSError) as e:
-        res.error = str(e).splitlines()[0]
-    finally:
-        if tty is not None:
-            tty.close()
-        res.seconds = time.monotonic() - started
-    return res
-
-
-def _bare_bochs_iso(out: Path) -> None:
-    """tools/guest/bare-boot.py's GRUB ISO: `linux` and `initrd`."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "bare_boot", ROOT / "tools" / "guest" / "bare-boot.py")
-    bare_boot = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bare_boot)
-    bare_boot.make_iso(out, g.INITRD_TEST, LINUX_CMDLINE)
-
-
-def linux_bochs(kind: str, workload: tuple) -> LinuxRun:
-    """One Bochs corei7_skylake_x boot, bare (bzImage through GRUB) or in a
-    partition (vmlinux through its PVH entry), to the power-off."""
-    name = f"skylake-linux-{kind}"
-    work = _workdir(name)
-    res = LinuxRun(workload=workload)
-    started = time.monotonic()
-    console = None
-    try:
-        iso = work / f"{kind}.iso"
-        if kind == "bare":
-            _bare_bochs_iso(iso)
-            part = None
-        else:
-            files = [(_linux_conf(work, "vmlinux"), "hv.conf"), (g.VMLINUX, "vmlinux"),
-                     (g.INITRD_TEST, "initrd")]
-            _iso(iso, hv_elf(), files, 0)
-            part = LINUX_PART
-        # It opens console.txt at the first byte, after Machine.start().
-        console = g.PtyConsole(work / "console.txt")
-        m = g.GuestMachine.adopt(
-            bochs(name, work, model=LINUX_BOCHS_MODEL, cpus=LINUX_CPUS,
-                  memory_mib=LINUX_MACHINE_MIB, cdrom=iso, ips=LINUX_BOCHS_IPS,
-                  serial_tty=console.slave_path))
-        m.recorder = console
-        if kind == "bare":
-            # Linux reads MSRs Bochs does not model (tools/guest/bare-boot.py).
-            rc = work / "bochsrc"
-            rc.write_text(rc.read_text().replace("ignore_bad_msrs=0", "ignore_bad_msrs=1"))
-        with m:
-            _linux_session(m, console, part, "bochs", res)
-    except (BootFailure, OSError, subprocess.SubprocessError, SystemExit) as e:
-        res.error = str(e).splitlines()[0] if str(e) else type(e).__name__
-    finally:
-        if console is not None:
-            console.close()
-        res.seconds = time.monotonic() - started
-    return res
-
-
-def linux_measure(emulator: str, runs: int, workload: tuple) -> dict:
-    """RUNS boots each way, bare and partition alternately (the machine is
-    noisy: a slow spell then hurts both alike)."""
-    results: dict = {"bare": [], "partition": []}
-    label = "QEMU" if emulator == "qemu" else "Bochs skylake"
+def linux_measure_qemu(runs: int, workload: tuple, xen_on: bool, pages_on: bool) -> LinuxResults:
+    """RUNS rounds of bare, Tessera and Xen in turn (the machine is noisy:
+    a slow spell then hurts all alike), one boot-only Tessera run, the
+    page-size series."""
+    res = LinuxResults()
+    kinds = ["bare", "partition"] + (["xen"] if xen_on else [])
     for i in range(runs):
-        for kind in results:
-            print(f"bench: Linux under {label}, {kind}, run {i + 1}/{runs} ...",
+        for kind in kinds:
+            if kind == "xen" and res.runs["xen"] and res.runs["xen"][-1].error:
+                continue  # Xen failed once: its other runs would too, slowly
+            print(f"bench: Linux under QEMU, {KIND_LABEL[kind]}, run {i + 1}/{runs} ...",
                   file=sys.stderr, flush=True)
-            res = (linux_qemu(kind, i + 1, workload) if emulator == "qemu"
-                   else linux_bochs(kind, workload))
-            results[kind].append(res)
-    return results
+            res.runs[kind].append(linux.run_qemu(kind, f"qemu-linux-{kind}-{i + 1}", workload))
+    if xen_on and res.runs["xen"] and res.runs["xen"][-1].error:
+        res.notes.append(f"Xen: runs after a failed one skipped ({len(res.runs['xen'])} of "
+                         f"{runs} run)")
+    print("bench: Linux under QEMU, Tessera, boot only ...", file=sys.stderr, flush=True)
+    res.boot_only = linux.run_qemu("partition", "qemu-linux-partition-boot", workload,
+                                   boot_only=True)
+    if pages_on:
+        for size in linux.PAGE_SIZES:
+            print(f"bench: Linux under QEMU, Tessera, slat_max_page={size} ...",
+                  file=sys.stderr, flush=True)
+            res.pages[size] = linux.run_qemu(
+                "partition", f"qemu-linux-pages-{size}", workload, slat=size,
+                machine_mib=linux.PAGES_MACHINE_MIB, part_mib=linux.PAGES_PART_MIB)
+    return res
 
 
 def _median(values) -> float | None:
@@ -542,13 +353,20 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return b / a if a and b is not None else None
 
 
-# (label, LinuxRun attribute, measured by the guest's clock)
-LINUX_METRICS = (("boot to READY, wall clock (s)", "ready_wall", False),
-                 ("  of which to the partition's start (s)", "start_wall", False),
-                 ("  the kernel's first console line to READY (s)", "kernel_wall", False),
-                 ("guest uptime at READY (s)", "uptime", True),
-                 ("workload, guest seconds", "work_guest", True),
-                 ("workload, wall clock (s)", "work_wall", False))
+def _ok(runs: list) -> list:
+    return [r for r in runs if not r.error]
+
+
+# (label, LinuxRun attribute, measured by the guest's clock, kinds it applies to)
+LINUX_METRICS = (
+    ("boot to READY, wall clock (s)", "ready_wall", False, KINDS),
+    ("  the hypervisor's first line (s)", "hv_wall", False, ("partition", "xen")),
+    ("  the guest's start (partition / dom0) (s)", "start_wall", False, ("partition", "xen")),
+    ("  the kernel's first console line (s)", "first_wall", False, KINDS),
+    ("the kernel's first console line to READY (s)", "kernel_wall", False, KINDS),
+    ("guest uptime at READY (s)", "uptime", True, KINDS),
+    ("workload, guest seconds", "work_guest", True, KINDS),
+    ("workload, wall clock (s)", "work_wall", False, KINDS))
 
 # Why Bochs's guest times are no ratio (see the table's footnote).
 BOCHS_CLOCK_NOTE = ("* no ratio: the guest clocks differ under Bochs (bare, Linux takes the "
@@ -556,46 +374,71 @@ BOCHS_CLOCK_NOTE = ("* no ratio: the guest clocks differ under Bochs (bare, Linu
                     "rate the hypervisor measured)")
 
 
-def linux_rows(results: dict, emulator: str) -> tuple[list, list[str]]:
-    """The table's rows, (label, bare, partition, ratio) with strings, and
-    the lines under it (each run's values)."""
-    ok = {k: [r for r in v if not r.error] for k, v in results.items()}
+def medians(runs: dict) -> dict:
+    """kind -> metric attribute -> median over the runs that succeeded."""
+    return {k: {attr: _median(getattr(r, attr) for r in _ok(v))
+                for _, attr, _, _ in LINUX_METRICS} for k, v in runs.items()}
+
+
+def linux_rows(runs: dict, emulator: str) -> tuple[list, list, list[str]]:
+    """The table's heads, rows (label, then per kind, then ratios to bare)
+    and the lines under it (each run's values)."""
+    kinds = [k for k in KINDS if runs.get(k)]
+    others = [k for k in kinds if k != "bare"]
+    heads = [KIND_LABEL[k] for k in kinds] + [f"{KIND_LABEL[k]}/bare" for k in others]
+    med = medians({k: runs[k] for k in kinds})
     rows = []
-    for label, attr, guest_clock in LINUX_METRICS:
-        bare = _median(getattr(r, attr) for r in ok["bare"])
-        part = _median(getattr(r, attr) for r in ok["partition"])
-        ratio = _fmt(_ratio(bare, part), ".2f")
-        if guest_clock and emulator == "bochs" and bare is not None:
-            ratio = "*"
-        rows.append((label, _fmt(bare, ".2f"), _fmt(part, ".2f"), ratio))
+    for label, attr, guest_clock, applies in LINUX_METRICS:
+        vals = [_fmt(med[k][attr], ".2f") if k in applies else "" for k in kinds]
+        ratios = []
+        for k in others:
+            r = _fmt(_ratio(med["bare"][attr], med[k][attr]), ".2f") \
+                if "bare" in med and "bare" in applies else ""
+            if guest_clock and emulator == "bochs" and med["bare"][attr] is not None:
+                r = "*"
+            ratios.append(r)
+        rows.append([label] + vals + ratios)
     cells = []
-    for kind in ("bare", "partition"):
-        sums = [r.checksum for r in ok[kind] if r.checksum]
-        good = sum(1 for r in ok[kind] if r.checksum == g.workload_checksum(*r.workload))
-        cells.append(f"{good}/{len(results[kind])} ok" if sums else "-")
-    rows.append(("workload checksum as expected (runs)", cells[0], cells[1], ""))
-    cells = ["/".join(sorted({r.clocksource for r in ok[k] if r.clocksource})) or "-"
-             for k in ("bare", "partition")]
-    rows.append(("guest clocksource at READY (check)", cells[0], cells[1], ""))
-
+    for k in kinds:
+        sums = [r.checksum for r in _ok(runs[k]) if r.checksum]
+        good = sum(1 for r in _ok(runs[k]) if r.checksum == linux.g.workload_checksum(*r.workload))
+        cells.append(f"{good}/{len(runs[k])} ok" if sums else "-")
+    rows.append(["workload checksum as expected (runs)"] + cells + [""] * len(others))
+    cells = ["/".join(sorted({r.clocksource for r in _ok(runs[k]) if r.clocksource})) or "-"
+             for k in kinds]
+    rows.append(["guest clocksource at READY (check)"] + cells + [""] * len(others))
     notes = []
-    for label, attr, _ in LINUX_METRICS:
-        each = [" ".join("x" if r.error else _fmt(getattr(r, attr), ".2f")
-                         for r in results[k]) for k in ("bare", "partition")]
-        if any(c.strip("- ") for c in each):
-            notes.append(f"  {label.strip()}: bare {each[0]}; partition {each[1]}")
-    return rows, notes
+    for label, attr, _, applies in LINUX_METRICS:
+        each = [f"{KIND_LABEL[k]} " + " ".join(_each(r, attr) for r in runs[k])
+                for k in kinds if k in applies]
+        if any(re.search(r"\d", c) for c in each):
+            notes.append(f"  {label.strip()}: " + "; ".join(each))
+    return heads, rows, notes
 
 
-def exit_rows(runs: list[LinuxRun]) -> list[tuple[str, str]]:
-    """The partition's exits per boot by reason, medians over RUNS, the
-    most frequent first; then the total and the injections."""
+def _each(r: linux.LinuxRun, attr: str) -> str:
+    """One run's value; a failed run's, if it got that far, marked x."""
+    v = getattr(r, attr)
+    if not r.error:
+        return _fmt(v, ".2f")
+    return "x" if v is None else f"{v:.2f}x"
+
+
+def median_exits(runs: list) -> dict:
+    """reason -> the median count over RUNS (those with counts)."""
+    runs = [r for r in runs if not r.error and r.exits]
+    reasons = {reason for r in runs for reason in r.exits}
+    return {reason: _median(r.exits.get(reason, 0) for r in runs) for reason in reasons}
+
+
+def exit_rows(runs: list) -> list[tuple[str, str]]:
+    """The partition's exits per run by reason, medians, the most frequent
+    first; then the total and the injections."""
     runs = [r for r in runs if not r.error and r.exits]
     if not runs:
         return []
-    reasons = {reason for r in runs for reason in r.exits}
-    med = {reason: _median(r.exits.get(reason, 0) for r in runs) for reason in reasons}
-    order = sorted(reasons, key=lambda reason: (-med[reason], reason))
+    med = median_exits(runs)
+    order = sorted(med, key=lambda reason: (-med[reason], reason))
     rows = [("total", _fmt(_median(sum(r.exits.values()) for r in runs), ".0f"))]
     for reason in order[:LINUX_EXIT_ROWS]:
         rows.append((f"  {reason}", _fmt(med[reason], ".0f")))
@@ -608,37 +451,171 @@ def exit_rows(runs: list[LinuxRun]) -> list[tuple[str, str]]:
     return rows
 
 
-def print_linux(title: str, emulator: str, results: dict) -> list[str]:
+LINUX_EXIT_ROWS = 8  # reasons shown; the rest are summed as "other"
+WIDTH = 50
+
+
+def _table(heads: list, rows: list, colw: int = 14) -> None:
+    print(f"{'':<{WIDTH}}" + "".join(f"{h:>{colw}}" for h in heads))
+    print("-" * (WIDTH + colw * len(heads)))
+    for label, *cells in rows:
+        print(f"{label:<{WIDTH}}" + "".join(f"{c:>{colw}}" for c in cells))
+
+
+def print_linux(title: str, emulator: str, runs: dict) -> list[str]:
     """Prints one emulator's Linux table; returns its errors."""
-    n = max(len(v) for v in results.values())
-    rows, notes = linux_rows(results, emulator)
-    width, colw = 50, 16
-    heads = ("bare", "partition", "partition/bare")
+    n = max(len(v) for v in runs.values())
+    heads, rows, notes = linux_rows(runs, emulator)
     print()
     print(f"{title}, {'median of ' + str(n) + ' runs each' if n > 1 else 'one run each'}")
-    chunks, mib = next(iter(results.values()))[0].workload
+    chunks, mib = next(v for v in runs.values() if v)[0].workload
     print(f"(the workload: `workload {chunks} {mib}`, {chunks} chunks of {mib} MiB "
           "shared out over the CPUs)")
-    print(f"{'':<{width}}" + "".join(f"{h:>{colw}}" for h in heads))
-    print("-" * (width + colw * len(heads)))
-    for label, *cells in rows:
-        print(f"{label:<{width}}" + "".join(f"{c:>{colw}}" for c in cells))
-    if any(cells[-1] == "*" for _, *cells in rows):
+    _table(heads, rows)
+    if any(c == "*" for row in rows for c in row):
         print(BOCHS_CLOCK_NOTE)
-    exits = exit_rows(results["partition"])
+    exits = exit_rows(runs["partition"])
     if exits:
-        ok = sum(1 for r in results["partition"] if not r.error and r.exits)
-        print(f"exits per partition boot (boot, check, workload, power-off), "
+        ok = sum(1 for r in runs["partition"] if not r.error and r.exits)
+        print(f"Tessera's exits per run (boot, check, workload, power-off), "
               f"{'median of ' + str(ok) + ' runs' if ok > 1 else 'one run'}:")
         for label, value in exits:
-            shown = label if len(label) < width + colw else label[:width + colw - 4] + "...)"
-            print(f"{shown:<{width + colw}}{value:>{colw}}")
-    if n > 1:
-        print("each run (x: failed, see the errors below):")
+            shown = label if len(label) < WIDTH + 14 else label[:WIDTH + 10] + "...)"
+            print(f"{shown:<{WIDTH + 14}}{value:>14}")
+    if n > 1 or any(r.error for v in runs.values() for r in v):
+        print("each run (x: the run failed, see the errors below; 12.34x: how far it got):")
         for line in notes:
             print(line)
-    return [f"{title}: {kind} run {i + 1}: {r.error}"
-            for kind, runs in results.items() for i, r in enumerate(runs) if r.error]
+    return [f"{title}: {KIND_LABEL[kind]} run {i + 1}: {r.error}"
+            for kind, rs in runs.items() for i, r in enumerate(rs) if r.error]
+
+
+# -- where the time goes ------------------------------------------------------
+
+def analyse(lr: LinuxResults, per_op: dict) -> dict:
+    """The breakdown of Tessera minus bare, boot and workload, with what
+    it rests on (bench/breakdown.py)."""
+    med = medians({k: lr.runs[k] for k in ("bare", "partition")})
+    bare, tess = med["bare"], med["partition"]
+    cost = bd.exit_costs(per_op)
+    full = median_exits(lr.runs["partition"])
+    boot_counts = lr.boot_only.exits if lr.boot_only and not lr.boot_only.error else None
+    work_counts = bd.phase_counts(full, boot_counts) if boot_counts and full else None
+    page_ok = {k: r for k, r in lr.pages.items() if not r.error}
+    slope_boot = bd.slat_slope({k: r.ready_wall - r.start_wall for k, r in page_ok.items()
+                                if r.ready_wall is not None and r.start_wall is not None})
+    slope_work = bd.slat_slope({k: r.work_wall for k, r in page_ok.items()})
+    levels = bd.NPT_LEVELS[MAIN_PAGE]
+    hv = _median(r.start_wall - r.hv_wall for r in _ok(lr.runs["partition"])
+                 if r.start_wall is not None and r.hv_wall is not None)
+    # (c) in three steps: bring-up (to the banner), configuration and build
+    # (to the partition's line), load (its RAM zeroed, the kernel copied)
+    steps = {}
+    for name, a, b in (("bring-up", "hv_wall", "banner_wall"),
+                       ("build", "banner_wall", "built_wall"),
+                       ("load", "built_wall", "start_wall")):
+        steps[name] = _median(getattr(r, b) - getattr(r, a) for r in _ok(lr.runs["partition"])
+                              if getattr(r, a) is not None and getattr(r, b) is not None)
+    out = {"exit_cost_s": cost, "slat_levels": levels, "hv_steps_s": steps, "phases": {}}
+    for phase, delta, counts, slope, hv_part in (
+            ("boot", _diff(tess["ready_wall"], bare["ready_wall"]), boot_counts, slope_boot, hv),
+            ("workload", _diff(tess["work_wall"], bare["work_wall"]), work_counts, slope_work,
+             None)):
+        exits_s, per_reason = bd.exit_time(counts, cost) if counts else (None, [])
+        slat_s = slope * levels if slope is not None else None
+        out["phases"][phase] = {
+            "split": bd.split(delta, exits_s, slat_s, hv_part),
+            "exit_counts": counts,
+            "exits_by_reason": [{"reason": r, "count": n, "priced_as": op, "seconds": s}
+                                for r, n, op, s in per_reason],
+            "slat_slope_s_per_level": slope,
+            "hw_exits_s": bd.hw_exit_time(counts) if counts else None,
+        }
+    return out
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return a - b if a is not None and b is not None else None
+
+
+def _s(v: float | None, spec: str = "+.2f") -> str:
+    return _fmt(v, spec)
+
+
+def print_costs(per_op: dict, cost: dict) -> None:
+    print()
+    print("Exit costs under QEMU TCG: exitcost's operations, partition minus bare (what one "
+          "exit adds)")
+    names = {"cpuid": "CPUID", "io": "IN from the UART (port 0x3fd)",
+             "apic": "local APIC MMIO write", "rdmsr": "RDMSR IA32_APIC_BASE",
+             "hlt": "HLT until a timer interrupt, less 2 APIC writes"}
+    rows = []
+    for op in bd.EXIT_OPS:
+        b, p, _ = per_op.get(op, (None, None, None))
+        us = cost.get(op)
+        rows.append([f"  {names[op]}", _fmt(b), _fmt(p),
+                     _fmt(us * 1e6 if us is not None else None, ".1f")])
+    _table(["bare TSC/op", "part. TSC/op", "us per exit"], rows)
+    prices = {op: [r for r, o in bd.REASON_OP.items() if o == op] for op in bd.EXIT_OPS}
+    prices[bd.DEFAULT_OP].append("every other reason")
+    print("  each prices the exits: " + "; ".join(f"{op}: {', '.join(prices[op])}"
+                                               for op in bd.EXIT_OPS))
+
+
+def print_breakdown(an: dict) -> None:
+    print()
+    print("Where Tessera's time goes under QEMU: Tessera minus bare (medians), seconds")
+    heads = ["boot to READY", "workload"]
+    ph = an["phases"]
+    names = (("difference, measured", "delta"),
+             ("(a) exits x their cost under QEMU", "exits"),
+             (f"(b) nested translation (slope x {an['slat_levels']} levels)", "slat"),
+             ("(c) the hypervisor's boot, the partition's build", "hv"),
+             ("(d) the rest", "rest"))
+    rows = [[label] + [_s(ph[p]["split"][key]) for p in ("boot", "workload")]
+            for label, key in names]
+    steps = an["hv_steps_s"]
+    at = next(i for i, r in enumerate(rows) if r[0].startswith("(c)")) + 1
+    for name, text in (("bring-up", "    bring-up, first line to the banner"),
+                       ("build", "    configuration and build"),
+                       ("load", "    load: RAM zeroed, kernel copied")):
+        rows.insert(at, [text, _s(steps.get(name)), ""])
+        at += 1
+    rows.append(["  exits counted"] + [_fmt(sum(ph[p]["exit_counts"].values())
+                                            if ph[p]["exit_counts"] else None)
+                                       for p in ("boot", "workload")])
+    rows.append(["  nested walk, seconds per level (page runs)"]
+                + [_s(ph[p]["slat_slope_s_per_level"], "+.3f") for p in ("boot", "workload")])
+    rows.append([f"(a) on hardware, cited {bd.HW_GHZ:.0f} GHz est. (ms)"]
+                + [_fmt(ph[p]["hw_exits_s"] * 1e3 if ph[p]["hw_exits_s"] is not None
+                        else None, ".1f") for p in ("boot", "workload")])
+    _table(heads, rows, 16)
+    for p in ("boot", "workload"):
+        top = [f"{x['reason']} {x['count']:.0f} = {x['seconds']:.2f} s"
+               for x in ph[p]["exits_by_reason"][:4]]
+        if top:
+            print(f"  {p}, the costliest exits: " + ", ".join(top))
+    print("  boot exits: a Tessera run powered off after the check (its check and power-off "
+          "included);\n  workload exits: a whole run's (median) less those; (b) from the "
+          "page-size series below")
+
+
+def print_pages(lr: LinuxResults) -> None:
+    if not lr.pages:
+        return
+    print()
+    print(f"Page-size series: Tessera, a partition of {linux.PAGES_PART_MIB}M in "
+          f"{linux.PAGES_MACHINE_MIB}M, slat_max_page= (one run each)")
+    heads = [f"{k} ({bd.NPT_LEVELS[k]} levels)" for k in lr.pages]
+    rows = [["partition start to READY (s)"]
+            + [_fmt(r.ready_wall - r.start_wall if r.ready_wall and r.start_wall else None,
+                    ".2f") for r in lr.pages.values()],
+            ["the kernel's first line to READY (s)"]
+            + [_fmt(r.kernel_wall, ".2f") for r in lr.pages.values()],
+            ["workload, wall clock (s)"] + [_fmt(r.work_wall, ".2f") for r in lr.pages.values()],
+            ["exits"] + [_fmt(sum(r.exits.values()) if r.exits else None)
+                         for r in lr.pages.values()]]
+    _table(heads, rows, 16)
 
 
 # -- the table ----------------------------------------------------------------
@@ -702,7 +679,40 @@ def measure(p: Platform, quick: bool) -> dict:
     part = runs["exit_part"]
     row["hypervisor RAM at 1 CPU (KiB)"] = _fmt(part.hv_kib if part.cpus == 1 else None)
     row["_errors"] = [f"{p.label}: {k}: {r.error}" for k, r in runs.items() if r.error]
+    row["_raw"] = {"exitcost_n": n, "bare_tsc_per_cpuid": eb, "partition_tsc_per_cpuid": ep,
+                   "tsc_khz": khz, "compute": compute, "compute_bare_tsc": cb,
+                   "compute_partition_tsc": cp, "hv_kib_1cpu": part.hv_kib,
+                   "instructions_per_exit": ep - eb if p.emulator == "bochs" and eb is not None
+                   and ep is not None else None}
+    row["_runs"] = (runs["exit_bare"], runs["exit_part"])
     return row
+
+
+def _git_commit() -> str:
+    proc = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                          capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def _plot_data(lr: LinuxResults, an: dict) -> dict:
+    """What report.plot() draws."""
+    med = medians(lr.runs)
+    times = {}
+    for label, attr in (("boot to READY", "ready_wall"),
+                        ("kernel's first line\\nto READY", "kernel_wall"),
+                        ("workload", "work_wall")):
+        times[label] = {"bare": med["bare"][attr], "tessera": med["partition"][attr],
+                        "xen": med["xen"][attr] if lr.runs["xen"] else None}
+    split = {p: an["phases"][p]["split"] for p in ("boot", "workload")}
+    bars = {"bare": {}, "Tessera\\nboot": an["phases"]["boot"]["exit_counts"],
+            "Tessera\\nworkload": an["phases"]["workload"]["exit_counts"], "Xen": None}
+    notes = {"bare": "none", "Xen": "not counted"}
+    if lr.runs["xen"] and not _ok(lr.runs["xen"]):
+        notes["Xen"] = "not counted;\\ndid not reach READY"
+    if not an["phases"]["boot"]["exit_counts"]:
+        bars = {"bare": {}, "Tessera\\nwhole run": median_exits(lr.runs["partition"]),
+                "Xen": None}
+    return {"times": times, "split": split, "exit_bars": bars, "notes": notes}
 
 
 def main() -> int:
@@ -713,6 +723,11 @@ def main() -> int:
     ap.add_argument("--linux-runs", type=int, metavar="N",
                     help=f"Linux boots each way under QEMU ({LINUX_RUNS}; 1 with --quick; "
                          "0: no Linux runs); Bochs boots once each way")
+    ap.add_argument("--no-xen", action="store_true", help="no Xen runs")
+    ap.add_argument("--no-pages", action="store_true",
+                    help="no page-size series (slat_max_page=4k/2m/1g)")
+    ap.add_argument("--json", type=Path, default=BENCH_OUT / "bench.json",
+                    help="where the results go as JSON (and the picture beside it)")
     args = ap.parse_args()
     chosen = [p for p in PLATFORMS if not args.platform or p.key in args.platform]
     linux_runs = args.linux_runs if args.linux_runs is not None else (1 if args.quick
@@ -721,9 +736,10 @@ def main() -> int:
     # Minutes a boot: only when asked for by name.
     linux_bochs_on = linux_runs > 0 and "skylake" in (args.platform or [])
     started = time.monotonic()
+    load_start = os.getloadavg()
 
     def workload(emulator: str) -> tuple:
-        return LINUX_WORKLOAD["bochs" if args.quick else emulator]
+        return linux.WORKLOAD["bochs" if args.quick else emulator]
 
     columns = {}
     for p in chosen:
@@ -733,32 +749,53 @@ def main() -> int:
     if any(p.emulator == "qemu" for p in chosen):
         for cpus in FOOTPRINT_CPUS:
             footprint[cpus] = footprint_qemu(cpus)
-    linux = {}  # title -> (emulator, results)
+    errors = []
+    per_op, op_raw = {}, {}
+    qemu_label = next((p.label for p in chosen if p.key == "qemu"), None)
+    if linux_qemu_on and qemu_label:
+        per_op, op_raw, errs = exit_ops_qemu(columns[qemu_label]["_runs"], args.quick)
+        errors += errs
+    lr = None
+    bochs_runs = None
     image_error = ""
     if linux_qemu_on or linux_bochs_on:
         print("bench: make linux-images ...", file=sys.stderr, flush=True)
-        image_error = _linux_images(linux_bochs_on)
+        image_error = linux.images(linux_bochs_on)
+    xen_on = linux_qemu_on and not args.no_xen
+    if xen_on and not image_error:
+        print("bench: make xen-image ...", file=sys.stderr, flush=True)
+        err = xen.fetch()
+        if err:
+            errors.append(err)
+            xen_on = False
     if not image_error:
         if linux_qemu_on:
-            linux[f"Linux, QEMU EPYC (AMD-V) -smp {LINUX_CPUS} -m {LINUX_MACHINE_MIB}M: "
-                  f"bare, and a partition of {LINUX_PART_MIB}M"] = (
-                      "qemu", linux_measure("qemu", linux_runs, workload("qemu")))
+            lr = linux_measure_qemu(linux_runs, workload("qemu"), xen_on, not args.no_pages)
         if linux_bochs_on:
-            linux[f"Linux, Bochs skylake (VT-x) {LINUX_CPUS} CPUs {LINUX_MACHINE_MIB}M: "
-                  f"bare bzImage (GRUB), a partition of {LINUX_PART_MIB}M booting "
-                  "vmlinux (PVH)"] = ("bochs", linux_measure("bochs", 1, workload("bochs")))
+            bochs_runs = {"bare": [], "partition": []}
+            for kind in bochs_runs:
+                print(f"bench: Linux under Bochs skylake, {kind} ...", file=sys.stderr,
+                      flush=True)
+                bochs_runs[kind].append(linux.run_bochs(kind, workload("bochs")))
     lines = cloc()
 
-    errors = [e for col in columns.values() for e in col.pop("_errors")]
+    errors = [e for col in columns.values() for e in col.pop("_errors")] + errors
+    raw = {label: col.pop("_raw") for label, col in columns.items()}
+    for col in columns.values():
+        col.pop("_runs")
     if image_error:
         errors.append(image_error)
     errors += [f"QEMU idle boot, {c} CPUs: {r.error}" for c, r in footprint.items() if r.error]
+    load_end = os.getloadavg()
+    print()
+    print(f"Tessera benchmarks ({_git_commit()}); this machine: {os.cpu_count()} CPUs, load "
+          f"average {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
     keys = list(next(iter(columns.values())).keys()) if columns else []
     width = max([len(k) for k in keys] + [48]) + 2
     colw = max([len(c) for c in columns] + [len(v) for col in columns.values()
                                              for v in col.values()] + [12]) + 2
     print()
-    print(f"{'Tessera benchmarks':<{width}}" + "".join(f"{c:>{colw}}" for c in columns))
+    print(f"{'':<{width}}" + "".join(f"{c:>{colw}}" for c in columns))
     print("-" * (width + colw * len(columns)))
     for key in keys:
         cells = [columns[c][key] for c in columns]
@@ -775,10 +812,64 @@ def main() -> int:
             per = (k1 - k0) / (c1 - c0)
             print(f"{'  per additional CPU (KiB)':<{width}}{per:>{colw}.1f}")
     print(f"{'hypervisor lines of code (make cloc)':<{width}}{lines:>{colw}}")
-    for title, (emulator, results) in linux.items():
-        errors += print_linux(title, emulator, results)
+
+    data = {"meta": {"commit": _git_commit(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                     "host_cpus": os.cpu_count(), "loadavg_start": load_start,
+                     "loadavg_end": load_end, "args": vars(args)},
+            "platforms": {label: {"table": columns[label], **raw[label]} for label in columns},
+            "footprint_kib": {c: r.hv_kib for c, r in footprint.items()},
+            "lines_of_code": lines}
+    an = None
+    if lr is not None:
+        if per_op:
+            print_costs(per_op, bd.exit_costs(per_op))
+        errors += print_linux(f"Linux, QEMU EPYC (AMD-V) -smp {linux.CPUS} -m "
+                              f"{linux.MACHINE_MIB}M: bare, Tessera (a partition of "
+                              f"{linux.PART_MIB}M), Xen {xen.version().split(' ')[-1]} "
+                              f"(PVH dom0 of {xen.DOM0_MIB}M)" if lr.runs["xen"] else
+                              f"Linux, QEMU EPYC (AMD-V) -smp {linux.CPUS} -m "
+                              f"{linux.MACHINE_MIB}M: bare, and Tessera (a partition of "
+                              f"{linux.PART_MIB}M)", "qemu", lr.runs)
+        if lr.boot_only is not None and lr.boot_only.error:
+            errors.append(f"Linux, QEMU: Tessera boot-only run: {lr.boot_only.error}")
+        errors += [f"Linux, QEMU: Tessera slat_max_page={k}: {r.error}"
+                   for k, r in lr.pages.items() if r.error]
+        for note in lr.notes:
+            print(note)
+        an = analyse(lr, per_op)
+        print_breakdown(an)
+        print_pages(lr)
+        data["exit_costs_qemu"] = op_raw
+        data["linux_qemu"] = {
+            "runs": {k: [r.as_dict() for r in v] for k, v in lr.runs.items()},
+            "medians": medians(lr.runs),
+            "exits_median": median_exits(lr.runs["partition"]),
+            "boot_only": lr.boot_only.as_dict() if lr.boot_only else None,
+            "pages": {k: r.as_dict() for k, r in lr.pages.items()},
+            "xen": xen.version() if lr.runs["xen"] else None,
+            "notes": lr.notes}
+        data["breakdown"] = an
+    if bochs_runs is not None:
+        errors += print_linux(f"Linux, Bochs skylake (VT-x) {linux.CPUS} CPUs "
+                              f"{linux.MACHINE_MIB}M: bare bzImage (GRUB), a partition of "
+                              f"{linux.PART_MIB}M booting vmlinux (PVH)", "bochs", bochs_runs)
+        data["linux_bochs"] = {k: [r.as_dict() for r in v] for k, v in bochs_runs.items()}
+    seconds = time.monotonic() - started
+    data["meta"]["seconds"] = seconds
+    data["errors"] = errors
+    report.write_json(args.json, data)
     print()
-    print(f"({time.monotonic() - started:.0f} s; runs in {RUNS}/)")
+    print(f"({seconds:.0f} s; runs in {RUNS}/; results in {args.json})")
+    if lr is not None and an is not None:
+        png, err = report.plot(args.json.parent,
+                               title=f"Tessera {_git_commit()}: Linux under QEMU TCG "
+                                     f"(-smp 2), load average {load_start[0]:.1f}-"
+                                     f"{load_end[0]:.1f} on {os.cpu_count()} CPUs",
+                               **_plot_data(lr, an))
+        if png:
+            print(f"(the picture: {png})")
+        else:
+            errors.append(err)
     for e in errors:
         print(f"error: {e}")
     return 1 if errors else 0

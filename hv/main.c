@@ -142,7 +142,39 @@ void hv_idle(void)
 	}
 }
 
-static const struct part_machine part_machine = { &acpi, hv_idle };
+static struct part_machine part_machine = { &acpi, hv_idle, HUGE_PAGE_SIZE };
+
+/* slat_max_page=4k|2m|1g, a word of the boot command line: the largest page
+ * of the partitions' second-level tables (docs/performance.md: a
+ * benchmarking aid; the default is the largest the hardware has). */
+static void slat_max_page_option(const char *cmdline)
+{
+	static const char key[] = "slat_max_page=";
+	static const struct {
+		const char *name;
+		u64 size;
+	} sizes[] = { { "4k", PAGE_SIZE }, { "2m", LARGE_PAGE_SIZE }, { "1g", HUGE_PAGE_SIZE } };
+
+	for (const char *w = cmdline; w && *w; w = strchr(w, ' ')) {
+		while (*w == ' ')
+			w++;
+		if (strncmp(w, key, sizeof(key) - 1))
+			continue;
+		w += sizeof(key) - 1;
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+			size_t len = strlen(sizes[i].name);
+
+			if (!strncmp(w, sizes[i].name, len) && (w[len] == ' ' || !w[len])) {
+				part_machine.slat_max_page = sizes[i].size;
+				pr_info("slat: second-level pages of at most %s (slat_max_page)\n",
+					sizes[i].name);
+				return;
+			}
+		}
+		pr_warn("slat: slat_max_page= takes 4k, 2m or 1g; ignored\n");
+		return;
+	}
+}
 
 static bool config_find_file(void *ctx, const char *name, u64 *size)
 {
@@ -258,6 +290,7 @@ void hv_main(struct boot_info *bi)
 			pr_info("no partitions configured\n");
 		hv_idle();
 	}
+	slat_max_page_option(bi->cmdline);
 	if (part_build_all(&plan, bi, &part_machine))
 		hv_idle();
 	part_start_all();

@@ -97,7 +97,9 @@ static int carve_ram(struct partition *p)
 static int build_slat(struct partition *p)
 {
 	const struct slat_env env = { slat_alloc, slat_free, slat_table, NULL };
-	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env, true, virt_caps.slat_1g);
+	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env,
+			    machine->slat_max_page >= LARGE_PAGE_SIZE,
+			    virt_caps.slat_1g && machine->slat_max_page >= HUGE_PAGE_SIZE);
 
 	for (u32 i = 0; !err && i < p->region_count; i++)
 		err = slat_map(&p->slat, p->regions[i].gpa, p->regions[i].hpa, p->regions[i].size,

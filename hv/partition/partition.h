@@ -66,6 +66,10 @@ extern u32 partition_count;
 struct part_machine {
 	const struct acpi_info *acpi;
 	__noreturn void (*idle)(void);
+	/* the largest page of the second-level tables: PAGE_SIZE,
+	 * LARGE_PAGE_SIZE or HUGE_PAGE_SIZE (slat_max_page= on the boot
+	 * command line, a benchmarking aid: docs/performance.md) */
+	u64 slat_max_page;
 };
 
 /* Builds every partition of the plan (RAM, tables, vCPUs, devices). */

@@ -278,6 +278,17 @@ def test_crwrite_tcg_takes_vme():
     expect(run_guest("crwrite"), "FAIL", r"bit 0x1 \(its feature is hidden\) did not raise #GP")
 
 
+@pytest.mark.parametrize("op,operand", [("io", "port=0x3fd"), ("apic", "reg=0x80"),
+                                        ("rdmsr", "msr=0x1b"), ("hlt", "count=1")])
+def test_exitcost_ops(op, operand):
+    expect(run_guest("exitcost", f"op={op} n=1000"), "PASS",
+           rf"^op={op} n=1000 tsc_per_op=\d+ tsc=\d+ {operand}$")
+
+
+def test_exitcost_unknown_op_fails():
+    expect(run_guest("exitcost", "op=nop"), "FAIL", r"op=nop: want cpuid, io, apic, rdmsr or hlt")
+
+
 # --- the common frame ---
 
 def test_bad_cmdline_number_fails():
