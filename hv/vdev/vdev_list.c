@@ -3,6 +3,7 @@
  * undone in the reverse order). A new device is its file and a line here.
  */
 #include "hv/vdev/vdev_list.h"
+#include "hv/vdev/vblk.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vpci.h"
@@ -25,6 +26,8 @@ const struct vdev_type *const vdev_list[] = {
 	&vpm_type,
 	&vpci_type,
 	&vpvpanic_type,
+	/* on the PCI bus: after it */
+	&vblk_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */
 	&vpmtimer_type,
