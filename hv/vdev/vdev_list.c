@@ -6,6 +6,7 @@
 #include "hv/vdev/vblk.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vlapic.h"
+#include "hv/vdev/vnet.h"
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"
 #include "hv/vdev/vpit.h"
@@ -27,6 +28,7 @@ const struct vdev_type *const vdev_list[] = {
 	&vpci_type,
 	&vpvpanic_type,
 	/* on the PCI bus: after it */
+	&vnet_type,
 	&vblk_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */

@@ -1,0 +1,249 @@
+"""Partitions that talk and store (docs/virtio.md): Debian's own
+virtio_pci, virtio_net and virtio_blk drivers in Linux partitions, on the
+hypervisor's switches and disks, under QEMU (AMD-V with NPT) and Bochs
+(VT-x with EPT).
+
+One QEMU boot (four Linux partitions on four CPUs) serves the test_qemu_*
+tests in file order; each needs only the booted machine, so any one runs
+alone (-k). The partitions:
+
+- vnet-a on switch lan0 with the writable disk disk-a.img;
+- vnet-b on lan0 with the read-only disk disk-ro.img, its devices on INTx
+  (`pci=nomsi`: the path for drivers that do not enable MSI-X);
+- vnet-c on lan0, the one that stops reading (its interface goes down);
+- vnet-d on switch lan1 only, which must reach nobody.
+
+The Bochs test (VT-x) boots two partitions through the PVH vmlinux and
+does the same, smaller: link, ping, 64 MiB with checksums, the disk.
+TESSERA_TIMEOUT_SCALE multiplies the timeouts.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+
+import pytest
+from harness import linux_guest as g
+from harness.hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR
+from harness.tessera_vm import BUILD, BootFailure, hv_elf, qemu
+
+import test_linux_partitions as lp
+
+RUNS_DIR = BUILD / "test-runs" / "linux"
+DISK_SECTORS = 4096          # 2 MiB disks
+SECTOR = 512
+TRANSFER_MIB = 64
+PORT = 5000
+NET = "10.0.0"
+BOOT_TIMEOUT = 300
+TRANSFER_TIMEOUT = 900
+
+QEMU_CONF = """\
+# tests/linux/test_linux_virtio.py
+[partition vnet-a]
+cpus    = 0
+memory  = 384M
+kernel  = vmlinuz
+initrd  = initrd-test
+cmdline = console=ttyS0
+net     = lan0
+disk    = disk-a.img
+
+[partition vnet-b]
+cpus    = 1
+memory  = 384M
+kernel  = vmlinuz
+initrd  = initrd-test
+cmdline = console=ttyS0 pci=nomsi
+net     = lan0
+disk    = disk-ro.img ro
+
+[partition vnet-c]
+cpus    = 2
+memory  = 256M
+kernel  = vmlinuz
+initrd  = initrd-test
+cmdline = console=ttyS0
+net     = lan0
+
+[partition vnet-d]
+cpus    = 3
+memory  = 256M
+kernel  = vmlinuz
+initrd  = initrd-test
+cmdline = console=ttyS0
+net     = lan1
+"""
+IPS = {"vnet-a": f"{NET}.1", "vnet-b": f"{NET}.2", "vnet-c": f"{NET}.3", "vnet-d": f"{NET}.4"}
+
+
+def mac(partition: str, switch: str) -> str:
+    """The MAC address of PARTITION's interface on SWITCH (docs/virtio.md):
+    02 and the top five bytes of FNV-1a-64("PARTITION/SWITCH")."""
+    h = 0xcbf29ce484222325
+    for byte in f"{partition}/{switch}".encode():
+        h = ((h ^ byte) * 0x100000001b3) & (2**64 - 1)
+    return ":".join(["02"] + [f"{(h >> (24 + 8 * (4 - i))) & 0xff:02x}" for i in range(5)])
+
+
+def disk_image(path: Path, tag: str) -> Path:
+    """DISK_SECTORS sectors, each beginning with its tag and number."""
+    data = b"".join(f"{tag} sector {i:06d} ".encode().ljust(SECTOR, b".")
+                    for i in range(DISK_SECTORS))
+    path.write_bytes(data)
+    return path
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+# -- one boot -----------------------------------------------------------------
+
+def boot(name: str, conf_text: str, disks: dict[str, Path]) -> lp.Boot:
+    """Boots the hypervisor under QEMU with CONF_TEXT and the disk modules;
+    waits until every partition's shell answers."""
+    workdir = lp.fresh_dir(name)
+    conf = workdir / "hv.conf"
+    conf.write_text(conf_text)
+    parts = lp.parse_conf(conf_text)
+    sock = lp.socket_path(workdir)
+    modules = lp.demo_modules(conf) + [(path, n) for n, path in disks.items()]
+    base = qemu(name, workdir, smp=4, memory="2G", kernel=hv_elf(), modules=modules,
+                serial_socket=sock)
+    m = g.GuestMachine.adopt(base)
+    m.start()
+    try:
+        tty = g.ConsoleSocket(sock, m.console_path)
+    except OSError as e:
+        m.fail(f"cannot connect to the serial socket {sock}: {e}")
+    m.recorder = tty
+    b = lp.Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
+    try:
+        lp.start_up(b, "AMD-V with NPT", BOOT_TIMEOUT)
+    except BaseException:
+        b.close()
+        raise
+    return b
+
+
+def net_up(b: lp.Boot, name: str, switch: str) -> list[str]:
+    """NAME's virtio-net interface up with its address; what is wrong."""
+    sh = b.shells
+    ifaces = sh.value(name, "ls /sys/class/net | grep -v lo").split()
+    if ifaces != ["eth0"]:
+        return [f"{name}: interfaces {ifaces}, expected eth0 only"]
+    sh.run(name, f"ip addr add {IPS[name]}/24 dev eth0 && ip link set eth0 up")
+    problems = []
+    got = sh.value(name, "cat /sys/class/net/eth0/address")
+    if got != mac(name, switch):
+        problems.append(f"{name}: MAC {got}, expected {mac(name, switch)}")
+    deadline = time.monotonic() + 30
+    while sh.value(name, "cat /sys/class/net/eth0/carrier") != "1":
+        if time.monotonic() > deadline:
+            problems.append(f"{name}: no carrier on eth0")
+            break
+        time.sleep(1)
+    driver = sh.value(name, "basename $(readlink /sys/class/net/eth0/device/driver)")
+    if driver != "virtio_net":
+        problems.append(f"{name}: eth0's driver is {driver!r}")
+    return problems
+
+
+def ping(b: lp.Boot, name: str, target: str, count: int = 3) -> int:
+    """Echo replies NAME got from TARGET (an IP) of COUNT."""
+    lines = b.shells.run(name, f"ping -c {count} -W 2 {target} 2>&1 | tail -2", 60)
+    got = re.search(r"(\d+) packets received", " ".join(lines))
+    return int(got[1]) if got else 0
+
+
+def transfer(b: lp.Boot, src: str, dst: str, mib: int, timeout: float) -> tuple[str, str, float]:
+    """MIB MiB of random data from SRC to DST over TCP (busybox nc): the
+    checksum sent, the one received, and the seconds it took."""
+    sh = b.shells
+    sh.run(dst, f"rm -f /tmp/rx.md5; (nc -l -p {PORT} | md5sum > /tmp/rx.part && "
+                "mv /tmp/rx.part /tmp/rx.md5) &")
+    sh.run(src, f"dd if=/dev/urandom of=/tmp/blob bs=1M count={mib} 2>/dev/null", timeout)
+    sent = sh.value(src, "md5sum < /tmp/blob | cut -d' ' -f1", timeout)
+    t0 = time.monotonic()
+    sh.run(src, f"nc {IPS[dst]} {PORT} < /tmp/blob", timeout)
+    got = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = sh.value(dst, "cat /tmp/rx.md5 2>/dev/null | cut -d' ' -f1")
+        if got:
+            break
+        time.sleep(1)
+    seconds = time.monotonic() - t0
+    sh.run(src, "rm -f /tmp/blob")
+    return sent, got, seconds
+
+
+# -- the QEMU boot, shared by the tests that follow ----------------------------
+
+@pytest.fixture(scope="module")
+def vnet(linux_images) -> lp.Boot:
+    work = RUNS_DIR / "virtio-images"
+    work.mkdir(parents=True, exist_ok=True)
+    disks = {"disk-a.img": disk_image(work / "disk-a.img", "DISK-A"),
+             "disk-ro.img": disk_image(work / "disk-ro.img", "DISK-RO")}
+    b = boot("virtio-qemu", QEMU_CONF, disks)
+    b.disks = disks
+    b.up = {}
+    yield b
+    b.close()
+
+
+def require_up(b: lp.Boot, *names: str) -> None:
+    """The interfaces of NAMES up (once per boot)."""
+    switches = {"vnet-d": "lan1"}
+    for name in names:
+        if name not in b.up:
+            b.up[name] = net_up(b, name, switches.get(name, "lan0"))
+    problems = [x for n in names for x in b.up[n]]
+    b.m.check(not problems, "; ".join(problems))
+
+
+def test_qemu_link(vnet):
+    """Each partition finds its virtio-net function with Debian's
+    virtio_net, named eth0, with the MAC address derived from its name and
+    its switch's, and carrier."""
+    vnet.require()
+    require_up(vnet, "vnet-a", "vnet-b", "vnet-c", "vnet-d")
+
+
+def test_qemu_ping(vnet):
+    """Partitions on one switch ping each other, one of them with its
+    devices on INTx (vnet-b, pci=nomsi)."""
+    vnet.require()
+    require_up(vnet, "vnet-a", "vnet-b")
+    problems = []
+    for src, dst in (("vnet-a", "vnet-b"), ("vnet-b", "vnet-a")):
+        got = ping(vnet, src, IPS[dst])
+        if got != 3:
+            problems.append(f"{src} -> {dst}: {got} of 3 replies")
+    vnet.m.check(not problems, "; ".join(problems))
+
+
+def test_qemu_other_switch_unreachable(vnet):
+    """vnet-d, on another switch, reaches nobody, and nobody reaches it."""
+    vnet.require()
+    require_up(vnet, "vnet-a", "vnet-d")
+    problems = []
+    for src, dst in (("vnet-d", "vnet-a"), ("vnet-a", "vnet-d")):
+        got = ping(vnet, src, IPS[dst], 2)
+        if got:
+            problems.append(f"{src} -> {dst}: {got} replies across switches")
+    vnet.m.check(not problems, "; ".join(problems))
+
+
+def test_qemu_transfer_64mib(vnet):
+    """64 MiB of random data from vnet-a to vnet-b over TCP arrive with the
+    checksum they left with."""
+    vnet.require()
+    require_up(vnet, "vnet-a", "vnet-b")
+    sent, got, seconds = transfer(vnet, "vnet-a", "vnet-b", TRANSFER_MIB, TRANSFER_TIMEOUT)
+    print(f"64 MiB in {seconds:.1f} s: {TRANSFER_MIB / seconds:.1f} MiB/s")
+    vnet.m.check(sent and got == sent, f"sent md5 {sent!r}, received {got!r}")
