@@ -23,9 +23,7 @@
 #define VNET_FRAME_MAX 1518 /* 1500 bytes of payload, a VLAN tag */
 #define VNET_TX_BUDGET 64   /* frames per exit */
 #define MAC_LOCAL 0x02	    /* locally administered, unicast */
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-#define MAC_HASH_SHIFT 24 /* the top five bytes of the hash */
+#define MAC_HASH_SHIFT 24   /* the top five bytes of the hash */
 #define RX VIRTIO_NET_Q_RX
 #define TX VIRTIO_NET_Q_TX
 
@@ -53,13 +51,9 @@ struct vnet {
 
 void vnet_mac(const char *partition, const char *sw, u8 mac[ETH_ALEN])
 {
-	u64 h = FNV_OFFSET;
+	u64 h = fnv1a64(FNV1A64_INIT, partition, strlen(partition));
 
-	for (const char *s = partition; *s; s++)
-		h = (h ^ (u8)*s) * FNV_PRIME;
-	h = (h ^ '/') * FNV_PRIME;
-	for (const char *s = sw; *s; s++)
-		h = (h ^ (u8)*s) * FNV_PRIME;
+	h = fnv1a64(fnv1a64(h, "/", 1), sw, strlen(sw));
 	mac[0] = MAC_LOCAL;
 	for (u32 i = 1; i < ETH_ALEN; i++)
 		mac[i] = (u8)(h >> (MAC_HASH_SHIFT + 8 * (ETH_ALEN - 1 - i)));

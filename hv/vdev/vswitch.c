@@ -13,8 +13,6 @@
 #define FDB_PORT_MASK 0xffULL
 #define MAC_MASK 0xffffffffffffULL
 #define ETH_MULTICAST BIT(0) /* IEEE 802: the group bit of the first byte */
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static struct vswitch switches[VSWITCH_MAX];
 static struct spinlock lock = SPINLOCK_INIT;
@@ -67,11 +65,7 @@ static u64 mac(const u8 *p)
 
 static u64 *slot(struct vswitch *sw, u64 addr)
 {
-	u64 h = FNV_OFFSET;
-
-	for (u32 i = 0; i < ETH_ALEN; i++, addr >>= 8)
-		h = (h ^ (addr & 0xff)) * FNV_PRIME;
-	return &sw->fdb[h & (VSWITCH_FDB - 1)];
+	return &sw->fdb[fnv1a64(FNV1A64_INIT, &addr, ETH_ALEN) & (VSWITCH_FDB - 1)];
 }
 
 u32 vswitch_route(struct vswitch *sw, u32 from, const u8 *frame)
