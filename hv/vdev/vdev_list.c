@@ -14,6 +14,7 @@
 #include "hv/vdev/vpmtimer.h"
 #include "hv/vdev/vpvpanic.h"
 #include "hv/vdev/vrtc.h"
+#include "hv/vdev/vshm.h"
 #include "hv/vdev/vuart.h"
 
 const struct vdev_type *const vdev_list[] = {
@@ -30,6 +31,7 @@ const struct vdev_type *const vdev_list[] = {
 	/* on the PCI bus: after it */
 	&vnet_type,
 	&vblk_type,
+	&vshm_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */
 	&vpmtimer_type,

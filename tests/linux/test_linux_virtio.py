@@ -164,7 +164,7 @@ def transfer(b: lp.Boot, src: str, dst: str, mib: int, timeout: float) -> tuple[
     checksum sent, the one received, and the seconds it took."""
     sh = b.shells
     sh.run(dst, f"rm -f /tmp/rx.md5; (nc -l -p {PORT} | md5sum > /tmp/rx.part && "
-                "mv /tmp/rx.part /tmp/rx.md5) &")
+                "mv /tmp/rx.part /tmp/rx.md5) & true")
     sh.run(src, f"dd if=/dev/urandom of=/tmp/blob bs=1M count={mib} 2>/dev/null", timeout)
     sent = sh.value(src, "md5sum < /tmp/blob | cut -d' ' -f1", timeout)
     t0 = time.monotonic()
@@ -247,3 +247,98 @@ def test_qemu_transfer_64mib(vnet):
     sent, got, seconds = transfer(vnet, "vnet-a", "vnet-b", TRANSFER_MIB, TRANSFER_TIMEOUT)
     print(f"64 MiB in {seconds:.1f} s: {TRANSFER_MIB / seconds:.1f} MiB/s")
     vnet.m.check(sent and got == sent, f"sent md5 {sent!r}, received {got!r}")
+
+
+def disk_sum(b: lp.Boot, name: str) -> str:
+    """The md5 of NAME's whole /dev/vda, read past the page cache."""
+    b.shells.run(name, "sync; echo 3 > /proc/sys/vm/drop_caches")
+    return b.shells.value(name, "md5sum < /dev/vda | cut -d' ' -f1", 120)
+
+
+def sector(b: lp.Boot, name: str, n: int) -> str:
+    b.shells.run(name, "sync; echo 3 > /proc/sys/vm/drop_caches")
+    return b.shells.value(name, f"dd if=/dev/vda bs={SECTOR} skip={n} count=1 2>/dev/null "
+                                "| head -c 32")
+
+
+def test_qemu_disk_read_only(vnet):
+    """vnet-b's disk, `ro`, reads as the module holds it and refuses
+    writes (the kernel sees it read-only; the device would fail them too);
+    the disk's ID is the module's name."""
+    vnet.require()
+    sh, name = vnet.shells, "vnet-b"
+    image = vnet.disks["disk-ro.img"].read_bytes()
+    problems = []
+    if sh.value(name, "cat /sys/block/vda/ro") != "1":
+        problems.append("/sys/block/vda/ro is not 1")
+    if sh.value(name, "cat /sys/block/vda/serial") != "disk-ro.img":
+        problems.append("the disk's serial is not its module's name")
+    size = int(sh.value(name, "cat /sys/block/vda/size"))
+    if size != DISK_SECTORS:
+        problems.append(f"{size} sectors, expected {DISK_SECTORS}")
+    out = " ".join(sh.run(name, "dd if=/dev/zero of=/dev/vda bs=512 count=1 conv=fsync 2>&1; "
+                                "echo status=$?"))
+    if "status=0" in out:
+        problems.append(f"a write to the ro disk succeeded: {out!r}")
+    if disk_sum(vnet, name) != md5(image):
+        problems.append("the ro disk's contents are not the module's")
+    vnet.m.check(not problems, "; ".join(problems))
+
+
+def test_qemu_disk_write_reboot_read_back(vnet):
+    """vnet-a reads its disk as the module holds it, writes a sector,
+    reboots (the partition restarts: RAM zeroed, image reloaded) and reads
+    back what it wrote: the disk lives in the hypervisor, across restarts."""
+    vnet.require()
+    m, sh, name = vnet.m, vnet.shells, "vnet-a"
+    image = bytearray(vnet.disks["disk-a.img"].read_bytes())
+    m.check(sector(vnet, name, 0) == image[:32].decode(),
+            f"sector 0 reads {sector(vnet, name, 0)!r}")
+    m.check(disk_sum(vnet, name) == md5(image), "the disk's contents are not the module's")
+    text = "TESSERA-WRITTEN sector seven"
+    sh.run(name, f"printf '{text}' | dd of=/dev/vda bs={SECTOR} seek=7 conv=sync,notrunc "
+                 "2>/dev/null; sync")
+    image[7 * SECTOR:8 * SECTOR] = text.encode().ljust(SECTOR, b"\0")
+    m.check(sector(vnet, name, 7).startswith(text), "the sector written does not read back")
+
+    start = g.line_start(m)
+    sh.focus(name)
+    sh.type("reboot\n")
+    g.wait_from(m, start, g.part_restarting(name), 60, fail_on=lp.no_stop("vnet-b"))
+    g.wait_from(m, start, g.check_done(name), BOOT_TIMEOUT, fail_on=lp.no_stop("vnet-b"))
+    vnet.up.pop(name, None)
+    sh.ready(name)
+    stats = m.find_all(rf"^hv: partition {name}: disk disk-a\.img: (?P<r>\d+) reads .*, "
+                       r"(?P<w>\d+) writes .*$", start)
+    m.check(stats and int(stats[-1]["w"]) >= 1, "no disk statistics with a write at the stop")
+    got = sector(vnet, name, 7)
+    m.check(got.startswith(text), f"after the reboot sector 7 reads {got!r}")
+    m.check(disk_sum(vnet, name) == md5(bytes(image)),
+            "after the reboot the disk is not what was written")
+
+
+def test_qemu_reader_that_stops(vnet):
+    """vnet-c stops reading (its interface down: its receive buffers run
+    out) while vnet-a sends to it and to vnet-b; vnet-b's heartbeat goes on
+    without a gap, 16 MiB still reach vnet-b intact, and vnet-c's
+    statistics count the frames it lost when it stops."""
+    vnet.require()
+    require_up(vnet, "vnet-a", "vnet-b", "vnet-c")
+    m, sh = vnet.m, vnet.shells
+    sh.run("vnet-c", "ip link set eth0 down")
+    sh.run("vnet-a", f"ip neigh replace {IPS['vnet-c']} lladdr {mac('vnet-c', 'lan0')} "
+                     "dev eth0 nud permanent")
+    lp.start_heartbeat(vnet, "vnet-b")
+    start = g.line_start(m)
+    sh.run("vnet-a", f"(ping -q -s 1400 -i 0.002 -c 3000 {IPS['vnet-c']} >/dev/null 2>&1 &) ; "
+                     "true")
+    sent, got, seconds = transfer(vnet, "vnet-a", "vnet-b", 16, TRANSFER_TIMEOUT)
+    m.check(sent and got == sent, f"with vnet-c not reading: sent {sent!r}, received {got!r}")
+    lp.beats_unbroken(vnet, "vnet-b", start)
+    stop = g.line_start(m)
+    sh.focus("vnet-c")
+    sh.type("poweroff\n")
+    g.wait_from(m, stop, g.part_stopped("vnet-c"), 60, fail_on=lp.no_stop("vnet-a", "vnet-b"))
+    lost = g.wait_from(m, stop, r"^hv: partition vnet-c: net lan0 \(.*\): sent .* lost "
+                                r"(?P<n>\d+) \(no receive buffer\).*$", 10)
+    m.check(int(lost["n"]) > 0, "vnet-c lost no frame while not reading")
