@@ -12,9 +12,6 @@
 #define BAR_REGS 0
 #define BAR_REGS_SIZE 0x4000
 #define BAR_MSIX 1
-#define BAR_MSIX_SIZE 0x1000
-#define MSIX_TABLE 0x000
-#define MSIX_PBA 0x800
 #define REGION 0x1000 /* each structure in a page of its own */
 #define AT_COMMON 0x0000
 #define AT_ISR 0x1000
@@ -437,11 +434,11 @@ int virtio_pci_add(struct virtio_pci *vp, struct vdev_registry *reg)
 		.revision = VIRTIO_PCI_REVISION,
 		.intx = true,
 		.bar[BAR_REGS] = { .size = BAR_REGS_SIZE, .type = VPCI_BAR_MEM32 },
-		.bar[BAR_MSIX] = { .size = BAR_MSIX_SIZE, .type = VPCI_BAR_MEM32 },
+		.bar[BAR_MSIX] = { .size = VPCI_MSIX_BAR_SIZE, .type = VPCI_BAR_MEM32 },
 		.msix_vectors = (u16)(vp->queue_count + 1),
 		.msix_bar = BAR_MSIX,
-		.msix_table = MSIX_TABLE,
-		.msix_pba = MSIX_PBA,
+		.msix_table = VPCI_MSIX_TABLE,
+		.msix_pba = VPCI_MSIX_PBA,
 		.ops = &transport_ops,
 	};
 	vp->lock = vp->isr_lock = (struct spinlock)SPINLOCK_INIT;

@@ -27,6 +27,10 @@
 #include "hv/vdev/vdev.h"
 
 #define VPCI_MSIX_MAX 8 /* vectors a function may declare */
+/* A BAR of its own for MSI-X, as the virtual devices lay it out */
+#define VPCI_MSIX_BAR_SIZE 0x1000
+#define VPCI_MSIX_TABLE 0x000
+#define VPCI_MSIX_PBA 0x800
 
 enum vpci_bar_type {
 	VPCI_BAR_NONE = 0,

@@ -22,9 +22,6 @@
 
 #define VSHM_VECTORS 4
 #define VSHM_REGIONS (CONFIG_MAX_PARTITIONS * CONFIG_MAX_SHM)
-#define MSIX_BAR_SIZE 0x1000
-#define MSIX_TABLE 0x000
-#define MSIX_PBA 0x800
 #define INTR_DOORBELL BIT(0)
 
 struct vshm_fn;
@@ -183,12 +180,12 @@ static int add_fn(struct vshm *s, struct vshm_fn *f, const struct config_shm *c)
 		.revision = IVSHMEM_REVISION,
 		.intx = true,
 		.bar[IVSHMEM_REGS_BAR] = { .size = IVSHMEM_REGS_SIZE, .type = VPCI_BAR_MEM32 },
-		.bar[IVSHMEM_MSIX_BAR] = { .size = MSIX_BAR_SIZE, .type = VPCI_BAR_MEM32 },
+		.bar[IVSHMEM_MSIX_BAR] = { .size = VPCI_MSIX_BAR_SIZE, .type = VPCI_BAR_MEM32 },
 		.bar[IVSHMEM_SHM_BAR] = { r->size, VPCI_BAR_MEM64, true, r->mem },
 		.msix_vectors = VSHM_VECTORS,
 		.msix_bar = IVSHMEM_MSIX_BAR,
-		.msix_table = MSIX_TABLE,
-		.msix_pba = MSIX_PBA,
+		.msix_table = VPCI_MSIX_TABLE,
+		.msix_pba = VPCI_MSIX_PBA,
 		.ops = &fn_ops,
 	};
 	if (vpci_add_dev(bus, &f->pci))
