@@ -2,6 +2,7 @@
 #
 #   make fuzz                  every fuzz target, FUZZ_TIME seconds each
 #   make fuzz-config           hv/config/*.c: any bytes as hv.conf
+#   make fuzz-virtio           the virtual PCI devices: guest actions on two partitions
 #   make fuzz FUZZ_TIME=600    longer
 #
 # A crash, sanitizer report or failed check stops the run and fails the
@@ -23,6 +24,7 @@ NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev 
                     $(FUZZ_LIBFUZZER)=libclang-rt-14-dev
 NEEDS_fuzz        = $(NEEDS_fuzz-build)
 NEEDS_fuzz-config = $(NEEDS_fuzz-build)
+NEEDS_fuzz-virtio = $(NEEDS_fuzz-build)
 
 FUZZ_CONFIG_SRC := $(sort $(wildcard hv/config/*.c))
 
@@ -31,9 +33,18 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(wildcar
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) -o $@
 
-.PHONY: fuzz fuzz-build fuzz-config
-fuzz-build: $(BUILD)/fuzz/fuzz_config
-fuzz: fuzz-config
+FUZZ_VIRTIO_SRC := hv/vdev/vdev.c hv/vdev/vpci.c hv/vdev/vpci_dev.c hv/vdev/virtio_pci.c \
+                   hv/vdev/virtq.c hv/vdev/vnet.c hv/vdev/vswitch.c hv/vdev/vblk.c \
+                   hv/vdev/vshm.c hv/lib/strlcpy.c
+
+$(BUILD)/fuzz/fuzz_virtio: tests/fuzz/fuzz_virtio.c $(FUZZ_VIRTIO_SRC) $(wildcard hv/vdev/*.h) \
+		$(wildcard hv/hw/*.h) hv/lib/lib.h hv/lib/types.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio.c $(FUZZ_VIRTIO_SRC) -o $@
+
+.PHONY: fuzz fuzz-build fuzz-config fuzz-virtio
+fuzz-build: $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_virtio
+fuzz: fuzz-config fuzz-virtio
 
 # The run's progress goes to build/fuzz/config.log; a crash prints its tail.
 fuzz-config: $(BUILD)/fuzz/fuzz_config
@@ -44,3 +55,13 @@ fuzz-config: $(BUILD)/fuzz/fuzz_config
 		$(BUILD)/fuzz/config-corpus tests/fuzz/corpus tests/configs \
 		> $(BUILD)/fuzz/config.log 2>&1 || { tail -40 $(BUILD)/fuzz/config.log; exit 1; }
 	@grep -E "^stat::number_of_executed_units|^Done" $(BUILD)/fuzz/config.log || true
+
+# Starts from the seeds in tests/fuzz/corpus-virtio (driver set-ups, a
+# transmit, a disk request); the run's progress goes to build/fuzz/virtio.log.
+fuzz-virtio: $(BUILD)/fuzz/fuzz_virtio
+	@mkdir -p $(BUILD)/fuzz/virtio-corpus
+	@echo "fuzz: virtual PCI devices for $(FUZZ_TIME) s (log: $(BUILD)/fuzz/virtio.log)"
+	@$(BUILD)/fuzz/fuzz_virtio $(FUZZ_RUN_FLAGS) -artifact_prefix=$(BUILD)/fuzz/virtio- \
+		$(BUILD)/fuzz/virtio-corpus tests/fuzz/corpus-virtio \
+		> $(BUILD)/fuzz/virtio.log 2>&1 || { tail -40 $(BUILD)/fuzz/virtio.log; exit 1; }
+	@grep -E "^stat::number_of_executed_units|^Done" $(BUILD)/fuzz/virtio.log || true
