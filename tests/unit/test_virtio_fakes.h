@@ -45,7 +45,7 @@ static struct {
 	u64 len;
 } tmodules[TP_MODULES];
 
-static struct tpart *tpart_of(const struct partition *p)
+static inline struct tpart *tpart_of(const struct partition *p)
 {
 	for (u32 i = 0; i < TP_MAX; i++)
 		if (&tparts[i].part == p)
@@ -54,18 +54,18 @@ static struct tpart *tpart_of(const struct partition *p)
 	return NULL;
 }
 
-static void *tp_gpa_ptr(const struct partition *p, u64 gpa, u64 len)
+static inline void *tp_gpa_ptr(const struct partition *p, u64 gpa, u64 len)
 {
 	return fake_ram_ptr(&tpart_of(p)->ram, gpa, len);
 }
 
-static void tp_kick(struct vcpu *v, u32 req)
+static inline void tp_kick(struct vcpu *v, u32 req)
 {
 	(void)req;
 	tpart_of(v->part)->kicks++;
 }
 
-static void *tp_module(const char *name, u64 *len)
+static inline void *tp_module(const char *name, u64 *len)
 {
 	for (u32 i = 0; i < TP_MODULES; i++) {
 		if (tmodules[i].name && !strcmp(tmodules[i].name, name)) {
@@ -76,7 +76,7 @@ static void *tp_module(const char *name, u64 *len)
 	return NULL;
 }
 
-static int tp_map(struct partition *p, u64 gpa, void *mem, u64 len)
+static inline int tp_map(struct partition *p, u64 gpa, void *mem, u64 len)
 {
 	struct tpart *t = tpart_of(p);
 
@@ -87,7 +87,7 @@ static int tp_map(struct partition *p, u64 gpa, void *mem, u64 len)
 	return 0;
 }
 
-static void tp_unmap(struct partition *p, u64 gpa, u64 len)
+static inline void tp_unmap(struct partition *p, u64 gpa, u64 len)
 {
 	struct tpart *t = tpart_of(p);
 
@@ -115,7 +115,7 @@ static const struct vdev_host tp_host = {
 };
 
 /* Partition i, named name, with an empty registry and zeroed RAM at 0. */
-static struct tpart *tpart_init(u32 i, const char *name)
+static inline struct tpart *tpart_init(u32 i, const char *name)
 {
 	struct tpart *t = &tparts[i];
 	struct vdev_owner owner;
@@ -135,7 +135,7 @@ static struct tpart *tpart_init(u32 i, const char *name)
 }
 
 /* The bus and the devices of types, then the partition's reset (load). */
-static void tpart_create(struct tpart *t, const struct vdev_type *const *types, u32 n)
+static inline void tpart_create(struct tpart *t, const struct vdev_type *const *types, u32 n)
 {
 	const struct vdev_type *all[8] = { &vpci_type };
 
@@ -145,7 +145,7 @@ static void tpart_create(struct tpart *t, const struct vdev_type *const *types, 
 	vdev_reset_all(&t->part.vdevs);
 }
 
-static void tparts_free(void)
+static inline void tparts_free(void)
 {
 	for (u32 i = 0; i < TP_MAX; i++) {
 		if (tparts[i].part.vdevs.count)
@@ -156,7 +156,7 @@ static void tparts_free(void)
 	fake_virq_clear();
 }
 
-static u64 tp_rw(struct tpart *t, u64 gpa, u8 size, bool write, u64 val)
+static inline u64 tp_rw(struct tpart *t, u64 gpa, u8 size, bool write, u64 val)
 {
 	const struct vdev_range *r = vdev_find_mmio(&t->part.vdevs, gpa);
 	struct vdev_access a = { gpa, size, write, write ? val : 0 };
@@ -181,29 +181,29 @@ struct drv {
 	struct drv_queue q[DRV_QUEUES];
 };
 
-static u32 drv_cfg_read(struct drv *d, u32 reg, u8 size)
+static inline u32 drv_cfg_read(struct drv *d, u32 reg, u8 size)
 {
 	return (u32)tp_rw(d->t, PLAT_ECAM_BASE + ((u64)d->slot << 15) + reg, size, false, 0);
 }
 
-static void drv_cfg_write(struct drv *d, u32 reg, u8 size, u32 val)
+static inline void drv_cfg_write(struct drv *d, u32 reg, u8 size, u32 val)
 {
 	tp_rw(d->t, PLAT_ECAM_BASE + ((u64)d->slot << 15) + reg, size, true, val);
 }
 
-static u64 drv_read(struct drv *d, u32 off, u8 size)
+static inline u64 drv_read(struct drv *d, u32 off, u8 size)
 {
 	return tp_rw(d->t, d->bar0 + off, size, false, 0);
 }
 
-static void drv_write(struct drv *d, u32 off, u8 size, u64 val)
+static inline void drv_write(struct drv *d, u32 off, u8 size, u64 val)
 {
 	tp_rw(d->t, d->bar0 + off, size, true, val);
 }
 
 /* Finds the function with device ID device (the n-th of them) and its
  * capabilities, as virtio_pci_modern_probe does. */
-static void drv_probe(struct drv *d, struct tpart *t, u16 device, u32 n)
+static inline void drv_probe(struct drv *d, struct tpart *t, u16 device, u32 n)
 {
 	memset(d, 0, sizeof(*d));
 	d->t = t;
@@ -245,17 +245,17 @@ static void drv_probe(struct drv *d, struct tpart *t, u16 device, u32 n)
 	assert_true(d->notify && d->isr && d->device && d->pci_cfg);
 }
 
-static u8 drv_status(struct drv *d)
+static inline u8 drv_status(struct drv *d)
 {
 	return (u8)drv_read(d, d->common + VIRTIO_COMMON_STATUS, 1);
 }
 
-static void drv_set_status(struct drv *d, u8 status)
+static inline void drv_set_status(struct drv *d, u8 status)
 {
 	drv_write(d, d->common + VIRTIO_COMMON_STATUS, 1, status);
 }
 
-static u64 drv_device_features(struct drv *d)
+static inline u64 drv_device_features(struct drv *d)
 {
 	u64 f;
 
@@ -266,7 +266,7 @@ static u64 drv_device_features(struct drv *d)
 }
 
 /* Reset, ACKNOWLEDGE, DRIVER, features; true if FEATURES_OK stuck (3.1.1). */
-static bool drv_negotiate(struct drv *d, u64 features)
+static inline bool drv_negotiate(struct drv *d, u64 features)
 {
 	drv_set_status(d, 0);
 	assert_int_equal(drv_status(d), 0);
@@ -280,7 +280,7 @@ static bool drv_negotiate(struct drv *d, u64 features)
 	return drv_status(d) & VIRTIO_STATUS_FEATURES_OK;
 }
 
-static void drv_queue_setup(struct drv *d, u32 qi, u16 size, u16 vector)
+static inline void drv_queue_setup(struct drv *d, u32 qi, u16 size, u16 vector)
 {
 	struct drv_queue *q = &d->q[qi];
 	u64 base = DRV_RINGS + qi * DRV_RING_STRIDE;
@@ -300,7 +300,7 @@ static void drv_queue_setup(struct drv *d, u32 qi, u16 size, u16 vector)
 }
 
 /* Everything up to DRIVER_OK, bus mastering on; queues of size each. */
-static void drv_init(struct drv *d, u64 features, u32 queues, u16 size)
+static inline void drv_init(struct drv *d, u64 features, u32 queues, u16 size)
 {
 	assert_true(drv_negotiate(d, features | BIT_ULL(VIRTIO_F_VERSION_1)));
 	for (u32 q = 0; q < queues; q++)
@@ -312,7 +312,7 @@ static void drv_init(struct drv *d, u64 features, u32 queues, u16 size)
 }
 
 /* MSI-X on, vector v to APIC 0 with vector 0x40 + v. */
-static void drv_msix(struct drv *d, u32 vectors)
+static inline void drv_msix(struct drv *d, u32 vectors)
 {
 	u32 cap = drv_cfg_read(d, PCI_CFG_CAP_PTR, 1);
 
@@ -325,7 +325,7 @@ static void drv_msix(struct drv *d, u32 vectors)
 	drv_cfg_write(d, cap + PCI_MSIX_CTRL, 2, PCI_MSIX_CTRL_ENABLE);
 }
 
-static u8 *gmem(struct drv *d, u64 gpa)
+static inline u8 *gmem(struct drv *d, u64 gpa)
 {
 	return d->t->mem + gpa;
 }
@@ -337,7 +337,7 @@ struct drv_buf {
 };
 
 /* Posts a chain of n buffers on queue qi; its head. */
-static u16 drv_post(struct drv *d, u32 qi, const struct drv_buf *b, u32 n)
+static inline u16 drv_post(struct drv *d, u32 qi, const struct drv_buf *b, u32 n)
 {
 	struct drv_queue *q = &d->q[qi];
 	struct virtq_desc *desc = (struct virtq_desc *)gmem(d, q->desc);
@@ -358,13 +358,13 @@ static u16 drv_post(struct drv *d, u32 qi, const struct drv_buf *b, u32 n)
 	return head;
 }
 
-static void drv_kick(struct drv *d, u32 qi)
+static inline void drv_kick(struct drv *d, u32 qi)
 {
 	drv_write(d, d->notify + qi * d->mult, 2, qi);
 }
 
 /* The next used element of queue qi; false when there is none. */
-static bool drv_used(struct drv *d, u32 qi, u32 *id, u32 *len)
+static inline bool drv_used(struct drv *d, u32 qi, u32 *id, u32 *len)
 {
 	struct drv_queue *q = &d->q[qi];
 	struct virtq_used *used = (struct virtq_used *)gmem(d, q->used);

@@ -43,8 +43,8 @@ DEFAULT_HOSTNAME = "tessera"
 APPLETS = """
     [ awk basename cat chmod clear cmp cp cttyhack cut date dd df dirname
     dmesg du echo env expr false find free grep gunzip gzip head hexdump
-    hostname id insmod kill less ln ls md5sum mkdir mknod more mount mv nproc od
-    poweroff printf ps pwd readlink reboot rm rmdir sed seq setsid sh
+    hostname id insmod ip kill less ln ls md5sum mkdir mknod more mount mv nc nproc od
+    ping poweroff printf ps pwd readlink reboot rm rmdir sed seq setsid sh
     sha256sum sleep sort stat stty sync sysctl tail taskset tee test time
     top touch tr true tty umount uname uniq uptime vi watch wc which xargs
     yes
