@@ -47,7 +47,13 @@
 #define CONFIG_CPU_LIMIT 256 /* logical CPU numbers 0..255 */
 #define CONFIG_CPU_WORDS (CONFIG_CPU_LIMIT / 64)
 #define CONFIG_MAX_PARTITION_CPUS 64
-#define CONFIG_MAX_PCI 16		    /* PCI functions per partition */
+#define CONFIG_MAX_PCI 16 /* PCI functions per partition */
+#define CONFIG_MAX_NET 4  /* virtio-net interfaces per partition */
+#define CONFIG_MAX_DISK 4 /* virtio-blk disks per partition */
+#define CONFIG_MAX_SHM 4  /* shared-memory regions per partition */
+#define CONFIG_SHM_MIN PAGE_SIZE
+#define CONFIG_SHM_MAX (256 * MiB)	    /* each, and all of one partition's */
+#define CONFIG_DISK_BLOCK 512		    /* disk sizes are multiples of a sector */
 #define CONFIG_CMDLINE_MAX 256		    /* bytes with the NUL: 255 characters */
 #define CONFIG_IMAGE_NAME_MAX BOOT_NAME_MAX /* with the NUL: 63 characters */
 #define CONFIG_LINE_MAX 1024		    /* bytes, without the line ending */
@@ -102,6 +108,9 @@ enum config_part_key {
 	CONFIG_KEY_CMDLINE,
 	CONFIG_KEY_CONSOLE,
 	CONFIG_KEY_PCI,
+	CONFIG_KEY_NET,
+	CONFIG_KEY_DISK,
+	CONFIG_KEY_SHM,
 	CONFIG_KEY_ON_CRASH,
 	CONFIG_KEY_ON_REBOOT,
 	CONFIG_KEY_PART_COUNT,
@@ -112,6 +121,18 @@ struct config_pci {
 	u8 dev;
 	u8 fn;
 	u8 pad;
+};
+
+/* disk = NAME [ro]: a module or file */
+struct config_disk {
+	char name[CONFIG_IMAGE_NAME_MAX];
+	bool ro;
+};
+
+/* shm = NAME SIZE */
+struct config_shm {
+	char name[CONFIG_NAME_MAX + 1];
+	u64 size; /* a power of two, CONFIG_SHM_MIN..CONFIG_SHM_MAX */
 };
 
 struct config_hypervisor {
@@ -135,12 +156,18 @@ struct config_partition {
 	u32 on_reboot; /* enum config_action */
 	u32 pci_count;
 	struct config_pci pci[CONFIG_MAX_PCI];
+	u32 net_count;
+	char net[CONFIG_MAX_NET][CONFIG_NAME_MAX + 1]; /* switch names */
+	u32 disk_count;
+	struct config_disk disk[CONFIG_MAX_DISK];
+	u32 shm_count;
+	struct config_shm shm[CONFIG_MAX_SHM];
 	u32 line;			     /* of [partition NAME] */
 	u32 key_line[CONFIG_KEY_PART_COUNT]; /* 0: key not given */
 };
 
 /* The plan. Only meaningful when parsing and validation found no problem.
- * About 9 KiB: keep it static, never on the 16 KiB hypervisor stack. */
+ * About 17 KiB: keep it static, never on the 16 KiB hypervisor stack. */
 struct config {
 	struct config_hypervisor hv;
 	u32 partition_count;

@@ -95,6 +95,17 @@ int config_format_partition(char *buf, size_t size, const struct config_partitio
 	for (u32 i = 0; i < p->pci_count && i < CONFIG_MAX_PCI; i++)
 		text_printf(&o, "%s%02x:%02x.%x", i ? " " : ", pci ", p->pci[i].bus, p->pci[i].dev,
 			    p->pci[i].fn);
+	for (u32 i = 0; i < p->net_count && i < CONFIG_MAX_NET; i++)
+		text_printf(&o, "%s%s", i ? " " : ", net ", p->net[i]);
+	for (u32 i = 0; i < p->disk_count && i < CONFIG_MAX_DISK; i++)
+		text_printf(&o, "%s%s%s", i ? " " : ", disk ", p->disk[i].name,
+			    p->disk[i].ro ? " (ro)" : "");
+	for (u32 i = 0; i < p->shm_count && i < CONFIG_MAX_SHM; i++) {
+		char shm[24];
+
+		config_format_size(shm, sizeof(shm), p->shm[i].size);
+		text_printf(&o, "%s%s=%s", i ? " " : ", shm ", p->shm[i].name, shm);
+	}
 	text_printf(&o, ", on_crash %s, on_reboot %s", config_action_name(p->on_crash),
 		    config_action_name(p->on_reboot));
 	return text_done(&o);

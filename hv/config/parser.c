@@ -37,17 +37,6 @@ static void end_section(struct parser *p)
 	p->part = NULL;
 }
 
-static bool valid_name(struct span name)
-{
-	for (size_t i = 0; i < name.n; i++) {
-		char ch = name.s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || text_is_digit(ch) || ch == '-' || ch == '_'))
-			return false;
-	}
-	return true;
-}
-
 static void start_partition(struct parser *p, struct span name)
 {
 	struct config *c = p->c;
@@ -59,7 +48,7 @@ static void start_partition(struct parser *p, struct span name)
 			       span_qlen(name), name.s, CONFIG_NAME_MAX);
 		return;
 	}
-	if (!valid_name(name)) {
+	if (!span_is_name(name, CONFIG_NAME_MAX)) {
 		report_problem(&p->r, p->line, "partition name \"%.*s\": use only a-z 0-9 - _",
 			       span_qlen(name), name.s);
 		return;

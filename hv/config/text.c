@@ -193,3 +193,14 @@ int text_done(struct text_out *o)
 		o->buf[0] = '\0';
 	return (int)o->len;
 }
+
+bool span_is_name(struct span v, size_t max)
+{
+	for (size_t i = 0; i < v.n; i++) {
+		char ch = v.s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || text_is_digit(ch) || ch == '-' || ch == '_'))
+			return false;
+	}
+	return v.n && v.n <= max;
+}

@@ -45,6 +45,10 @@ int span_qlen(struct span v);
  */
 bool span_next_item(struct span *rest, struct span *item, bool *more);
 
+/* A name of 1..max characters of a-z 0-9 - _ (partitions, switches,
+ * shared-memory regions). */
+bool span_is_name(struct span v, size_t max);
+
 /* A decimal number, saturated at NUMBER_MAX (10^9); false unless all digits. */
 bool span_parse_uint(struct span v, u32 *out);
 

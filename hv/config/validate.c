@@ -109,6 +109,28 @@ static void validate_cores(struct reporter *r, const struct config *c,
 	}
 }
 
+/* A disk is a module of whole 512-byte sectors (docs/virtio.md, 5). */
+static void validate_disks(struct reporter *r, const struct config_machine *m,
+			   const struct config_partition *part)
+{
+	u32 line = part->key_line[CONFIG_KEY_DISK];
+
+	for (u32 i = 0; m->find_file && i < part->disk_count; i++) {
+		const char *name = part->disk[i].name;
+		u64 size = 0;
+
+		if (!m->find_file(m->ctx, name, &size))
+			report_problem(r, line, "disk: no module or file named \"%s\"", name);
+		else if (!size)
+			report_problem(r, line, "disk: \"%s\" is empty", name);
+		else if (size % CONFIG_DISK_BLOCK)
+			report_problem(
+				r, line,
+				"disk: \"%s\" is %lu bytes, not a multiple of %u-byte sectors",
+				name, size, CONFIG_DISK_BLOCK);
+	}
+}
+
 void validate_plan(struct reporter *r, const struct config *c, const struct config_machine *m)
 {
 	u64 total = 0;
@@ -132,5 +154,6 @@ void validate_plan(struct reporter *r, const struct config *c, const struct conf
 		validate_image(r, m, part, CONFIG_KEY_KERNEL, part->kernel);
 		validate_image(r, m, part, CONFIG_KEY_INITRD, part->initrd);
 		validate_pci(r, m, part);
+		validate_disks(r, m, part);
 	}
 }

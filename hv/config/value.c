@@ -244,7 +244,7 @@ static void parse_memory(struct parser *p, const struct key_desc *k, void *obj, 
 }
 
 /* kernel, initrd: one module or file name, as SPEC 2 names modules. */
-static void parse_image(struct parser *p, const struct key_desc *k, void *obj, struct span v)
+void value_parse_image(struct parser *p, const struct key_desc *k, void *obj, struct span v)
 {
 	char *name = (char *)obj + k->offset;
 
@@ -374,6 +374,199 @@ fail:
 	memset(part->pci, 0, sizeof(part->pci));
 }
 
+/* net = SWITCH, ...: switch names, each once. */
+static void parse_net(struct parser *p, const struct key_desc *k, void *obj, struct span v)
+{
+	struct config_partition *part = obj;
+	struct span rest = v, item;
+	bool more = true;
+	u32 n = 0;
+
+	(void)k;
+	while (span_next_item(&rest, &item, &more)) {
+		if (!span_is_name(item, CONFIG_NAME_MAX)) {
+			report_problem(
+				&p->r, p->line,
+				"net: \"%.*s\" is not a switch name (1-%u characters of a-z 0-9 - _)",
+				span_qlen(item), item.s, CONFIG_NAME_MAX);
+			return;
+		}
+		for (u32 i = 0; i < n; i++) {
+			if (span_eq(item, part->net[i])) {
+				report_problem(&p->r, p->line, "net: switch \"%s\" is listed twice",
+					       part->net[i]);
+				return;
+			}
+		}
+		if (n == CONFIG_MAX_NET) {
+			report_problem(&p->r, p->line, "net: more than %u interfaces",
+				       CONFIG_MAX_NET);
+			return;
+		}
+		memcpy(part->net[n], item.s, item.n);
+		part->net[n++][item.n] = '\0';
+	}
+	part->net_count = n;
+}
+
+/* An item's first word and the rest ("NAME ro", "NAME SIZE"). */
+static void split_word(struct span item, struct span *word, struct span *rest)
+{
+	size_t blank = 0;
+
+	while (blank < item.n && !text_is_blank(item.s[blank]))
+		blank++;
+	*word = span_sub(item, 0, blank);
+	*rest = span_trim(span_sub(item, blank, item.n));
+}
+
+/* A writable disk belongs to one partition (SPEC 3). */
+static bool disk_shared(struct parser *p, const struct config_partition *part,
+			const struct config_disk *d)
+{
+	for (const struct config_partition *q = p->c->partitions; q < part; q++) {
+		for (u32 i = 0; i < q->disk_count; i++) {
+			if (strcmp(q->disk[i].name, d->name) || (q->disk[i].ro && d->ro))
+				continue;
+			report_problem(&p->r, p->line,
+				       "disk: \"%s\" is in both \"%s\" and \"%s\", and writable: "
+				       "two partitions may share a disk only read-only",
+				       d->name, q->name, part->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* disk = NAME [ro], ...: module or file names, as kernel = takes them. */
+static void parse_disk(struct parser *p, const struct key_desc *k, void *obj, struct span v)
+{
+	struct config_partition *part = obj;
+	struct span rest = v, item, name, flag;
+	bool more = true;
+	u32 n = 0;
+
+	while (span_next_item(&rest, &item, &more)) {
+		struct config_disk d = { .ro = false };
+		struct key_desc name_key = { k->name, 0, NULL, false, 0, sizeof(d.name), NULL };
+
+		split_word(item, &name, &flag);
+		if (!name.n || (flag.n && !span_eq(flag, "ro"))) {
+			report_problem(&p->r, p->line, "disk: \"%.*s\" is not NAME or NAME ro",
+				       span_qlen(item), item.s);
+			return;
+		}
+		d.name[0] = '\0';
+		value_parse_image(p, &name_key, d.name, name);
+		if (!d.name[0])
+			return;
+		d.ro = flag.n != 0;
+		for (u32 i = 0; i < n; i++) {
+			if (!strcmp(part->disk[i].name, d.name)) {
+				report_problem(&p->r, p->line, "disk: \"%s\" is listed twice",
+					       d.name);
+				return;
+			}
+		}
+		if (n == CONFIG_MAX_DISK) {
+			report_problem(&p->r, p->line, "disk: more than %u disks", CONFIG_MAX_DISK);
+			return;
+		}
+		if (disk_shared(p, part, &d))
+			return;
+		part->disk[n++] = d;
+	}
+	part->disk_count = n;
+}
+
+/* One "NAME SIZE" of shm =: false after a problem. */
+static bool parse_shm_item(struct parser *p, struct span item, struct config_shm *s)
+{
+	struct span name, size;
+	char text[24];
+
+	split_word(item, &name, &size);
+	if (!span_is_name(name, CONFIG_NAME_MAX) || value_parse_size(size, &s->size) != SIZE_OK) {
+		report_problem(&p->r, p->line,
+			       "shm: \"%.*s\" is not NAME SIZE (like ring0 1M; a name of 1-%u "
+			       "characters of a-z 0-9 - _)",
+			       span_qlen(item), item.s, CONFIG_NAME_MAX);
+		return false;
+	}
+	config_format_size(text, sizeof(text), s->size);
+	if (s->size & (s->size - 1)) {
+		report_problem(&p->r, p->line, "shm: %s is not a power of two", text);
+		return false;
+	}
+	if (s->size < CONFIG_SHM_MIN || s->size > CONFIG_SHM_MAX) {
+		report_problem(&p->r, p->line, "shm: %s is out of range (4K to 256M)", text);
+		return false;
+	}
+	memcpy(s->name, name.s, name.n);
+	s->name[name.n] = '\0';
+	return true;
+}
+
+/* A region has one size, whoever names it. */
+static bool shm_conflict(struct parser *p, const struct config_partition *part,
+			 const struct config_shm *s)
+{
+	char here[24], there[24];
+
+	for (const struct config_partition *q = p->c->partitions; q < part; q++) {
+		for (u32 i = 0; i < q->shm_count; i++) {
+			if (strcmp(q->shm[i].name, s->name) || q->shm[i].size == s->size)
+				continue;
+			config_format_size(here, sizeof(here), s->size);
+			config_format_size(there, sizeof(there), q->shm[i].size);
+			report_problem(&p->r, p->line, "shm: \"%s\" is %s here but %s in \"%s\"",
+				       s->name, here, there, q->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* shm = NAME SIZE, ...: each region once, at most CONFIG_SHM_MAX in all. */
+static void parse_shm(struct parser *p, const struct key_desc *k, void *obj, struct span v)
+{
+	struct config_partition *part = obj;
+	struct span rest = v, item;
+	bool more = true;
+	u64 total = 0;
+	u32 n = 0;
+
+	(void)k;
+	while (span_next_item(&rest, &item, &more)) {
+		struct config_shm s;
+
+		memset(&s, 0, sizeof(s)); /* the plan is compared whole, padding too */
+		if (!parse_shm_item(p, item, &s))
+			return;
+		for (u32 i = 0; i < n; i++) {
+			if (!strcmp(part->shm[i].name, s.name)) {
+				report_problem(&p->r, p->line, "shm: \"%s\" is listed twice",
+					       s.name);
+				return;
+			}
+		}
+		if (n == CONFIG_MAX_SHM) {
+			report_problem(&p->r, p->line, "shm: more than %u regions", CONFIG_MAX_SHM);
+			return;
+		}
+		total += s.size;
+		if (total > CONFIG_SHM_MAX) {
+			report_problem(&p->r, p->line,
+				       "shm: more than 256M of regions in one partition");
+			return;
+		}
+		if (shm_conflict(p, part, &s))
+			return;
+		part->shm[n++] = s;
+	}
+	part->shm_count = n;
+}
+
 #define HV_FIELD(f) \
 	offsetof(struct config_hypervisor, f), sizeof(((struct config_hypervisor *)0)->f)
 #define PART_FIELD(f) \
@@ -392,12 +585,15 @@ const struct key_desc value_hv_keys[] = {
 const struct key_desc value_part_keys[] = {
 	{ "cpus", CONFIG_KEY_CPUS, parse_cpus, false, PART_FIELD(cpus), NULL },
 	{ "memory", CONFIG_KEY_MEMORY, parse_memory, false, PART_FIELD(memory), NULL },
-	{ "kernel", CONFIG_KEY_KERNEL, parse_image, false, PART_FIELD(kernel), NULL },
-	{ "initrd", CONFIG_KEY_INITRD, parse_image, false, PART_FIELD(initrd), NULL },
+	{ "kernel", CONFIG_KEY_KERNEL, value_parse_image, false, PART_FIELD(kernel), NULL },
+	{ "initrd", CONFIG_KEY_INITRD, value_parse_image, false, PART_FIELD(initrd), NULL },
 	{ "cmdline", CONFIG_KEY_CMDLINE, parse_cmdline, true, PART_FIELD(cmdline), NULL },
 	{ "console", CONFIG_KEY_CONSOLE, parse_choice, false, PART_FIELD(console),
 	  value_part_console_choices },
 	{ "pci", CONFIG_KEY_PCI, parse_pci, false, PART_FIELD(pci), NULL },
+	{ "net", CONFIG_KEY_NET, parse_net, false, PART_FIELD(net), NULL },
+	{ "disk", CONFIG_KEY_DISK, parse_disk, false, PART_FIELD(disk), NULL },
+	{ "shm", CONFIG_KEY_SHM, parse_shm, false, PART_FIELD(shm), NULL },
 	{ "on_crash", CONFIG_KEY_ON_CRASH, parse_choice, false, PART_FIELD(on_crash),
 	  value_on_crash_choices },
 	{ "on_reboot", CONFIG_KEY_ON_REBOOT, parse_choice, false, PART_FIELD(on_reboot),

@@ -52,5 +52,9 @@ enum size_status {
 	SIZE_TOO_BIG,
 };
 
+/* A module or file name (kernel, initrd, disk) into obj + k->offset, at
+ * most k->size - 1 characters; reports why not, leaving it unchanged. */
+void value_parse_image(struct parser *p, const struct key_desc *k, void *obj, struct span v);
+
 /* A size with a K, M or G suffix, at most CONFIG_SIZE_MAX. */
 enum size_status value_parse_size(struct span v, u64 *bytes);

@@ -25,6 +25,20 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #endif
 
+/* FNV-1a, 64-bit (Fowler, Noll, Vo), of len bytes on top of h (start
+ * with FNV1A64_INIT): addresses in the switches' tables, MAC addresses. */
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+#define FNV1A64_PRIME 0x100000001b3ULL
+
+static inline u64 fnv1a64(u64 h, const void *data, size_t len)
+{
+	const u8 *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * FNV1A64_PRIME;
+	return h;
+}
+
 /* n / d, and the remainder in *rem when rem is not NULL. 32-bit code has
  * no 64-bit divide (and the guests no libgcc): two 32-bit DIVs there, the
  * second of rem:lo, whose quotient fits as rem < d (SDM 2A DIV). */

@@ -36,6 +36,7 @@
 struct partition partitions[CONFIG_MAX_PARTITIONS];
 u32 partition_count;
 static const struct part_machine *machine;
+static const struct boot_info *boot; /* its modules: disks */
 
 /* --- guest memory ------------------------------------------------------ */
 
@@ -55,18 +56,35 @@ static void *loader_ptr(void *ctx, u64 gpa, u64 len)
 	return part_gpa_ptr(ctx, gpa, len);
 }
 
+/*
+ * Second-level table pages. A running partition's tables change when a
+ * mapped BAR moves (hv/vdev/vpci_dev.c); a page an unmap frees may still
+ * be in another vCPU's paging-structure cache until its flush, so it goes
+ * to the partition's own pool and serves only this partition's tables:
+ * a stale walk can then reach nothing the partition may not use.
+ */
 static u64 slat_alloc(void *ctx)
 {
-	void *page = mm_alloc_page();
+	struct partition *p = ctx;
+	void *page;
 
-	(void)ctx;
+	if (p->slat_pool) {
+		page = p->slat_pool;
+		p->slat_pool = *(void **)page;
+		memset(page, 0, PAGE_SIZE);
+	} else {
+		page = mm_alloc_page();
+	}
 	return page ? virt_to_phys(page) : 0;
 }
 
 static void slat_free(u64 pa, void *ctx)
 {
-	(void)ctx;
-	mm_free(phys_to_virt(pa), PAGE_SIZE);
+	struct partition *p = ctx;
+	void **page = phys_to_virt(pa);
+
+	*page = p->slat_pool;
+	p->slat_pool = page;
 }
 
 static u64 *slat_table(u64 pa, void *ctx)
@@ -96,7 +114,7 @@ static int carve_ram(struct partition *p)
 
 static int build_slat(struct partition *p)
 {
-	const struct slat_env env = { slat_alloc, slat_free, slat_table, NULL };
+	const struct slat_env env = { slat_alloc, slat_free, slat_table, p };
 	int err = slat_init(&p->slat, vcpu_ops->slat_fmt, &env,
 			    machine->slat_max_page >= LARGE_PAGE_SIZE,
 			    virt_caps.slat_1g && machine->slat_max_page >= HUGE_PAGE_SIZE);
@@ -167,6 +185,44 @@ static const struct acpi_info *dev_acpi(void)
 	return machine->acpi;
 }
 
+/* Shared regions: large ones 2 MiB-aligned, for large second-level pages. */
+static void *dev_alloc_shared(u64 bytes)
+{
+	return mm_alloc(bytes, bytes >= LARGE_PAGE_SIZE ? LARGE_PAGE_SIZE : PAGE_SIZE, 0);
+}
+
+static void *dev_module(const char *name, u64 *len)
+{
+	const struct boot_module *m = boot_find_module(boot, name);
+
+	if (!m)
+		return NULL;
+	*len = m->len;
+	return phys_to_virt(m->base);
+}
+
+static void flush_vcpus(struct partition *p)
+{
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		vcpu_kick(p->vcpus[i], VCPU_REQ_FLUSH_TLB);
+}
+
+/* Callers serialise (the partition's PCI bus lock, or its build). */
+static int dev_map(struct partition *p, u64 gpa, void *mem, u64 len)
+{
+	int err = slat_map(&p->slat, gpa, virt_to_phys(mem), len, SLAT_R | SLAT_W, SLAT_MEM_WB);
+
+	if (!err)
+		flush_vcpus(p);
+	return err;
+}
+
+static void dev_unmap(struct partition *p, u64 gpa, u64 len)
+{
+	if (!slat_unmap(&p->slat, gpa, len))
+		flush_vcpus(p);
+}
+
 /* What its devices may ask of the hypervisor. */
 static const struct vdev_host dev_host = {
 	.alloc = dev_alloc,
@@ -179,6 +235,10 @@ static const struct vdev_host dev_host = {
 	.wall_clock = rtc_boot_time,
 	.crystal_hz = cpuid_crystal_hz,
 	.acpi = dev_acpi,
+	.alloc_shared = dev_alloc_shared,
+	.module = dev_module,
+	.map = dev_map,
+	.unmap = dev_unmap,
 };
 
 /* Once its vCPUs exist: the devices of the list, in its order. */
@@ -222,6 +282,12 @@ static void unbuild(struct partition *p)
 	if (p->vendor)
 		vcpu_ops->part_free(p);
 	slat_destroy(&p->slat);
+	while (p->slat_pool) {
+		void *page = p->slat_pool;
+
+		p->slat_pool = *(void **)page;
+		mm_free(page, PAGE_SIZE);
+	}
 	if (p->ram_hpa)
 		mm_free_guest(p->ram_hpa, p->ram_size);
 	p->ram_hpa = 0;
@@ -232,6 +298,7 @@ static void unbuild(struct partition *p)
 int part_build_all(const struct config *c, const struct boot_info *bi, const struct part_machine *m)
 {
 	machine = m;
+	boot = bi;
 	for (u32 i = 0; i < c->partition_count; i++) {
 		struct partition *p = &partitions[i];
 		char cpus_text[64];

@@ -37,7 +37,8 @@ struct partition {
 	u32 region_count;
 	struct guest_region regions[PART_MAX_REGIONS];
 	struct slat slat;
-	void *vendor; /* I/O and MSR bitmaps: owned by the backend */
+	void *slat_pool; /* table pages its unmaps freed (partition.c) */
+	void *vendor;	 /* I/O and MSR bitmaps: owned by the backend */
 
 	u32 vcpu_count;
 	struct vcpu *vcpus[PART_MAX_VCPUS];

@@ -15,7 +15,8 @@
  *   Name (\_S5, Package () { SLP_TYP_S5, SLP_TYP_S5, 0, 0 })
  *   Scope (\_SB) {
  *     Device (PCI0)  the host bridge: PNP0A08/PNP0A03, _SEG/_BBN/_UID 0,
- *                    _CRS: bus range, CF8-CFF, I/O and MMIO windows
+ *                    _CRS: bus range, CF8-CFF, I/O and MMIO windows;
+ *                    _PRT: INTx of every slot to I/O APIC inputs 16-23
  *     Device (MRES)  PNP0C02 motherboard resources: the ECAM range, which
  *                    the PCI Firmware Specification 4.1.2 requires firmware
  *                    to reserve so (Linux checks it before using the MCFG)
@@ -25,6 +26,7 @@
  */
 #include "hv/vdev/acpi_tables.h"
 #include "drivers/acpi.h"
+#include "hv/hw/pci.h"
 #include "hv/lib/lib.h"
 #include "hv/vdev/platform.h"
 
@@ -442,19 +444,24 @@ static void aml_name_string(struct acpi_writer *w, const char *name, const char 
 	w_put(w, str, (u32)strlen(str) + 1);
 }
 
-/* Name (name, Package () { vals... }), 20.2.5.4 DefPackage */
-static void aml_name_package(struct acpi_writer *w, const char *name, const u64 *vals, u8 count)
+/* Package () { vals... }, 20.2.5.4 DefPackage; and Name (name, it) */
+static void aml_package(struct acpi_writer *w, const u64 *vals, u8 count)
 {
 	u32 pkg;
 
-	w_u8(w, AML_NAME_OP);
-	aml_name(w, name);
 	w_u8(w, AML_PACKAGE_OP);
 	pkg = aml_pkg_open(w);
 	w_u8(w, count); /* NumElements */
 	for (u8 i = 0; i < count; i++)
 		aml_int(w, vals[i]);
 	aml_pkg_close(w, pkg);
+}
+
+static void aml_name_package(struct acpi_writer *w, const char *name, const u64 *vals, u8 count)
+{
+	w_u8(w, AML_NAME_OP);
+	aml_name(w, name);
+	aml_package(w, vals, count);
 }
 
 /* Scope (name) { ... }, 20.2.5.1 DefScope; close with aml_pkg_close */
@@ -582,6 +589,30 @@ static void aml_name_resources(struct acpi_writer *w, const char *name, const st
 
 /* ---------------------------------------------------------------- DSDT */
 
+/* PCI interrupt routing (ACPI 6.4 6.2.13 _PRT): pin P of slot S to GSI BASE + (S + P) %
+ * COUNT; each { Address 0xSSSSFFFF (any function), Pin, Source 0 (a GSI), GSI } */
+#define PRT_ENTRIES (32 * PCI_INT_PINS)
+#define PRT_ANY_FUNCTION 0xffff
+#define PRT_SLOT_SHIFT 16
+
+static void aml_name_prt(struct acpi_writer *w)
+{
+	u32 outer;
+
+	w_u8(w, AML_NAME_OP);
+	aml_name(w, "_PRT");
+	w_u8(w, AML_PACKAGE_OP);
+	outer = aml_pkg_open(w);
+	w_u8(w, PRT_ENTRIES);
+	for (u64 i = 0, s = 0, p = 0; i < PRT_ENTRIES;
+	     i++, s = i / PCI_INT_PINS, p = i % PCI_INT_PINS)
+		aml_package(w,
+			    (const u64[]){ s << PRT_SLOT_SHIFT | PRT_ANY_FUNCTION, p, 0,
+					   PLAT_PCI_GSI_BASE + (s + p) % PLAT_PCI_GSI_COUNT },
+			    4);
+	aml_pkg_close(w, outer);
+}
+
 /*
  * The host bridge (ACPI 6.4 6.5.5 _BBN, 6.5.6 _SEG): it decodes bus 0 .. PLAT_ECAM_BUSES - 1, consumes the
  * configuration ports, and forwards all other I/O ports and the MMIO window
@@ -605,6 +636,7 @@ static void dsdt_pci0(struct acpi_writer *w)
 	res_dword_mem_window(&r, (u32)PLAT_PCI_MMIO_BASE, (u32)PLAT_PCI_MMIO_SIZE);
 	res_end(&r);
 	aml_name_resources(w, "_CRS", &r);
+	aml_name_prt(w);
 	aml_pkg_close(w, dev);
 }
 

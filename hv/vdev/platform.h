@@ -44,6 +44,8 @@
 #define PLAT_PCI_CONF_DATA 0xcfc /* 0xcfc-0xcff */
 #define PLAT_COM1_PORT 0x3f8
 #define PLAT_PVPANIC_PORT 0x505 /* guest panic notification (QEMU0001) */
+#define PLAT_PCI_IO_BASE 0xc000 /* I/O BARs, where SeaBIOS puts them */
+#define PLAT_PCI_IO_SIZE 0x4000
 
 /* ACPI fixed hardware */
 #define PLAT_SLP_TYP_S5 5	  /* \_S5 package value (SLP_TYPa = b) */
@@ -55,3 +57,7 @@
 #define PLAT_IRQ_RTC 8
 #define PLAT_IRQ_SCI 9 /* level, active high (MADT override) */
 #define PLAT_GSI_TIMER 2
+/* PCI INTx: pin P (0 = INTA) of slot S raises GSI BASE + (S + P) % COUNT,
+ * level-triggered, as the DSDT's _PRT says */
+#define PLAT_PCI_GSI_BASE 16
+#define PLAT_PCI_GSI_COUNT 8

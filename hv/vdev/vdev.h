@@ -134,6 +134,17 @@ struct vdev_host {
 	u64 (*crystal_hz)(void);
 	/* What the machine's firmware told the hypervisor (drivers/acpi.h). */
 	const struct acpi_info *(*acpi)(void);
+	/* Zeroed page-aligned memory shared by partitions, never freed (a
+	 * shared-memory region); NULL: none left. */
+	void *(*alloc_shared)(u64 bytes);
+	/* The boot module (or UEFI file) called name, in place and writable;
+	 * NULL when there is none. */
+	void *(*module)(const char *name, u64 *len);
+	/* Maps len bytes of hypervisor memory mem (page-aligned) at gpa in the
+	 * partition's second-level tables, or unmaps them, and makes its vCPUs
+	 * flush their TLBs; map returns 0 or -E_NOMEM (nothing mapped). */
+	int (*map)(struct partition *p, u64 gpa, void *mem, u64 len);
+	void (*unmap)(struct partition *p, u64 gpa, u64 len);
 };
 
 /* The partition as its devices see it. */

@@ -3,8 +3,10 @@
  * undone in the reverse order). A new device is its file and a line here.
  */
 #include "hv/vdev/vdev_list.h"
+#include "hv/vdev/vblk.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vlapic.h"
+#include "hv/vdev/vnet.h"
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"
 #include "hv/vdev/vpit.h"
@@ -12,6 +14,7 @@
 #include "hv/vdev/vpmtimer.h"
 #include "hv/vdev/vpvpanic.h"
 #include "hv/vdev/vrtc.h"
+#include "hv/vdev/vshm.h"
 #include "hv/vdev/vuart.h"
 
 const struct vdev_type *const vdev_list[] = {
@@ -25,6 +28,10 @@ const struct vdev_type *const vdev_list[] = {
 	&vpm_type,
 	&vpci_type,
 	&vpvpanic_type,
+	/* on the PCI bus: after it */
+	&vnet_type,
+	&vblk_type,
+	&vshm_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */
 	&vpmtimer_type,

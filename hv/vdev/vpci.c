@@ -9,43 +9,36 @@
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vdev.h"
+#include "hv/vdev/vpci_dev.h"
 
 #define CF8_PORTS 1 /* 0xCF9 is the reset register (vpm.c): only CF8 dword accesses */
 #define BYTE_MASK 0xffU
+#define FIRST_SLOT 1 /* 0 is the host bridge's */
 
-/* Type 0 header (PCI Local Bus 3.0 6.1) */
-#define CFG_VENDOR 0x00
-#define CFG_DEVICE 0x02
-#define CFG_COMMAND 0x04
-#define CFG_REVISION 0x08
-#define CFG_CLASS_PROG 0x09
-#define CFG_HEADER_TYPE 0x0e
-#define CFG_HEADER_SIZE 256
-#define CMD_IO BIT(0)
-#define CMD_MEMORY BIT(1)
-#define CMD_MASTER BIT(2)
-#define CMD_PARITY BIT(6)
-#define CMD_SERR BIT(8)
-#define CMD_INTX_DISABLE BIT(10)
-#define HB_CMD_WRITABLE \
-	(CMD_IO | CMD_MEMORY | CMD_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE)
-#define HB_CMD_RESET (CMD_MEMORY | CMD_MASTER) /* as Intel host bridges come up */
+#define HB_CMD_WRITABLE                                                                 \
+	(PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_PARITY | PCI_CMD_SERR | \
+	 PCI_CMD_INTX_DISABLE)
+#define HB_CMD_RESET (PCI_CMD_MEMORY | PCI_CMD_MASTER) /* as Intel host bridges come up */
 #define HB_REVISION 0x00
-#define HB_CLASS 0x060000U  /* bridge, host bridge, prog-if 0 */
-#define HB_HEADER_TYPE 0x00 /* type 0, single function */
+/* Firmware placement: BAR sizes from the largest a window holds down */
+#define PLACE_SHIFT_MAX 31
+#define PLACE_SHIFT_MIN 2
 
 struct vpci_func {
 	u32 devfn;
 	const struct vpci_func_ops *ops;
 	void *ctx;
+	struct vpci_dev *dev; /* a declared function (vpci_dev.h), or NULL */
 };
 
 struct host_bridge {
-	u8 cfg[CFG_HEADER_SIZE];
+	u8 cfg[PCI_CFG_SPACE_SIZE];
 };
 
 struct vpci {
 	struct spinlock lock;
+	struct vdev_registry *reg;
+	bool io_window; /* registered, for the first function with an I/O BAR */
 	u32 cf8;
 	u32 count;
 	struct vpci_func funcs[VPCI_MAX_FUNCS];
@@ -74,40 +67,40 @@ static u32 hb_read(void *ctx, u32 reg, u32 size)
 	struct host_bridge *hb = ctx;
 
 	/* no extended capabilities: the extended space reads 0 */
-	return reg < CFG_HEADER_SIZE ? get(hb->cfg, reg, size) : 0;
+	return reg < PCI_CFG_SPACE_SIZE ? get(hb->cfg, reg, size) : 0;
 }
 
 static void hb_write(void *ctx, u32 reg, u32 size, u32 val)
 {
 	struct host_bridge *hb = ctx;
-	u32 cmd = get(hb->cfg, CFG_COMMAND, 2);
+	u32 cmd = get(hb->cfg, PCI_CFG_COMMAND, 2);
 
 	/* only the bytes of the command register that the access covers */
 	for (u32 i = 0; i < size; i++) {
 		u32 r = reg + i;
 
-		if (r == CFG_COMMAND || r == CFG_COMMAND + 1) {
-			u32 shift = 8 * (r - CFG_COMMAND);
+		if (r == PCI_CFG_COMMAND || r == PCI_CFG_COMMAND + 1) {
+			u32 shift = 8 * (r - PCI_CFG_COMMAND);
 
 			cmd &= ~(BYTE_MASK << shift);
 			cmd |= ((val >> (8 * i)) & BYTE_MASK) << shift;
 		}
 	}
-	put(hb->cfg, CFG_COMMAND, 2, cmd & HB_CMD_WRITABLE);
+	put(hb->cfg, PCI_CFG_COMMAND, 2, cmd & HB_CMD_WRITABLE);
 }
 
 static void hb_reset(void *ctx)
 {
 	struct host_bridge *hb = ctx;
 
-	for (u32 i = 0; i < CFG_HEADER_SIZE; i++)
+	for (u32 i = 0; i < PCI_CFG_SPACE_SIZE; i++)
 		hb->cfg[i] = 0;
-	put(hb->cfg, CFG_VENDOR, 2, VPCI_HB_VENDOR);
-	put(hb->cfg, CFG_DEVICE, 2, VPCI_HB_DEVICE);
-	put(hb->cfg, CFG_COMMAND, 2, HB_CMD_RESET);
-	put(hb->cfg, CFG_REVISION, 1, HB_REVISION);
-	put(hb->cfg, CFG_CLASS_PROG, 3, HB_CLASS);
-	put(hb->cfg, CFG_HEADER_TYPE, 1, HB_HEADER_TYPE);
+	put(hb->cfg, PCI_CFG_VENDOR, 2, VPCI_HB_VENDOR);
+	put(hb->cfg, PCI_CFG_DEVICE, 2, VPCI_HB_DEVICE);
+	put(hb->cfg, PCI_CFG_COMMAND, 2, HB_CMD_RESET);
+	put(hb->cfg, PCI_CFG_REVISION, 1, HB_REVISION);
+	put(hb->cfg, PCI_CFG_CLASS_PROG, 3, PCI_CLASS_HOST_BRIDGE);
+	put(hb->cfg, PCI_CFG_HEADER_TYPE, 1, PCI_HEADER_TYPE_NORMAL);
 }
 
 static const struct vpci_func_ops hb_ops = {
@@ -226,30 +219,127 @@ static int ecam_access(void *dev, struct vcpu *v, struct vdev_access *a)
 	return 0;
 }
 
+static int add_func(struct vpci *pci, u32 devfn, const struct vpci_func_ops *ops, void *ctx,
+		    struct vpci_dev *dev)
+{
+	if (find(pci, 0, devfn))
+		return -E_EXIST;
+	if (pci->count == VPCI_MAX_FUNCS)
+		return -E_NOMEM;
+	pci->funcs[pci->count++] = (struct vpci_func){ devfn, ops, ctx, dev };
+	return 0;
+}
+
 int vpci_add_func(struct vpci *pci, u8 dev, u8 fn, const struct vpci_func_ops *ops, void *ctx)
 {
-	int err = 0;
+	int err;
 
 	if (dev >= VPCI_DEVS || fn >= VPCI_FNS || !ops || !ops->read || !ops->write)
 		return -E_INVAL;
 	spin_lock(&pci->lock);
-	if (find(pci, 0, DEVFN(dev, fn)))
-		err = -E_EXIST;
-	else if (pci->count == VPCI_MAX_FUNCS)
-		err = -E_NOMEM;
-	else
-		pci->funcs[pci->count++] = (struct vpci_func){ DEVFN(dev, fn), ops, ctx };
+	err = add_func(pci, DEVFN(dev, fn), ops, ctx, NULL);
 	spin_unlock(&pci->lock);
 	return err;
 }
 
-/* Host bridge to power-on state, every added function's reset, CF8 = 0. */
+/* --- declared functions: their BARs ----------------------------------------- */
+
+static const struct vpci_func_ops dev_ops = {
+	.read = vpci_dev_cfg_read,
+	.write = vpci_dev_cfg_write,
+	.reset = vpci_dev_reset,
+};
+
+/* An access in a window: the decoded BAR that holds it, found under the
+ * lock, then the function without it. Nothing there: open bus. */
+static int bar_dispatch(struct vpci *pci, bool io, struct vdev_access *a)
+{
+	struct vpci_dev *d = NULL;
+	u32 bar = 0;
+	u64 off = 0;
+
+	spin_lock(&pci->lock);
+	for (u32 i = 0; i < pci->count && !d; i++)
+		if (pci->funcs[i].dev &&
+		    vpci_dev_claims(pci->funcs[i].dev, io, a->addr, &bar, &off))
+			d = pci->funcs[i].dev;
+	spin_unlock(&pci->lock);
+	return d ? vpci_dev_bar_access(d, bar, off, a) : -E_NODEV;
+}
+
+static int mmio_window_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	(void)v;
+	return bar_dispatch(dev, false, a);
+}
+
+static int io_window_access(void *dev, struct vcpu *v, struct vdev_access *a)
+{
+	(void)v;
+	return bar_dispatch(dev, true, a);
+}
+
+int vpci_add_dev(struct vpci *pci, struct vpci_dev *d)
+{
+	bool io = false;
+	u32 slot = FIRST_SLOT;
+	int err;
+
+	for (u32 i = 0; i < PCI_BARS; i++)
+		io |= d->bar[i].type == VPCI_BAR_IO;
+	if (io && !pci->io_window) {
+		if (vdev_add_io(pci->reg, PLAT_PCI_IO_BASE, PLAT_PCI_IO_SIZE, io_window_access,
+				pci))
+			return -E_NOMEM;
+		pci->io_window = true;
+	}
+	spin_lock(&pci->lock);
+	while (slot < VPCI_DEVS && find(pci, 0, DEVFN(slot, 0)))
+		slot++;
+	err = slot == VPCI_DEVS ? -E_NOMEM : vpci_dev_init(d, pci->reg, (u8)DEVFN(slot, 0));
+	if (!err)
+		err = add_func(pci, DEVFN(slot, 0), &dev_ops, d, d);
+	spin_unlock(&pci->lock);
+	return err;
+}
+
+/*
+ * Where firmware would put the BARs: each window filled from its bottom,
+ * largest BAR first, so that every BAR is naturally aligned with no gap.
+ * A BAR that does not fit stays at 0 (not decoded).
+ */
+static void place_bars(struct vpci *pci)
+{
+	const u64 base[2] = { PLAT_PCI_MMIO_BASE, PLAT_PCI_IO_BASE };
+	const u64 size[2] = { PLAT_PCI_MMIO_SIZE, PLAT_PCI_IO_SIZE };
+	u64 used[2] = { 0, 0 };
+
+	for (u32 shift = PLACE_SHIFT_MAX; shift >= PLACE_SHIFT_MIN; shift--) {
+		for (u32 f = 0; f < pci->count; f++) {
+			struct vpci_dev *d = pci->funcs[f].dev;
+
+			for (u32 i = 0; d && i < PCI_BARS; i++) {
+				const struct vpci_bar *b = &d->bar[i];
+				u32 w = b->type == VPCI_BAR_IO;
+
+				if (b->type == VPCI_BAR_NONE || b->size != BIT_ULL(shift))
+					continue;
+				d->addr[i] = used[w] + b->size <= size[w] ? base[w] + used[w] : 0;
+				used[w] += d->addr[i] ? b->size : 0;
+			}
+		}
+	}
+}
+
+/* Host bridge to power-on state, BARs where firmware puts them, every
+ * added function's reset, CF8 = 0. */
 static void vpci_reset(void *dev)
 {
 	struct vpci *pci = dev;
 
 	spin_lock(&pci->lock);
 	pci->cf8 = 0;
+	place_bars(pci);
 	for (u32 i = 0; i < pci->count; i++)
 		if (pci->funcs[i].ops->reset)
 			pci->funcs[i].ops->reset(pci->funcs[i].ctx);
@@ -260,10 +350,12 @@ static int vpci_create(struct vdev_registry *reg, void *dev)
 {
 	struct vpci *pci = dev;
 
+	pci->reg = reg;
 	if (vpci_add_func(pci, 0, 0, &hb_ops, &pci->hb) ||
 	    vdev_add_io(reg, PLAT_PCI_CONF_ADDR, CF8_PORTS, cf8_access, pci) ||
 	    vdev_add_io(reg, PLAT_PCI_CONF_DATA, CFC_PORTS, cfc_access, pci) ||
-	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci))
+	    vdev_add_mmio(reg, PLAT_ECAM_BASE, PLAT_ECAM_SIZE, ecam_access, pci) ||
+	    vdev_add_mmio(reg, PLAT_PCI_MMIO_BASE, PLAT_PCI_MMIO_SIZE, mmio_window_access, pci))
 		return -E_NOMEM;
 	vpci_reset(pci);
 	return 0;

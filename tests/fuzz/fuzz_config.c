@@ -85,6 +85,16 @@ static void check_partition(const struct config_partition *p, bool accepted)
 	CHECK(strnlen(p->initrd, sizeof(p->initrd)) < sizeof(p->initrd));
 	CHECK(strnlen(p->cmdline, sizeof(p->cmdline)) < sizeof(p->cmdline));
 	CHECK(p->pci_count <= CONFIG_MAX_PCI);
+	CHECK(p->net_count <= CONFIG_MAX_NET && p->disk_count <= CONFIG_MAX_DISK &&
+	      p->shm_count <= CONFIG_MAX_SHM);
+	for (u32 i = 0; i < p->net_count; i++)
+		CHECK(strnlen(p->net[i], sizeof(p->net[i])) >= 1 &&
+		      strnlen(p->net[i], sizeof(p->net[i])) <= CONFIG_NAME_MAX);
+	for (u32 i = 0; i < p->disk_count; i++)
+		CHECK(strnlen(p->disk[i].name, sizeof(p->disk[i].name)) < sizeof(p->disk[i].name));
+	for (u32 i = 0; i < p->shm_count; i++)
+		CHECK(p->shm[i].size >= CONFIG_SHM_MIN && p->shm[i].size <= CONFIG_SHM_MAX &&
+		      !(p->shm[i].size & (p->shm[i].size - 1)));
 	CHECK(p->console <= CONFIG_CONSOLE_NONE && p->on_crash <= CONFIG_ACTION_RESTART &&
 	      p->on_reboot <= CONFIG_ACTION_RESTART);
 	if (accepted)
@@ -120,6 +130,17 @@ static size_t write_plan(const struct config *c)
 			     p->pci[j].fn);
 		if (p->pci_count)
 			EMIT("\n");
+		for (u32 j = 0; j < p->net_count; j++)
+			EMIT("%s%s%s", j ? "," : "net = ", p->net[j],
+			     j + 1 < p->net_count ? "" : "\n");
+		for (u32 j = 0; j < p->disk_count; j++)
+			EMIT("%s%s%s%s", j ? "," : "disk = ", p->disk[j].name,
+			     p->disk[j].ro ? " ro" : "", j + 1 < p->disk_count ? "" : "\n");
+		for (u32 j = 0; j < p->shm_count; j++) {
+			config_format_size(size, sizeof(size), p->shm[j].size);
+			EMIT("%s%s %s%s", j ? "," : "shm = ", p->shm[j].name, size,
+			     j + 1 < p->shm_count ? "" : "\n");
+		}
 	}
 #undef EMIT
 	CHECK(len < sizeof(text));
@@ -142,6 +163,9 @@ static void check_round_trip(const struct config *c)
 		CHECK(a->console == b->console && a->on_crash == b->on_crash &&
 		      a->on_reboot == b->on_reboot);
 		CHECK(a->pci_count == b->pci_count && !memcmp(a->pci, b->pci, sizeof(a->pci)));
+		CHECK(a->net_count == b->net_count && !memcmp(a->net, b->net, sizeof(a->net)));
+		CHECK(a->disk_count == b->disk_count && !memcmp(a->disk, b->disk, sizeof(a->disk)));
+		CHECK(a->shm_count == b->shm_count && !memcmp(a->shm, b->shm, sizeof(a->shm)));
 	}
 }
 

@@ -140,6 +140,33 @@ static const struct acpi_info *no_acpi(void)
 	return NULL;
 }
 
+static void *unexpected_alloc_shared(u64 bytes)
+{
+	fail_msg("unexpected alloc_shared %#llx", (unsigned long long)bytes);
+	return NULL;
+}
+
+static void *unexpected_module(const char *name, u64 *len)
+{
+	(void)len;
+	fail_msg("unexpected module %s", name);
+	return NULL;
+}
+
+static int unexpected_map(struct partition *p, u64 gpa, void *mem, u64 len)
+{
+	(void)p;
+	(void)mem;
+	fail_msg("unexpected map %#llx+%#llx", (unsigned long long)gpa, (unsigned long long)len);
+	return 0;
+}
+
+static void unexpected_unmap(struct partition *p, u64 gpa, u64 len)
+{
+	(void)p;
+	fail_msg("unexpected unmap %#llx+%#llx", (unsigned long long)gpa, (unsigned long long)len);
+}
+
 /* Each test's part_init puts these back; a test assigns what it expects. */
 static struct vdev_host fake_host;
 
@@ -170,6 +197,10 @@ static inline void part_init(u32 vcpus)
 		.wall_clock = unexpected_wall_clock,
 		.crystal_hz = unexpected_crystal_hz,
 		.acpi = no_acpi,
+		.alloc_shared = unexpected_alloc_shared,
+		.module = unexpected_module,
+		.map = unexpected_map,
+		.unmap = unexpected_unmap,
 	};
 	owner = (struct vdev_owner){ &test_part, test_part.name, &test_cfg, test_part.vcpus,
 				     vcpus };

@@ -7,6 +7,7 @@
 #include "hv/vdev/platform.h"
 #include "hv/vdev/vpci.h"
 #include "tests/unit/test_vdev_fakes.h"
+#include "tests/unit/test_virq_fakes.h"
 
 #define CF8 PLAT_PCI_CONF_ADDR
 #define CFC PLAT_PCI_CONF_DATA

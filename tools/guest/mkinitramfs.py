@@ -43,8 +43,8 @@ DEFAULT_HOSTNAME = "tessera"
 APPLETS = """
     [ awk basename cat chmod clear cmp cp cttyhack cut date dd df dirname
     dmesg du echo env expr false find free grep gunzip gzip head hexdump
-    hostname id insmod kill less ln ls md5sum mkdir mknod more mount mv nproc od
-    poweroff printf ps pwd readlink reboot rm rmdir sed seq setsid sh
+    hostname id insmod ip kill less ln ls md5sum mkdir mknod more mount mv nc nproc od
+    ping poweroff printf ps pwd readlink reboot rm rmdir sed seq setsid sh
     sha256sum sleep sort stat stty sync sysctl tail taskset tee test time
     top touch tr true tty umount uname uniq uptime vi watch wc which xargs
     yes
@@ -162,11 +162,21 @@ def busybox_applets(busybox: Path) -> set[str]:
     return set(proc.stdout.split())
 
 
-# Modules of the guest's own kernel package that /init loads: the pvpanic
-# driver, through which a panicking kernel tells the hypervisor (its
-# on_crash then applies). Order matters: pvpanic-mmio needs pvpanic.
+# Modules of the guest's own kernel package that /init loads, in this
+# order (each needs those before it): the pvpanic driver, through which a
+# panicking kernel tells the hypervisor (its on_crash then applies); the
+# virtio PCI transport with its network and block drivers (docs/virtio.md).
 MODULES = ["kernel/drivers/misc/pvpanic/pvpanic.ko",
-           "kernel/drivers/misc/pvpanic/pvpanic-mmio.ko"]
+           "kernel/drivers/misc/pvpanic/pvpanic-mmio.ko",
+           "kernel/drivers/virtio/virtio_ring.ko",
+           "kernel/drivers/virtio/virtio.ko",
+           "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
+           "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
+           "kernel/drivers/virtio/virtio_pci.ko",
+           "kernel/net/core/failover.ko",
+           "kernel/drivers/net/net_failover.ko",
+           "kernel/drivers/net/virtio_net.ko",
+           "kernel/drivers/block/virtio_blk.ko"]
 
 
 def add_modules(tree: Tree, modules: Path) -> None:
@@ -181,6 +191,8 @@ def add_modules(tree: Tree, modules: Path) -> None:
         if not src.is_file():
             raise SystemExit(f"mkinitramfs: {src}: missing (from the kernel package)")
         tree.file(f"lib/modules/{src.name}", src.read_bytes())
+    # /init loads them in this order
+    tree.file("lib/modules/order", "".join(f"{Path(r).name}\n" for r in MODULES).encode())
 
 
 def build_tree(role: str, busybox: Path, rootfs: Path, hostname: str,
