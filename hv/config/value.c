@@ -248,6 +248,13 @@ void value_parse_image(struct parser *p, const struct key_desc *k, void *obj, st
 {
 	char *name = (char *)obj + k->offset;
 
+	/* "kernel =#x" names "#x", but "kernel = #x" is a comment: refused, so
+	 * that every name reads the same however it is spaced */
+	if (v.n && v.s[0] == '#') {
+		report_problem(&p->r, p->line, "%s: \"%.*s\": a name cannot begin with '#'",
+			       k->name, span_qlen(v), v.s);
+		return;
+	}
 	for (size_t i = 0; i < v.n; i++) {
 		if (text_is_blank(v.s[i])) {
 			report_problem(&p->r, p->line, "%s: \"%.*s\" is more than one name",
