@@ -68,8 +68,9 @@ static void validate_pci(struct reporter *r, const struct config_machine *m,
 	}
 }
 
-/* A CPU of a partition before partition `before` that shares cpu's core
- * (in *sib), and that partition; NULL if none. */
+/* Another CPU of a partition before partition `before` that shares cpu's
+ * core (in *sib), and that partition; NULL if none (a CPU given twice is
+ * the cpus check's to report). */
 static const struct config_partition *
 sibling_owner(const struct config *c, const struct config_machine *m, u32 before, u32 cpu, u32 *sib)
 {
@@ -77,7 +78,7 @@ sibling_owner(const struct config *c, const struct config_machine *m, u32 before
 
 	for (u32 j = 0; j < before; j++)
 		for (*sib = 0; *sib < n; (*sib)++)
-			if (config_cpu_isset(&c->partitions[j], *sib) &&
+			if (*sib != cpu && config_cpu_isset(&c->partitions[j], *sib) &&
 			    m->core_of(m->ctx, *sib) == core)
 				return &c->partitions[j];
 	return NULL;

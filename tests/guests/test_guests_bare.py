@@ -289,6 +289,42 @@ def test_exitcost_unknown_op_fails():
     expect(run_guest("exitcost", "op=nop"), "FAIL", r"op=nop: want cpuid, io, apic, rdmsr or hlt")
 
 
+# --- events (tests/system/test_events.py runs them in partitions) ---
+
+def test_nmi_bare():
+    expect(run_guest("nmi", "storm=300 stop=1", smp=2, timeout=60), "PASS",
+           r"^nmis=\d+ nested=0 held=1 hlt_wake=1 storm=300$")
+
+
+def test_singlestep_bare():
+    expect(run_guest("singlestep", "wbinvd=3"), "PASS", r"^steps=\d+ int1=\d+ gd=\d+ wbinvd=3$")
+
+
+def test_dbloop_bare():
+    # the #DB delivery loop is entered; bare, nothing stops it but the reset
+    # the first CPU makes, which ends QEMU (-no-reboot) with status 0
+    run = run_guest("dbloop", "", smp=2, timeout=60)
+    assert run.verdict() == ("PASS", "probe=#DB loop=entered"), str(run)
+    assert run.returncode == 0 and "loops on #DB delivery; resetting" in run.console, str(run)
+
+
+def test_acloop_bare_qemu_deviates():
+    # QEMU's TCG checks no alignment: the guest's probe sees no #AC
+    expect(run_guest("acloop", "", smp=2, timeout=60), "FAIL",
+           r"the probe raised 0 #AC, want 1: this CPU does not check alignment")
+
+
+def test_pat_bare_qemu_deviates():
+    # QEMU's TCG takes reserved PAT memory types without #GP (SDM 3A 12.12.2)
+    expect(run_guest("pat"), "FAIL", r"WRMSR IA32_PAT 0x[0-9a-f]+ \(reserved\) did not raise #GP")
+
+
+def test_cpustate_bare_after_firmware():
+    # bare, the firmware has used the x87 before the guest: the state is not
+    # the power-up one the guest checks for (a partition starts with it)
+    expect(run_guest("cpustate"), "FAIL", r"^x87 at start: FCW 0x37f ")
+
+
 # --- the common frame ---
 
 def test_bad_cmdline_number_fails():

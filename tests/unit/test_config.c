@@ -319,6 +319,9 @@ static const struct bad_case bad_cases[] = {
 	  "(allow_shared_cores = yes in [hypervisor] allows it)\n"
 	  "hv.conf:10: cpus: CPU 3 is a hyperthread sibling of CPU 2 of \"b\" "
 	  "(allow_shared_cores = yes in [hypervisor] allows it)\n" },
+	/* a CPU given twice is not also its own sibling */
+	{ "same CPU in two partitions with siblings", PART("a", "0") PART("b", "0"), 0, M_SMT,
+	  "hv.conf:6: cpus: CPU 0 is in both \"a\" and \"b\"\n" },
 	{ "allow_shared_cores = no",
 	  "[hypervisor]\nallow_shared_cores = no\n" PART("a", "1") PART("b", "0"), 0, M_SMT,
 	  "hv.conf:8: cpus: CPU 0 is a hyperthread sibling of CPU 1 of \"a\" "
