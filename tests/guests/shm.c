@@ -27,14 +27,13 @@
 #include "hv/hw/ivshmem.h"
 #include "hv/hw/pci.h"
 #include "hv/hw/x86.h"
+#include "irq.h"
 #include "lapic.h"
 #include "lib.h"
 #include "trap.h"
 #include "tsc.h"
 
 #define VECTOR 0x40
-#define IDT_ENTRIES 256
-#define IDT_TYPE_INTR32 0x8e
 #define HEADER 64 /* bytes at the start of the region: the protocol's */
 #define READY_MAGIC 0x52454459U
 #define PATTERN_MUL 0x9e3779b1U
@@ -43,35 +42,15 @@
 
 const char guest_name[] = "shm";
 
-/* The interrupt handler (below, in assembly): counts and ends the
- * interrupt at the local APIC. */
-extern volatile u32 shm_irqs;
-extern u32 shm_eoi;
-volatile u32 shm_irqs;
-u32 shm_eoi;
-void shm_irq(void);
-__asm__(".text\n"
-	".globl shm_irq\n"
-	"shm_irq:\n"
-	"	pushl %eax\n"
-	"	lock incl shm_irqs\n"
-	"	movl shm_eoi, %eax\n"
-	"	movl $0, (%eax)\n"
-	"	popl %eax\n"
-	"	iret\n");
+/* MSI-X vector 0's interrupts (lib/irq counts them): ended at the local
+ * APIC. */
+static void shm_irq(u8 vector)
+{
+	(void)vector;
+	lapic_write(APIC_EOI, 0);
+}
 
-struct idt_gate {
-	u16 lo, sel;
-	u8 zero, type;
-	u16 hi;
-} __packed;
-
-struct idt_ptr {
-	u16 limit;
-	u32 base;
-} __packed;
-
-static struct idt_gate idt[IDT_ENTRIES] __aligned(8);
+#define shm_irqs (irq_counts[VECTOR])
 
 struct header {
 	volatile u32 seq;
@@ -118,10 +97,9 @@ static u32 bar2_size(u32 slot)
 	return ~mask + 1;
 }
 
-/* MSI-X vector 0 to this CPU's APIC, VECTOR; the handler in the IDT. */
+/* MSI-X vector 0 to this CPU's APIC, VECTOR (lib/irq's IDT). */
 static void msix_setup(u32 slot)
 {
-	struct idt_ptr old, now = { sizeof(idt) - 1, (u32)(uintptr_t)idt };
 	u32 cap = cfg_read(slot, PCI_CFG_CAP_PTR) & 0xff, table;
 	uintptr_t entry;
 
@@ -132,13 +110,9 @@ static void msix_setup(u32 slot)
 	table = cfg_read(slot, cap + PCI_MSIX_TABLE);
 	entry = (cfg_read(slot, PCI_CFG_BAR0 + 4 * (table & 7)) & ~PCI_BAR_MEM_FLAGS) +
 		(table & ~7U);
-	__asm__ volatile("sidt %0" : "=m"(old));
-	memcpy(idt, (const void *)(uintptr_t)old.base, old.limit + 1U);
-	idt[VECTOR] = (struct idt_gate){ (u16)(uintptr_t)shm_irq, SEL_CODE, 0, IDT_TYPE_INTR32,
-					 (u16)((uintptr_t)shm_irq >> 16) };
-	__asm__ volatile("lidt %0" : : "m"(now));
+	irq_init();
+	irq_set_handler(VECTOR, shm_irq);
 	lapic_enable();
-	shm_eoi = lapic_base() + APIC_EOI;
 	mmio_write32(entry, MSI_ADDR_BASE | lapic_id() << MSI_ADDR_DEST_SHIFT);
 	mmio_write32(entry + 4, 0);
 	mmio_write32(entry + 8, VECTOR);

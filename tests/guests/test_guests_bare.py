@@ -66,12 +66,12 @@ def guests_built():
 
 
 def run_guest(name: str, append: str = "", *, smp: int = 1, mem: str = "64M",
-              timeout: float = 30, initrd: list[Path] = ()) -> Run:
+              timeout: float = 30, initrd: list[Path] = (), extra: list[str] = ()) -> Run:
     kernel = GUESTS / f"{name}.elf"
     cmd = [QEMU, "-M", "q35", "-cpu", "EPYC", "-smp", str(smp), "-m", mem,
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-kernel", str(kernel), "-append", append]
+           "-kernel", str(kernel), "-append", append, *extra]
     if initrd:  # Multiboot modules
         cmd += ["-initrd", ",".join(str(p) for p in initrd)]
     try:
@@ -323,6 +323,22 @@ def test_cpustate_bare_after_firmware():
     # bare, the firmware has used the x87 before the guest: the state is not
     # the power-up one the guest checks for (a partition starts with it)
     expect(run_guest("cpustate"), "FAIL", r"^x87 at start: FCW 0x37f ")
+
+
+# --- shm (tests/system/test_shm.py runs it in partitions) ---
+
+def test_shm_bare_finds_plain_ivshmem():
+    # QEMU's ivshmem-plain is the 1af4:1110 function without doorbells (its
+    # doorbell variant needs an ivshmem-server, which Debian does not ship):
+    # the guest finds it on bus 0 and notices that it cannot interrupt a peer
+    run = run_guest("shm", "rounds=0", extra=["-object", "memory-backend-ram,id=shm,size=1M",
+                                              "-device", "ivshmem-plain,memdev=shm"])
+    expect(run, "FAIL", r"^no MSI-X capability$")
+
+
+def test_shm_bare_absent():
+    # no ivshmem device at all: the guest says so
+    expect(run_guest("shm", "rounds=0"), "FAIL", r"^no ivshmem device on bus 0$")
 
 
 # --- the common frame ---
