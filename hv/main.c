@@ -128,6 +128,7 @@ void hv_idle(void)
 	u32 what = plan.hv.on_idle;
 
 	pr_info("on_idle: %s\n", config_on_idle_name(what));
+	console_flush(); /* every line out before the machine goes */
 	smp_stop_others();
 	if (what == CONFIG_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
 		pr_err("poweroff: ACPI S5 is not available; halting\n");
@@ -232,6 +233,7 @@ void hv_main(struct boot_info *bi)
 		tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
 	if (lapic_timer_init())
 		panic("lapic: cannot calibrate the local APIC timer");
+	panic_test_init(bi->cmdline);
 	rtc_init(acpi.century, !(acpi.iapc_boot_arch & ACPI_BOOT_CMOS_RTC_NOT_PRESENT));
 
 	if (!virt_probe())
