@@ -39,6 +39,7 @@
  * rather than a 16-byte FIFO's overrun. Only a full queue drops (counted). */
 #define RX_QUEUE_SIZE 4096
 #define UART_OVERSAMPLE 16 /* baud = clock / (16 * divisor) (PC16550D) */
+#define TX_GAP_CHARS 1	   /* the interrupt never comes sooner after a write */
 
 struct vuart {
 	struct vdev_registry *reg;
@@ -47,6 +48,8 @@ struct vuart {
 	bool thr_int; /* THRE interrupt pending (cleared by IIR read or THR write) */
 	bool irq_line;
 	u64 thr_due; /* the transmitter empties then (TSC), 0: it is empty */
+	u64 tx_end;  /* when the bytes written have left at the baud rate */
+	bool stream; /* the guest refills on the paced interrupt (see transmit) */
 	u64 timer;   /* what its timer was last set for, 0: nothing */
 	struct vclock clk;
 	u8 rx[RX_QUEUE_SIZE];
@@ -109,6 +112,7 @@ static void tx_update(struct vuart *u, u64 now)
 	if (u->thr_due && now >= u->thr_due && tx_ready(u)) {
 		u->thr_due = 0;
 		u->thr_int = true;
+		u->stream = u->ier & UART_IER_THRI; /* an interrupt the driver waits for */
 	}
 }
 
@@ -135,14 +139,27 @@ static void update_irq(struct vuart *u)
 
 static void transmit(struct vuart *u, u8 byte, u64 now)
 {
+	u64 c, slack;
+
 	if (u->mcr & UART_MCR_LOOP) {
 		rx_push(u, byte);
 		return;
 	}
 	console_put(&u->out, byte);
 	u->last_tx = now;
+	/*
+	 * The line goes on from where the last byte left it. A guest that
+	 * refills on the interrupt the schedule raised gets up to a FIFO's
+	 * time of its lateness back (the interrupt's way to it: a vCPU to
+	 * wake, on an emulator's busy host), so the stream keeps the baud
+	 * rate; but the interrupt never comes sooner than TX_GAP_CHARS after
+	 * a write, so its handler stops after each FIFO and the CPU runs.
+	 */
+	c = char_ticks(u);
+	slack = u->stream ? MIN(now, (UART_FIFO_SIZE - TX_GAP_CHARS) * c) : 0;
+	u->tx_end = MAX(u->tx_end, now - slack) + c;
+	u->thr_due = MAX(u->tx_end, now + TX_GAP_CHARS * c);
 	u->thr_int = false;
-	u->thr_due = MAX(u->thr_due, now) + char_ticks(u);
 }
 
 static u8 modem_status(const struct vuart *u)
@@ -207,6 +224,8 @@ static void write_reg(struct vuart *u, u32 reg, u8 val, u64 now)
 			if ((val & UART_IER_THRI) && !(u->ier & UART_IER_THRI) && !u->thr_due &&
 			    tx_ready(u))
 				u->thr_int = true;
+			if (!(val & UART_IER_THRI))
+				u->stream = false; /* the driver has nothing more to send */
 			u->ier = val & UART_IER_MASK;
 		}
 		break;
@@ -294,8 +313,8 @@ static void vuart_reset(void *dev)
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
 	u->rx_head = u->rx_count = 0;
 	u->rx_lost = 0;
-	u->thr_int = u->irq_line = u->rx_blocked = false;
-	u->thr_due = 0;
+	u->thr_int = u->irq_line = u->rx_blocked = u->stream = false;
+	u->thr_due = u->tx_end = 0;
 	spin_unlock(&u->lock);
 }
 

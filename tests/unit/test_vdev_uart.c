@@ -255,6 +255,45 @@ static void test_the_transmitter_empty_interrupt_comes_at_the_baud_rate(void **s
 	assert_int_equal(queue->head, 17); /* nothing lost on the way */
 }
 
+/* A FIFO written on the paced interrupt: the stream keeps the baud rate
+ * when the guest comes late to the interrupt (up to a FIFO's time: the
+ * way to a vCPU on a busy host), but the next interrupt never comes at
+ * once after a write (its handler would loop), and a stream the driver
+ * ended (IER.THRI off) starts again at the baud rate. */
+static void test_a_late_refill_keeps_the_stream_at_the_baud_rate(void **state)
+{
+	u64 due;
+
+	(void)state;
+	interrupt_driven(1);
+	send("0123456789abcdef");
+	due = now + 16 * CHAR_8N1;
+	now = due;
+	timer();
+	assert_true(irq4);   /* the schedule's interrupt: a stream */
+	now += 5 * CHAR_8N1; /* the guest comes 5 characters late */
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_THRI);
+	send("0123456789abcdef");
+	assert_int_equal(timer(), due + 16 * CHAR_8N1); /* not now + 16 */
+	due += 16 * CHAR_8N1;
+	now = due;
+	timer();
+	assert_true(irq4);
+	now += 30 * CHAR_8N1; /* later than a FIFO's time: made up only so far */
+	uart_in(IIR);
+	send("0123456789abcdef");
+	assert_int_equal(timer(), now + CHAR_8N1);
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_NONE); /* not at once */
+	/* the driver had nothing more to send: a new stream, at the baud rate */
+	uart_out(IER, 0);
+	now += 100 * CHAR_8N1;
+	uart_out(IER, IER_THRI);
+	assert_true(irq4);
+	assert_int_equal(uart_in(IIR) & 0x0f, IIR_THRI);
+	send("0123456789abcdef");
+	assert_int_equal(timer(), now + 16 * CHAR_8N1);
+}
+
 /* Polled output (the kernel's console) is not slowed down: LSR says ready
  * whenever the console queue has a FIFO's worth of room (SPEC 4: not ready
  * only while the console is behind), and then the interrupt waits too. */
@@ -530,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_the_transmitter_empty_interrupt_comes_at_the_baud_rate, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_late_refill_keeps_the_stream_at_the_baud_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lsr_is_ready_while_the_queue_has_room, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_room_made_on_the_timer_raises_the_interrupt,
