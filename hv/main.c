@@ -233,7 +233,6 @@ void hv_main(struct boot_info *bi)
 		tsc_source_name(), lapic_x2apic() ? "x2APIC" : "xAPIC");
 	if (lapic_timer_init())
 		panic("lapic: cannot calibrate the local APIC timer");
-	panic_test_init(bi->cmdline);
 	rtc_init(acpi.century, !(acpi.iapc_boot_arch & ACPI_BOOT_CMOS_RTC_NOT_PRESENT));
 
 	if (!virt_probe())
@@ -252,6 +251,7 @@ void hv_main(struct boot_info *bi)
 	}
 	if (part_build_all(&plan, bi, &part_machine))
 		hv_idle();
+	panic_test_init(bi->cmdline);
 	part_start_all();
 	cpu_idle_loop(bsp);
 }
