@@ -255,12 +255,12 @@ u64 console_service(struct console_src *own, bool idle, u64 now)
 	if (own)
 		own->seen = now;
 	if (spin_trylock(&con.lock)) {
-		if (con.cur && con.cur != &hv && con.mid)
-			panic_test_point(); /* hv_test_panic: a fault in mid-line */
 		push(own, idle, now);
 		again = con.stage_at < con.stage_len || waits(&hv) || waits(own) ||
 			(idle && (con.cur || pick()));
 		spin_unlock(&con.lock);
+	} else if (con.cur && con.cur != &hv && con.mid) {
+		panic_test_point(); /* hv_test_panic: another CPU is in mid-line */
 	}
 	return again && con.panic_cpu < 0 ? now + ticks_us(CONSOLE_SERVICE_US) : 0;
 }

@@ -32,7 +32,8 @@ __noreturn void machine_halt(void);
  * A test aid (docs/boot.md): "hv_test_panic=MS[,again]" on the
  * hypervisor's command line, which only the boot loader sets, makes the
  * hypervisor fault (#UD) MS ms after panic_test_init, at the next
- * panic_test_point (a CPU in the middle of sending a partition's line);
+ * panic_test_point (a CPU that finds another one in the middle of
+ * sending a partition's line);
  * ",again" faults once more during the dump.
  */
 void panic_test_init(const char *cmdline);

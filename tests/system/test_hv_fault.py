@@ -6,9 +6,9 @@ A guest can never cause such a fault, so the test makes one with the test
 aid `hv_test_panic=MS[,again]` (docs/boot.md): it is read from the
 hypervisor's own command line, which only the boot loader sets (no guest
 reaches it), and makes the hypervisor execute UD2 MS milliseconds after
-the partitions start, on a CPU that is in the middle of sending a partition's line to the
-console (the case that left the old crash path hung, with no dump, while
-the other CPUs ran on); `,again` faults once more in the middle of the
+the partitions start, on a CPU that finds another one in the middle of
+sending a partition's line to the console (the case that left the old
+crash path hung, with no dump, while the other CPUs ran on); `,again` faults once more in the middle of the
 dump.
 
 Two partitions print meanwhile as fast as they can (constall, long lines
