@@ -35,13 +35,14 @@
 #define CONSOLE_TX_WAIT_MS 2000
 #define CONSOLE_TX_WAIT_EARLY (4ULL << 30) /* TSC ticks, before calibration */
 
-static struct console_src hv = { .slot = CONSOLE_SRCS }; /* the hypervisor's own lines */
+static struct console_src hv; /* the hypervisor's own lines: slot 0 */
 
 static struct {
 	struct uart uart;
 	struct spinlock lock;			    /* held by the CPU that feeds the UART */
 	struct spinlock hv_lock;		    /* the hypervisor's writers, one at a time */
-	struct console_src *srcs[CONSOLE_SRCS + 1]; /* the last: the hypervisor's */
+	struct console_src *srcs[CONSOLE_SRCS + 1]; /* the first: the hypervisor's */
+	u32 used;				    /* slots ever taken, the first included */
 	u32 rr;					    /* the slot that started the last line */
 	bool queued;		  /* partitions have joined: hv's lines wait too */
 	struct console_src *cur;  /* the line on the UART, until its end */
@@ -50,11 +51,14 @@ static struct {
 	char stage[STAGE_MAX];	  /* bytes that go first: a line end, a prefix */
 	u32 stage_len, stage_at;
 	volatile u64 sent;	/* bytes the UART took */
+	volatile u64 puts;	/* the writers' changes: bytes queued, lines shown */
+	u64 looked;		/* puts when the console last found nothing to send */
 	volatile int panic_cpu; /* the CPU that owns the UART for good; -1 */
 	bool dead;		/* ... and the UART stopped taking bytes */
 } con = { .lock = SPINLOCK_INIT,
 	  .hv_lock = SPINLOCK_INIT,
-	  .srcs[CONSOLE_SRCS] = &hv,
+	  .srcs[0] = &hv,
+	  .used = 1,
 	  .panic_cpu = -1 };
 
 static const struct {
@@ -158,8 +162,8 @@ static bool ready(const struct console_src *q)
 /* The writers in turn, from the one after the last line's. */
 static struct console_src *pick(void)
 {
-	for (u32 i = 1; i <= CONSOLE_SRCS + 1; i++) {
-		struct console_src *q = con.srcs[(con.rr + i) % (CONSOLE_SRCS + 1)];
+	for (u32 i = 1; i <= con.used; i++) {
+		struct console_src *q = con.srcs[(con.rr + i) % con.used];
 
 		if (q && ready(q))
 			return q;
@@ -254,8 +258,15 @@ u64 console_service(struct console_src *own, bool idle, u64 now)
 
 	if (own)
 		own->seen = now;
+	if (!con.cur && con.stage_at == con.stage_len &&
+	    __atomic_load_n(&con.puts, __ATOMIC_ACQUIRE) == con.looked)
+		return 0; /* nothing queued since nothing waited: no lock, no look */
 	if (spin_trylock(&con.lock)) {
+		u64 puts = __atomic_load_n(&con.puts, __ATOMIC_ACQUIRE);
+
 		push(own, idle, now);
+		if (!con.cur && con.stage_at == con.stage_len && !pick())
+			con.looked = puts;
 		again = con.stage_at < con.stage_len || waits(&hv) || waits(own) ||
 			(idle && (con.cur || pick()));
 		spin_unlock(&con.lock);
@@ -295,9 +306,10 @@ int console_add(struct console_src *q, const char *name)
 	int err = -E_NOMEM;
 
 	spin_lock(&con.lock);
-	for (u32 i = 0; i < CONSOLE_SRCS && err; i++) {
+	for (u32 i = 1; i <= CONSOLE_SRCS && err; i++) {
 		if (!con.srcs[i]) {
 			con.srcs[i] = q;
+			con.used = MAX(con.used, i + 1);
 			q->slot = i;
 			q->name = name;
 			err = 0;
@@ -369,6 +381,7 @@ bool console_put(struct console_src *q, u8 c)
 	}
 	q->buf[h % CONSOLE_QUEUE_SIZE] = c;
 	__atomic_store_n(&q->head, h + 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&con.puts, 1, __ATOMIC_RELEASE);
 	if (!con.uart.base) /* no console: nothing waits */
 		__atomic_store_n(&q->tail, h + 1, __ATOMIC_RELEASE);
 	if (c == '\n' || (c != '\r' && ++q->wcol == CONSOLE_LINE_MAX)) {
@@ -383,6 +396,7 @@ bool console_put(struct console_src *q, u8 c)
 void console_show(struct console_src *q)
 {
 	__atomic_store_n(&q->show, q->head, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&con.puts, 1, __ATOMIC_RELEASE);
 }
 
 void console_end_line(struct console_src *q)

@@ -290,8 +290,10 @@ static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 static u64 vuart_timer(void *dev, u64 now)
 {
 	struct vuart *u = dev;
-	u64 next;
+	u64 next = __atomic_load_n(&u->timer, __ATOMIC_RELAXED);
 
+	if (!next)
+		return 0; /* nothing to do (the registry calls on every tick) */
 	spin_lock(&u->lock);
 	/* first the console: the room it makes may be what the interrupt
 	 * waits for, and a driver waiting for it does not come back itself */
