@@ -240,7 +240,7 @@ LINUX_PART = "linux"
 LINUX_CPUS = 2
 LINUX_MACHINE_MIB = 1024     # the emulated machine, both ways
 LINUX_PART_MIB = 768
-LINUX_CMDLINE = "console=ttyS0"
+LINUX_CMDLINE = "console=ttyS0,115200"
 LINUX_RUNS = 3
 # `workload CHUNKS MIB`: CHUNKS chunks of MIB MiB over the CPUs. Under QEMU
 # four times the default, so that it runs a few seconds and noise matters
