@@ -260,9 +260,12 @@ def test_apicmode_bare_qemu_deviates():
 
 def test_lvtmode_bare_qemu_deviates():
     # QEMU 7.2 recomputes the timer from the last initial-count write in the
-    # new mode: periodic -> one-shot, after a few periods, stops at once
+    # new mode: periodic -> one-shot, after a few periods, stops at once; on
+    # a loaded host its TCG timer may also come a period late first (bare
+    # under Bochs the guest passes: test_bochs_lvtmode)
     run = run_guest("lvtmode", "", timeout=60)
-    expect(run, "FAIL", r"^periodic -> one-shot: the count did not end with an interrupt$")
+    expect(run, "FAIL", r"^periodic -> one-shot: the count did not end with an interrupt$"
+                        r"|^periodic: vector 0x[0-9a-f]+ pending at the start of a period$")
     assert "lvtmode: one-shot -> periodic: 3 periods" in run.console, str(run)
 
 
