@@ -51,6 +51,11 @@ void uart_send(struct uart *u, char c)
 	outb(u->base + UART_THR, (u8)c);
 }
 
+bool uart_tx_done(struct uart *u)
+{
+	return !u->base || (inb(u->base + UART_LSR) & UART_LSR_TEMT);
+}
+
 int uart_getc(struct uart *u)
 {
 	if (!u->base || !(inb(u->base + UART_LSR) & UART_LSR_DR))

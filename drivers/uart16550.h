@@ -20,5 +20,8 @@ bool uart_putc(struct uart *u, char c, u64 wait);
 u32 uart_tx_room(struct uart *u);
 /* Writes C: only as many times as uart_tx_room said. */
 void uart_send(struct uart *u, char c);
+/* Whether every byte written has left the line (FIFO and shift register
+ * empty: LSR.TEMT); true with no UART. */
+bool uart_tx_done(struct uart *u);
 /* Returns -1 when no byte is waiting. */
 int uart_getc(struct uart *u);

@@ -286,6 +286,9 @@ void console_flush(void)
 		spin_lock(&con.lock);
 		push(NULL, true, rdtsc());
 		more = con.uart.base && (con.stage_at < con.stage_len || con.cur || pick());
+		/* the bytes in the UART's FIFO too: a power-off or reset right
+		 * after would cut them off the line (LSR.TEMT) */
+		more = more || !uart_tx_done(&con.uart);
 		spin_unlock(&con.lock);
 		if (!more || con.panic_cpu >= 0)
 			return;

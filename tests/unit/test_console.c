@@ -40,6 +40,8 @@ static volatile long block_at = -1; /* uart_send of out[block_at] waits ... */
 static volatile int blocked;	    /* ... and says so here, until released */
 static volatile int released;
 static _Thread_local u32 cpu; /* the CPU a thread plays */
+static u32 tx_busy_looks;     /* uart_tx_done says "not yet" this many times */
+static u32 tx_done_looks;     /* uart_tx_done calls */
 
 bool uart_init(struct uart *u, u16 base, u32 baud)
 {
@@ -67,6 +69,17 @@ void uart_send(struct uart *u, char c)
 	assert_true(out_len < sizeof(out));
 	out[out_len++] = c;
 	out[out_len] = 0;
+}
+
+bool uart_tx_done(struct uart *u)
+{
+	(void)u;
+	tx_done_looks++;
+	if (tx_busy_looks) {
+		tx_busy_looks--;
+		return false;
+	}
+	return true;
 }
 
 bool uart_putc(struct uart *u, char c, u64 wait)
@@ -316,8 +329,13 @@ static void test_flush_sends_everything(void **state)
 	put(&a, "a\n");
 	put(&b, "b\n");
 	printk("hv: bye\n");
+	tx_busy_looks = 3; /* the FIFO drains after the last byte went in */
+	tx_done_looks = 0;
 	console_flush();
 	assert_string_equal(out, "hv: bye\r\n[linux-a] a\r\n[b] b\r\n");
+	/* it returned only once the line was quiet (LSR.TEMT) */
+	assert_int_equal(tx_busy_looks, 0);
+	assert_true(tx_done_looks >= 4);
 	clear_out();
 }
 
