@@ -34,7 +34,7 @@ PART = "linux"
 CPUS = 2
 MACHINE_MIB = 1024           # the emulated machine, every way
 PART_MIB = 768               # the partition, and Xen's dom0
-CMDLINE = "console=ttyS0"
+CMDLINE = "console=ttyS0,115200"
 XEN_DOM0_CMDLINE = "console=hvc0"  # the same, on Xen's console for dom0
 # The page-size series (--no-pages skips it): a partition of 1 GiB in a
 # machine of 2 GiB, so that its RAM can be one 1 GiB page.

@@ -21,6 +21,10 @@ bool uart_init(struct uart *u, u16 base, u32 baud)
 	outb(base + UART_LCR, UART_LCR_8N1);
 	outb(base + UART_FCR, UART_FCR_ENABLE_CLEAR);
 	outb(base + UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	/* PC16550D: IIR bits 7:6 read 11 once the FIFOs are on; a 16450 has none */
+	u->fifo = (inb(base + UART_IIR) & UART_IIR_FIFO_ENABLED) == UART_IIR_FIFO_ENABLED ?
+			  UART_FIFO_SIZE :
+			  1;
 	u->base = base;
 	return true;
 }
@@ -34,6 +38,22 @@ bool uart_putc(struct uart *u, char c, u64 wait)
 			return false; /* a write now would overwrite a queued byte */
 	outb(u->base + UART_THR, (u8)c);
 	return true;
+}
+
+/* In FIFO mode THRE means the whole transmit FIFO is empty (PC16550D, LSR bit 5). */
+u32 uart_tx_room(struct uart *u)
+{
+	return u->base && (inb(u->base + UART_LSR) & UART_LSR_THRE) ? u->fifo : 0;
+}
+
+void uart_send(struct uart *u, char c)
+{
+	outb(u->base + UART_THR, (u8)c);
+}
+
+bool uart_tx_done(struct uart *u)
+{
+	return !u->base || (inb(u->base + UART_LSR) & UART_LSR_TEMT);
 }
 
 int uart_getc(struct uart *u)

@@ -129,6 +129,7 @@ void hv_idle(void)
 	u32 what = plan.hv.on_idle;
 
 	pr_info("on_idle: %s\n", config_on_idle_name(what));
+	console_flush(); /* every line out before the machine goes */
 	smp_stop_others();
 	if (what == CONFIG_IDLE_POWEROFF && acpi_poweroff(&acpi, mm_ioremap))
 		pr_err("poweroff: ACPI S5 is not available; halting\n");
@@ -293,6 +294,7 @@ void hv_main(struct boot_info *bi)
 	slat_max_page_option(bi->cmdline);
 	if (part_build_all(&plan, bi, &part_machine))
 		hv_idle();
+	panic_test_init(bi->cmdline);
 	part_start_all();
 	cpu_idle_loop(bsp);
 }

@@ -3,9 +3,11 @@
 #include "drivers/tsc.h"
 #include "hv/console/console.h"
 #include "hv/console/focus.h"
+#include "hv/cpu/percpu.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/spinlock.h"
 #include "hv/partition/partition.h"
+#include "hv/vcpu/vcpu.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/vuart.h"
 
@@ -35,19 +37,31 @@ static struct vuart *focused(void)
 	return NULL;
 }
 
-static void switch_focus(void)
+/* The focus moves on from partition FROM (or stays there): the new
+ * focus's CPUs take the polling over, and they may be waiting. */
+static void set_focus(u32 from, bool announce)
 {
-	focus_index = (focus_index + 1) % (partition_count ? partition_count : 1);
+	struct partition *p;
+
+	focus_index = from % (partition_count ? partition_count : 1);
 	focus_uart = focused();
-	if (focus_uart)
-		pr_info("console -> %s\n", partitions[focus_index].name);
+	if (!focus_uart)
+		return;
+	p = &partitions[focus_index];
+	if (announce)
+		pr_info("console -> %s\n", p->name);
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		vcpu_kick(p->vcpus[i], 0);
 }
 
-u64 console_input_poll(u64 now)
+static u64 poll_input(u64 now)
 {
 	u64 due = next_poll, next = now + tsc_hz() / 1000000 * POLL_INTERVAL_US;
+	struct vcpu *mine = this_cpu()->vcpu;
 	int c;
 
+	if (!mine || mine->part->index != focus_index)
+		return 0;
 	/* one CPU polls per interval, and never two at once */
 	if (now < due)
 		return due;
@@ -57,13 +71,13 @@ u64 console_input_poll(u64 now)
 	if (!spin_trylock(&poll_lock))
 		return next;
 	if (!focus_uart)
-		focus_uart = focused();
+		set_focus(focus_index, false);
 	while ((c = console_getc()) >= 0) {
 		u8 out[FOCUS_SWITCH_PRESSES];
 		u32 n;
 
 		if (focus_feed(&focus_state, (u8)c, out, &n)) {
-			switch_focus();
+			set_focus(focus_index + 1, true);
 			continue;
 		}
 		for (u32 i = 0; focus_uart && i < n; i++)
@@ -73,4 +87,11 @@ u64 console_input_poll(u64 now)
 		vuart_show_open(focus_uart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	spin_unlock(&poll_lock);
 	return next;
+}
+
+u64 console_poll(bool idle, u64 now)
+{
+	u64 out = console_service(NULL, idle, now), in = poll_input(now);
+
+	return out && (!in || out < in) ? out : in;
 }

@@ -14,6 +14,7 @@
 struct percpu *cpus[HV_MAX_CPUS];
 u32 cpu_count;
 volatile u32 cpus_online;
+volatile u64 cpus_parked;
 
 extern char trap_stubs[];
 
@@ -79,6 +80,7 @@ void cpu_load(struct percpu *c)
 
 void cpu_park(void)
 {
+	__atomic_fetch_or(&cpus_parked, BIT(this_cpu()->index), __ATOMIC_SEQ_CST);
 	for (;;) {
 		irq_disable();
 		halt();

@@ -50,10 +50,12 @@ static inline struct percpu *this_cpu(void)
 extern struct percpu *cpus[HV_MAX_CPUS];
 extern u32 cpu_count; /* CPUs known from the MADT */
 extern volatile u32 cpus_online;
+extern volatile u64 cpus_parked; /* bit n: CPU n is in cpu_park, stopped for good */
 
 /* Allocates CPU n's data and stacks. */
 struct percpu *percpu_alloc(u32 index, u32 apic_id);
 /* Loads this CPU's GDT, TSS, IDT and GS base. */
 void cpu_load(struct percpu *c);
-/* A CPU with nothing to run waits here for good (stopping the machine). */
+/* A CPU with nothing to run waits here for good (stopping the machine);
+ * cpus_parked counts it. */
 __noreturn void cpu_park(void);

@@ -15,6 +15,7 @@
 #define SIPI_WAIT_US 200	    /* between the two startup IPIs */
 #define AP_CHECKIN_WAIT_US 2000000  /* 2 s: emulated CPUs on a busy host are slow */
 #define SIPI_VECTOR(pa) ((u8)((pa) >> PAGE_SHIFT))
+#define STOP_WAIT_US 1000000 /* 1 s for the others to take their NMI */
 
 struct trampoline_params {
 	u64 cr3, efer, cr0, stack, cpu, entry;
@@ -99,15 +100,26 @@ u32 smp_start_aps(__noreturn void (*ap_main)(struct percpu *c))
 
 volatile bool smp_stopping;
 
-void smp_stop_others(void)
+u32 smp_stop_others(void)
 {
-	u32 me;
+	u64 want = 0, end;
+	u32 me, late = 0;
 
 	smp_stopping = true;
 	if (cpus_online <= 1)
-		return; /* nobody to stop, and the APIC may not be set up yet */
+		return 0; /* nobody to stop, and the APIC may not be set up yet */
 	me = lapic_id();
-	for (u32 i = 0; i < cpu_count; i++)
-		if (cpus[i] && cpus[i]->online && cpus[i]->apic_id != me)
+	for (u32 i = 0; i < cpu_count; i++) {
+		if (cpus[i] && cpus[i]->online && cpus[i]->apic_id != me) {
 			lapic_send_nmi(cpus[i]->apic_id);
+			want |= BIT(i);
+		}
+	}
+	/* each parks where the NMI finds it (hv/cpu/trap.c, the backends) */
+	end = rdtsc() + tsc_hz() / 1000000 * STOP_WAIT_US;
+	while ((cpus_parked & want) != want && (s64)(rdtsc() - end) < 0)
+		cpu_relax();
+	for (want &= ~cpus_parked; want; want &= want - 1)
+		late++;
+	return late;
 }

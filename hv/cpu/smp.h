@@ -11,5 +11,6 @@ u32 smp_start_aps(__noreturn void (*ap_main)(struct percpu *c));
 /* Set once the machine is stopping: an NMI then parks the CPU for good. */
 extern volatile bool smp_stopping;
 
-/* Sends an NMI to every other online CPU (used when stopping the machine). */
-void smp_stop_others(void);
+/* Sends an NMI to every other online CPU (stopping the machine) and waits
+ * a while for them to park; returns how many did not in time. */
+u32 smp_stop_others(void);

@@ -48,7 +48,6 @@ static const char *const exc_names[X86_EXC_COUNT] = {
 };
 
 static void (*irq_handlers[IDT_VECTORS])(struct trap_frame *f);
-static volatile u32 dumping; /* a fault while dumping must not recurse */
 
 void trap_set_handler(u8 vector, void (*fn)(struct trap_frame *f))
 {
@@ -88,29 +87,27 @@ static bool fixup_exception(struct trap_frame *f)
 
 void trap_handler(struct trap_frame *f)
 {
-	if (f->vector == X86_EXC_NMI && smp_stopping) {
-		for (;;) {
-			irq_disable();
-			halt();
-		}
-	}
+	char header[96];
+
+	if (f->vector == X86_EXC_NMI && smp_stopping)
+		cpu_park();
 	if (f->vector >= X86_EXC_COUNT && irq_handlers[f->vector]) {
 		irq_handlers[f->vector](f);
 		return;
 	}
 	if (f->vector == X86_EXC_GP && fixup_exception(f))
 		return;
-	if (__atomic_fetch_add(&dumping, 1, __ATOMIC_SEQ_CST))
-		machine_halt();
-	console_force_unlock();
 	if (f->vector < X86_EXC_COUNT)
-		printk("hv: EXCEPTION %s (vector %lu) on cpu %u\n",
-		       exc_names[f->vector] ? exc_names[f->vector] : "reserved", f->vector,
-		       panic_cpu_index());
+		snprintf(header, sizeof(header), "EXCEPTION %s (vector %lu) on cpu %u",
+			 exc_names[f->vector] ? exc_names[f->vector] : "reserved", f->vector,
+			 panic_cpu_index());
 	else
-		printk("hv: EXCEPTION unexpected interrupt vector %lu on cpu %u\n", f->vector,
-		       panic_cpu_index());
+		snprintf(header, sizeof(header),
+			 "EXCEPTION unexpected interrupt vector %lu on cpu %u", f->vector,
+			 panic_cpu_index());
+	panic_begin(header);
 	dump_frame(f);
+	panic_test_again();
 	backtrace(f->rbp);
 	printk("hv: PANIC: unhandled exception in the hypervisor\n");
 	machine_halt();

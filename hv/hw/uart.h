@@ -36,11 +36,15 @@
 #define UART_IIR_THRI 0x02
 #define UART_IIR_RDI 0x04
 #define UART_IIR_FIFO_ENABLED 0xc0
+#define UART_FIFO_SIZE 16 /* the 16550A's transmit and receive FIFOs */
 #define UART_FCR_ENABLE BIT(0)
 #define UART_FCR_CLEAR_RX BIT(1)
 #define UART_FCR_CLEAR_TX BIT(2)
 #define UART_FCR_ENABLE_CLEAR (UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX)
-#define UART_LCR_8N1 0x03 /* 8 data bits, no parity, 1 stop bit */
+#define UART_LCR_8N1 0x03	/* 8 data bits, no parity, 1 stop bit */
+#define UART_LCR_WLEN_MASK 0x03 /* data bits - 5 */
+#define UART_LCR_STOP2 BIT(2)	/* two stop bits */
+#define UART_LCR_PARITY BIT(3)
 #define UART_LCR_DLAB BIT(7)
 #define UART_MCR_DTR BIT(0)
 #define UART_MCR_RTS BIT(1)

@@ -215,6 +215,19 @@ static int write_amd_perf(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/*
+ * RDPMC reads the same counters (APM 3 RDPMC: ECX 0-3 are PerfCtr0-3 on
+ * every AMD64 CPU; 4 and 5 need PerfCtrExtCore, which CPUID does not show).
+ * An Intel partition has no PMU (CPUID 0Ah reports version 0), so any
+ * counter number is invalid there (SDM 2B RDPMC).
+ */
+int msr_read_pmc(struct vcpu *v, u32 counter, u64 *val)
+{
+	if (counter >= AMD_PERF_COUNTERS)
+		return -E_INVAL;
+	return read_amd_perf(v, MSR_AMD_PERF_CTR0 + counter, val);
+}
+
 void msr_reset_vcpu(struct vcpu *v)
 {
 	memset(&v->msr, 0, sizeof(v->msr));

@@ -12,4 +12,6 @@ void msr_setup_partition(struct partition *p);
 void msr_reset_vcpu(struct vcpu *v);
 /* 0 and *val, or -E_INVAL: the guest gets #GP(0) as on hardware. */
 int msr_read(struct vcpu *v, u32 msr, u64 *val);
+/* RDPMC's counter ECX (-E_INVAL: the partition has no such counter) */
+int msr_read_pmc(struct vcpu *v, u32 counter, u64 *val);
 int msr_write(struct vcpu *v, u32 msr, u64 val);

@@ -16,6 +16,7 @@
 #define LEN_XSETBV 3
 #define LEN_INVD 2
 #define LEN_PAUSE 2
+#define LEN_RDPMC 2
 
 /* clang-format off */
 #define NOT_INSN { 0, { 0 } }
@@ -32,6 +33,7 @@ const struct svm_exit_simple svm_simple_exits[SVM_SIMPLE_EXIT_COUNT] = {
 	{ SVM_EXIT_INVD, VMEXIT_INVD, { LEN_INVD, { 0x0f, 0x08 } } },
 	{ SVM_EXIT_WBINVD, VMEXIT_INVD, { LEN_INVD, { 0x0f, 0x09 } } },
 	{ SVM_EXIT_PAUSE, VMEXIT_PAUSE, { LEN_PAUSE, { 0xf3, 0x90 } } },
+	{ SVM_EXIT_RDPMC, VMEXIT_RDPMC, { LEN_RDPMC, { 0x0f, 0x33 } } },
 	{ SVM_EXIT_VMRUN, VMEXIT_VIRT_INSN, NOT_INSN },
 	{ SVM_EXIT_VMLOAD, VMEXIT_VIRT_INSN, NOT_INSN },
 	{ SVM_EXIT_VMSAVE, VMEXIT_VIRT_INSN, NOT_INSN },

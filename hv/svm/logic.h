@@ -107,7 +107,7 @@ struct svm_exit_simple {
 	struct svm_insn insn; /* len 0: not an instruction the guest continues after */
 };
 
-#define SVM_SIMPLE_EXIT_COUNT 24
+#define SVM_SIMPLE_EXIT_COUNT 25
 extern const struct svm_exit_simple svm_simple_exits[SVM_SIMPLE_EXIT_COUNT];
 extern const struct svm_insn svm_insn_rdmsr, svm_insn_wrmsr;
 

@@ -199,6 +199,25 @@ static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 }
 
 /*
+ * RDPMC (SDM 2B, APM 3): #GP outside ring 0 unless CR4.PCE, and for a
+ * counter the partition does not have. Intercepted on both vendors, so that
+ * no guest reads the machine's own counters (hv/policy/msr.c keeps the
+ * partition's, which count nothing).
+ */
+static enum exit_action handle_rdpmc(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val;
+
+	vcpu_ops->load_state(v, VS_CR | VS_RFLAGS | VS_SEG_CODE);
+	if ((guest_cpl(&v->state) != 0 && !(v->state.cr4 & CR4_PCE)) ||
+	    msr_read_pmc(v, (u32)v->gpr[GPR_RCX], &val))
+		return exit_inject(v, e, X86_EXC_GP, true, 0);
+	v->gpr[GPR_RAX] = val & LOW32;
+	v->gpr[GPR_RDX] = val >> 32;
+	return exit_skip(v, e);
+}
+
+/*
  * Whether MOV to CR0/CR4, CLTS or LMSW may take CR0 and CR4 from the state
  * st to cr0 and cr4, or raises #GP (SDM 2B MOV to CR, SDM 3A 2.5, 4.1,
  * 4.10.1). Stored unchecked, a value the CPU would refuse fails the next
@@ -362,7 +381,8 @@ const exit_handler_fn exit_handlers[VMEXIT_REASON_COUNT] = {
 	[VMEXIT_INVD] = exit_skip,
 	[VMEXIT_PAUSE] = exit_skip,
 	[VMEXIT_RDTSCP] = handle_unhandled, /* RDTSCP is never intercepted */
-	[VMEXIT_INIT] = handle_resume,	    /* physical INIT: none is ever sent */
+	[VMEXIT_RDPMC] = handle_rdpmc,
+	[VMEXIT_INIT] = handle_resume, /* physical INIT: none is ever sent */
 	[VMEXIT_SIPI] = handle_resume,
 	[VMEXIT_TRIPLE_FAULT] = handle_triple_fault,
 	[VMEXIT_INVALID_STATE] = handle_invalid_state,

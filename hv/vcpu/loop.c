@@ -36,21 +36,29 @@ void vcpu_loop_init(void)
 	trap_set_handler(VECTOR_TIMER, wakeup_handler);
 }
 
+static u64 earliest(u64 a, u64 b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 /* Raises due guest timers and keeps this CPU's timer armed for the next;
- * polls the console. vCPU 0's CPU also keeps time for the partition's
+ * does the console's work (hv/console/input.h), which a waiting vCPU's
+ * CPU also wakes for. vCPU 0's CPU also keeps time for the partition's
  * devices (vdev_timers). */
 static void timers_due(struct vcpu *v, u64 now)
 {
 	u64 deadline, poll;
 
 	v->timer_dirty = 0;
-	poll = console_input_poll(now);
+	poll = console_poll(false, now);
 	deadline = vdev_timers(&v->part->vdevs, v, now);
+	v->timer_next = earliest(deadline, poll) ? earliest(deadline, poll) : ~0ULL;
+	if (v->run_state != VCPU_RUNNING)
+		deadline = earliest(deadline, poll);
 	if (deadline != v->cpu->timer_armed) {
 		lapic_timer_arm(VECTOR_TIMER, deadline);
 		v->cpu->timer_armed = deadline;
 	}
-	v->timer_next = deadline && deadline < poll ? deadline : poll;
 }
 
 /* On most entries nothing is due and nothing was reprogrammed: one
@@ -132,7 +140,7 @@ static bool event_pending(struct vcpu *v)
 /* Waits with interrupts open until a kick or the vCPU's timer. */
 static void wait_for_kick(struct vcpu *v)
 {
-	timers(v);
+	timers_due(v, rdtsc());
 	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) || event_pending(v))
 		return;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -264,11 +272,18 @@ void cpu_idle_loop(struct percpu *c)
 {
 	for (;;) {
 		struct vcpu *v = c->vcpu;
+		u64 wake;
 
 		if (v && part_enter(v->part)) {
 			vcpu_start(v);
 			part_leave(v->part);
 			continue;
+		}
+		/* nothing to run: the console's work, anyone's lines included */
+		wake = console_poll(true, rdtsc());
+		if (wake != c->timer_armed) {
+			lapic_timer_arm(VECTOR_TIMER, wake);
+			c->timer_armed = wake;
 		}
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}

@@ -23,6 +23,7 @@ static const char *const reason_names[VMEXIT_REASON_COUNT] = {
 	[VMEXIT_INVD] = "INVD/WBINVD",
 	[VMEXIT_PAUSE] = "PAUSE",
 	[VMEXIT_RDTSCP] = "RDTSCP",
+	[VMEXIT_RDPMC] = "RDPMC",
 	[VMEXIT_INIT] = "INIT",
 	[VMEXIT_SIPI] = "SIPI",
 	[VMEXIT_TRIPLE_FAULT] = "triple fault",

@@ -31,6 +31,7 @@ enum vm_exit_reason {
 	VMEXIT_INVD,	       /* INVD/WBINVD: nothing to do, skip */
 	VMEXIT_PAUSE,
 	VMEXIT_RDTSCP,
+	VMEXIT_RDPMC,
 	VMEXIT_INIT,	      /* INIT signal */
 	VMEXIT_SIPI,	      /* startup IPI while waiting for one (VT-x) */
 	VMEXIT_TRIPLE_FAULT,  /* shutdown */

@@ -3,18 +3,25 @@
  * registers Linux's 8250 driver probes (scratch, FIFO detection through
  * IIR, loopback through MCR/MSR), interrupts on IRQ 4 (received data and
  * transmitter empty, by priority through IIR), and the console join of
- * SPEC 4: each finished line goes to the console as "[NAME] line", every
- * byte is kept in a ring buffer of recent output, and console input for the
- * partition with the focus arrives in the receive FIFO. The unfinished line
- * of the partition with the focus is shown once its writer has stopped and
- * waits (its shell's prompt; then the echo of what is typed, as it comes):
- * vuart_show_open.
+ * SPEC 4: every byte sent goes to the partition's console queue
+ * (hv/console/console.h), which the console sends line by line as
+ * "[NAME] line" and which keeps the recent output; console input for the
+ * partition with the focus arrives in the receive FIFO. The unfinished
+ * line of the partition with the focus is shown once its writer has
+ * stopped and waits (its shell's prompt; then the echo of what is typed,
+ * as it comes): vuart_show_open.
  *
- * Transmission completes inside the THR write (the console line is written
- * before the guest continues), so the transmitter is always ready when the
- * guest looks again and no byte is ever dropped.
+ * The transmitter: LSR says it is ready whenever the console queue has a
+ * FIFO's worth of room, so polled output (the kernel's console) goes on at
+ * once, and a full queue is the only wait (SPEC 4: not ready rather than
+ * lost). The transmitter-empty interrupt comes when a 16550 would raise
+ * it: once the bytes written have taken their time on the line at the
+ * divisor latch's baud rate (or the physical console's, if faster). An interrupt-driven driver then writes at
+ * that rate and its CPU is free in between; an interrupt at once had
+ * Linux's 8250 handler refill the FIFO for as long as the output lasted.
  */
 #include "hv/vdev/vuart.h"
+#include "drivers/uart16550.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
 #include "hv/hw/uart.h"
@@ -23,6 +30,7 @@
 #include "hv/lib/spinlock.h"
 #include "hv/vcpu/vcpu.h"
 #include "hv/vdev/platform.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 
@@ -31,7 +39,8 @@
  * (a busy partition, an emulator's CPU not scheduled) gets every byte late
  * rather than a 16-byte FIFO's overrun. Only a full queue drops (counted). */
 #define RX_QUEUE_SIZE 4096
-#define LINE_MAX 1024 /* longer lines continue on a new console line */
+#define UART_OVERSAMPLE 16 /* baud = clock / (16 * divisor) (PC16550D) */
+#define TX_GAP_CHARS 1	   /* the interrupt never comes sooner after a write */
 
 struct vuart {
 	struct vdev_registry *reg;
@@ -39,33 +48,19 @@ struct vuart {
 	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_int; /* THRE interrupt pending (cleared by IIR read or THR write) */
 	bool irq_line;
+	u64 thr_due; /* the transmitter empties then (TSC), 0: it is empty */
+	u64 tx_end;  /* when the bytes written have left at the baud rate */
+	bool stream; /* the guest refills on the paced interrupt (see transmit) */
+	u64 timer;   /* what its timer was last set for, 0: nothing */
+	struct vclock clk;
 	u8 rx[RX_QUEUE_SIZE];
 	u32 rx_head, rx_count;
-	u64 rx_lost;	 /* input dropped on a full queue */
-	bool rx_blocked; /* ... since the guest last read, and said so */
-	char line[LINE_MAX];
-	u32 line_len;
-	u32 line_shown;		  /* its first bytes already on the console (still open) */
-	u64 last_tx;		  /* TSC of the last byte sent */
-	struct vcpu *writer;	  /* the vCPU that sent it */
-	u8 ring[VUART_RING_SIZE]; /* recent output, for management */
-	u64 ring_total;
+	u64 rx_lost;		/* input dropped on a full queue */
+	bool rx_blocked;	/* ... since the guest last read, and said so */
+	u64 last_tx;		/* TSC of the last byte sent */
+	struct vcpu *writer;	/* the vCPU that sent it */
+	struct console_src out; /* what it sent: queued for the console, and recent */
 };
-
-static void emit_line(struct vuart *u)
-{
-	console_partition_text(u->reg->owner.name, u->line + u->line_shown,
-			       u->line_len - u->line_shown, true);
-	u->line_len = u->line_shown = 0;
-}
-
-/* What is new in the line, shown: the line stays open on the console. */
-static void show_open(struct vuart *u)
-{
-	console_partition_text(u->reg->owner.name, u->line + u->line_shown,
-			       u->line_len - u->line_shown, false);
-	u->line_shown = u->line_len;
-}
 
 static void rx_push(struct vuart *u, u8 byte)
 {
@@ -95,6 +90,37 @@ static u8 rx_pop(struct vuart *u)
 	return byte;
 }
 
+/* The transmitter takes bytes while the console queue has a FIFO's room. */
+static bool tx_ready(const struct vuart *u)
+{
+	return console_room(&u->out) >= UART_FIFO_SIZE;
+}
+
+/* One character's time on the line (PC16550D: a start bit, the data bits,
+ * parity, the stop bits; baud = UART_CLOCK_HZ / (16 * divisor)), at the
+ * divisor latch's rate or the physical console's, whichever is faster: the
+ * bytes go out on that line, and a guest left at Linux's default 9600 baud
+ * (plain console=ttyS0) is not held to a twelfth of what the line takes. */
+static u64 char_ticks(const struct vuart *u)
+{
+	u64 bits = 1 + 5 + (u->lcr & UART_LCR_WLEN_MASK) + ((u->lcr & UART_LCR_STOP2) ? 2 : 1) +
+		   ((u->lcr & UART_LCR_PARITY) ? 1 : 0);
+	u64 divisor =
+		MIN(MAX((u64)(u->dll | u->dlm << 8), 1ULL), (u64)UART_DIVISOR(UART_DEFAULT_BAUD));
+
+	return u->clk.hz * bits * UART_OVERSAMPLE * divisor / UART_CLOCK_HZ;
+}
+
+/* The transmitter has emptied by now: the interrupt that says so. */
+static void tx_update(struct vuart *u, u64 now)
+{
+	if (u->thr_due && now >= u->thr_due && tx_ready(u)) {
+		u->thr_due = 0;
+		u->thr_int = true;
+		u->stream = u->ier & UART_IER_THRI; /* an interrupt the driver waits for */
+	}
+}
+
 /* PC16550D table 4: the highest-priority pending interrupt */
 static u8 pending_iir(const struct vuart *u)
 {
@@ -116,29 +142,29 @@ static void update_irq(struct vuart *u)
 	}
 }
 
-static void transmit(struct vuart *u, u8 byte)
+static void transmit(struct vuart *u, u8 byte, u64 now)
 {
+	u64 c, slack;
+
 	if (u->mcr & UART_MCR_LOOP) {
 		rx_push(u, byte);
 		return;
 	}
-	u->ring[u->ring_total++ % VUART_RING_SIZE] = byte;
-	if (byte == '\r')
-		return; /* the console ends lines itself */
-	if (byte == '\n') {
-		emit_line(u);
-		return;
-	}
-	u->line[u->line_len++] = (char)byte;
-	u->last_tx = rdtsc();
-	if (u->line_len == LINE_MAX)
-		emit_line(u);
-	else if (u->line_shown &&
-		 console_partition_more(u->reg->owner.name, u->line + u->line_shown,
-					u->line_len - u->line_shown))
-		u->line_shown = u->line_len; /* a shown line goes on as it is written */
-	/* ... until other output ends it: then the rest waits to go whole (or
-	 * to be shown again, vuart_show_open), never in pieces among others */
+	console_put(&u->out, byte);
+	u->last_tx = now;
+	/*
+	 * The line goes on from where the last byte left it. A guest that
+	 * refills on the interrupt the schedule raised gets up to a FIFO's
+	 * time of its lateness back (the interrupt's way to it: a vCPU to
+	 * wake, on an emulator's busy host), so the stream keeps the baud
+	 * rate; but the interrupt never comes sooner than TX_GAP_CHARS after
+	 * a write, so its handler stops after each FIFO and the CPU runs.
+	 */
+	c = char_ticks(u);
+	slack = u->stream ? MIN(now, (UART_FIFO_SIZE - TX_GAP_CHARS) * c) : 0;
+	u->tx_end = MAX(u->tx_end, now - slack) + c;
+	u->thr_due = MAX(u->tx_end, now + TX_GAP_CHARS * c);
+	u->thr_int = false;
 }
 
 static u8 modem_status(const struct vuart *u)
@@ -174,7 +200,8 @@ static u8 read_reg(struct vuart *u, u32 reg)
 	case UART_MCR:
 		return u->mcr;
 	case UART_LSR:
-		return UART_LSR_THRE | UART_LSR_TEMT | (u->rx_count ? UART_LSR_DR : 0);
+		return (tx_ready(u) ? UART_LSR_THRE | UART_LSR_TEMT : 0) |
+		       (u->rx_count ? UART_LSR_DR : 0);
 	case UART_MSR:
 		return modem_status(u);
 	default:
@@ -182,7 +209,7 @@ static u8 read_reg(struct vuart *u, u32 reg)
 	}
 }
 
-static void write_reg(struct vuart *u, u32 reg, u8 val)
+static void write_reg(struct vuart *u, u32 reg, u8 val, u64 now)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 
@@ -191,8 +218,7 @@ static void write_reg(struct vuart *u, u32 reg, u8 val)
 		if (dlab) {
 			u->dll = val;
 		} else {
-			transmit(u, val);
-			u->thr_int = true; /* sent at once: the holding register is empty */
+			transmit(u, val, now);
 		}
 		break;
 	case UART_IER:
@@ -200,8 +226,11 @@ static void write_reg(struct vuart *u, u32 reg, u8 val)
 			u->dlm = val;
 		} else {
 			/* enabling THRE interrupts with an empty THR raises one */
-			if ((val & UART_IER_THRI) && !(u->ier & UART_IER_THRI))
+			if ((val & UART_IER_THRI) && !(u->ier & UART_IER_THRI) && !u->thr_due &&
+			    tx_ready(u))
 				u->thr_int = true;
+			if (!(val & UART_IER_THRI))
+				u->stream = false; /* the driver has nothing more to send */
 			u->ier = val & UART_IER_MASK;
 		}
 		break;
@@ -225,21 +254,62 @@ static void write_reg(struct vuart *u, u32 reg, u8 val)
 	}
 }
 
+/* Its timer (see vuart_timer) must come by NEED at the latest. */
+static void timer_by(struct vuart *u, u64 need)
+{
+	if (need && (!u->timer || need < u->timer)) {
+		u->timer = need;
+		vdev_timer_changed(u->reg);
+	}
+}
+
 static int vuart_access(void *dev, struct vcpu *v, struct vdev_access *a)
 {
 	struct vuart *u = dev;
 	u32 reg = (u32)(a->addr - VUART_COM1_BASE);
+	u64 now = u->clk.read();
 
 	spin_lock(&u->lock);
+	tx_update(u, now);
 	if (a->write && reg == UART_RBR)
 		u->writer = v;
 	if (a->write)
-		write_reg(u, reg, (u8)a->val);
+		write_reg(u, reg, (u8)a->val, now);
 	else
 		a->val = read_reg(u, reg);
 	update_irq(u);
+	/* what the console takes now goes on this exit, the rest on the
+	 * timer, which also raises the transmitter-empty interrupt when due */
+	if (a->write && reg == UART_RBR && !(u->lcr & UART_LCR_DLAB))
+		timer_by(u, console_service(&u->out, false, now));
+	if (a->write && (u->ier & UART_IER_THRI))
+		timer_by(u, u->thr_due);
 	spin_unlock(&u->lock);
 	return 0;
+}
+
+/*
+ * On the CPU of the partition's first vCPU: its queued output goes on to
+ * the console, and the transmitter-empty interrupt comes when it is due.
+ */
+static u64 vuart_timer(void *dev, u64 now)
+{
+	struct vuart *u = dev;
+	u64 next = __atomic_load_n(&u->timer, __ATOMIC_RELAXED);
+
+	if (!next)
+		return 0; /* nothing to do (the registry calls on every tick) */
+	spin_lock(&u->lock);
+	/* first the console: the room it makes may be what the interrupt
+	 * waits for, and a driver waiting for it does not come back itself */
+	next = console_service(&u->out, false, now);
+	tx_update(u, now);
+	update_irq(u);
+	if ((u->ier & UART_IER_THRI) && u->thr_due > now && (!next || u->thr_due < next))
+		next = u->thr_due;
+	u->timer = next;
+	spin_unlock(&u->lock);
+	return next;
 }
 
 static void vuart_reset(void *dev)
@@ -250,7 +320,8 @@ static void vuart_reset(void *dev)
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = u->dll = u->dlm = 0;
 	u->rx_head = u->rx_count = 0;
 	u->rx_lost = 0;
-	u->thr_int = u->irq_line = u->rx_blocked = false;
+	u->thr_int = u->irq_line = u->rx_blocked = u->stream = false;
+	u->thr_due = u->tx_end = 0;
 	spin_unlock(&u->lock);
 }
 
@@ -260,8 +331,7 @@ static void vuart_flush(void *dev)
 	struct vuart *u = dev;
 
 	spin_lock(&u->lock);
-	if (u->line_len)
-		emit_line(u);
+	console_end_line(&u->out);
 	spin_unlock(&u->lock);
 }
 
@@ -270,10 +340,12 @@ void vuart_show_open(struct vuart *u, u64 now, u64 wait)
 	if (!spin_trylock(&u->lock))
 		return;
 	/* a line that pauses while its writer runs on (a busy guest, or an
-	 * emulator's CPU not scheduled) is not a prompt: it stays whole */
-	if (u->line_len > u->line_shown && now - u->last_tx >= wait && u->writer &&
-	    u->writer->run_state == VCPU_HALTED)
-		show_open(u);
+	 * emulator's CPU not scheduled), or while its driver waits for the
+	 * transmitter (IER.THRI: interrupt-driven output goes on), is not a
+	 * prompt: it stays whole */
+	if (u->out.wcol && now - u->last_tx >= wait && u->writer &&
+	    u->writer->run_state == VCPU_HALTED && !(u->ier & UART_IER_THRI))
+		console_show(&u->out);
 	spin_unlock(&u->lock);
 }
 
@@ -295,10 +367,10 @@ u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
 	u64 n, start;
 
 	spin_lock(&u->lock);
-	n = MIN(MIN(size, u->ring_total), (u64)VUART_RING_SIZE);
-	start = u->ring_total - n;
+	n = MIN(MIN(size, u->out.head), (u64)CONSOLE_QUEUE_SIZE);
+	start = u->out.head - n;
 	for (u64 i = 0; i < n; i++)
-		buf[i] = u->ring[(start + i) % VUART_RING_SIZE];
+		buf[i] = u->out.buf[(start + i) % CONSOLE_QUEUE_SIZE];
 	spin_unlock(&u->lock);
 	return n;
 }
@@ -308,10 +380,27 @@ static int vuart_create(struct vdev_registry *reg, void *dev)
 {
 	struct vuart *u = dev;
 
+	int err;
+
 	if (reg->owner.cfg->console != CONFIG_CONSOLE_VUART)
 		return VDEV_DECLINED;
 	u->reg = reg;
-	return vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u);
+	reg->host->clock(&u->clk);
+	err = console_add(&u->out, reg->owner.name);
+	if (err)
+		return err;
+	err = vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u);
+	if (err)
+		console_remove(&u->out);
+	return err;
+}
+
+static void vuart_free(void *dev)
+{
+	struct vuart *u = dev;
+
+	if (u->reg)
+		console_remove(&u->out);
 }
 
 static void vuart_stats(void *dev)
@@ -327,7 +416,9 @@ const struct vdev_type vuart_type = {
 	.name = "COM1",
 	.size = sizeof(struct vuart),
 	.create = vuart_create,
+	.free = vuart_free,
 	.reset = vuart_reset,
+	.timer = vuart_timer,
 	.stopped = vuart_flush,
 	.stats = vuart_stats,
 };

@@ -8,7 +8,6 @@ struct vuart;
 
 #define VUART_COM1_BASE 0x3f8
 #define VUART_PORTS 8
-#define VUART_RING_SIZE (16 * 1024) /* recent output kept per partition */
 
 /* The partition's, when its configuration says console = vuart (else the
  * type declines); vdev_find finds it. When the partition stops, a partial
@@ -23,5 +22,6 @@ void vuart_input(struct vuart *u, u8 byte);
 void vuart_show_open(struct vuart *u, u64 now, u64 wait);
 /* Console input dropped since the partition started: its queue was full. */
 u64 vuart_input_lost(const struct vuart *u);
-/* Copies up to size of the most recent output bytes; returns how many. */
+/* Copies up to size of the most recent output bytes (at most
+ * CONSOLE_QUEUE_SIZE); returns how many. */
 u64 vuart_recent(struct vuart *u, u8 *buf, u64 size);

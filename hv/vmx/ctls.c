@@ -34,13 +34,13 @@ bool vmx_ctl_compute(u64 cap, u32 required, u32 optional, u32 *out, u32 *missing
  * shadow in the vCPU's virtual-APIC page, never the real TPR and without an
  * exit (SDM 3C 26.3, 30.3; as V_TPR on AMD-V). I/O and MSR accesses go
  * through the default-deny bitmaps.
- * CR3 accesses, RDTSC, RDPMC, INVLPG and MOV DR stay with the guest (EPT;
+ * CR3 accesses, RDTSC, INVLPG and MOV DR stay with the guest (EPT;
  * the TSC is passed through; the core hides the PMU in CPUID). The window
  * exits are switched per entry by apply().
  */
 #define PROC_REQUIRED                                                                     \
 	(PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_TPR_SHADOW | \
-	 PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CTLS)
+	 PROC_RDPMC_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CTLS)
 
 /* Secondary: EPT and real mode without tricks; WBINVD exits, as INVD
  * always does, so that no partition flushes the caches its neighbours share

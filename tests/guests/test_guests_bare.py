@@ -197,6 +197,29 @@ def test_heartbeat_counts():
     assert re.findall(r"^HEARTBEAT (\d+)$", run.console, re.M) == ["1", "2", "3"], str(run)
 
 
+def test_heartbeat_stamps():
+    """stamps=1: each beat carries its TSC, increasing, at least a period
+    apart (the frequency QEMU states: CPUID 0x15/0x16 or 1 GHz assumed)."""
+    run = run_guest("heartbeat", "count=3 stamps=1 tsc_khz=1000000")
+    expect(run, "PASS", r"beats=3 tsc_khz=1000000")
+    stamps = [int(x) for x in re.findall(r"^HEARTBEAT \d+ tsc=(\d+)$", run.console, re.M)]
+    assert len(stamps) == 3, str(run)
+    assert all(b - a >= 200 * 1000 for a, b in zip(stamps, stamps[1:])), str(run)
+
+
+# --- constall (the console-stall test's hostile writer) ---
+
+def test_constall_writes_long_lines():
+    run = run_guest("constall", "bytes=3000")
+    expect(run, "PASS", r"^bytes=3000 width=0$")
+    line = re.search(r"^constall: 3000 bytes, no newline\n(.*)$", run.console, re.M)
+    assert line and len(line[1]) == 3000 and line[1][:3] == "!\"#", str(run)
+    run = run_guest("constall", "bytes=30 width=10")
+    expect(run, "PASS", r"^bytes=30 width=10$")
+    assert re.search(r"^constall: 30 bytes, lines\n!\"#\$%&'\(\)\n\+,-\./0123\n56789:;<=\n"
+                     r"VERDICT", run.console, re.M), str(run)
+
+
 def test_triplefault_shuts_down():
     run = run_guest("triplefault", "delay=1")
     assert run.verdicts() == [], str(run)
@@ -237,9 +260,12 @@ def test_apicmode_bare_qemu_deviates():
 
 def test_lvtmode_bare_qemu_deviates():
     # QEMU 7.2 recomputes the timer from the last initial-count write in the
-    # new mode: periodic -> one-shot, after a few periods, stops at once
+    # new mode: periodic -> one-shot, after a few periods, stops at once; on
+    # a loaded host its TCG timer may also come a period late first (bare
+    # under Bochs the guest passes: test_bochs_lvtmode)
     run = run_guest("lvtmode", "", timeout=60)
-    expect(run, "FAIL", r"^periodic -> one-shot: the count did not end with an interrupt$")
+    expect(run, "FAIL", r"^periodic -> one-shot: the count did not end with an interrupt$"
+                        r"|^periodic: vector 0x[0-9a-f]+ pending at the start of a period$")
     assert "lvtmode: one-shot -> periodic: 3 periods" in run.console, str(run)
 
 

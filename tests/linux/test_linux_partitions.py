@@ -807,19 +807,19 @@ cpus = 0
 memory = 384M
 kernel = vmlinuz
 initrd = initrd-test
-cmdline = console=ttyS0
+cmdline = console=ttyS0,115200
 
 [partition truncated]
 cpus = 1
 memory = 64M
 kernel = truncated
-cmdline = console=ttyS0
+cmdline = console=ttyS0,115200
 
 [partition oldproto]
 cpus = 2
 memory = 64M
 kernel = oldproto
-cmdline = console=ttyS0
+cmdline = console=ttyS0,115200
 """
 TRUNCATED_BYTES = 1 << 20
 SETUP_VERSION_OFFSET = 0x206   # the boot protocol's version (Linux boot protocol)
@@ -892,7 +892,7 @@ cpus = 0-{BOCHS_CPUS - 1}
 memory = {BOCHS_PART_MIB}M
 kernel = vmlinux
 initrd = initrd-test
-cmdline = console=ttyS0
+cmdline = console=ttyS0,115200
 """
 
 

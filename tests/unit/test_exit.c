@@ -6,6 +6,7 @@
  * control-register and XSETBV decisions; the reinjection of intercepted
  * exceptions; and the names of the reasons.
  */
+#include "hv/hw/cpuid.h"
 #include "hv/policy/msr.h"
 #include "tests/unit/fake_vcpu.h"
 
@@ -194,6 +195,8 @@ static const struct {
 	{ VMEXIT_PAUSE, EXIT_RESUME, true, NO_EVENT, false, NULL, NULL },
 	/* never intercepted: a backend that reports it is wrong */
 	{ VMEXIT_RDTSCP, EXIT_CRASH, false, NO_EVENT, false, "unhandled VM exit", NULL },
+	/* Intel partition (the fake's vendor): no counters */
+	{ VMEXIT_RDPMC, EXIT_RESUME, false, GP, true, NULL, NULL },
 	/* physical INIT: none is ever sent; SIPI: the loop's business */
 	{ VMEXIT_INIT, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
 	{ VMEXIT_SIPI, EXIT_RESUME, false, NO_EVENT, false, NULL, NULL },
@@ -317,6 +320,7 @@ static void test_exit_names(void **state)
 		[VMEXIT_INVD] = "INVD/WBINVD",
 		[VMEXIT_PAUSE] = "PAUSE",
 		[VMEXIT_RDTSCP] = "RDTSCP",
+		[VMEXIT_RDPMC] = "RDPMC",
 		[VMEXIT_INIT] = "INIT",
 		[VMEXIT_SIPI] = "SIPI",
 		[VMEXIT_TRIPLE_FAULT] = "triple fault",
@@ -748,6 +752,70 @@ static void test_xsetbv(void **state)
 }
 
 /*
+ * RDPMC (SDM 2B, APM 3): an AMD partition reads its four legacy counters
+ * (what it wrote to PerfCtr0-3) in ring 0 or with CR4.PCE; another counter
+ * number, ring 3 without PCE, or any counter of an Intel partition (no
+ * PMU) is #GP and changes no register.
+ */
+static void rdpmc_exit(struct vm_exit *e, u64 rcx)
+{
+	*e = fake_exit(v, VMEXIT_RDPMC, INSN_LEN);
+	v->gpr[GPR_RCX] = rcx;
+	v->gpr[GPR_RAX] = 0xaaaa;
+	v->gpr[GPR_RDX] = 0xdddd;
+}
+
+static void test_rdpmc(void **state)
+{
+	static const struct {
+		const char *what;
+		bool amd;
+		u64 rcx, cr4;
+		u16 ss_dpl;
+		bool gp;
+	} cases[] = {
+		{ "AMD counter 0, ring 0", true, 0, 0, 0, false },
+		{ "AMD counter 3, ring 0", true, 3, 0, 0, false },
+		{ "AMD counter 4 (no PerfCtrExtCore)", true, 4, 0, 0, true },
+		{ "AMD counter 0x40000000", true, 0x40000000, 0, 0, true },
+		{ "AMD ring 3 without PCE", true, 1, 0, 3, true },
+		{ "AMD ring 3 with PCE", true, 1, CR4_PCE, 3, false },
+		{ "Intel counter 0: no PMU", false, 0, 0, 0, true },
+	};
+	struct fake_backend *b;
+	struct vm_exit e;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("%s\n", cases[i].what);
+		v = fake_part_init(1);
+		cpuid_init_partition(&fake_part);
+		fake_part.cpuid_basic[CPUID_VENDOR_LEAF].ebx =
+			cases[i].amd ? CPUID_VENDOR_AMD_EBX : 0x756e6547; /* "Genu"ineIntel */
+		if (cases[i].amd)
+			assert_int_equal(msr_write(v, MSR_AMD_PERF_CTR0 + (u32)MIN(cases[i].rcx, 3),
+						   0x123456789abcULL),
+					 0);
+		b = fake_be(v);
+		b->hw.cr0 = PE;
+		b->hw.cr4 = cases[i].cr4;
+		b->hw.rflags = BIT(1);
+		b->hw.ss.attr = (u16)(cases[i].ss_dpl << 5);
+		rdpmc_exit(&e, cases[i].rcx);
+		assert_int_equal(exit_dispatch(v, &e), EXIT_RESUME);
+		if (cases[i].gp) {
+			expect_injected(v, GP, true, 0);
+			assert_int_equal(v->gpr[GPR_RAX], 0xaaaa);
+			assert_int_equal(v->gpr[GPR_RDX], 0xdddd);
+		} else {
+			expect_resumed_past(v, INSN_LEN);
+			assert_int_equal(v->gpr[GPR_RAX], 0x56789abc);
+			assert_int_equal(v->gpr[GPR_RDX], 0x1234);
+		}
+	}
+}
+
+/*
  * Outside ring 0 XSETBV is #GP (the CPU checks that before it exits; the
  * hypervisor does not rely on it), and a value the CPU refuses although the
  * checks let it through comes back to the guest as #GP, never to the
@@ -928,6 +996,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cr_access, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_cr3, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_xsetbv, setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_rdpmc, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_xsetbv_faults, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_exception_reinjection, setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_exception_during_delivery, setup,

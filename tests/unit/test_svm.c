@@ -338,6 +338,7 @@ static void test_decode_instructions(void **state)
 	} insns[] = {
 		/* the guest continues after these */
 		{ 0x08d, VMEXIT_XSETBV, 3, { 0x0f, 0x01, 0xd1 } },
+		{ 0x06f, VMEXIT_RDPMC, 2, { 0x0f, 0x33 } },
 		{ 0x076, VMEXIT_INVD, 2, { 0x0f, 0x08 } },
 		{ 0x089, VMEXIT_INVD, 2, { 0x0f, 0x09 } },
 		{ 0x077, VMEXIT_PAUSE, 2, { 0xf3, 0x90 } },
@@ -398,11 +399,11 @@ static void test_decode_invalid(void **state)
 
 static void test_decode_unknown(void **state)
 {
-	/* CR0 read and write, RDPMC, RDTSCP, task switch, AVIC, VMGEXIT, and
+	/* CR0 read and write, RDTSCP, task switch, AVIC, VMGEXIT, and
 	 * numbers no CPU gives */
-	static const u64 codes[] = { 0x000, 0x010, 0x01f,  0x020,	   0x062,
-				     0x06f, 0x07d, 0x087,  0x08f,	   0x401,
-				     0x402, 0x403, 0x1234, 0x100000072ULL, 0x7fffffffULL };
+	static const u64 codes[] = { 0x000, 0x010,  0x01f,	    0x020,	  0x062,
+				     0x07d, 0x087,  0x08f,	    0x401,	  0x402,
+				     0x403, 0x1234, 0x100000072ULL, 0x7fffffffULL };
 	struct vm_exit e;
 
 	(void)state;
@@ -996,10 +997,10 @@ static void test_vmcb_init(void **state)
 	svm_vmcb_init(vmcb, &part, 2, 0x789000);
 	/* #DB and #AC (CVE-2015-8104, CVE-2015-5307) */
 	assert_int_equal(vmcb->ctl.intercept_exc, 0x20002);
-	/* APM 2 appendix B, vector 3: INTR 0, NMI 1, INIT 3, CPUID 18, RSM 19,
-	 * INVD 22, HLT 24, INVLPGA 26, IOIO 27, MSR 28, task switch 29,
+	/* APM 2 appendix B, vector 3: INTR 0, NMI 1, INIT 3, RDPMC 15, CPUID 18,
+	 * RSM 19, INVD 22, HLT 24, INVLPGA 26, IOIO 27, MSR 28, task switch 29,
 	 * shutdown 31 */
-	assert_int_equal(vmcb->ctl.intercept_misc1, 0xbd4c000b);
+	assert_int_equal(vmcb->ctl.intercept_misc1, 0xbd4c800b);
 	/* vector 4: VMRUN 0 (15.5.1: must be intercepted), VMMCALL 1, VMLOAD 2,
 	 * VMSAVE 3, STGI 4, CLGI 5, SKINIT 6, WBINVD 9, MONITOR 10, MWAIT 11
 	 * and 12, XSETBV 13, RDPRU 14 */

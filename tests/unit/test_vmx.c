@@ -77,12 +77,13 @@ static void test_config_skylake(void **state)
 	assert_true(c.proc & PROC_MWAIT_EXITING);
 	assert_true(c.proc & PROC_MONITOR_EXITING);
 	assert_true(c.proc & PROC_TPR_SHADOW);
+	/* no guest reads the machine's performance counters */
+	assert_true(c.proc & PROC_RDPMC_EXITING);
 	assert_false(c.proc & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING));
 	/* the TRUE MSR lets CR3 exiting go; nothing else we do not want */
 	assert_false(c.proc & (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING));
-	assert_false(c.proc & (PROC_RDTSC_EXITING | PROC_RDPMC_EXITING | PROC_TSC_OFFSETTING |
-			       PROC_INVLPG_EXITING | PROC_MOV_DR_EXITING | PROC_PAUSE_EXITING |
-			       PROC_UNCOND_IO_EXITING));
+	assert_false(c.proc & (PROC_RDTSC_EXITING | PROC_TSC_OFFSETTING | PROC_INVLPG_EXITING |
+			       PROC_MOV_DR_EXITING | PROC_PAUSE_EXITING | PROC_UNCOND_IO_EXITING));
 	/* switched at run time */
 	assert_false(c.proc & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING));
 	assert_false(c.entry & ENTRY_IA32E_MODE_GUEST);
@@ -502,6 +503,7 @@ static void test_exit_table(void **state)
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_NMI_WINDOW, &len), VMEXIT_NMI_WINDOW);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_PAUSE, &len), VMEXIT_PAUSE);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_RDTSCP, &len), VMEXIT_RDTSCP);
+	assert_int_equal(vmx_exit_neutral(VMX_EXIT_RDPMC, &len), VMEXIT_RDPMC);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_INVD, &len), VMEXIT_INVD);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_WBINVD, &len), VMEXIT_INVD);
 	assert_int_equal(vmx_exit_neutral(VMX_EXIT_MONITOR, &len), VMEXIT_UD_INSN);
