@@ -10,8 +10,9 @@
  * A partition's lines are its own CPUs' work (its vuart's timer comes by
  * while they wait). Should they not come for CONSOLE_HELP_US (a guest that
  * never exits where an emulator's timer does not make it; a host thread
- * not scheduled), any CPU passing sends that partition's lines on, a
- * FIFO's worth at a time: the console never waits for one partition's CPU.
+ * not scheduled), any CPU passing sends that partition's lines on, what
+ * the UART takes at that moment: the console never waits for one
+ * partition's CPU.
  */
 #include "hv/console/console.h"
 #include "drivers/tsc.h"
@@ -28,6 +29,10 @@
 #define CONSOLE_SERVICE_US 1000			/* a CPU with lines to send comes again after */
 #define CONSOLE_HELP_US 2000			/* the UART idle this long: anyone sends */
 #define STAGE_MAX (2 + 1 + CONFIG_NAME_MAX + 2) /* "\r\n[NAME] " */
+/* What one call may send: a UART whose FIFO empties at once (an emulator's)
+ * is asked again until this much went; a real one at 115200 baud says
+ * "full" after its FIFO's worth, and the call ends there. */
+#define CONSOLE_BURST 256
 
 /* How long the UART may take no byte before a writer with a full queue
  * gives up (the port is wedged, or an emulator's listener stopped
@@ -176,6 +181,11 @@ static void begin_line(struct console_src *q)
 {
 	con.stage_len = con.stage_at = 0;
 	if (con.open != q) {
+		/* its line was shown, then cut by another's: it goes again whole */
+		if (q->tail != q->start) {
+			__atomic_store_n(&q->tail, q->start, __ATOMIC_RELEASE);
+			q->col = 0;
+		}
 		if (con.mid)
 			stage("\r\n", 2);
 		if (q->name) {
@@ -204,6 +214,7 @@ static u32 take(struct console_src *q)
 			return 1;
 	}
 	q->col = 0;
+	__atomic_store_n(&q->start, t + 1, __ATOMIC_RELEASE);
 	con.stage_len = con.stage_at = 0;
 	stage("\r\n", 2);
 	con.cur = NULL;
@@ -216,21 +227,28 @@ static bool may_send(const struct console_src *q, const struct console_src *own,
 	       (s64)(now - q->seen) >= (s64)ticks_us(CONSOLE_HELP_US);
 }
 
-/* Sends what the UART takes now of the lines this CPU may send. */
+/* Sends what the UART takes now of the lines this CPU may send, at most
+ * CONSOLE_BURST bytes. */
 static void push(struct console_src *own, bool any, u64 now)
 {
-	u32 room;
+	u32 room = 0, budget = CONSOLE_BURST;
 
 	if (con.stage_at == con.stage_len && !con.cur && !pick())
 		return; /* nothing to send: no need to ask the UART */
-	room = uart_tx_room(&con.uart);
-
-	while (room && con.panic_cpu < 0) {
+	while (con.panic_cpu < 0) {
 		struct console_src *q = con.cur;
 
+		if (!room) {
+			if (budget)
+				room = uart_tx_room(&con.uart);
+			room = MIN(room, budget);
+			if (!room)
+				return;
+		}
 		if (con.stage_at < con.stage_len) {
 			send(con.stage[con.stage_at++]);
 			room--;
+			budget--;
 		} else if (!q) {
 			q = pick();
 			if (!q || !may_send(q, own, any, now))
@@ -242,7 +260,10 @@ static void push(struct console_src *own, bool any, u64 now)
 			con.open = q; /* all of its unfinished line is out: it stays open */
 			con.cur = NULL;
 		} else {
-			room -= take(q);
+			u32 n = take(q);
+
+			room -= n;
+			budget -= n;
 		}
 	}
 }
@@ -340,7 +361,7 @@ void console_remove(struct console_src *q)
 
 u64 console_room(const struct console_src *q)
 {
-	return CONSOLE_QUEUE_SIZE - (q->head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE));
+	return CONSOLE_QUEUE_SIZE - (q->head - __atomic_load_n(&q->start, __ATOMIC_ACQUIRE));
 }
 
 /* With its queue full, a writer waits while the UART goes on taking bytes
@@ -385,8 +406,10 @@ bool console_put(struct console_src *q, u8 c)
 	q->buf[h % CONSOLE_QUEUE_SIZE] = c;
 	__atomic_store_n(&q->head, h + 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&con.puts, 1, __ATOMIC_RELEASE);
-	if (!con.uart.base) /* no console: nothing waits */
+	if (!con.uart.base) { /* no console: nothing waits */
+		__atomic_store_n(&q->start, h + 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&q->tail, h + 1, __ATOMIC_RELEASE);
+	}
 	if (c == '\n' || (c != '\r' && ++q->wcol == CONSOLE_LINE_MAX)) {
 		q->wcol = 0;
 		__atomic_store_n(&q->ends, h + 1, __ATOMIC_RELEASE);
