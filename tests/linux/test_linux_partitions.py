@@ -11,7 +11,7 @@ few, since each costs seconds (QEMU) or minutes (Bochs):
   is, the test initramfs passed under the demo's module name) serves the
   tests test_qemu_* that come first in this file, in file order: what each
   guest sees, the console focus, the clock, the workload, the kernel log,
-  a 1 MiB console flood, a reboot of one partition, and the power-off of
+  a 256 KiB console flood, a reboot of one partition, and the power-off of
   all. Each of them needs only a booted machine, so any one of them can be
   run alone (-k); run together they share the boot, and a failed check
   leaves the machine running for the next test;
@@ -48,12 +48,13 @@ QEMU_MEMORY = "2G"
 BOOT_TIMEOUT = 120        # hypervisor start to both READY lines: ~5-10 s here
 COMMAND_TIMEOUT = 60      # a short command typed at a shell
 WORKLOAD_TIMEOUT = 240
-FLOOD_TIMEOUT = 600       # 1 MiB through the consoles: ~15-40 s here
+FLOOD_TIMEOUT = 600       # 256 KiB at COM1's 115200 baud: 23 s at least, 60 s here
 SETTLE_UPTIME = 8.0       # guest seconds after which the clocksource is final
 CLOCK_SLEEP = 5           # seconds the guest sleeps in the clock test
 CLOCK_BOUNDS = (4.0, 8.0)  # what the guest's clock may advance meanwhile
 CLOCK_SKEW = 1.5          # guest against host over the same interval, seconds
 BEAT_PERIOD = 1           # seconds between a heartbeat's lines
+BEAT_LOOP_WORK = 1.1      # ... and the loop's own work on top (forks under TCG)
 BEAT_GAP_MAX = 4.0        # guest seconds between two heartbeats, at most
 
 # Bochs (PLATFORMS.md): 10 M instructions per emulated second boots fastest.
@@ -604,7 +605,7 @@ def test_qemu_kernel_log_clean(demo, timer):
 
 
 def test_qemu_console_flood(demo, timer):
-    """A partition that prints 1 MiB to its console as fast as it can loses
+    """A partition that prints 256 KiB to its console as fast as it can loses
     no byte: the lines rebuilt from the console have the MD5 the guest
     computes (and the one computed here), and meanwhile the other
     partition's heartbeat lines keep coming."""
@@ -638,7 +639,7 @@ def test_qemu_console_flood(demo, timer):
     # The other partition's heartbeat went on during the flood.
     during = beats(m, beater, *sh.span(n))
     timer["beats during"] = len(during)
-    expected = max(1, int(timer["flood"] / BEAT_PERIOD) - 3)
+    expected = max(1, int(timer["flood"] / (BEAT_PERIOD * BEAT_LOOP_WORK)) - 3)
     m.check(len(during) >= expected,
             f"{beater}: {len(during)} heartbeats during the {timer['flood']:.1f} s flood "
             f"of {flooder}, expected at least {expected}")
