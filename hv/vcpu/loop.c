@@ -44,6 +44,20 @@ static void timers_due(struct vcpu *v, u64 now)
 	u64 deadline, poll;
 
 	v->timer_dirty = 0;
+	/*
+	 * A host interrupt came (an external-interrupt exit, the end of a
+	 * wait). If it was the timer, its one-shot count is spent, and it may
+	 * have ended before the deadline it was armed for: the count is
+	 * computed from the TSC with the timer's rate measured at boot (on an
+	 * emulator both drift apart, and a measurement the host interrupted is
+	 * off), and it is cut at 32 bits (SDM 3A 11.5.4). Arm it again for
+	 * what is left, so that no due guest timer waits for a later exit or
+	 * a kick that may never come (a vCPU halted with nothing armed).
+	 */
+	if (v->timer_woken) {
+		v->timer_woken = 0;
+		v->cpu->timer_armed = 0;
+	}
 	poll = console_input_poll(now);
 	deadline = vdev_timers(&v->part->vdevs, v, now);
 	if (deadline != v->cpu->timer_armed) {
@@ -51,22 +65,6 @@ static void timers_due(struct vcpu *v, u64 now)
 		v->cpu->timer_armed = deadline;
 	}
 	v->timer_next = deadline && deadline < poll ? deadline : poll;
-}
-
-/*
- * A host interrupt reached this CPU: an exit for it, or the end of a wait.
- * If it was the timer, its one-shot count is spent, and it may have ended
- * before the deadline it was armed for: the count is computed from the TSC
- * with the timer's rate as measured at boot (on an emulator both drift
- * apart, and a measurement the host interrupted is off), and it is cut at
- * 32 bits (SDM 3A 11.5.4). The next entry looks at the timers again and
- * arms what is left, so that no due guest timer waits for a later exit or
- * a kick that may never come (a vCPU halted with nothing armed).
- */
-static void timer_woken(struct vcpu *v)
-{
-	v->cpu->timer_armed = 0;
-	v->timer_dirty = 1;
 }
 
 /* On most entries nothing is due and nothing was reprogrammed: one
@@ -152,7 +150,8 @@ static void wait_for_kick(struct vcpu *v)
 	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) || event_pending(v))
 		return;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	timer_woken(v);
+	v->timer_woken = 1;
+	v->timer_dirty = 1;
 	timers(v);
 }
 
@@ -235,8 +234,6 @@ static void vcpu_run(struct vcpu *v)
 		inject_pending(v);
 		vcpu_ops->run(v, &exit);
 		v->stats.exits[exit.reason]++;
-		if (exit.reason == VMEXIT_EXT_INTR)
-			timer_woken(v);
 		switch (exit_dispatch(v, &exit)) {
 		case EXIT_RESUME:
 			break;
