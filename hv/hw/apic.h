@@ -60,6 +60,7 @@
 /* Timer divide configuration (SDM 3A figure 11-10): bits 3, 1, 0 */
 #define APIC_DCR_MASK 0xb
 #define APIC_DCR_DIV1 0xb
+#define APIC_DCR_DIV128 0xa /* SDM 3A figure 11-10 */
 
 /* Interrupt command register (SDM 3A 11.6.1) */
 #define ICR_VECTOR_MASK 0xff

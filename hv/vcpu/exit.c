@@ -111,6 +111,16 @@ static enum exit_action handle_resume(struct vcpu *v, struct vm_exit *e)
 	return EXIT_RESUME;
 }
 
+/* A host interrupt ended the run: if it was the CPU's timer, the loop arms
+ * it again (hv/vcpu/loop.c, timers_due). */
+static enum exit_action handle_ext_intr(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	v->timer_woken = 1;
+	v->timer_dirty = 1;
+	return EXIT_RESUME;
+}
+
 static enum exit_action handle_ud(struct vcpu *v, struct vm_exit *e)
 {
 	return exit_inject(v, e, X86_EXC_UD, false, 0);
@@ -361,7 +371,7 @@ static enum exit_action handle_unhandled(struct vcpu *v, struct vm_exit *e)
 
 const exit_handler_fn exit_handlers[VMEXIT_REASON_COUNT] = {
 	[VMEXIT_NONE] = handle_resume,
-	[VMEXIT_EXT_INTR] = handle_resume,
+	[VMEXIT_EXT_INTR] = handle_ext_intr,
 	[VMEXIT_NMI] = handle_resume,
 	[VMEXIT_INTR_WINDOW] = handle_resume,
 	[VMEXIT_NMI_WINDOW] = handle_resume,

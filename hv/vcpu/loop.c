@@ -50,6 +50,20 @@ static void timers_due(struct vcpu *v, u64 now)
 	u64 deadline, poll;
 
 	v->timer_dirty = 0;
+	/*
+	 * A host interrupt came (an external-interrupt exit, the end of a
+	 * wait). If it was the timer, its one-shot count is spent, and it may
+	 * have ended before the deadline it was armed for: the count is
+	 * computed from the TSC with the timer's rate measured at boot (on an
+	 * emulator both drift apart, and a measurement the host interrupted is
+	 * off), and it is cut at 32 bits (SDM 3A 11.5.4). Arm it again for
+	 * what is left, so that no due guest timer waits for a later exit or
+	 * a kick that may never come (a vCPU halted with nothing armed).
+	 */
+	if (v->timer_woken) {
+		v->timer_woken = 0;
+		v->cpu->timer_armed = 0;
+	}
 	poll = console_poll(false, now);
 	deadline = vdev_timers(&v->part->vdevs, v, now);
 	v->timer_next = earliest(deadline, poll) ? earliest(deadline, poll) : ~0ULL;
@@ -144,6 +158,8 @@ static void wait_for_kick(struct vcpu *v)
 	if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) || event_pending(v))
 		return;
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	v->timer_woken = 1;
+	v->timer_dirty = 1;
 	timers(v);
 }
 

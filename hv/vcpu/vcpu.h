@@ -171,6 +171,7 @@ struct vcpu {
 	void *vendor;	       /* VMCS / VMCB and related, owned by the backend */
 	volatile u32 requests; /* VCPU_REQ_* */
 	volatile u8 sipi_vector;
+	u8 timer_woken; /* a host interrupt came: the CPU's timer may be spent */
 	enum vcpu_run_state run_state;
 	struct vcpu_stats stats;
 	void *dev[VCPU_DEV_SLOTS]; /* by enum vcpu_dev_slot */

@@ -13,8 +13,11 @@ struct vcpu;
 struct vdev_registry;
 
 /* Periodic timers (local APIC, PIT) raise a period the guest could not take
- * in time late rather than drop it, up to this much backlog. */
-#define VIRQ_LATE_TICKS_MS 100
+ * in time late rather than drop it, up to this much backlog: a guest that
+ * counts ticks (Linux's jiffies while it watches its TSC against them)
+ * keeps time with the TSC across a pause of its CPU (a host that runs the
+ * emulator's thread late: hundreds of milliseconds seen under load). */
+#define VIRQ_LATE_TICKS_MS 2000
 
 /* Edge: one interrupt. */
 void virq_pulse(struct vdev_registry *reg, u32 gsi);

@@ -136,6 +136,12 @@ void virq_ack(struct vcpu *v, u8 vector)
 		l->timer_held = false;
 		v->timer_dirty = 1;
 	}
+	/* the partition's device timers, kept on vCPU 0 (vdev_timers), look
+	 * again at its next entry: a period they held while their last
+	 * interrupt waited (vpit_timer) is raised then, so that a backlog is
+	 * taken back to back, each as soon as the guest can */
+	if (v == l->reg->owner.vcpus[0])
+		v->timer_dirty = 1;
 	/* SDM 3A 11.8.4: TMR says whether the EOI must go to the I/O APIC */
 	if (l->tmr_pending[vector / 32] & bit)
 		l->tmr[vector / 32] |= bit;

@@ -269,6 +269,14 @@ def test_lvtmode_bare_qemu_deviates():
     assert "lvtmode: one-shot -> periodic: 3 periods" in run.console, str(run)
 
 
+# --- longtimer ---
+
+def test_longtimer_bare():
+    # bare, the 6 s count is QEMU's own timer's: it wakes the CPU on time
+    run = run_guest("longtimer", "wait_ms=6000", timeout=60)
+    expect(run, "PASS", r"^ticks_per_ms=\d+ long_ms=\d+ short_ms=\d+$")
+
+
 # --- devinsn ---
 
 def test_devinsn_bare():

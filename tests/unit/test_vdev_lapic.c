@@ -59,8 +59,8 @@
 #define TEST_CRYSTAL_HZ 24000000ULL
 #define TSC_PER_MS (TEST_TSC_HZ / 1000)
 #define COUNT_1MS ((u32)(TEST_CRYSTAL_HZ / 1000)) /* at divide by 1 */
-#define BACKLOG_MS 100				  /* APIC_TIMER_BACKLOG_MS */
-#define MIN_PERIOD_NS 10000			  /* APIC_TIMER_MIN_PERIOD_NS */
+#define BACKLOG_MS VIRQ_LATE_TICKS_MS
+#define MIN_PERIOD_NS 10000 /* APIC_TIMER_MIN_PERIOD_NS */
 
 /* --- fakes ---------------------------------------------------------------- */
 
@@ -590,13 +590,13 @@ static void test_periodic_backlog_dropped(void **state)
 	assert_int_equal(deliver_all(now), 1);
 	assert_int_equal(deadline(), now + p);
 
-	/* far behind (a guest that did not run for a second) */
+	/* far behind (a guest that did not run for twice that) */
 	d = deadline();
-	now = d + 1000 * p + p / 3;
+	now = d + 2 * BACKLOG_MS * p + p / 3;
 	assert_int_equal(deliver_all(now), 1);
 	assert_int_equal(deadline(), now + p);
 	assert_int_equal(fired(), 2);
-	assert_int_equal(cpu0.stats.timer_late_max, 1000 * p + p / 3);
+	assert_int_equal(cpu0.stats.timer_late_max, 2 * BACKLOG_MS * p + p / 3);
 
 	/* and from there on the new phase */
 	d = deadline();
@@ -1014,6 +1014,18 @@ static void test_waiting(void **state)
 	assert_false(virq_dest_waiting(&test_part.vdevs, 0, false, 0x30));
 }
 
+/* An interrupt vCPU 0 takes makes the partition's device timers, which it
+ * keeps, look again at its next entry: the PIT raises a held period then. */
+static void test_ack_on_vcpu0_looks_at_timers(void **state)
+{
+	(void)state;
+	cpu0.timer_dirty = 0;
+	vlapic_set_irq(&cpu0, 0x30);
+	assert_int_equal(cpu0.timer_dirty, 0);
+	virq_ack(&cpu0, 0x30);
+	assert_int_equal(cpu0.timer_dirty, 1);
+}
+
 static void test_eoi_clears_highest_in_service(void **state)
 {
 	(void)state;
@@ -1154,6 +1166,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_x2apic_to_xapic_through_disabled, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_waiting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_on_vcpu0_looks_at_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_clears_highest_in_service, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_in_service_class_gates, setup, teardown),

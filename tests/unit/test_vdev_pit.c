@@ -182,7 +182,7 @@ static u32 catch_up(u64 now, u64 *next)
 {
 	u32 n = 0;
 
-	for (u32 i = 0; i < 1000; i++) {
+	for (u32 i = 0; i < 2 * VIRQ_LATE_TICKS_MS + 100; i++) {
 		n += check(now, next);
 		if (!*next || *next > now)
 			return n;
@@ -576,24 +576,26 @@ static void test_late_periods_are_raised_late(void **state)
 
 static void test_backlog_limit(void **state)
 {
-	/* periods in VIRQ_LATE_TICKS_MS: the backlog kept at most */
+	/* periods of about 1 ms: VIRQ_LATE_TICKS_MS of them, the backlog kept
+	 * at most */
 	const u64 n = 1193, late = VIRQ_LATE_TICKS_MS * VPIT_HZ / 1000;
+	const u64 k = late / n;
 	u64 next;
 
 	(void)state;
 	/* up to VIRQ_LATE_TICKS_MS behind the period raised: every one */
 	program(CH0, LINUX_TICK, (u32)n);
-	assert_true(100 * n + n / 2 - n <= late);
-	assert_int_equal(catch_up(clock_at(100 * n + n / 2), &next), 100);
-	assert_int_equal(next, clock_at(101 * n));
+	assert_true(k * n + n / 2 - n <= late);
+	assert_int_equal(catch_up(clock_at(k * n + n / 2), &next), k);
+	assert_int_equal(next, clock_at((k + 1) * n));
 
 	/* further behind: that one, and the next is the next to come */
 	program(CH0, LINUX_TICK, (u32)n);
-	assert_true(101 * n + n / 2 - n > late);
-	assert_int_equal(catch_up(clock_at(101 * n + n / 2), &next), 1);
-	assert_int_equal(next, clock_at(102 * n));
-	assert_int_equal(catch_up(clock_at(102 * n), &next), 1);
-	assert_int_equal(next, clock_at(103 * n));
+	assert_true((k + 1) * n + n / 2 - n > late);
+	assert_int_equal(catch_up(clock_at((k + 1) * n + n / 2), &next), 1);
+	assert_int_equal(next, clock_at((k + 2) * n));
+	assert_int_equal(catch_up(clock_at((k + 2) * n), &next), 1);
+	assert_int_equal(next, clock_at((k + 3) * n));
 }
 
 static void test_reset(void **state)
