@@ -445,7 +445,7 @@ static void cpuid_compute(const struct vcpu *v, u32 leaf, u32 sub, struct cpuid_
 /* Leaves whose answer depends on the subleaf (SDM 2A CPUID). */
 static bool has_subleaves(u32 leaf)
 {
-	return leaf == 0x4 || leaf == 0x7 || leaf == 0xb || leaf == 0xd || leaf == 0x1f;
+	return leaf < CPUID_CACHE_BASIC && (CPUID_SUBLEAF_LEAVES & BIT(leaf));
 }
 
 static struct cpuid_regs *cached(struct partition *p, u32 leaf)
@@ -470,14 +470,6 @@ void cpuid_init_partition(struct partition *p)
 	}
 	for (u32 i = 0; i < CPUID_CACHE_EXT; i++)
 		cpuid_compute(p->vcpus[0], EXT_BASE + i, 0, &p->cpuid_ext[i]);
-}
-
-const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 sub)
-{
-	if (leaf < CPUID_CACHE_BASIC && (p->cpuid_plain & BIT(leaf)) &&
-	    (sub == 0 || !has_subleaves(leaf)))
-		return &p->cpuid_basic[leaf];
-	return NULL;
 }
 
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)

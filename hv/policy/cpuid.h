@@ -3,6 +3,7 @@
 
 #include "hv/hw/x86.h"
 #include "hv/lib/types.h"
+#include "hv/partition/partition.h"
 
 struct vcpu;
 struct partition;
@@ -16,10 +17,20 @@ struct partition;
 
 /* Fills r with what the vCPU sees for leaf/subleaf. */
 void cpuid_guest(struct vcpu *v, u32 leaf, u32 subleaf, struct cpuid_regs *r);
+/* The basic leaves whose answer depends on the subleaf (SDM 2A CPUID):
+ * 4, 7, 0Bh, 0Dh, 1Fh. */
+#define CPUID_SUBLEAF_LEAVES (BIT(0x4) | BIT(0x7) | BIT(0xb) | BIT(0xd) | BIT(0x1f))
+
 /* The precomputed answer when it needs nothing of the vCPU (the exit's
  * fast path, cpuid_init_partition has filled it); else NULL: ask
- * cpuid_guest. */
-const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 subleaf);
+ * cpuid_guest. Inline: it runs on every CPUID exit. */
+static inline const struct cpuid_regs *cpuid_plain(const struct partition *p, u32 leaf, u32 subleaf)
+{
+	if (leaf < CPUID_CACHE_BASIC && (p->cpuid_plain & BIT(leaf)) &&
+	    (subleaf == 0 || !(CPUID_SUBLEAF_LEAVES & BIT(leaf))))
+		return &p->cpuid_basic[leaf];
+	return NULL;
+}
 /* The core-crystal frequency partitions see in CPUID 15h (Intel). */
 u64 cpuid_crystal_hz(void);
 /* Precomputes the partition's answers (after its vCPUs exist). */

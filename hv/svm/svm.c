@@ -43,7 +43,7 @@ int svm_probe(struct virt_caps *caps)
 	caps->slat = "NPT";
 	sc->npt = r.edx & SVM_FEAT_NPT;
 	sc->nrip_save = r.edx & SVM_FEAT_NRIPS;
-	sc->vmcb_clean = r.edx & SVM_FEAT_VMCB_CLEAN;
+	sc->vmcb_clean = (r.edx & SVM_FEAT_VMCB_CLEAN) ? VMCB_CLEAN_ALL : 0;
 	sc->flush_by_asid = r.edx & SVM_FEAT_FLUSH_BY_ASID;
 	sc->decode_assists = r.edx & SVM_FEAT_DECODE_ASSISTS;
 	sc->asid_count = r.ebx;

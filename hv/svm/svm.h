@@ -12,7 +12,8 @@
 
 /* What CPUID Fn8000_000A says the CPU has (set by svm_probe). */
 struct svm_caps {
-	bool npt, nrip_save, decode_assists, flush_by_asid, vmcb_clean;
+	bool npt, nrip_save, decode_assists, flush_by_asid;
+	u32 vmcb_clean; /* the clean bits after an exit: VMCB_CLEAN_ALL, or 0 without them */
 	u32 asid_count;
 };
 extern struct svm_caps svm_caps;

@@ -116,10 +116,22 @@ static void svm_flush_tlb(struct vcpu *v)
 	svm_vmcb_flush_tlb(sv(v)->vmcb, svm_caps.flush_by_asid);
 }
 
+static inline void svm_vmsave(u64 pa)
+{
+	__asm__ volatile("vmsave %%rax" ::"a"(pa) : "memory");
+}
+
+/*
+ * Runs on the vCPU's own CPU, at every (re)start, INIT and SIPI. The host
+ * state VMSAVE takes (FS, GS, TR, LDTR, KernelGsBase, STAR family,
+ * SYSENTER, APM 2 15.5.2) is set once when the CPU starts (hv/cpu/percpu.c)
+ * and never changes: saved here, not before every VMRUN.
+ */
 static void svm_vcpu_reset(struct vcpu *v)
 {
 	svm_vcpu_state_reset(sv(v));
 	svm_flush_tlb(v);
+	svm_vmsave(sv(v)->host_save_pa);
 }
 
 u64 svm_tsc_aux_read(void)
@@ -166,11 +178,6 @@ static inline void svm_stgi(void)
 	__asm__ volatile("stgi" ::: "memory");
 }
 
-static inline void svm_vmsave(u64 pa)
-{
-	__asm__ volatile("vmsave %%rax" ::"a"(pa) : "memory");
-}
-
 static inline void svm_vmload(u64 pa)
 {
 	__asm__ volatile("vmload %%rax" ::"a"(pa) : "memory");
@@ -204,19 +211,19 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	struct vmcb *vmcb = s->vmcb;
 	const struct svm_insn *insn;
 
+	/* without clean bits, clean stays 0: the exit below writes 0 and the
+	 * accessors only clear bits (hv/svm/logic.h) */
 	vmcb->save.rax = v->gpr[GPR_RAX];
 	vmcb->save.rsp = v->gpr[GPR_RSP];
-	if (!svm_caps.vmcb_clean)
-		vmcb->ctl.clean = 0;
 
 	/* APM 2 15.5.2: the hidden state VMRUN leaves alone (FS, GS, TR, LDTR,
-	 * KernelGsBase, STAR family, SYSENTER) moves with VMSAVE/VMLOAD. */
+	 * KernelGsBase, STAR family, SYSENTER) moves with VMSAVE/VMLOAD; the
+	 * host's was saved once (svm_vcpu_reset). */
 	svm_clgi();
 	/* APM 2 15.21.1: with V_INTR_MASKING, the host's IF at VMRUN decides
 	 * whether physical interrupts reach us (as INTR exits) while the guest
 	 * runs; GIF = 0 keeps them out of the host until STGI. */
 	irq_enable();
-	svm_vmsave(s->host_save_pa);
 	svm_vmload(s->vmcb_pa);
 	svm_vmrun(v->gpr, s->vmcb_pa);
 	svm_vmsave(s->vmcb_pa);
@@ -226,7 +233,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 
 	v->gpr[GPR_RAX] = vmcb->save.rax;
 	v->gpr[GPR_RSP] = vmcb->save.rsp;
-	vmcb->ctl.clean = svm_caps.vmcb_clean ? VMCB_CLEAN_ALL : 0;
+	vmcb->ctl.clean = svm_caps.vmcb_clean;
 	vmcb->ctl.tlb_control = SVM_TLB_NONE;
 	v->state_valid = 0;
 	insn = svm_decode_exit(vmcb, v->gpr[GPR_RCX], svm_caps.nrip_save, exit);

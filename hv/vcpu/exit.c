@@ -126,21 +126,30 @@ static enum exit_action handle_ud(struct vcpu *v, struct vm_exit *e)
 	return exit_inject(v, e, X86_EXC_UD, false, 0);
 }
 
-static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+static enum exit_action cpuid_answer(struct vcpu *v, struct vm_exit *e, const struct cpuid_regs *c)
 {
-	const struct cpuid_regs *c =
-		cpuid_plain(v->part, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX]);
-	struct cpuid_regs r;
-
-	if (!c) {
-		cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
-		c = &r;
-	}
 	v->gpr[GPR_RAX] = c->eax;
 	v->gpr[GPR_RBX] = c->ebx;
 	v->gpr[GPR_RCX] = c->ecx;
 	v->gpr[GPR_RDX] = c->edx;
 	return exit_skip(v, e);
+}
+
+/* Out of line: the common case below stays without a stack frame. */
+__attribute__((noinline)) static enum exit_action cpuid_computed(struct vcpu *v, struct vm_exit *e)
+{
+	struct cpuid_regs r;
+
+	cpuid_guest(v, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX], &r);
+	return cpuid_answer(v, e, &r);
+}
+
+static enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	const struct cpuid_regs *c =
+		cpuid_plain(v->part, (u32)v->gpr[GPR_RAX], (u32)v->gpr[GPR_RCX]);
+
+	return c ? cpuid_answer(v, e, c) : cpuid_computed(v, e);
 }
 
 static enum exit_action handle_hlt(struct vcpu *v, struct vm_exit *e)
@@ -399,10 +408,3 @@ const exit_handler_fn exit_handlers[VMEXIT_REASON_COUNT] = {
 	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 	[VMEXIT_UNHANDLED] = handle_unhandled,
 };
-
-enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e)
-{
-	if (e->reason >= VMEXIT_REASON_COUNT)
-		return handle_unhandled(v, e);
-	return exit_handlers[e->reason](v, e);
-}

@@ -215,9 +215,19 @@ static void inject_pending(struct vcpu *v)
 		vcpu_ops->apply(v, &none, &a);
 }
 
+/* What an exit decided, when it is not to resume (the common case). */
+static void exit_act(struct vcpu *v, enum exit_action action)
+{
+	if (action == EXIT_HALT)
+		v->run_state = VCPU_HALTED;
+	else
+		part_stop(v->part, action, v->part->stop_reason);
+}
+
 /* Runs v until its partition stops. */
 static void vcpu_run(struct vcpu *v)
 {
+	enum exit_action action;
 	struct vm_exit exit;
 
 	for (;;) {
@@ -242,22 +252,9 @@ static void vcpu_run(struct vcpu *v)
 		inject_pending(v);
 		vcpu_ops->run(v, &exit);
 		v->stats.exits[exit.reason]++;
-		switch (exit_dispatch(v, &exit)) {
-		case EXIT_RESUME:
-			break;
-		case EXIT_HALT:
-			v->run_state = VCPU_HALTED;
-			break;
-		case EXIT_STOP:
-			part_stop(v->part, EXIT_STOP, v->part->stop_reason);
-			break;
-		case EXIT_CRASH:
-			part_stop(v->part, EXIT_CRASH, v->part->stop_reason);
-			break;
-		case EXIT_REBOOT:
-			part_stop(v->part, EXIT_REBOOT, v->part->stop_reason);
-			break;
-		}
+		action = exit_dispatch(v, &exit);
+		if (action != EXIT_RESUME)
+			exit_act(v, action);
 	}
 }
 
