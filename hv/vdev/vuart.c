@@ -17,6 +17,7 @@
 #include "hv/vdev/vuart.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/console/ring.h"
 #include "hv/hw/uart.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
@@ -45,11 +46,11 @@ struct vuart {
 	bool rx_blocked; /* ... since the guest last read, and said so */
 	char line[LINE_MAX];
 	u32 line_len;
-	u32 line_shown;		  /* its first bytes already on the console (still open) */
-	u64 last_tx;		  /* TSC of the last byte sent */
-	struct vcpu *writer;	  /* the vCPU that sent it */
-	u8 ring[VUART_RING_SIZE]; /* recent output, for management */
-	u64 ring_total;
+	u32 line_shown;	     /* its first bytes already on the console (still open) */
+	u64 last_tx;	     /* TSC of the last byte sent */
+	struct vcpu *writer; /* the vCPU that sent it */
+	struct ring ring;    /* recent output, for management (hvctl console) */
+	u8 ring_buf[RING_CONSOLE_SIZE];
 };
 
 static void emit_line(struct vuart *u)
@@ -122,7 +123,7 @@ static void transmit(struct vuart *u, u8 byte)
 		rx_push(u, byte);
 		return;
 	}
-	u->ring[u->ring_total++ % VUART_RING_SIZE] = byte;
+	ring_put(&u->ring, byte);
 	if (byte == '\r')
 		return; /* the console ends lines itself */
 	if (byte == '\n') {
@@ -290,15 +291,13 @@ u64 vuart_input_lost(const struct vuart *u)
 	return u->rx_lost;
 }
 
-u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
+u32 vuart_console_read(struct vuart *u, u64 from, u8 *out, u32 max, u64 *start, u64 *total)
 {
-	u64 n, start;
+	u32 n;
 
 	spin_lock(&u->lock);
-	n = MIN(MIN(size, u->ring_total), (u64)VUART_RING_SIZE);
-	start = u->ring_total - n;
-	for (u64 i = 0; i < n; i++)
-		buf[i] = u->ring[(start + i) % VUART_RING_SIZE];
+	*total = u->ring.total;
+	n = ring_read(&u->ring, from, out, max, start);
 	spin_unlock(&u->lock);
 	return n;
 }
@@ -311,6 +310,7 @@ static int vuart_create(struct vdev_registry *reg, void *dev)
 	if (reg->owner.cfg->console != CONFIG_CONSOLE_VUART)
 		return VDEV_DECLINED;
 	u->reg = reg;
+	ring_init(&u->ring, u->ring_buf, sizeof(u->ring_buf));
 	return vdev_add_io(reg, VUART_COM1_BASE, VUART_PORTS, vuart_access, u);
 }
 

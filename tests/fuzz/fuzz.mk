@@ -3,6 +3,7 @@
 #   make fuzz                  every fuzz target, FUZZ_TIME seconds each
 #   make fuzz-config           hv/config/*.c: any bytes as hv.conf
 #   make fuzz-virtio           the virtual PCI devices: guest actions on two partitions
+#   make fuzz-control          the control device's request parser (hvctl's requests)
 #   make fuzz FUZZ_TIME=600    longer
 #
 # A crash, sanitizer report or failed check stops the run and fails the
@@ -25,6 +26,7 @@ NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev 
 NEEDS_fuzz        = $(NEEDS_fuzz-build)
 NEEDS_fuzz-config = $(NEEDS_fuzz-build)
 NEEDS_fuzz-virtio = $(NEEDS_fuzz-build)
+NEEDS_fuzz-control = $(NEEDS_fuzz-build)
 
 FUZZ_CONFIG_SRC := $(sort $(wildcard hv/config/*.c))
 
@@ -42,9 +44,14 @@ $(BUILD)/fuzz/fuzz_virtio: tests/fuzz/fuzz_virtio.c $(FUZZ_VIRTIO_SRC) $(wildcar
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_virtio.c $(FUZZ_VIRTIO_SRC) -o $@
 
-.PHONY: fuzz fuzz-build fuzz-config fuzz-virtio
-fuzz-build: $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_virtio
-fuzz: fuzz-config fuzz-virtio
+$(BUILD)/fuzz/fuzz_control: tests/fuzz/fuzz_control.c hv/control/proto.c hv/control/proto.h \
+		hv/hw/control.h hv/lib/lib.h hv/lib/types.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_control.c hv/control/proto.c -o $@
+
+.PHONY: fuzz fuzz-build fuzz-config fuzz-virtio fuzz-control
+fuzz-build: $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_virtio $(BUILD)/fuzz/fuzz_control
+fuzz: fuzz-config fuzz-virtio fuzz-control
 
 # The run's progress goes to build/fuzz/config.log; a crash prints its tail.
 fuzz-config: $(BUILD)/fuzz/fuzz_config
@@ -65,3 +72,13 @@ fuzz-virtio: $(BUILD)/fuzz/fuzz_virtio
 		$(BUILD)/fuzz/virtio-corpus tests/fuzz/corpus-virtio \
 		> $(BUILD)/fuzz/virtio.log 2>&1 || { tail -40 $(BUILD)/fuzz/virtio.log; exit 1; }
 	@grep -E "^stat::number_of_executed_units|^Done" $(BUILD)/fuzz/virtio.log || true
+
+# Starts from the seeds in tests/fuzz/corpus-control (one good request of
+# each operation); the run's progress goes to build/fuzz/control.log.
+fuzz-control: $(BUILD)/fuzz/fuzz_control
+	@mkdir -p $(BUILD)/fuzz/control-corpus
+	@echo "fuzz: control requests for $(FUZZ_TIME) s (log: $(BUILD)/fuzz/control.log)"
+	@$(BUILD)/fuzz/fuzz_control $(FUZZ_RUN_FLAGS) -artifact_prefix=$(BUILD)/fuzz/control- \
+		$(BUILD)/fuzz/control-corpus tests/fuzz/corpus-control \
+		> $(BUILD)/fuzz/control.log 2>&1 || { tail -40 $(BUILD)/fuzz/control.log; exit 1; }
+	@grep -E "^stat::number_of_executed_units|^Done" $(BUILD)/fuzz/control.log || true
