@@ -561,6 +561,13 @@ static void parse_shm(struct parser *p, const struct key_desc *k, void *obj, str
 	part->shm_count = n;
 }
 
+/* manage, autostart */
+const struct choice value_yes_no_choices[] = {
+	{ "yes", 1 },
+	{ "no", 0 },
+	{ NULL, 0 },
+};
+
 #define HV_FIELD(f) \
 	offsetof(struct config_hypervisor, f), sizeof(((struct config_hypervisor *)0)->f)
 #define PART_FIELD(f) \
@@ -590,5 +597,9 @@ const struct key_desc value_part_keys[] = {
 	  value_on_crash_choices },
 	{ "on_reboot", CONFIG_KEY_ON_REBOOT, parse_choice, false, PART_FIELD(on_reboot),
 	  value_on_reboot_choices },
+	{ "manage", CONFIG_KEY_MANAGE, parse_choice, false, PART_FIELD(manage),
+	  value_yes_no_choices },
+	{ "autostart", CONFIG_KEY_AUTOSTART, parse_choice, false, PART_FIELD(autostart),
+	  value_yes_no_choices },
 	{ NULL, 0, NULL, false, 0, 0, NULL },
 };

@@ -22,6 +22,7 @@ extern const struct choice value_on_idle_choices[];
 extern const struct choice value_part_console_choices[];
 extern const struct choice value_on_crash_choices[];
 extern const struct choice value_on_reboot_choices[];
+extern const struct choice value_yes_no_choices[];
 
 struct key_desc;
 typedef void (*key_parse_fn)(struct parser *p, const struct key_desc *k, void *obj, struct span v);
