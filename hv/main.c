@@ -8,6 +8,7 @@
 #include "drivers/tsc.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/control/control.h"
 #include "hv/cpu/panic.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
@@ -141,7 +142,7 @@ void hv_idle(void)
 	}
 }
 
-static const struct part_machine part_machine = { &acpi, hv_idle };
+static const struct part_machine part_machine = { &acpi, hv_idle, ctl_handle };
 
 static bool config_find_file(void *ctx, const char *name, u64 *size)
 {
