@@ -2,6 +2,7 @@
 #include "hv/console/console.h"
 #include "drivers/tsc.h"
 #include "drivers/uart16550.h"
+#include "hv/console/ring.h"
 #include "hv/lib/lib.h"
 #include "hv/lib/spinlock.h"
 
@@ -122,7 +123,7 @@ static void emit_byte(char c)
 		console_lost = 1;
 }
 
-static void console_emit(const char *s, size_t len)
+static void emit_raw(const char *s, size_t len)
 {
 	if (!console_uart.base)
 		return;
@@ -131,6 +132,25 @@ static void console_emit(const char *s, size_t len)
 			emit_byte('\r');
 		emit_byte(s[i]);
 	}
+}
+
+/* While the command prompt is open (hv/console/command.c), everyone
+ * else's output waits here, in order, and goes out when it closes; what
+ * overflows is counted and said (the partitions' rings keep theirs). */
+#define HOLD_SIZE (16 * 1024)
+static u8 hold_buf[HOLD_SIZE];
+static struct ring hold = { hold_buf, HOLD_SIZE, 0 };
+static bool holding;
+static u64 hold_from;
+
+static void console_emit(const char *s, size_t len)
+{
+	if (!holding) {
+		emit_raw(s, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		ring_put(&hold, (u8)s[i]);
 }
 
 /* The partition whose unfinished line the console's cursor is on. */
@@ -142,6 +162,40 @@ static void end_open_line(void)
 		console_emit("\n", 1);
 		open_line_owner = NULL;
 	}
+}
+
+void console_hold(bool on)
+{
+	u64 flags = spin_lock_irqsave(&console_lock), at = hold_from, start;
+	char chunk[64];
+	u32 n;
+
+	if (on) {
+		end_open_line();
+		hold_from = hold.total;
+	} else {
+		while ((n = ring_read(&hold, at, (u8 *)chunk, sizeof(chunk), &start))) {
+			if (start != at) {
+				n = (u32)snprintf(chunk, sizeof(chunk),
+						  "hv: console: %lu bytes not shown\n", start - at);
+				emit_raw(chunk, n);
+				at = start;
+				continue;
+			}
+			emit_raw(chunk, n);
+			at += n;
+		}
+	}
+	holding = on;
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_prompt_write(const char *s, size_t len)
+{
+	u64 flags = spin_lock_irqsave(&console_lock);
+
+	emit_raw(s, len);
+	spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_write(const char *s, size_t len)

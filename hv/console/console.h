@@ -20,6 +20,11 @@ void console_partition_text(const char *name, const char *text, size_t len, bool
 /* TEXT continues NAME's open console line if it still is; false, and
  * nothing written, once other output has ended it. */
 bool console_partition_more(const char *name, const char *text, size_t len);
+/* The command prompt (hv/console/command.c) opens (on) or closes: while
+ * it is open everything else written waits, and goes out at the close. */
+void console_hold(bool on);
+/* The prompt's own output, written while the console holds the rest. */
+void console_prompt_write(const char *s, size_t len);
 /* Returns -1 when no input is waiting. */
 int console_getc(void);
 /* Used by the fatal path: take the console even if a crashed CPU holds it. */

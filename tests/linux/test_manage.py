@@ -70,7 +70,7 @@ LINUX = ("mgmt", "lin", "pulse")
 def modules(conf, text: str) -> list:
     """hv.conf, the Linux images and the heartbeat guest."""
     linux_only = conf.with_name("linux-only.conf")
-    linux_only.write_text(text.replace("kernel    = heartbeat.elf", ""))
+    linux_only.write_text(re.sub(r"(?m)^kernel\s*=\s*heartbeat\.elf$", "", text))
     files = [(conf, "hv.conf")] + lp.demo_modules(linux_only)[1:]
     return files + [(HEARTBEAT_ELF, "heartbeat.elf")]
 
@@ -256,8 +256,171 @@ def test_qemu_without_manage(mb):
     mb.m.check(after == before, f"hvctl list changed: {before} -> {after}")
 
 
+def prompt(mb: lp.Boot, line: str, expect: str, timeout: float = 30) -> re.Match:
+    """Ctrl-A ':' and LINE typed at the console's `hv> ` prompt; waits for
+    EXPECT (a regex for a whole console line) after the echoed line."""
+    m = mb.m
+    start = g.line_start(m)
+    mb.tty.type("\x01:")
+    time.sleep(0.5)
+    mb.tty.type_paced(line + "\r")
+    echo = g.wait_from(m, start, rf"^hv> {re.escape(line)}$", timeout)
+    return g.wait_from(m, echo.end(), expect, timeout)
+
+
+def test_qemu_console_prompt(mb):
+    """The console's command mode: Ctrl-A ':' opens `hv> `; list, start,
+    stats, stop --force as hvctl's; backspace edits; the heartbeat that
+    arrives while the prompt is open is kept and shown after it."""
+    mb.require()
+    m = mb.m
+    prompt(mb, "list", r"^later +stopped +3 +16M +\d+s \d+$")
+    start = g.line_start(m)
+    prompt(mb, "start later", r"^later: starting$")
+    g.wait_from(m, start, r"^\[later\] HEARTBEAT 3$", 60)
+    prompt(mb, "stats later", r"^exits: .*I/O \d+.*$")
+    start = g.line_start(m)
+    prompt(mb, "stop later --force", r"^later: stopping$")
+    g.wait_from(m, start, g.part_stopped("later", r"stopped by request \(forced\)"), 10)
+    # backspace, and output held while the prompt is open
+    start = g.line_start(m)
+    mb.tty.type("\x01:")
+    time.sleep(0.5)
+    mb.tty.type_paced("infx\x7fo")
+    time.sleep(4)  # pulse beats meanwhile: held
+    held = m.transcript()[start:]
+    m.check("TESSERA-BEAT" not in held, f"output went out while the prompt was open: {held!r}")
+    mb.tty.type("\r")
+    info = g.wait_from(m, start, r"^vendor path: AMD-V with NPT$", 30)
+    g.wait_from(m, info.end(), r"^\[pulse\] TESSERA-BEAT \d+ [0-9.]+$", 10)
+    mb.shells.focus("mgmt")
+
+
 def test_qemu_heartbeat_unbroken(mb):
     """pulse, untouched, beat on through everything above without a gap."""
     mb.require()
     time.sleep(3)
     lp.beats_unbroken(mb, "pulse")
+
+
+# -- Bochs: VT-x with EPT --------------------------------------------------------
+
+BOCHS_MODEL = "corei7_skylake_x"
+BOCHS_MEMORY_MIB = 768
+BOCHS_TIMEOUT = 2400
+
+BOCHS_CONF = """\
+# tests/linux/test_manage.py, under Bochs: nothing is typed, mgmt runs
+# /bin/manage-check (autorun=), which stops mgmt itself at the end
+[partition mgmt]
+cpus    = 0
+memory  = 448M
+kernel  = vmlinux
+initrd  = initrd-test
+cmdline = console=ttyS0 hostname=mgmt autorun=manage-check manage_guest=later
+manage  = yes
+
+[partition later]
+cpus      = 1
+memory    = 16M
+kernel    = heartbeat.elf
+autostart = no
+
+[partition beat]
+cpus    = 2
+memory  = 16M
+kernel  = heartbeat.elf
+"""
+
+
+def manage_steps(m, name: str = "mgmt") -> dict[str, tuple[int, list[str]]]:
+    """What manage-check printed: STEP -> (status, its lines)."""
+    lines: dict[str, list[str]] = {}
+    status: dict[str, int] = {}
+    for x in m.find_all(rf"^\[{name}\] MANAGE (?P<step>[a-z-]+)(?P<rest>(\| .*| rc=\d+))$"):
+        if x["rest"].startswith("|"):
+            lines.setdefault(x["step"], []).append(x["rest"][2:])
+        else:
+            status[x["step"]] = int(x["rest"][4:])
+    return {k: (v, lines.get(k, [])) for k, v in status.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.bochs
+def test_bochs_vmx_manage(linux_vmlinux, partition_times):
+    """Under Bochs corei7_skylake_x (VT-x with EPT), a Linux management
+    partition (vmlinux, PVH) runs hvctl without anything typed: list shows
+    the others and their states, --json parses, info names the vendor
+    path, start boots the autostart = no test guest, console shows its
+    output, stats its exits, stop --force stops it, errors exit 1 and 2;
+    then the partition stops itself gracefully (its own power button).
+    The untouched heartbeat guest beats on without a gap."""
+    t0 = time.monotonic()
+    times: dict = {}
+    if not HEARTBEAT_ELF.exists():
+        subprocess.run(["make", "-s", "guests"], cwd=ROOT, check=True, timeout=300)
+    workdir = lp.fresh_dir("manage-bochs-vmx")
+    conf = workdir / "hv.conf"
+    conf.write_text(BOCHS_CONF)
+    files = [f"{path}:{name}" for path, name in modules(conf, BOCHS_CONF)]
+    iso = workdir / "manage.iso"
+    proc = subprocess.run([str(ROOT / "tools" / "mkiso.sh"), "-o", str(iso), "-k",
+                           str(hv_elf()), "-t", "0", "-d", "0"] + files, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"tools/mkiso.sh failed:\n{proc.stdout}{proc.stderr}")
+    m = g.GuestMachine.adopt(bochs("manage-bochs-vmx", workdir, model=BOCHS_MODEL, cpus=3,
+                                   memory_mib=BOCHS_MEMORY_MIB, cdrom=iso, ips=lp.BOCHS_IPS))
+    try:
+        m.start()
+        banner = m.wait_for(BANNER, 300, mark="banner")
+        m.check(banner["vendor"] == "VT-x with EPT",
+                f"the banner says {banner['vendor']!r}, expected 'VT-x with EPT'")
+        m.wait_for(CONFIG_ACCEPTED, 60, fail_on=(CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR))
+        m.wait_for(r"^\[mgmt\] MANAGE DONE$", BOCHS_TIMEOUT, anywhere=True,
+                   fail_on=lp.no_stop("mgmt", "beat"), mark="done")
+        m.wait_for(g.part_stopped("mgmt", r"powered off \(ACPI S5\)"), 300,
+                   anywhere=True, fail_on=lp.no_stop("beat"), mark="self-stop")
+        steps = manage_steps(m)
+        problems = []
+
+        def want(step: str, rc: int, text: str | None = None) -> list[str]:
+            got = steps.get(step)
+            if not got or got[0] != rc or (text and not any(text in x for x in got[1])):
+                problems.append(f"{step}: {got!r}, expected status {rc}"
+                                + (f" and {text!r}" if text else ""))
+            return got[1] if got else []
+
+        rows = {x.split()[0]: x.split()[1:] for x in want("list", 0) if x.split()}
+        if {k: v[:3] for k, v in rows.items()} != {"mgmt": ["running", "0", "448M"],
+                                                     "later": ["stopped", "1", "16M"],
+                                                     "beat": ["running", "2", "16M"]}:
+            problems.append(f"hvctl list: {rows}")
+        try:
+            doc = json.loads("".join(want("json-list", 0)))
+            if [p["name"] for p in doc["partitions"]] != ["mgmt", "later", "beat"]:
+                problems.append(f"hvctl --json list: {doc}")
+        except ValueError as e:
+            problems.append(f"hvctl --json list does not parse: {e}")
+        want("info", 0, "vendor path: VT-x with EPT")
+        want("start", 0, "later started")
+        want("console", 0, "HEARTBEAT 1")
+        want("stats", 0, "exits: ")
+        want("stop-force", 0, "later stopped")
+        after = {x.split()[0]: x.split()[1] for x in want("list-after", 0) if x.split()}
+        if after.get("later") != "stopped":
+            problems.append(f"after stop --force: {after}")
+        want("unknown", 1, "no such partition")
+        want("usage", 2, "a partition name is needed")
+        m.check(m.find_all(g.part_stopped("later", r"stopped by request \(forced\)")),
+                "no 'partition later stopped' line")
+        m.check(not problems, "; ".join(problems))
+        beats = [int(x[1]) for x in m.find_all(r"^\[beat\] HEARTBEAT (\d+)$")]
+        m.check(len(beats) > 10 and beats == list(range(1, len(beats) + 1)),
+                f"beat's heartbeats not 1, 2, 3... ({len(beats)}): jumps "
+                f"{[(a, b) for a, b in zip(beats, beats[1:]) if b != a + 1][:5]}")
+    finally:
+        times.update(m.marks)
+        times["total"] = time.monotonic() - t0
+        partition_times("test_bochs_vmx_manage", times)
+        m.kill()
