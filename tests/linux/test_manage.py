@@ -296,6 +296,23 @@ def test_qemu_console_prompt(mb):
     mb.shells.focus("mgmt")
 
 
+def test_qemu_restarts_itself(mb):
+    """The managing partition restarts itself (--force): it stops, boots
+    again fresh, and manages again."""
+    mb.require()
+    m = mb.m
+    start = g.line_start(m)
+    mb.shells.focus("mgmt")
+    mb.shells.type("hvctl restart mgmt --force\n")
+    g.wait_from(m, start, g.part_stopped("mgmt", r"stopped by request \(forced\)"), 30)
+    g.wait_from(m, start, r"^hv: partition mgmt: restarting \(restart 1\)$", 30)
+    g.wait_from(m, start, g.check_done("mgmt"), BOOT_TIMEOUT, fail_on=lp.no_stop("pulse"))
+    mb.shells.ready("mgmt")
+    rows = listing(mb)
+    m.check(rows["mgmt"][0] == "running" and rows["mgmt"][4] == "1",
+            f"after restarting itself, hvctl list says mgmt {rows['mgmt']}")
+
+
 def test_qemu_heartbeat_unbroken(mb):
     """pulse, untouched, beat on through everything above without a gap."""
     mb.require()
