@@ -307,6 +307,8 @@ void console_flush(void)
 {
 	u64 start = rdtsc(), sent = con.sent;
 
+	con.holding = false; /* the machine goes: what the prompt held too */
+
 	for (;;) {
 		bool more;
 

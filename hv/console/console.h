@@ -64,7 +64,8 @@ void console_end_line(struct console_src *q);
  * the TSC at which to come again while any of those wait, else 0.
  */
 u64 console_service(struct console_src *own, bool idle, u64 now);
-/* Everything queued goes out; waits as long as the UART takes it. */
+/* Everything queued goes out (what the hv> prompt holds too: the
+ * machine goes); waits as long as the UART takes it. */
 void console_flush(void);
 /*
  * Tier 3: from now on only this CPU writes, straight to the UART and
