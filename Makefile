@@ -117,7 +117,7 @@ NEEDS_EMULATORS = qemu-system-x86_64=qemu-system-x86 /usr/share/OVMF/OVMF_CODE_4
 NEEDS_all    = $(NEEDS_BUILD) $(NEEDS_EFI) $(NEEDS_HOST)
 NEEDS_tools  = $(NEEDS_HOST)
 NEEDS_guests = $(CC)=gcc as=binutils $(NASM)=nasm $(LD)=binutils
-NEEDS_linux-images  = $(NEEDS_PYTHON)
+NEEDS_linux-images  = $(NEEDS_PYTHON) $(NEEDS_HOST)
 NEEDS_linux-vmlinux = $(NEEDS_linux-images)
 NEEDS_linux-update  = $(NEEDS_linux-images)
 NEEDS_linux-bare    = $(NEEDS_linux-images) qemu-system-x86_64=qemu-system-x86

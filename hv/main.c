@@ -9,6 +9,7 @@
 #include "drivers/tsc.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/control/control.h"
 #include "hv/cpu/panic.h"
 #include "hv/cpu/percpu.h"
 #include "hv/cpu/smp.h"
@@ -143,7 +144,7 @@ void hv_idle(void)
 	}
 }
 
-static struct part_machine part_machine = { &acpi, hv_idle, HUGE_PAGE_SIZE };
+static struct part_machine part_machine = { &acpi, hv_idle, HUGE_PAGE_SIZE, ctl_handle };
 
 /* slat_max_page=4k|2m|1g, a word of the boot command line: the largest page
  * of the partitions' second-level tables (docs/performance.md: a

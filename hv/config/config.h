@@ -113,6 +113,8 @@ enum config_part_key {
 	CONFIG_KEY_SHM,
 	CONFIG_KEY_ON_CRASH,
 	CONFIG_KEY_ON_REBOOT,
+	CONFIG_KEY_MANAGE,
+	CONFIG_KEY_AUTOSTART,
 	CONFIG_KEY_PART_COUNT,
 };
 
@@ -154,6 +156,8 @@ struct config_partition {
 	u32 console;   /* enum config_part_console */
 	u32 on_crash;  /* enum config_action */
 	u32 on_reboot; /* enum config_action */
+	u32 manage;    /* 1: it may manage the others (SPEC 7), default 0 */
+	u32 autostart; /* 0: built at boot, started on request; default 1 */
 	u32 pci_count;
 	struct config_pci pci[CONFIG_MAX_PCI];
 	u32 net_count;

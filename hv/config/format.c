@@ -106,7 +106,8 @@ int config_format_partition(char *buf, size_t size, const struct config_partitio
 		config_format_size(shm, sizeof(shm), p->shm[i].size);
 		text_printf(&o, "%s%s=%s", i ? " " : ", shm ", p->shm[i].name, shm);
 	}
-	text_printf(&o, ", on_crash %s, on_reboot %s", config_action_name(p->on_crash),
-		    config_action_name(p->on_reboot));
+	text_printf(&o, ", on_crash %s, on_reboot %s%s%s", config_action_name(p->on_crash),
+		    config_action_name(p->on_reboot), p->manage ? ", manage yes" : "",
+		    p->autostart ? "" : ", autostart no");
 	return text_done(&o);
 }

@@ -73,6 +73,7 @@ static void start_partition(struct parser *p, struct span name)
 	part->console = CONFIG_CONSOLE_VUART;
 	part->on_crash = CONFIG_ACTION_STOP;
 	part->on_reboot = CONFIG_ACTION_RESTART;
+	part->autostart = 1;
 	p->part = part;
 	p->section = SECTION_PART;
 }

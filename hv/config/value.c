@@ -605,5 +605,9 @@ const struct key_desc value_part_keys[] = {
 	  value_on_crash_choices },
 	{ "on_reboot", CONFIG_KEY_ON_REBOOT, parse_choice, false, PART_FIELD(on_reboot),
 	  value_on_reboot_choices },
+	{ "manage", CONFIG_KEY_MANAGE, parse_choice, false, PART_FIELD(manage),
+	  value_yes_no_choices },
+	{ "autostart", CONFIG_KEY_AUTOSTART, parse_choice, false, PART_FIELD(autostart),
+	  value_yes_no_choices },
 	{ NULL, 0, NULL, false, 0, 0, NULL },
 };

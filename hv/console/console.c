@@ -13,6 +13,15 @@
  * not scheduled), any CPU passing sends that partition's lines on, what
  * the UART takes at that moment: the console never waits for one
  * partition's CPU.
+ *
+ * The hv> prompt (hv/console/command.c) is one more writer, whose lines
+ * any CPU sends. While it is open (console_hold), and until its last
+ * bytes are out, it is the only one: everyone else's lines wait in their
+ * own queues (the partitions' UARTs say "not ready" once theirs is full;
+ * a byte written regardless is given up and counted, not waited for), and
+ * go on when it closes. Only the hypervisor's own lines go out anyway once
+ * half of their queue is used, so that no printk waits for the person at
+ * the prompt.
  */
 #include "hv/console/console.h"
 #include "drivers/tsc.h"
@@ -40,7 +49,8 @@
 #define CONSOLE_TX_WAIT_MS 2000
 #define CONSOLE_TX_WAIT_EARLY (4ULL << 30) /* TSC ticks, before calibration */
 
-static struct console_src hv; /* the hypervisor's own lines: slot 0 */
+static struct console_src hv;	  /* the hypervisor's own lines: slot 0 */
+static struct console_src prompt; /* the hv> prompt's: no slot, first */
 
 static struct {
 	struct uart uart;
@@ -58,6 +68,7 @@ static struct {
 	volatile u64 sent;	/* bytes the UART took */
 	volatile u64 puts;	/* the writers' changes: bytes queued, lines shown */
 	u64 looked;		/* puts when the console last found nothing to send */
+	volatile bool holding;	/* the hv> prompt is open (console_hold) */
 	volatile int panic_cpu; /* the CPU that owns the UART for good; -1 */
 	bool dead;		/* ... and the UART stopped taking bytes */
 } con = { .lock = SPINLOCK_INIT,
@@ -153,20 +164,35 @@ static void send(char c)
 	con.mid = c != '\n';
 }
 
+/* q waits for the prompt: it is open, or its last bytes are not out yet;
+ * the hypervisor's lines only until half of their queue is used. */
+static bool held(const struct console_src *q)
+{
+	if (q == &prompt ||
+	    (!con.holding && __atomic_load_n(&prompt.head, __ATOMIC_ACQUIRE) == prompt.tail))
+		return false;
+	return q != &hv || console_room(&hv) > CONSOLE_QUEUE_SIZE / 2;
+}
+
 /* Something of q can go now: a whole line, a line to show, or more of its
  * line still open on the console. */
 static bool ready(const struct console_src *q)
 {
 	u64 t = q->tail;
 
+	if (held(q))
+		return false;
 	return __atomic_load_n(&q->ends, __ATOMIC_ACQUIRE) > t ||
 	       __atomic_load_n(&q->show, __ATOMIC_ACQUIRE) > t ||
 	       (q == con.open && __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) > t);
 }
 
-/* The writers in turn, from the one after the last line's. */
+/* The prompt first, then the writers in turn, from the one after the
+ * last line's. */
 static struct console_src *pick(void)
 {
+	if (ready(&prompt))
+		return &prompt;
 	for (u32 i = 1; i <= con.used; i++) {
 		struct console_src *q = con.srcs[(con.rr + i) % con.used];
 
@@ -196,7 +222,8 @@ static void begin_line(struct console_src *q)
 	}
 	con.open = NULL;
 	con.cur = q;
-	con.rr = q->slot;
+	if (q != &prompt)
+		con.rr = q->slot;
 }
 
 /* Takes q's next byte; returns 1 when the UART got a byte of room's. */
@@ -223,7 +250,7 @@ static u32 take(struct console_src *q)
 
 static bool may_send(const struct console_src *q, const struct console_src *own, bool any, u64 now)
 {
-	return q == &hv || q == own || any ||
+	return q == &hv || q == &prompt || q == own || any ||
 	       (s64)(now - q->seen) >= (s64)ticks_us(CONSOLE_HELP_US);
 }
 
@@ -288,8 +315,8 @@ u64 console_service(struct console_src *own, bool idle, u64 now)
 		push(own, idle, now);
 		if (!con.cur && con.stage_at == con.stage_len && !pick())
 			con.looked = puts;
-		again = con.stage_at < con.stage_len || waits(&hv) || waits(own) ||
-			(idle && (con.cur || pick()));
+		again = con.stage_at < con.stage_len || waits(&hv) || waits(&prompt) ||
+			waits(own) || (idle && (con.cur || pick()));
 		spin_unlock(&con.lock);
 	} else if (con.cur && con.cur != &hv && con.mid) {
 		panic_test_point(); /* hv_test_panic: another CPU is in mid-line */
@@ -300,6 +327,8 @@ u64 console_service(struct console_src *own, bool idle, u64 now)
 void console_flush(void)
 {
 	u64 start = rdtsc(), sent = con.sent;
+
+	con.holding = false; /* the machine goes: what the prompt held too */
 
 	for (;;) {
 		bool more;
@@ -366,13 +395,14 @@ u64 console_room(const struct console_src *q)
 
 /* With its queue full, a writer waits while the UART goes on taking bytes
  * (and sends anyone's: it waits anyway); once it gave up, it gives up at
- * once until there is room again. */
+ * once until there is room again. A queue the prompt holds is not waited
+ * for: the person at it may take minutes. */
 static bool wait_room(struct console_src *q)
 {
 	u64 start = rdtsc(), sent = con.sent;
 
 	while (!console_room(q)) {
-		if (q->lost || con.panic_cpu >= 0)
+		if (q->lost || con.panic_cpu >= 0 || held(q))
 			return false;
 		if (con.sent != sent) {
 			sent = con.sent;
@@ -391,8 +421,9 @@ static void tell_loss(struct console_src *q)
 	u64 lost = q->lost;
 
 	q->lost = 0;
-	pr_warn("console: %lu bytes of %s lost: the UART took nothing for %u ms\n", lost,
-		q->name ? q->name : "the hypervisor's lines", CONSOLE_TX_WAIT_MS);
+	pr_warn("console: %lu bytes of %s lost: the UART took nothing for %u ms, or the hv> "
+		"prompt held them\n",
+		lost, q->name ? q->name : "the hypervisor's lines", CONSOLE_TX_WAIT_MS);
 }
 
 bool console_put(struct console_src *q, u8 c)
@@ -461,6 +492,24 @@ void console_write(const char *s, size_t len)
 		console_service(NULL, false, rdtsc());
 	else
 		console_flush(); /* no partition yet: nothing else waits for the UART */
+}
+
+/* --- the hv> prompt (hv/console/command.c) ---------------------------------- */
+
+void console_hold(bool on)
+{
+	con.holding = on;
+	__atomic_fetch_add(&con.puts, 1, __ATOMIC_RELEASE); /* the others may be ready again */
+	console_service(NULL, false, rdtsc());
+}
+
+/* One writer: the CPU that polls the console's input (input.c's lock). */
+void console_prompt_write(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		console_put(&prompt, (u8)s[i]);
+	console_show(&prompt); /* the prompt line goes out unfinished */
+	console_service(NULL, false, rdtsc());
 }
 
 void console_panic(void)

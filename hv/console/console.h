@@ -67,7 +67,8 @@ void console_end_line(struct console_src *q);
  * the TSC at which to come again while any of those wait, else 0.
  */
 u64 console_service(struct console_src *own, bool idle, u64 now);
-/* Everything queued goes out; waits as long as the UART takes it. */
+/* Everything queued goes out (what the hv> prompt holds too: the
+ * machine goes); waits as long as the UART takes it. */
 void console_flush(void);
 /*
  * Tier 3: from now on only this CPU writes, straight to the UART and
@@ -79,5 +80,13 @@ void console_panic(void);
 /* Writes text straight to the UART without any lock or formatting: the
  * last words of a CPU that faulted again while dumping. */
 void console_emergency(const char *text);
+/* The hv> prompt (hv/console/command.c) opens (on) or closes: while it
+ * is open, and until its last bytes are out, everyone else's lines wait
+ * in their queues (the hypervisor's until half of its queue is used), and
+ * go out after. */
+void console_hold(bool on);
+/* The prompt's own output, queued and shown as it comes (an unfinished
+ * line too); one writer at a time. */
+void console_prompt_write(const char *s, size_t len);
 /* Returns -1 when no input is waiting. */
 int console_getc(void);

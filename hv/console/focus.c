@@ -17,3 +17,11 @@ bool focus_feed(struct focus_state *f, u8 byte, u8 *out, u32 *n)
 	out[(*n)++] = byte;
 	return false;
 }
+
+bool focus_command(struct focus_state *f, u8 byte)
+{
+	if (f->presses != 1 || byte != FOCUS_COMMAND_KEY)
+		return false;
+	f->presses = 0;
+	return true;
+}

@@ -5,6 +5,7 @@
 
 #define FOCUS_CTRL_A 0x01
 #define FOCUS_SWITCH_PRESSES 3
+#define FOCUS_COMMAND_KEY ':' /* after one Ctrl-A: the command prompt (SPEC 7) */
 
 struct focus_state {
 	u32 presses; /* Ctrl-A bytes held back so far */
@@ -17,3 +18,6 @@ struct focus_state {
  * byte breaks the sequence.
  */
 bool focus_feed(struct focus_state *f, u8 byte, u8 *out, u32 *n);
+/* Whether byte, after exactly one held Ctrl-A, asks for the command
+ * prompt; then the Ctrl-A is consumed. Ask before focus_feed. */
+bool focus_command(struct focus_state *f, u8 byte);

@@ -1,6 +1,7 @@
 /* The console's input side: poll the physical UART, deliver to the focus. */
 #include "hv/console/input.h"
 #include "drivers/tsc.h"
+#include "hv/console/command.h"
 #include "hv/console/console.h"
 #include "hv/console/focus.h"
 #include "hv/cpu/percpu.h"
@@ -15,6 +16,7 @@
 #define OPEN_LINE_WAIT_MS 50 /* the focus's unfinished line is shown after */
 
 static struct focus_state focus_state;
+static struct command_line command; /* the hv> prompt, SPEC 7 */
 static u32 focus_index;
 static struct vuart *focus_uart; /* focused(), kept between polls */
 static volatile u64 next_poll;
@@ -76,6 +78,14 @@ static u64 poll_input(u64 now)
 		u8 out[FOCUS_SWITCH_PRESSES];
 		u32 n;
 
+		if (command_open(&command)) {
+			command_feed(&command, (u8)c);
+			continue;
+		}
+		if (focus_command(&focus_state, (u8)c)) {
+			command_start(&command);
+			continue;
+		}
 		if (focus_feed(&focus_state, (u8)c, out, &n)) {
 			set_focus(focus_index + 1, true);
 			continue;
@@ -83,7 +93,7 @@ static u64 poll_input(u64 now)
 		for (u32 i = 0; focus_uart && i < n; i++)
 			vuart_input(focus_uart, out[i]);
 	}
-	if (focus_uart)
+	if (focus_uart && !command_open(&command))
 		vuart_show_open(focus_uart, now, tsc_hz() / 1000 * OPEN_LINE_WAIT_MS);
 	spin_unlock(&poll_lock);
 	return next;

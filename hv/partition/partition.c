@@ -223,6 +223,11 @@ static void dev_unmap(struct partition *p, u64 gpa, u64 len)
 		flush_vcpus(p);
 }
 
+static u32 dev_control(struct partition *p, const void *req, u32 len, void *resp, u32 max)
+{
+	return machine->control(p, req, len, resp, max);
+}
+
 /* What its devices may ask of the hypervisor. */
 static const struct vdev_host dev_host = {
 	.alloc = dev_alloc,
@@ -239,6 +244,7 @@ static const struct vdev_host dev_host = {
 	.module = dev_module,
 	.map = dev_map,
 	.unmap = dev_unmap,
+	.control = dev_control,
 };
 
 /* Once its vCPUs exist: the devices of the list, in its order. */
@@ -423,10 +429,19 @@ static int load(struct partition *p)
 static void set_running(struct partition *p)
 {
 	spin_lock(&p->lock);
+	p->started_tsc = rdtsc();
 	p->state = PART_RUNNING;
 	spin_unlock(&p->lock);
 	for (u32 i = 0; i < p->vcpu_count; i++)
 		vcpu_kick(p->vcpus[i], 0);
+}
+
+static bool any_running(void)
+{
+	for (u32 i = 0; i < partition_count; i++)
+		if (partitions[i].state != PART_STOPPED)
+			return true;
+	return false;
 }
 
 void part_start_all(void)
@@ -434,6 +449,10 @@ void part_start_all(void)
 	for (u32 i = 0; i < partition_count; i++) {
 		struct partition *p = &partitions[i];
 
+		if (!p->cfg->autostart) {
+			pr_info("partition %s: not started (autostart = no)\n", p->name);
+			continue;
+		}
 		if (load(p)) {
 			pr_info("partition %s stopped: bad kernel image\n", p->name);
 			continue;
@@ -441,6 +460,8 @@ void part_start_all(void)
 		pr_info("partition %s: starting\n", p->name);
 		set_running(p);
 	}
+	if (!any_running()) /* SPEC 5: on_idle; nothing runs to start one */
+		machine->idle();
 }
 
 /* --- stopping ---------------------------------------------------------- */
@@ -486,14 +507,6 @@ static void print_stats(struct partition *p)
 			p->name, p->open_bus_accesses);
 }
 
-static bool any_running(void)
-{
-	for (u32 i = 0; i < partition_count; i++)
-		if (partitions[i].state != PART_STOPPED)
-			return true;
-	return false;
-}
-
 static bool wants_restart(const struct partition *p)
 {
 	if (p->stop_action == EXIT_REBOOT)
@@ -509,7 +522,8 @@ static void finish_stop(struct partition *p)
 	vdev_stopped(&p->vdevs);
 	pr_info("partition %s stopped: %s\n", p->name, p->stop_reason ? p->stop_reason : "stopped");
 	print_stats(p);
-	if (wants_restart(p)) {
+	if (wants_restart(p) || p->start_after_stop) {
+		p->start_after_stop = false;
 		p->restarts++;
 		pr_info("partition %s: restarting (restart %u)\n", p->name, p->restarts);
 		if (!load(p)) {
@@ -555,10 +569,66 @@ void part_stop(struct partition *p, u32 why, const char *reason)
 		vcpu_kick(p->vcpus[i], VCPU_REQ_STOP);
 }
 
+int part_request_start(struct partition *p)
+{
+	int err = 0;
+
+	spin_lock(&p->lock);
+	if (p->state == PART_STOPPED)
+		p->state = PART_STARTING;
+	else
+		err = p->state == PART_RUNNING ? -E_EXIST : -E_BUSY;
+	spin_unlock(&p->lock);
+	if (!err)
+		vcpu_kick(p->vcpus[0], 0); /* its CPU waits in cpu_idle_loop */
+	return err;
+}
+
+int part_request_restart(struct partition *p)
+{
+	bool running;
+
+	spin_lock(&p->lock);
+	running = p->state == PART_RUNNING;
+	if (running)
+		p->start_after_stop = true;
+	spin_unlock(&p->lock);
+	return running ? 1 : part_request_start(p);
+}
+
+u64 part_uptime_ms(const struct partition *p)
+{
+	u64 hz = tsc_hz();
+
+	if (p->state != PART_RUNNING && p->state != PART_STOPPING)
+		return 0;
+	return hz ? (rdtsc() - p->started_tsc) / (hz / 1000) : 0;
+}
+
+/* On vCPU 0's CPU, after part_request_start: the boot that finish_stop
+ * does for a restart. Only this CPU leaves PART_STARTING. */
+static void start_requested(struct partition *p)
+{
+	p->restarts += p->started_tsc != 0;
+	if (load(p)) {
+		pr_info("partition %s stopped: bad kernel image\n", p->name);
+		spin_lock(&p->lock);
+		p->state = PART_STOPPED;
+		spin_unlock(&p->lock);
+		if (!any_running())
+			machine->idle();
+		return;
+	}
+	pr_info("partition %s: starting\n", p->name);
+	set_running(p);
+}
+
 bool part_enter(struct partition *p)
 {
 	bool ok;
 
+	if (p->state == PART_STARTING && this_cpu() == p->vcpus[0]->cpu)
+		start_requested(p);
 	spin_lock(&p->lock);
 	ok = p->state == PART_RUNNING;
 	if (ok)

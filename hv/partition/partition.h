@@ -20,6 +20,7 @@ enum part_state {
 	PART_STOPPED = 0,
 	PART_RUNNING,
 	PART_STOPPING, /* its vCPUs are leaving; the last one out finishes */
+	PART_STARTING, /* asked to start: vCPU 0's CPU loads it (part_enter) */
 };
 
 struct guest_region {
@@ -48,6 +49,8 @@ struct partition {
 	const struct boot_module *kernel, *initrd;
 	u64 entry_rip; /* where vCPU 0 starts */
 	u32 restarts;
+	u64 started_tsc;	   /* when it last started (uptime) */
+	bool start_after_stop;	   /* a restart was asked: start again once stopped */
 	volatile u32 vcpus_active; /* vCPUs still inside the run loop */
 	u32 cpuid_plain;	   /* bit n: basic leaf n's subleaf 0 is the same for every vCPU */
 	struct cpuid_regs cpuid_basic[CPUID_CACHE_BASIC]; /* hv/policy/cpuid.c */
@@ -71,6 +74,8 @@ struct part_machine {
 	 * LARGE_PAGE_SIZE or HUGE_PAGE_SIZE (slat_max_page= on the boot
 	 * command line, a benchmarking aid: docs/performance.md) */
 	u64 slat_max_page;
+	/* the management service, for the control device (vdev_host.control) */
+	u32 (*control)(struct partition *from, const void *req, u32 len, void *resp, u32 max);
 };
 
 /* Builds every partition of the plan (RAM, tables, vCPUs, devices). */
@@ -81,6 +86,18 @@ void part_start_all(void);
 /* Stops p for why (an enum exit_action: STOP, CRASH, REBOOT); its
  * on_crash / on_reboot decide whether it restarts. Any CPU may call it. */
 void part_stop(struct partition *p, u32 why, const char *reason);
+/*
+ * Management (SPEC 7), from any CPU. part_request_start: a stopped
+ * partition starts fresh (RAM zeroed, image reloaded, devices reset) on
+ * its own first CPU, not the caller's; -E_EXIST when it runs, -E_BUSY
+ * while it starts or stops. part_request_restart: a running partition
+ * starts again once it has stopped, however it stops (1: the caller
+ * stops it); else part_request_start.
+ */
+int part_request_start(struct partition *p);
+int part_request_restart(struct partition *p);
+/* Milliseconds since it last started; 0 when it is stopped. */
+u64 part_uptime_ms(const struct partition *p);
 /* A vCPU's CPU enters / leaves its partition's run loop. */
 bool part_enter(struct partition *p);
 void part_leave(struct partition *p);

@@ -145,6 +145,9 @@ struct vdev_host {
 	 * flush their TLBs; map returns 0 or -E_NOMEM (nothing mapped). */
 	int (*map)(struct partition *p, u64 gpa, void *mem, u64 len);
 	void (*unmap)(struct partition *p, u64 gpa, u64 len);
+	/* A management request of the partition (its control device,
+	 * hv/vdev/vctl.c): hv/control/control.h, ctl_handle. */
+	u32 (*control)(struct partition *p, const void *req, u32 len, void *resp, u32 max);
 };
 
 /* The partition as its devices see it. */

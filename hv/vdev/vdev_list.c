@@ -4,6 +4,7 @@
  */
 #include "hv/vdev/vdev_list.h"
 #include "hv/vdev/vblk.h"
+#include "hv/vdev/vctl.h"
 #include "hv/vdev/vioapic.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vnet.h"
@@ -32,6 +33,7 @@ const struct vdev_type *const vdev_list[] = {
 	&vnet_type,
 	&vblk_type,
 	&vshm_type,
+	&vctl_type,
 	/* last: it passes the machine's timer through only to ports no
 	 * other device claims */
 	&vpmtimer_type,

@@ -19,12 +19,17 @@
  * The 8042 is otherwise absent (the FADT says so): its status reads 0,
  * so a driver polling for "input buffer empty" proceeds at once, and its
  * data port 0x60 is left unclaimed (reads 0xFF).
+ *
+ * A management stop (vpm_shutdown) presses the button and arms a
+ * deadline: the partition's timer stops it by force when the guest has
+ * not powered off by then (a guest without ACPI, or one that ignores it).
  */
 #include "hv/vdev/vpm.h"
 #include "hv/console/console.h"
 #include "hv/lib/spinlock.h"
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vdev/platform.h"
+#include "hv/vdev/vclock.h"
 #include "hv/vdev/vdev.h"
 #include "hv/vdev/virq.h"
 
@@ -48,6 +53,8 @@ struct vpm {
 	u8 rst_cnt;
 	bool sci; /* the level last put on the SCI line */
 	bool sleep_logged;
+	struct vclock clk;
+	u64 force_at; /* clock value of a forced stop; 0: none due */
 };
 
 /* The bytes an access of size at byte offset off covers in a register. */
@@ -189,6 +196,7 @@ static void vpm_reset(void *dev)
 	spin_lock(&pm->lock);
 	pm->sts = pm->en = pm->cnt = 0;
 	pm->rst_cnt = 0;
+	pm->force_at = 0;
 	update_sci(pm);
 	spin_unlock(&pm->lock);
 }
@@ -201,11 +209,42 @@ void vpm_power_button(struct vpm *pm)
 	spin_unlock(&pm->lock);
 }
 
+void vpm_shutdown(struct vpm *pm, u64 timeout_ms)
+{
+	u64 at = pm->clk.read() + pm->clk.hz / 1000 * timeout_ms;
+
+	spin_lock(&pm->lock);
+	if (!pm->force_at)
+		pm->force_at = at;
+	spin_unlock(&pm->lock);
+	vpm_power_button(pm);
+	vdev_timer_changed(pm->reg);
+}
+
+static u64 vpm_timer(void *dev, u64 now)
+{
+	struct vpm *pm = dev;
+	bool force;
+
+	if (!pm->force_at)
+		return 0;
+	spin_lock(&pm->lock);
+	force = pm->force_at && now >= pm->force_at;
+	if (force)
+		pm->force_at = 0;
+	spin_unlock(&pm->lock);
+	if (force)
+		vdev_stop(pm->reg, VDEV_STOP_POWER_OFF,
+			  "stopped by force: no power-off after the power button");
+	return pm->force_at;
+}
+
 static int vpm_create(struct vdev_registry *reg, void *dev)
 {
 	struct vpm *pm = dev;
 
 	pm->reg = reg;
+	reg->host->clock(&pm->clk);
 	if (vdev_add_io(reg, PLAT_PM1A_EVT_PORT, PM1_EVT_LEN, evt_access, pm) ||
 	    vdev_add_io(reg, PLAT_PM1A_CNT_PORT, PM1_CNT_LEN, cnt_access, pm) ||
 	    vdev_add_io(reg, PLAT_RESET_PORT, 1, rst_access, pm) ||
@@ -226,5 +265,6 @@ const struct vdev_type vpm_type = {
 	.size = sizeof(struct vpm),
 	.create = vpm_create,
 	.reset = vpm_reset,
+	.timer = vpm_timer,
 	.firmware = vpm_firmware,
 };

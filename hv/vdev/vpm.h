@@ -21,3 +21,9 @@ extern const struct vdev_type vpm_type;
  * down cleanly. For a management "shutdown" request.
  */
 void vpm_power_button(struct vpm *pm);
+/*
+ * A graceful stop (SPEC 7, hvctl stop): the power button, and unless the
+ * guest has powered off within timeout_ms, a forced stop (its own timer,
+ * on its own first CPU: the asker waits for nothing).
+ */
+void vpm_shutdown(struct vpm *pm, u64 timeout_ms);

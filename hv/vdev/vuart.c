@@ -5,7 +5,8 @@
  * transmitter empty, by priority through IIR), and the console join of
  * SPEC 4: every byte sent goes to the partition's console queue
  * (hv/console/console.h), which the console sends line by line as
- * "[NAME] line" and which keeps the recent output; console input for the
+ * "[NAME] line", and to its console ring (hv/console/ring.h, 64 KiB with
+ * offsets since boot: hvctl console reads it); console input for the
  * partition with the focus arrives in the receive FIFO. The unfinished
  * line of the partition with the focus is shown once its writer has
  * stopped and waits (its shell's prompt; then the echo of what is typed,
@@ -24,6 +25,7 @@
 #include "drivers/uart16550.h"
 #include "hv/config/config.h"
 #include "hv/console/console.h"
+#include "hv/console/ring.h"
 #include "hv/hw/uart.h"
 #include "hv/hw/x86.h"
 #include "hv/lib/lib.h"
@@ -59,7 +61,9 @@ struct vuart {
 	bool rx_blocked;	/* ... since the guest last read, and said so */
 	u64 last_tx;		/* TSC of the last byte sent */
 	struct vcpu *writer;	/* the vCPU that sent it */
-	struct console_src out; /* what it sent: queued for the console, and recent */
+	struct console_src out; /* what it sent: queued for the console */
+	struct ring ring;	/* recent output, for management (hvctl console) */
+	u8 ring_buf[RING_CONSOLE_SIZE];
 };
 
 static void rx_push(struct vuart *u, u8 byte)
@@ -150,6 +154,7 @@ static void transmit(struct vuart *u, u8 byte, u64 now)
 		rx_push(u, byte);
 		return;
 	}
+	ring_put(&u->ring, byte);
 	console_put(&u->out, byte);
 	u->last_tx = now;
 	/*
@@ -362,15 +367,13 @@ u64 vuart_input_lost(const struct vuart *u)
 	return u->rx_lost;
 }
 
-u64 vuart_recent(struct vuart *u, u8 *buf, u64 size)
+u32 vuart_console_read(struct vuart *u, u64 from, u8 *out, u32 max, u64 *start, u64 *total)
 {
-	u64 n, start;
+	u32 n;
 
 	spin_lock(&u->lock);
-	n = MIN(MIN(size, u->out.head), (u64)CONSOLE_QUEUE_SIZE);
-	start = u->out.head - n;
-	for (u64 i = 0; i < n; i++)
-		buf[i] = u->out.buf[(start + i) % CONSOLE_QUEUE_SIZE];
+	*total = u->ring.total;
+	n = ring_read(&u->ring, from, out, max, start);
 	spin_unlock(&u->lock);
 	return n;
 }
@@ -386,6 +389,7 @@ static int vuart_create(struct vdev_registry *reg, void *dev)
 		return VDEV_DECLINED;
 	u->reg = reg;
 	reg->host->clock(&u->clk);
+	ring_init(&u->ring, u->ring_buf, sizeof(u->ring_buf));
 	err = console_add(&u->out, reg->owner.name);
 	if (err)
 		return err;

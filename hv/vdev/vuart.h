@@ -22,6 +22,7 @@ void vuart_input(struct vuart *u, u8 byte);
 void vuart_show_open(struct vuart *u, u64 now, u64 wait);
 /* Console input dropped since the partition started: its queue was full. */
 u64 vuart_input_lost(const struct vuart *u);
-/* Copies up to size of the most recent output bytes (at most
- * CONSOLE_QUEUE_SIZE); returns how many. */
-u64 vuart_recent(struct vuart *u, u8 *buf, u64 size);
+/* Its output from offset from (counted since boot) on, at most max bytes
+ * (hv/console/ring.h: ring_read); *total is what it wrote so far. The
+ * ring survives restarts: a stopped partition's last words stay. */
+u32 vuart_console_read(struct vuart *u, u64 from, u8 *out, u32 max, u64 *start, u64 *total);

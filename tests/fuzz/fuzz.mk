@@ -10,10 +10,12 @@
 #                              PVH) into a fake guest RAM through loader_load
 #   make fuzz-virtio           hv/vdev/ virtual PCI devices: guest actions on two
 #                              partitions over fake RAMs
-#   make fuzz FUZZ_TIME=900    longer: seconds per target (5 targets)
+#   make fuzz-control          hv/control/proto.c: any bytes as a control
+#                              device request (hvctl's, docs/control.md)
+#   make fuzz FUZZ_TIME=900    longer: seconds per target (6 targets)
 #
 # FUZZ_TIME is per target; the default, 20 s, is the short run of make test
-# (about 80 s in all). A crash, sanitizer report or failed check stops the
+# (about 2 minutes in all). A crash, sanitizer report or failed check stops the
 # run and fails the target, printing the log's tail; the input that did it
 # is left in $(BUILD)/fuzz/ (NAME-crash-*, ...), and
 # `$(BUILD)/fuzz/fuzz_NAME FILE` replays it. New interesting inputs go to
@@ -36,7 +38,7 @@ NEEDS_fuzz-build  = $(FUZZ_CC)=clang ld=binutils /usr/include/stdio.h=libc6-dev 
 # Each target: the sources it links, the largest input worth trying, and
 # seed directories besides tests/fuzz/corpus/NAME (a dictionary
 # tests/fuzz/NAME.dict is used when there is one).
-FUZZ_TARGETS := config insn gpt loader virtio
+FUZZ_TARGETS := config insn gpt loader virtio control
 FUZZ_SRC_config := $(sort $(wildcard hv/config/*.c))
 FUZZ_SRC_insn   := hv/insn/insn.c hv/insn/emulate.c hv/insn/prefix.c
 FUZZ_SRC_gpt    := hv/insn/gpt.c
@@ -44,14 +46,16 @@ FUZZ_SRC_loader := $(sort $(wildcard hv/loader/*.c)) hv/insn/gpt.c
 FUZZ_SRC_virtio := hv/vdev/vdev.c hv/vdev/vpci.c hv/vdev/vpci_dev.c hv/vdev/virtio_pci.c \
                    hv/vdev/virtq.c hv/vdev/vnet.c hv/vdev/vswitch.c hv/vdev/vblk.c \
                    hv/vdev/vshm.c hv/lib/strlcpy.c
+FUZZ_SRC_control := hv/control/proto.c
 FUZZ_MAXLEN_config := 4096
 FUZZ_MAXLEN_insn   := 256
 FUZZ_MAXLEN_gpt    := 1024
 FUZZ_MAXLEN_loader := 16384
 FUZZ_MAXLEN_virtio := 4096
+FUZZ_MAXLEN_control := 4096
 FUZZ_SEEDS_config  := tests/configs
 FUZZ_HEADERS := $(wildcard hv/lib/*.h hv/hw/*.h hv/config/*.h hv/insn/*.h hv/loader/*.h \
-                  hv/vcpu/*.h hv/vdev/*.h boot/*.h)
+                  hv/vcpu/*.h hv/vdev/*.h hv/control/*.h boot/*.h)
 
 define fuzz_rule
 NEEDS_fuzz-$(1) = $$(NEEDS_fuzz-build)

@@ -122,9 +122,10 @@ static size_t write_plan(const struct config *c)
 		if (p->initrd[0])
 			EMIT("initrd =%s\n", p->initrd);
 		EMIT("cmdline =%s\n", p->cmdline);
-		EMIT("console = %s\non_crash = %s\non_reboot = %s\n",
+		EMIT("console = %s\non_crash = %s\non_reboot = %s\nmanage = %s\nautostart = %s\n",
 		     config_part_console_name(p->console), config_action_name(p->on_crash),
-		     config_action_name(p->on_reboot));
+		     config_action_name(p->on_reboot), p->manage ? "yes" : "no",
+		     p->autostart ? "yes" : "no");
 		for (u32 j = 0; j < p->pci_count; j++)
 			EMIT("%s%02x:%02x.%x", j ? "," : "pci = ", p->pci[j].bus, p->pci[j].dev,
 			     p->pci[j].fn);
@@ -162,6 +163,7 @@ static void check_round_trip(const struct config *c)
 		CHECK(!strcmp(a->initrd, b->initrd) && !strcmp(a->cmdline, b->cmdline));
 		CHECK(a->console == b->console && a->on_crash == b->on_crash &&
 		      a->on_reboot == b->on_reboot);
+		CHECK(a->manage == b->manage && a->autostart == b->autostart);
 		CHECK(a->pci_count == b->pci_count && !memcmp(a->pci, b->pci, sizeof(a->pci)));
 		CHECK(a->net_count == b->net_count && !memcmp(a->net, b->net, sizeof(a->net)));
 		CHECK(a->disk_count == b->disk_count && !memcmp(a->disk, b->disk, sizeof(a->disk)));

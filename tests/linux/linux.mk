@@ -52,9 +52,9 @@ $(LINUX_BUSYBOX): tools/guest/fetch-deb.sh
 	@touch $@
 
 $(LINUX_INITRD): $(LINUX_DIR)/initrd-%.cpio.gz: tools/guest/mkinitramfs.py $(LINUX_BUSYBOX) \
-		$(LINUX_ROOTFS) $(LINUX_KERNEL)
+		$(LINUX_ROOTFS) $(LINUX_KERNEL) $(BUILD)/tools/hvctl
 	$(PYTHON) tools/guest/mkinitramfs.py --role $* --busybox $(LINUX_BUSYBOX) \
-		--modules $(LINUX_DIR)/pkg/lib/modules -o $@
+		--modules $(LINUX_DIR)/pkg/lib/modules --hvctl $(BUILD)/tools/hvctl -o $@
 
 $(LINUX_STAGE)/vmlinuz: $(LINUX_KERNEL)
 	@mkdir -p $(@D)

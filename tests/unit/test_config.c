@@ -285,6 +285,9 @@ static const struct bad_case bad_cases[] = {
 	  M_UNKNOWN,
 	  "hv.conf:5: on_crash: \"reboot\" is not one of stop or restart\n"
 	  "hv.conf:6: on_reboot: \"Stop\" is not one of restart or stop\n" },
+	{ "bad manage and autostart", PART("a", "0") "manage = true\nautostart = 0\n", 0, M_UNKNOWN,
+	  "hv.conf:5: manage: \"true\" is not one of no or yes\n"
+	  "hv.conf:6: autostart: \"0\" is not one of no or yes\n" },
 	{ "bad pci syntax",
 	  PART("a", "0") "pci = 0000:00:03.0\n" PART("b", "1") "pci = 00:03\n" PART(
 		  "c", "2") "pci = 00:03.0,\n",
@@ -439,7 +442,9 @@ static const char spec_example[] =
 	"console  = vuart          # vuart (default) | none\n"
 	"pci      = 00:03.0        # optional: PCI devices it owns (BB:DD.F); needs an IOMMU\n"
 	"on_crash = stop           # what a triple fault or fatal guest error does: stop | restart\n"
-	"on_reboot = restart       # what a guest reboot request does: restart | stop\n";
+	"on_reboot = restart       # what a guest reboot request does: restart | stop\n"
+	"manage   = no             # yes: this partition may manage the others through hvctl\n"
+	"autostart = yes           # no: defined, but started only by hvctl or the console\n";
 
 static void test_spec_example(void **state)
 {
@@ -471,6 +476,9 @@ static void test_spec_example(void **state)
 	assert_int_equal(p->on_reboot, CONFIG_ACTION_RESTART);
 	assert_int_equal(p->key_line[CONFIG_KEY_CPUS], 6);
 	assert_int_equal(p->key_line[CONFIG_KEY_ON_REBOOT], 14);
+	assert_int_equal(p->manage, 0);
+	assert_int_equal(p->autostart, 1);
+	assert_int_equal(p->key_line[CONFIG_KEY_AUTOSTART], 16);
 	config_format_partition(line, sizeof(line), p);
 	assert_string_equal(line, "linux-a: cpus 0-1, memory 512M, kernel bzImage, initrd "
 				  "initrd-a, console vuart, pci 00:03.0, on_crash stop, "

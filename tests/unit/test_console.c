@@ -3,7 +3,8 @@
  * their "[NAME] " prefix, turns between the writers, the hypervisor among
  * them, each CPU sending only what it may and only what the UART takes at
  * that moment, a shown line left open, long lines cut, a full queue that
- * waits and then says what it lost; and the crash path: a CPU that takes
+ * waits and then says what it lost, the hv> prompt holding the others'
+ * lines while it is open; and the crash path: a CPU that takes
  * the console over while another one is in the middle of a line gets its
  * whole dump out, however that other CPU goes on.
  *
@@ -379,13 +380,85 @@ static void test_a_full_queue_waits_then_gives_up_and_says_so(void **state)
 	assert_true(console_put(&b, '\n'));
 	service(NULL, true);
 	assert_string_equal(out, "hv: warning: console: 2 bytes of b lost: the UART took nothing "
-				 "for 2000 ms\r\n[b] \r\n");
+				 "for 2000 ms, or the hv> prompt held them\r\n[b] \r\n");
+	clear_out();
+}
+
+/* The hv> prompt (hv/console/command.c): while it is open, and until its
+ * last bytes are out, only its own output goes out, its unfinished line
+ * too; everyone else's waits in its queue and follows, nothing lost. */
+static void test_the_prompt_holds_the_others_until_it_closes(void **state)
+{
+	(void)state;
+	put(&a, "tessera:/# ");
+	console_show(&a);
+	service(&a, false);
+	console_hold(true);
+	console_prompt_write("hv> ", 4);
+	put(&b, "held\n");
+	printk("hv: held too\n");
+	console_prompt_write("lx", 2);
+	console_prompt_write("\b \b", 3);
+	console_prompt_write("ist\n", 4);
+	service(NULL, true);
+	assert_string_equal(out, "[linux-a] tessera:/# \r\nhv> lx\b \bist\r\n");
+	room = 4;
+	console_prompt_write("later  stopped\n", 15);
+	console_hold(false); /* the prompt's last line is not out yet */
+	service(NULL, true);
+	room = ROOM;
+	service(NULL, true);
+	assert_string_equal(out, "[linux-a] tessera:/# \r\nhv> lx\b \bist\r\nlater  stopped\r\n"
+				 "[b] held\r\nhv: held too\r\n");
+	clear_out();
+}
+
+/* A held queue that is full does not wait for the prompt to close (a
+ * person may take minutes): the byte is given up and the loss told; the
+ * hypervisor's lines go out anyway once half of their queue is used, so
+ * that no printk waits for the prompt. */
+static void test_a_held_queue_does_not_wait(void **state)
+{
+	char line[65];
+	size_t held;
+
+	(void)state;
+	console_hold(true);
+	console_prompt_write("hv> ", 4);
+	service(NULL, true);
+	clear_out();
+	for (u32 i = 0; i < CONSOLE_QUEUE_SIZE; i++)
+		assert_true(console_put(&b, i % 64 == 63 ? '\n' : 'z'));
+	assert_false(console_put(&b, '1'));
+	assert_int_equal(b.lost, 1);
+	memset(line, 'h', 63);
+	line[63] = '\n';
+	line[64] = 0;
+	for (u32 i = 0; i < CONSOLE_QUEUE_SIZE / 2 / 64 - 1; i++)
+		printk("%s", line);
+	service(NULL, true);
+	assert_string_equal(out, ""); /* less than half of its queue: held */
+	printk("%s", line);
+	service(NULL, true);
+	held = out_len;
+	assert_true(held > 0 && held < CONSOLE_QUEUE_SIZE / 2);
+	assert_int_equal(strncmp(out, "\r\nhhh", 5), 0); /* the prompt's line ended */
+	assert_null(strstr(out, "[b]"));
+	console_prompt_write("\n", 1);
+	console_hold(false);
+	service(NULL, true);
+	assert_true(out_len > held + CONSOLE_QUEUE_SIZE);
+	assert_true(console_put(&b, '\n')); /* room again: the loss is told */
+	service(NULL, true);
+	assert_non_null(strstr(out, "hv: warning: console: 1 bytes of b lost"));
+	assert_int_equal(b.lost, 0);
 	clear_out();
 }
 
 static void test_flush_sends_everything(void **state)
 {
 	(void)state;
+	console_hold(true); /* a prompt left open does not keep them back */
 	put(&a, "a\n");
 	put(&b, "b\n");
 	printk("hv: bye\n");
@@ -466,6 +539,8 @@ int main(void)
 		cmocka_unit_test(test_a_shown_line_stays_open_until_others_write),
 		cmocka_unit_test(test_end_line_ends_the_unfinished_line),
 		cmocka_unit_test(test_a_full_queue_waits_then_gives_up_and_says_so),
+		cmocka_unit_test(test_the_prompt_holds_the_others_until_it_closes),
+		cmocka_unit_test(test_a_held_queue_does_not_wait),
 		cmocka_unit_test(test_flush_sends_everything),
 		cmocka_unit_test(test_a_crash_takes_the_console_from_a_cpu_in_mid_line),
 	};

@@ -25,7 +25,7 @@ MAX_HV_ROOT_FILES = 10
 MAX_LINES = 1000
 # Folders whose .c files each implement the header of the same name. The
 # vendor backends (hv/vmx, hv/svm) implement their ops table across files.
-CORE_FOLDERS = ("config", "console", "cpu", "lib", "loader", "partition", "policy",
+CORE_FOLDERS = ("config", "console", "control", "cpu", "lib", "loader", "partition", "policy",
                 "vcpu", "vdev", "mm", "insn", "ept")
 VENDOR_WORDS = re.compile(
     r"(?i)(?<![a-z0-9])(vmx|vmcs|svm|vmcb|vmxon|vmrun|hsave|ept|npt)(?![a-z0-9])")

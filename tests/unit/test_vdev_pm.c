@@ -315,9 +315,63 @@ static void test_pm1_status_enable(void **state)
 	assert_int_equal(io_in(PLAT_PM1A_EVT_PORT, 4), 0);
 }
 
-/* --- PM1 control: S5 and other sleep states -------------------------------- */
-
 #define SLP_TYP(t) ((u32)(t) << PM1_CNT_SLP_TYP_SHIFT)
+
+/* --- a management stop: the button, then force after the timeout ------------ */
+
+static int kicks;
+static struct vcpu keeper; /* vCPU 0: its CPU keeps the partition's timers */
+
+static void count_kick(struct vcpu *v, u32 req)
+{
+	(void)v;
+	(void)req;
+	kicks++;
+}
+
+static void test_shutdown_forces_after_the_timeout(void **state)
+{
+	const u64 ms = fake_hz / 1000;
+
+	(void)state;
+	fake_host.kick = count_kick;
+	test_part.vcpus[0] = &keeper;
+	assert_int_equal(vpm_type.timer(pm, fake_tsc), 0); /* nothing due */
+	io_out(PLAT_PM1A_EVT_PORT + 2, 2, PM1_PWRBTN);
+	vpm_shutdown(pm, 30000);
+	assert_int_equal(kicks, 1); /* its timer's CPU looks again */
+	assert_true(keeper.timer_dirty);
+	assert_int_equal(io_in(PLAT_PM1A_EVT_PORT, 2), PM1_PWRBTN);
+	assert_true(sci_level);
+	/* the guest does not power off: nothing until the deadline */
+	assert_int_equal(vpm_type.timer(pm, fake_tsc + 29999 * ms), fake_tsc + 30000 * ms);
+	assert_int_equal(stop_count, 0);
+	/* a second request keeps the first deadline */
+	vpm_shutdown(pm, 30000);
+	assert_int_equal(vpm_type.timer(pm, fake_tsc + 30000 * ms), 0);
+	assert_int_equal(stop_count, 1);
+	assert_int_equal(stop_why, VDEV_STOP_POWER_OFF);
+	assert_string_equal(stop_reason, "stopped by force: no power-off after the power button");
+	assert_int_equal(vpm_type.timer(pm, fake_tsc + 60000 * ms), 0);
+	assert_int_equal(stop_count, 1);
+}
+
+static void test_shutdown_of_a_guest_that_powers_off(void **state)
+{
+	(void)state;
+	fake_host.kick = count_kick;
+	test_part.vcpus[0] = &keeper;
+	vpm_shutdown(pm, 30000);
+	io_out(PLAT_PM1A_CNT_PORT, 2, SLP_TYP(PLAT_SLP_TYP_S5) | PM1_CNT_SLP_EN);
+	assert_int_equal(stop_count, 1);
+	assert_string_equal(stop_reason, "powered off (ACPI S5)");
+	/* the partition's reset (its next start) forgets the deadline */
+	vpm_type.reset(pm);
+	assert_int_equal(vpm_type.timer(pm, fake_tsc + 31 * fake_hz), 0);
+	assert_int_equal(stop_count, 1);
+}
+
+/* --- PM1 control: S5 and other sleep states -------------------------------- */
 
 static void test_pm1_control(void **state)
 {
@@ -421,6 +475,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_sleep_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyboard_controller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_forces_after_the_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_of_a_guest_that_powers_off, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("vdev_pm", tests, NULL, NULL);

@@ -435,16 +435,24 @@ static void test_free_leaves_the_console(void **state)
 static void test_recent_output_is_kept(void **state)
 {
 	u8 buf[64];
-	u64 n;
+	u64 start, total;
+	u32 n;
 
 	(void)state;
 	send("abc\r\ndef");
-	n = vuart_recent(uart, buf, sizeof(buf));
+	n = vuart_console_read(uart, 0, buf, sizeof(buf), &start, &total);
 	assert_int_equal(n, 8);
+	assert_int_equal(start, 0);
+	assert_int_equal(total, 8);
 	assert_memory_equal(buf, "abc\r\ndef", 8);
-	n = vuart_recent(uart, buf, 3);
+	n = vuart_console_read(uart, 5, buf, sizeof(buf), &start, &total);
 	assert_int_equal(n, 3);
+	assert_int_equal(start, 5);
 	assert_memory_equal(buf, "def", 3);
+	/* a reset (restart) keeps what it wrote */
+	vuart_type.reset(uart);
+	assert_int_equal(vuart_console_read(uart, 0, buf, 3, &start, &total), 3);
+	assert_memory_equal(buf, "abc", 3);
 }
 
 static void test_input_waits_in_order(void **state)

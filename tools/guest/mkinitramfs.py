@@ -5,6 +5,7 @@ into the archive).
 
     tools/guest/mkinitramfs.py --role demo|test -o OUT.cpio.gz
                                [--busybox PATH] [--rootfs DIR] [--hostname NAME]
+                               [--hvctl PATH]
 
 The archive holds Debian's static busybox as /bin/busybox (from the
 busybox-static package, fetched with tools/guest/fetch-deb.sh into
@@ -12,7 +13,9 @@ build/linux/busybox/ unless --busybox names one), a symlink to it for each
 applet in APPLETS, the tree tests/linux/rootfs/ (/init, the commands
 check, workload and crash, /etc with the shell's profile), the empty mount
 points /dev /proc /sys /tmp, and /dev/console for the kernel to open before
-/init mounts devtmpfs. /etc/tessera-role holds the role: "demo" prints the
+/init mounts devtmpfs. /bin/hvctl is build/tools/hvctl when --hvctl names it (SPEC 7: it works in a
+partition with manage = yes, and says plainly that it cannot elsewhere).
+/etc/tessera-role holds the role: "demo" prints the
 banner and starts a shell on the console, "test" also runs the check
 command first. docs/linux.md describes what the guest does.
 
@@ -41,7 +44,7 @@ DEFAULT_HOSTNAME = "tessera"
 # The applets the scripts use, and the usual ones for a look around at the
 # shell. A file of the same name in the rootfs wins.
 APPLETS = """
-    [ awk basename cat chmod clear cmp cp cttyhack cut date dd df dirname
+    [ acpid awk basename cat chmod clear cmp cp cttyhack cut date dd df dirname
     dmesg du echo env expr false find free grep gunzip gzip head hexdump
     hostname id insmod ip kill less ln ls md5sum mkdir mknod more mount mv nc nproc od
     ping poweroff printf ps pwd readlink reboot rm rmdir sed seq setsid sh
@@ -165,8 +168,12 @@ def busybox_applets(busybox: Path) -> set[str]:
 # Modules of the guest's own kernel package that /init loads, in this
 # order (each needs those before it): the pvpanic driver, through which a
 # panicking kernel tells the hypervisor (its on_crash then applies); the
-# virtio PCI transport with its network and block drivers (docs/virtio.md).
-MODULES = ["kernel/drivers/misc/pvpanic/pvpanic.ko",
+# virtio PCI transport with its network and block drivers (docs/virtio.md);
+# the ACPI button driver and the event devices, through which busybox acpid
+# hears the power button of a graceful stop (hvctl stop, SPEC 7).
+MODULES = ["kernel/drivers/input/evdev.ko",
+           "kernel/drivers/acpi/button.ko",
+           "kernel/drivers/misc/pvpanic/pvpanic.ko",
            "kernel/drivers/misc/pvpanic/pvpanic-mmio.ko",
            "kernel/drivers/virtio/virtio_ring.ko",
            "kernel/drivers/virtio/virtio.ko",
@@ -196,7 +203,7 @@ def add_modules(tree: Tree, modules: Path) -> None:
 
 
 def build_tree(role: str, busybox: Path, rootfs: Path, hostname: str,
-               modules: Path) -> Tree:
+               modules: Path, hvctl: Path | None = None) -> Tree:
     tree = Tree()
     for d in ("bin", "dev", "etc", "proc", "root", "sys", "tmp"):
         tree.dir(d)
@@ -215,6 +222,8 @@ def build_tree(role: str, busybox: Path, rootfs: Path, hostname: str,
         tree.file("etc/hostname", f"{hostname}\n".encode())
 
     add_modules(tree, modules)
+    if hvctl:
+        tree.file("bin/hvctl", hvctl.read_bytes(), 0o755)
     tree.file("bin/busybox", busybox.read_bytes(), 0o755)
     have = busybox_applets(busybox)
     missing = [a for a in APPLETS if a not in have]
@@ -249,12 +258,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--hostname", default="",
                     help=f"the default host name (rootfs etc/hostname: {DEFAULT_HOSTNAME}); "
                     "hostname=NAME on the kernel command line overrides it")
+    ap.add_argument("--hvctl", type=Path, help="build/tools/hvctl, as /bin/hvctl")
     args = ap.parse_args(argv)
 
     busybox = args.busybox or fetch_busybox()
     if not busybox.is_file():
         raise SystemExit(f"mkinitramfs: {busybox}: no such file")
-    tree = build_tree(args.role, busybox, args.rootfs, args.hostname, args.modules)
+    if args.hvctl and not args.hvctl.is_file():
+        raise SystemExit(f"mkinitramfs: {args.hvctl}: no such file")
+    tree = build_tree(args.role, busybox, args.rootfs, args.hostname, args.modules,
+                      args.hvctl)
     mtime = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
     cpio = newc_archive(tree.sorted(), mtime)
     # mtime=0 and no file name: the same input gives the same bytes.
