@@ -62,10 +62,14 @@ static const struct cpuid_mask masks[] = {
 	{ 0x7, 1, R_EBX, 0 },
 	{ 0x7, 1, R_ECX, 0 },
 	{ 0x7, 1, R_EDX, 0 },
-	/* 0xd.1: XSAVEOPT(0) XSAVEC(1) XGETBV_ECX1(2) only; no XSAVES(3) XFD(4)
-	 * and no supervisor components (ECX:EDX): IA32_XSS and IA32_XFD are not
-	 * offered */
-	{ 0xd, 1, R_EAX, BIT(0) | BIT(1) | BIT(2) },
+	/* 0xd.1: XSAVEOPT(0) XGETBV_ECX1(2) only; no XSAVES(3) XFD(4) and no
+	 * supervisor components (ECX:EDX): IA32_XSS and IA32_XFD are not
+	 * offered. No XSAVEC(1) either: guests then keep their state in the
+	 * standard format (SDM 1 13.4.2), which every XSAVE CPU has. Bochs 2.7's
+	 * XSAVEC writes the components from byte 160, not 576 (13.4.3), where
+	 * its XRSTOR reads them: Linux, which uses XSAVEC when offered without
+	 * XSAVES, got its processes' vector registers back wrong. */
+	{ 0xd, 1, R_EAX, BIT(0) | BIT(2) },
 	{ 0xd, 1, R_ECX, 0 },
 	{ 0xd, 1, R_EDX, 0 },
 	/* 0x80000001.ECX: no SVM(2) ExtApicSpace(3) SKINIT(12) WDT(13) LWP(15)
