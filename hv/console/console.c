@@ -207,11 +207,6 @@ static void begin_line(struct console_src *q)
 {
 	con.stage_len = con.stage_at = 0;
 	if (con.open != q) {
-		/* its line was shown, then cut by another's: it goes again whole */
-		if (q->tail != q->start) {
-			__atomic_store_n(&q->tail, q->start, __ATOMIC_RELEASE);
-			q->col = 0;
-		}
 		if (con.mid)
 			stage("\r\n", 2);
 		if (q->name) {
@@ -241,7 +236,6 @@ static u32 take(struct console_src *q)
 			return 1;
 	}
 	q->col = 0;
-	__atomic_store_n(&q->start, t + 1, __ATOMIC_RELEASE);
 	con.stage_len = con.stage_at = 0;
 	stage("\r\n", 2);
 	con.cur = NULL;
@@ -390,7 +384,7 @@ void console_remove(struct console_src *q)
 
 u64 console_room(const struct console_src *q)
 {
-	return CONSOLE_QUEUE_SIZE - (q->head - __atomic_load_n(&q->start, __ATOMIC_ACQUIRE));
+	return CONSOLE_QUEUE_SIZE - (q->head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE));
 }
 
 /* With its queue full, a writer waits while the UART goes on taking bytes
@@ -437,10 +431,8 @@ bool console_put(struct console_src *q, u8 c)
 	q->buf[h % CONSOLE_QUEUE_SIZE] = c;
 	__atomic_store_n(&q->head, h + 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&con.puts, 1, __ATOMIC_RELEASE);
-	if (!con.uart.base) { /* no console: nothing waits */
-		__atomic_store_n(&q->start, h + 1, __ATOMIC_RELEASE);
+	if (!con.uart.base) /* no console: nothing waits */
 		__atomic_store_n(&q->tail, h + 1, __ATOMIC_RELEASE);
-	}
 	if (c == '\n' || (c != '\r' && ++q->wcol == CONSOLE_LINE_MAX)) {
 		q->wcol = 0;
 		__atomic_store_n(&q->ends, h + 1, __ATOMIC_RELEASE);

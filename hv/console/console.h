@@ -24,7 +24,6 @@ struct console_src {
 	const char *name;  /* NULL: the hypervisor's own lines */
 	volatile u64 head; /* bytes written, ever */
 	volatile u64 tail; /* bytes the console has taken */
-	volatile u64 start; /* where the line it takes began: kept until its end */
 	volatile u64 ends; /* just after the last line end written */
 	volatile u64 show; /* the unfinished line may go out up to here */
 	u32 wcol;	   /* the writer's: bytes of its unfinished line */
@@ -54,10 +53,8 @@ bool console_put(struct console_src *q, u8 c);
 /* How many bytes console_put takes now without waiting. */
 u64 console_room(const struct console_src *q);
 /* The unfinished line goes out as it is and stays open on the console,
- * going on as it is written, until another line ends it: then it waits
- * for its end, or to be shown again, and goes again whole, from its start
- * (a prompt, and the echo of what is typed: a prompt cut by other lines
- * is not lost from sight). */
+ * going on as it is written, until another line ends it: then its rest
+ * waits for its end (a prompt, and the echo of what is typed). */
 void console_show(struct console_src *q);
 /* Ends the unfinished line (the partition stopped). */
 void console_end_line(struct console_src *q);
