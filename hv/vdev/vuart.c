@@ -42,7 +42,11 @@
  * rather than a 16-byte FIFO's overrun. Only a full queue drops (counted). */
 #define RX_QUEUE_SIZE 4096
 #define UART_OVERSAMPLE 16 /* baud = clock / (16 * divisor) (PC16550D) */
-#define TX_GAP_CHARS 1	   /* the interrupt never comes sooner after a write */
+#define TX_GAP_CHARS 1	   /* on schedule, the interrupt never comes sooner after a write */
+/* How far behind its schedule a stream may catch up at once (about 90 ms
+ * at 115200 baud): the time a vCPU may take to come to its interrupt on a
+ * busy emulator's host. */
+#define TX_CATCH_UP_CHARS 1024
 
 struct vuart {
 	struct vdev_registry *reg;
@@ -159,16 +163,18 @@ static void transmit(struct vuart *u, u8 byte, u64 now)
 	u->last_tx = now;
 	/*
 	 * The line goes on from where the last byte left it. A guest that
-	 * refills on the interrupt the schedule raised gets up to a FIFO's
-	 * time of its lateness back (the interrupt's way to it: a vCPU to
-	 * wake, on an emulator's busy host), so the stream keeps the baud
-	 * rate; but the interrupt never comes sooner than TX_GAP_CHARS after
-	 * a write, so its handler stops after each FIFO and the CPU runs.
+	 * refills on the interrupt the schedule raised gets up to
+	 * TX_CATCH_UP_CHARS of its lateness back (the interrupt's way to it:
+	 * a vCPU to wake, on an emulator's busy host): while it is behind the
+	 * schedule the interrupt comes at once, so the stream keeps the baud
+	 * rate however slowly its vCPU is woken. On the schedule it never
+	 * comes sooner than TX_GAP_CHARS after a write: the handler's loop
+	 * ends after at most the catch-up's FIFOs, and the CPU runs.
 	 */
 	c = char_ticks(u);
-	slack = u->stream ? MIN(now, (UART_FIFO_SIZE - TX_GAP_CHARS) * c) : 0;
+	slack = u->stream ? MIN(now, TX_CATCH_UP_CHARS * c) : 0;
 	u->tx_end = MAX(u->tx_end, now - slack) + c;
-	u->thr_due = MAX(u->tx_end, now + TX_GAP_CHARS * c);
+	u->thr_due = u->tx_end <= now ? now : MAX(u->tx_end, now + TX_GAP_CHARS * c);
 	u->thr_int = false;
 }
 
