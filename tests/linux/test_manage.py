@@ -369,7 +369,8 @@ def test_bochs_vmx_manage(linux_vmlinux, partition_times):
     partition (vmlinux, PVH) runs hvctl without anything typed: list shows
     the others and their states, --json parses, info names the vendor
     path, start boots the autostart = no test guest, console shows its
-    output, stats its exits, stop --force stops it, errors exit 1 and 2;
+    output, stats its exits, restart --force boots it again, stop --force
+    stops it, errors exit 1 and 2;
     then the partition stops itself gracefully (its own power button).
     The untouched heartbeat guest beats on without a gap."""
     t0 = time.monotonic()
@@ -423,14 +424,20 @@ def test_bochs_vmx_manage(linux_vmlinux, partition_times):
         want("start", 0, "later started")
         want("console", 0, "HEARTBEAT 1")
         want("stats", 0, "exits: ")
+        want("restart", 0, "later restarted")
         want("stop-force", 0, "later stopped")
         after = {x.split()[0]: x.split()[1] for x in want("list-after", 0) if x.split()}
         if after.get("later") != "stopped":
             problems.append(f"after stop --force: {after}")
         want("unknown", 1, "no such partition")
         want("usage", 2, "a partition name is needed")
-        m.check(m.find_all(g.part_stopped("later", r"stopped by request \(forced\)")),
-                "no 'partition later stopped' line")
+        stops = m.find_all(g.part_stopped("later", r"stopped by request \(forced\)"))
+        m.check(len(stops) == 2, f"{len(stops)} 'partition later stopped' lines, expected 2 "
+                                 "(restart --force, stop --force)")
+        # the restart was a fresh boot: the guest counted its heartbeats from 1 again
+        ones = m.find_all(r"^\[later\] HEARTBEAT 1$")
+        m.check(len(ones) == 2, f"later's HEARTBEAT 1 seen {len(ones)} times, expected 2 "
+                                "(its boot, its restart)")
         m.check(not problems, "; ".join(problems))
         beats = [int(x[1]) for x in m.find_all(r"^\[beat\] HEARTBEAT (\d+)$")]
         m.check(len(beats) > 10 and beats == list(range(1, len(beats) + 1)),
