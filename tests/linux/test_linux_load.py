@@ -31,9 +31,8 @@ import subprocess
 import sys
 import time
 
-from harness import linux_guest as g
 import pytest
-from harness.tessera_vm import BootFailure, hv_elf, qemu
+from harness.tessera_vm import BootFailure
 
 import test_linux_partitions as lp
 
@@ -136,24 +135,4 @@ def test_qemu_partitions_under_host_load(linux_images, partition_times, host_loa
 
 def boot_loaded(name: str, conf_text: str) -> lp.Boot:
     """lp.boot_qemu() with the longer boot timeout a loaded host needs."""
-    workdir = lp.fresh_dir(name)
-    conf = workdir / "hv.conf"
-    conf.write_text(conf_text)
-    parts = lp.parse_conf(conf_text)
-    sock = lp.socket_path(workdir)
-    base = qemu(name, workdir, smp=lp.QEMU_CPUS, memory=lp.QEMU_MEMORY, kernel=hv_elf(),
-                modules=lp.demo_modules(conf), serial_socket=sock)
-    m = g.GuestMachine.adopt(base)
-    m.start()
-    try:
-        tty = g.ConsoleSocket(sock, m.console_path)
-    except OSError as e:
-        m.fail(f"cannot connect to the serial socket {sock}: {e}")
-    m.recorder = tty
-    b = lp.Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
-    try:
-        lp.start_up(b, "AMD-V with NPT", LOAD_BOOT_TIMEOUT)
-    except BaseException:
-        b.close()
-        raise
-    return b
+    return lp.boot_qemu(name, conf_text, timeout=LOAD_BOOT_TIMEOUT)

@@ -200,16 +200,17 @@ class Boot:
         self.tty.close()
 
 
-def boot_qemu(name: str, conf_text: str, *, vendor: str = "AMD-V with NPT") -> Boot:
-    """Boots the hypervisor under QEMU (the demo's machine) with CONF_TEXT
-    as hv.conf and waits until every partition's shell answers."""
+def launch_qemu(name: str, conf_text: str, modules=None) -> Boot:
+    """Starts the hypervisor under QEMU (the demo's machine) with CONF_TEXT
+    as hv.conf, its console on the serial socket. MODULES(conf) gives the
+    boot modules (by default demo_modules: hv.conf and the images it names)."""
     workdir = fresh_dir(name)
     conf = workdir / "hv.conf"
     conf.write_text(conf_text)
     parts = parse_conf(conf_text)
     sock = socket_path(workdir)
     base = qemu(name, workdir, smp=QEMU_CPUS, memory=QEMU_MEMORY, kernel=hv_elf(),
-                modules=demo_modules(conf), serial_socket=sock)
+                modules=(modules or demo_modules)(conf), serial_socket=sock)
     m = g.GuestMachine.adopt(base)
     m.start()
     try:
@@ -217,9 +218,15 @@ def boot_qemu(name: str, conf_text: str, *, vendor: str = "AMD-V with NPT") -> B
     except OSError as e:
         m.fail(f"cannot connect to the serial socket {sock}: {e}")
     m.recorder = tty
-    b = Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
+    return Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
+
+
+def boot_qemu(name: str, conf_text: str, *, vendor: str = "AMD-V with NPT",
+              timeout: float = BOOT_TIMEOUT, modules=None) -> Boot:
+    """launch_qemu(), then waits until every partition's shell answers."""
+    b = launch_qemu(name, conf_text, modules)
     try:
-        start_up(b, vendor)
+        start_up(b, vendor, timeout)
     except BaseException:
         b.close()
         raise

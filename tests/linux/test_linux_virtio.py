@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from harness import linux_guest as g
 from harness.hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR
-from harness.tessera_vm import BUILD, ROOT, bochs, hv_elf, qemu
+from harness.tessera_vm import BUILD, ROOT, bochs, hv_elf
 
 import test_linux_partitions as lp
 
@@ -106,28 +106,9 @@ def md5(data: bytes) -> str:
 def boot(name: str, conf_text: str, disks: dict[str, Path]) -> lp.Boot:
     """Boots the hypervisor under QEMU with CONF_TEXT and the disk modules;
     waits until every partition's shell answers."""
-    workdir = lp.fresh_dir(name)
-    conf = workdir / "hv.conf"
-    conf.write_text(conf_text)
-    parts = lp.parse_conf(conf_text)
-    sock = lp.socket_path(workdir)
-    modules = lp.demo_modules(conf) + [(path, n) for n, path in disks.items()]
-    base = qemu(name, workdir, smp=4, memory="2G", kernel=hv_elf(), modules=modules,
-                serial_socket=sock)
-    m = g.GuestMachine.adopt(base)
-    m.start()
-    try:
-        tty = g.ConsoleSocket(sock, m.console_path)
-    except OSError as e:
-        m.fail(f"cannot connect to the serial socket {sock}: {e}")
-    m.recorder = tty
-    b = lp.Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
-    try:
-        lp.start_up(b, "AMD-V with NPT", BOOT_TIMEOUT)
-    except BaseException:
-        b.close()
-        raise
-    return b
+    return lp.boot_qemu(name, conf_text, timeout=BOOT_TIMEOUT,
+                        modules=lambda conf: lp.demo_modules(conf) +
+                        [(path, n) for n, path in disks.items()])
 
 
 def net_up(b: lp.Boot, name: str, switch: str) -> list[str]:

@@ -26,7 +26,7 @@ import time
 import pytest
 from harness import linux_guest as g
 from harness.hv_console import BANNER, CONFIG_ACCEPTED, CONFIG_PROBLEM, CONFIG_REJECTED, HV_ERROR
-from harness.tessera_vm import BUILD, ROOT, bochs, hv_elf, qemu
+from harness.tessera_vm import BUILD, ROOT, bochs, hv_elf
 
 import test_linux_partitions as lp
 
@@ -80,21 +80,8 @@ def mb(linux_images) -> lp.Boot:
     """The QEMU boot, every Linux shell answering, pulse's heartbeat on."""
     if not HEARTBEAT_ELF.exists():
         subprocess.run(["make", "-s", "guests"], cwd=ROOT, check=True, timeout=300)
-    workdir = lp.fresh_dir("manage-qemu")
-    conf = workdir / "hv.conf"
-    conf.write_text(QEMU_CONF)
-    parts = lp.parse_conf(QEMU_CONF)
-    sock = lp.socket_path(workdir)
-    base = qemu("manage-qemu", workdir, smp=4, memory="2G", kernel=hv_elf(),
-                modules=modules(conf, QEMU_CONF), serial_socket=sock)
-    m = g.GuestMachine.adopt(base)
-    m.start()
-    try:
-        tty = g.ConsoleSocket(sock, m.console_path)
-    except OSError as e:
-        m.fail(f"cannot connect to the serial socket {sock}: {e}")
-    m.recorder = tty
-    b = lp.Boot(m, tty, g.PartitionShells(m, tty, [p.name for p in parts]), parts)
+    b = lp.launch_qemu("manage-qemu", QEMU_CONF, lambda conf: modules(conf, QEMU_CONF))
+    m = b.m
     try:
         banner = m.wait_for(BANNER, 60, mark="banner")
         m.check(banner["vendor"] == "AMD-V with NPT", f"the banner says {banner['vendor']!r}")
